@@ -1,0 +1,32 @@
+# Thin wrappers over the npm scripts, so `make test` and `npm test` are the same thing.
+.PHONY: install test lint typecheck bench migrate start status format ci
+
+install:
+	npm ci
+
+test:
+	npm test
+
+lint:
+	npm run lint
+
+typecheck:
+	npm run typecheck
+
+bench:
+	npm run bench
+
+migrate:
+	npm run migrate
+
+start:
+	npm start
+
+status:
+	npm run status
+
+format:
+	npm run format
+
+ci:
+	.ci/run

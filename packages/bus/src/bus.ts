@@ -1,0 +1,241 @@
+import {
+  DiscardPolicy,
+  jetstream,
+  type JetStreamClient,
+  JetStreamApiError,
+  jetstreamManager,
+  type JetStreamManager,
+  type PubAck,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { STREAMS, type StreamName, type Topic } from '@ibstack/contracts';
+import type { Logger, Registry } from '@ibstack/observability';
+import type { z } from 'zod';
+
+import { type ConsumerHandle, type ConsumerOptions, startConsumer } from './consumer';
+import { BusUnavailableError, InvalidMessageError } from './errors';
+import { TypedKv } from './kv';
+import { busMetrics, type BusMetrics } from './metrics';
+import { Namespace } from './namespace';
+
+const NANOS_PER_MS = 1_000_000;
+const DAY_MS = 86_400_000;
+
+export interface StreamLimits {
+  /** How long a stream keeps messages. */
+  maxAgeMs: number;
+  /** Window in which a repeated Nats-Msg-Id is dropped. */
+  duplicateWindowMs: number;
+}
+
+/** @default MD 7 days, ORDERS 30 days, SYS 30 days. */
+export const DEFAULT_STREAM_LIMITS: Readonly<Record<StreamName, StreamLimits>> = {
+  MD: { maxAgeMs: 7 * DAY_MS, duplicateWindowMs: 2 * 60_000 },
+  ORDERS: { maxAgeMs: 30 * DAY_MS, duplicateWindowMs: 10 * 60_000 },
+  SYS: { maxAgeMs: 30 * DAY_MS, duplicateWindowMs: 2 * 60_000 },
+};
+
+export interface BusOptions {
+  url: string;
+  /** Connection name shown by the NATS server (`ingestor`, `execution`). */
+  name: string;
+  /** Prefix for subjects, streams and buckets; empty in production. */
+  namespace?: string;
+  logger: Logger;
+  registry: Registry;
+  /** How long to wait for the first connection before failing. @default 5000 */
+  connectTimeoutMs?: number;
+}
+
+export interface PublishOptions {
+  /** Overrides the topic's own `Nats-Msg-Id`. */
+  msgId?: string;
+}
+
+/**
+ * The NATS connection every service uses: JetStream streams and KV buckets created idempotently,
+ * validated publishing with de-duplication ids, durable consumers with a dead-letter subject.
+ */
+export class Bus {
+  readonly namespace: Namespace;
+  readonly metrics: BusMetrics;
+  private readonly kvm: Kvm;
+  private readonly consumers = new Set<ConsumerHandle>();
+  private connected = true;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    private readonly options: BusOptions,
+  ) {
+    this.namespace = new Namespace(options.namespace ?? '');
+    this.metrics = busMetrics(options.registry);
+    this.metrics.connected.set(1);
+    this.kvm = new Kvm(nc);
+    void this.watchStatus();
+  }
+
+  static async connect(options: BusOptions): Promise<Bus> {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers: options.url.split(',').map((server) => server.trim()),
+        name: options.name,
+        timeout: options.connectTimeoutMs ?? 5_000,
+        // After the first connection, never give up: a service waits for NATS to come back.
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 1_000,
+        pingInterval: 10_000,
+        maxPingOut: 3,
+      });
+    } catch (error) {
+      throw new BusUnavailableError(options.url, { cause: error });
+    }
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+      return new Bus(nc, jetstream(nc, { timeout: 5_000 }), jsm, options);
+    } catch (error) {
+      await nc.close();
+      throw new BusUnavailableError(options.url, {
+        cause: new Error(
+          `JetStream is not enabled (${error instanceof Error ? error.message : String(error)})`,
+        ),
+      });
+    }
+  }
+
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
+  isConnected(): boolean {
+    return this.connected && !this.nc.isClosed();
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect') {
+        this.connected = false;
+        this.metrics.connected.set(0);
+        this.logger.warn({ server: status.server }, 'disconnected from NATS; reconnecting');
+      } else if (status.type === 'reconnect') {
+        this.connected = true;
+        this.metrics.connected.set(1);
+        this.logger.info({ server: status.server }, 'reconnected to NATS');
+      } else if (status.type === 'error') {
+        this.logger.error({ err: status.error }, 'NATS error');
+      }
+    }
+  }
+
+  /** Creates (or brings up to date) the streams. Safe to call from every service at every start. */
+  async ensureStreams(limits: Partial<Record<StreamName, Partial<StreamLimits>>> = {}): Promise<void> {
+    for (const [base, definition] of Object.entries(STREAMS) as Array<
+      [StreamName, (typeof STREAMS)[StreamName]]
+    >) {
+      const limit = { ...DEFAULT_STREAM_LIMITS[base], ...limits[base] };
+      const config: Partial<StreamConfig> & { name: string } = {
+        name: this.namespace.stream(definition.name),
+        subjects: definition.subjects.map((subject) => this.namespace.subject(subject)),
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        discard: DiscardPolicy.Old,
+        max_age: limit.maxAgeMs * NANOS_PER_MS,
+        duplicate_window: Math.min(limit.duplicateWindowMs, limit.maxAgeMs) * NANOS_PER_MS,
+        num_replicas: 1,
+      };
+      await this.addOrUpdateStream(config);
+    }
+  }
+
+  private async addOrUpdateStream(config: Partial<StreamConfig> & { name: string }): Promise<void> {
+    try {
+      await this.jsm.streams.add(config);
+    } catch (error) {
+      // 10058: the stream exists with another configuration; bring it to ours (subjects, limits).
+      if (error instanceof JetStreamApiError && error.code === 10058) {
+        await this.jsm.streams.update(config.name, config);
+        return;
+      }
+      throw error;
+    }
+  }
+
+  /** Deletes this namespace's streams and buckets. For tests; refuses to run without a namespace. */
+  async destroyNamespace(): Promise<void> {
+    if (!this.namespace.prefix)
+      throw new Error('refusing to delete the production streams (no namespace set)');
+    const names = [
+      ...Object.values(STREAMS).map((stream) => this.namespace.stream(stream.name)),
+      `KV_${this.namespace.bucket('trading')}`,
+      `KV_${this.namespace.bucket('leases')}`,
+    ];
+    for (const name of names) {
+      await this.jsm.streams.delete(name).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Validates against the topic's contract and publishes to JetStream with the topic's `Nats-Msg-Id`.
+   * Throws InvalidMessageError (nothing sent) or the publish error; resolves once JetStream stored it or
+   * recognised it as a duplicate.
+   */
+  async publish<S extends z.ZodType>(
+    topic: Topic<S>,
+    message: z.input<S>,
+    options: PublishOptions = {},
+  ): Promise<PubAck> {
+    const parsed = topic.schema.safeParse(message);
+    if (!parsed.success) {
+      this.metrics.publishErrors.inc({ topic: topic.name, reason: 'invalid' });
+      throw new InvalidMessageError(topic.name, parsed.error.issues);
+    }
+    const value = parsed.data;
+    const subject = this.namespace.subject(topic.subjectOf(value));
+    try {
+      const ack = await this.js.publish(subject, JSON.stringify(value), {
+        msgID: options.msgId ?? topic.msgIdOf(value),
+      });
+      if (ack.duplicate) this.metrics.publishDuplicates.inc({ topic: topic.name });
+      else this.metrics.published.inc({ topic: topic.name });
+      return ack;
+    } catch (error) {
+      this.metrics.publishErrors.inc({ topic: topic.name, reason: 'not_acknowledged' });
+      throw error;
+    }
+  }
+
+  /** Starts a durable pull consumer; see ConsumerOptions. Stopped by `close()` or the returned handle. */
+  async consume<S extends z.ZodType>(
+    topic: Topic<S>,
+    options: ConsumerOptions<z.infer<S>>,
+  ): Promise<ConsumerHandle> {
+    const handle = await startConsumer(this, topic, options);
+    this.consumers.add(handle);
+    void handle.closed.then(() => this.consumers.delete(handle));
+    return handle;
+  }
+
+  /** A KV bucket (created if absent) whose values are validated against a schema. */
+  async kv<S extends z.ZodType>(
+    bucket: string,
+    schema: S,
+    options: { ttlMs?: number; history?: number } = {},
+  ): Promise<TypedKv<z.infer<S>>> {
+    const kv = await this.kvm.create(this.namespace.bucket(bucket), {
+      history: options.history ?? 1,
+      ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
+    });
+    return new TypedKv<z.infer<S>>(kv, schema as z.ZodType<z.infer<S>>, bucket);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
+    if (!this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
+  }
+}

@@ -1,0 +1,22 @@
+import { connect } from '@nats-io/transport-node';
+
+/** Whether NATS answers at `url` with JetStream enabled. Returns the problem, or null. */
+export async function checkNats(url: string, timeoutMs = 2_000): Promise<string | null> {
+  try {
+    const nc = await connect({
+      servers: url.split(',').map((server) => server.trim()),
+      timeout: timeoutMs,
+      maxReconnectAttempts: 0,
+    });
+    const jetstream = Boolean(nc.info?.jetstream);
+    await nc.close();
+    return jetstream
+      ? null
+      : `NATS at ${url} has JetStream disabled. Start nats-server with -js, or set NATS_URL.`;
+  } catch (error) {
+    return (
+      `NATS is not reachable at ${url} (${(error as Error).message}). ` +
+      'Start it (docker compose up -d nats, or apt install nats-server && nats-server -js) or set NATS_URL.'
+    );
+  }
+}

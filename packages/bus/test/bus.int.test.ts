@@ -1,0 +1,241 @@
+import { join } from 'node:path';
+
+import { InvalidMessageError, type ConsumerHandle } from '@ibstack/bus';
+import { type Bar, DeadLetter, Lease, subjects, topics } from '@ibstack/contracts';
+import { createTestBus, eventually, makeBar, spawnTs, type TestBus } from '@ibstack/test-kit';
+
+describe('bus', () => {
+  let testBus: TestBus;
+  const handles: ConsumerHandle[] = [];
+  beforeEach(async () => {
+    testBus = await createTestBus();
+  });
+  afterEach(async () => {
+    await Promise.all(handles.splice(0).map((handle) => handle.stop()));
+    await testBus.destroy();
+  });
+
+  async function deadLetters(): Promise<DeadLetter[]> {
+    const { bus } = testBus;
+    const stream = bus.namespace.stream('SYS');
+    const info = await bus.jsm.streams.info(stream);
+    const found: DeadLetter[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const message = await bus.jsm.streams.getMessage(stream, { seq }).catch(() => null);
+      if (message && message.subject.startsWith(bus.namespace.subject('sys.deadletter.'))) {
+        found.push(DeadLetter.parse(message.json()));
+      }
+    }
+    return found;
+  }
+
+  it('creates streams and buckets idempotently', async () => {
+    const { bus } = testBus;
+    await bus.ensureStreams();
+    await bus.ensureStreams();
+    const names: string[] = [];
+    for await (const name of bus.jsm.streams.names()) names.push(name);
+    expect(names).toEqual(
+      expect.arrayContaining(['MD', 'ORDERS', 'SYS'].map((n) => `${testBus.namespace}_${n}`)),
+    );
+    await bus.kv('trading', Lease);
+    await bus.kv('trading', Lease);
+  });
+
+  it('round-trips a message through a durable consumer with explicit ack', async () => {
+    const { bus } = testBus;
+    const received: Bar[] = [];
+    handles.push(
+      await bus.consume(topics.bar, {
+        durable: 'rt',
+        handler: (bar, context) => {
+          expect(context.subject).toBe(subjects.bar('EURCAD', '1m'));
+          received.push(bar);
+          return Promise.resolve();
+        },
+      }),
+    );
+    const bar = makeBar();
+    const ack = await bus.publish(topics.bar, bar);
+    expect(ack.stream).toBe(`${testBus.namespace}_MD`);
+    await eventually(() => expect(received).toEqual([bar]));
+    const info = await bus.jsm.consumers.info(bus.namespace.stream('MD'), 'rt');
+    await eventually(async () =>
+      expect((await bus.jsm.consumers.info(bus.namespace.stream('MD'), 'rt')).num_ack_pending).toBe(0),
+    );
+    expect(info.config.ack_policy).toBe('explicit');
+  });
+
+  it('drops a re-published message with the same Nats-Msg-Id', async () => {
+    const { bus } = testBus;
+    const first = await bus.publish(topics.bar, makeBar());
+    const again = await bus.publish(topics.bar, makeBar({ receivedAt: '2026-11-24T15:00:05.000Z' }));
+    expect(again.duplicate).toBe(true);
+    expect(again.seq).toBe(first.seq);
+    const revised = await bus.publish(topics.bar, makeBar({ close: '1.48260' }));
+    expect(revised.duplicate).toBe(false);
+  });
+
+  it('refuses to publish an invalid message and sends nothing', async () => {
+    const { bus } = testBus;
+    await expect(bus.publish(topics.bar, { ...makeBar(), high: '1.0' })).rejects.toBeInstanceOf(
+      InvalidMessageError,
+    );
+    const info = await bus.jsm.streams.info(bus.namespace.stream('MD'));
+    expect(info.state.messages).toBe(0);
+  });
+
+  it('sends an invalid message to the dead-letter subject with its reason, counts it, and keeps consuming', async () => {
+    const { bus } = testBus;
+    const received: Bar[] = [];
+    handles.push(
+      await bus.consume(topics.bar, {
+        durable: 'dlq',
+        ackWaitMs: 1_000,
+        handler: (bar) => {
+          received.push(bar);
+          return Promise.resolve();
+        },
+      }),
+    );
+    // Raw publishes bypass validation, as a foreign or buggy publisher would.
+    await bus.js.publish(bus.namespace.subject(subjects.bar('EURCAD', '1m')), 'not json');
+    await bus.js.publish(
+      bus.namespace.subject(subjects.bar('EURCAD', '1m')),
+      JSON.stringify({ ...makeBar(), open: 'NaN' }),
+    );
+    await bus.publish(topics.bar, makeBar());
+
+    await eventually(() => expect(received).toHaveLength(1));
+    const letters = await eventually(async () => {
+      const found = await deadLetters();
+      expect(found).toHaveLength(2);
+      return found;
+    });
+    expect(letters[0]).toMatchObject({ consumer: 'dlq', stream: 'MD', originalSubject: 'md.bar.EURCAD.1m' });
+    expect(letters[0]!.reason).toMatch(/^invalid JSON/);
+    expect(Buffer.from(letters[0]!.payloadBase64, 'base64').toString()).toBe('not json');
+    expect(letters[1]!.reason).toMatch(/open: must be a decimal number/);
+    const metric = await testBus.registry.getSingleMetric('bus_dead_letters_total')!.get();
+    expect(metric.values.find((value) => value.labels.reason === 'invalid')?.value).toBe(2);
+
+    // Terminated, not merely sent away: nothing stays pending and nothing comes back after the ack wait.
+    await eventually(async () => {
+      const consumer = await bus.jsm.consumers.info(bus.namespace.stream('MD'), 'dlq');
+      expect(consumer.num_ack_pending).toBe(0);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await deadLetters()).toHaveLength(2);
+  });
+
+  it('dead-letters a message whose handler keeps failing after max deliveries', async () => {
+    const { bus } = testBus;
+    let attempts = 0;
+    handles.push(
+      await bus.consume(topics.bar, {
+        durable: 'failing',
+        maxDeliver: 3,
+        retryDelayMs: 20,
+        handler: () => {
+          attempts += 1;
+          return Promise.reject(new Error('database is down'));
+        },
+      }),
+    );
+    await bus.publish(topics.bar, makeBar());
+    const [letter] = await eventually(async () => {
+      const found = await deadLetters();
+      expect(found).toHaveLength(1);
+      return found;
+    });
+    expect(attempts).toBe(3);
+    expect(letter!.reason).toBe('handler failed on delivery 3 of 3: database is down');
+  });
+
+  it('redelivers a message whose consumer process was killed before acknowledging it', async () => {
+    const { bus } = testBus;
+    const dying = spawnTs(join(__dirname, 'fixtures', 'take-and-hang.ts'), [testBus.namespace]);
+    try {
+      await dying.waitForLine('ready');
+      await bus.publish(topics.bar, makeBar());
+      await dying.waitForLine('taken');
+    } finally {
+      await dying.kill('SIGKILL');
+    }
+
+    const redelivered: Array<{ deliveryCount: number; redelivered: boolean }> = [];
+    handles.push(
+      await bus.consume(topics.bar, {
+        durable: 'worker',
+        ackWaitMs: 1_000,
+        handler: (_bar, context) => {
+          redelivered.push({ deliveryCount: context.deliveryCount, redelivered: context.redelivered });
+          return Promise.resolve();
+        },
+      }),
+    );
+    await eventually(() => expect(redelivered).toEqual([{ deliveryCount: 2, redelivered: true }]), {
+      timeoutMs: 10_000,
+    });
+  });
+
+  it('stops a consumer that is stopped while it is still starting', async () => {
+    const { bus } = testBus;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const handle = await bus.consume(topics.bar, {
+        durable: `early-stop-${attempt}`,
+        handler: () => Promise.resolve(),
+      });
+      // No wait: the loop is still creating its pull subscription.
+      await handle.stop();
+      await expect(
+        Promise.race([
+          handle.closed.then(() => 'closed'),
+          new Promise((resolve) => setTimeout(() => resolve('hung'), 2_000)),
+        ]),
+      ).resolves.toBe('closed');
+    }
+  });
+
+  describe('KV', () => {
+    const lease = (holder: string) => ({
+      v: 1 as const,
+      holder,
+      epoch: 0,
+      acquiredAt: '2026-11-24T15:00:00.000Z',
+      renewedAt: '2026-11-24T15:00:00.000Z',
+    });
+
+    it('creates a key only if absent and updates only at the expected revision', async () => {
+      const kv = await testBus.bus.kv('leases', Lease, { ttlMs: 60_000 });
+      const revision = await kv.create('execution', lease('a'));
+      expect(revision).toEqual(expect.any(Number));
+      expect(await kv.create('execution', lease('b'))).toBeNull();
+      expect((await kv.get('execution'))?.value.holder).toBe('a');
+
+      const renewed = await kv.update('execution', lease('a'), revision!);
+      expect(renewed).toBeGreaterThan(revision!);
+      expect(await kv.update('execution', lease('b'), revision!)).toBeNull();
+
+      expect(await kv.delete('execution', revision!)).toBe(false);
+      expect(await kv.delete('execution', renewed!)).toBe(true);
+      expect(await kv.get('execution')).toBeNull();
+      expect(await kv.create('execution', lease('b'))).toEqual(expect.any(Number));
+    });
+
+    it('lets a key age out with the bucket TTL so another holder can create it', async () => {
+      const kv = await testBus.bus.kv('leases', Lease, { ttlMs: 1_000 });
+      expect(await kv.create('execution', lease('a'))).not.toBeNull();
+      await eventually(async () => expect(await kv.create('execution', lease('b'))).not.toBeNull(), {
+        timeoutMs: 5_000,
+        intervalMs: 200,
+      });
+      expect((await kv.get('execution'))?.value.holder).toBe('b');
+    });
+
+    it('refuses to write a value that does not match the schema', async () => {
+      const kv = await testBus.bus.kv('leases', Lease);
+      await expect(kv.put('execution', { ...lease('a'), epoch: -1 })).rejects.toThrow();
+    });
+  });
+});

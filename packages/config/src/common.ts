@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/** `true/false/1/0/yes/no/on/off`, case-insensitive; anything else is an error rather than `false`. */
+export const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', 'TRUE', 'FALSE', 'YES', 'NO', 'ON', 'OFF'], {
+    error: 'must be true or false',
+  })
+  .transform((value) => ['true', '1', 'yes', 'on'].includes(value.toLowerCase()));
+
+export const port = z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65_535);
+
+const urlWithScheme = (schemes: readonly string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return schemes.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')}`,
+  );
+
+/** Defaults work on a developer machine with the local Postgres and NATS. */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/ibstack';
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+
+/** Variables every service shares. Compose a service schema with `commonEnv.extend({...})`. */
+export const commonEnv = z.object({
+  /** @default "info" */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** @default postgres://postgres@127.0.0.1:5432/ibstack */
+  DATABASE_URL: urlWithScheme(['postgres:', 'postgresql:']).default(DEFAULT_DATABASE_URL),
+  /** Comma-separated NATS servers. @default nats://127.0.0.1:4222 */
+  NATS_URL: z
+    .string()
+    .default(DEFAULT_NATS_URL)
+    .refine(
+      (value) => value.split(',').every((part) => /^(nats|tls|ws|wss):\/\/[^\s]+$/.test(part.trim())),
+      'must be one or more nats://host:port URLs separated by commas',
+    ),
+  /**
+   * Prefix for every stream, subject and KV bucket, so tests and parallel stacks stay apart. Empty in
+   * production. @default ""
+   */
+  BUS_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9_]*$/, 'must be lowercase letters, digits or "_"')
+    .default(''),
+  /** Port of /healthz, /readyz and /metrics. 0 picks a free port. */
+  HTTP_PORT: port,
+});
+
+/** Connection to an IB Gateway (ours or IBGA). */
+export const gatewayEnv = z.object({
+  /** @default 127.0.0.1 */
+  IB_HOST: z.string().min(1).default('127.0.0.1'),
+  /** 4002 is IB Gateway's paper port, 4001 its live port. @default 4002 */
+  IB_PORT: port.default(4002),
+  IB_CLIENT_ID: z.coerce.number({ error: 'must be an integer' }).int().min(0).max(2_147_483_647),
+});

@@ -1,0 +1,28 @@
+import { createHash, randomUUID } from 'node:crypto';
+
+import type { InstrumentKey } from './instrument';
+import type { IntentId } from './orders';
+
+/**
+ * The intent id is a hash of what identifies the decision, so the same bar processed twice (after a
+ * restart, a replay) yields the same id, and JetStream and Postgres drop the second one.
+ */
+export function deriveIntentId(parts: {
+  sleeve: string;
+  instrument: InstrumentKey;
+  barTs: string;
+  sequence: number;
+}): IntentId {
+  const material = [parts.sleeve, parts.instrument, parts.barTs, String(parts.sequence)].join('\u0000');
+  return createHash('sha256').update(material).digest('hex').slice(0, 32) as IntentId;
+}
+
+/** A deterministic id from parts, for events that can be replayed (order transitions, fills). */
+export function deterministicId(...parts: Array<string | number>): string {
+  return createHash('sha256').update(parts.map(String).join('\u0000')).digest('hex').slice(0, 32);
+}
+
+/** A random id for things that happen once (an operator command, a reconciliation run). */
+export function randomId(): string {
+  return randomUUID();
+}

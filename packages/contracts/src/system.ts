@@ -1,0 +1,184 @@
+import { z } from 'zod';
+
+import { InstrumentKey } from './instrument';
+import { IntentIdSchema } from './orders';
+import { DecimalString, PositiveDecimalString, SubjectToken, Timestamp, V1 } from './primitives';
+
+export const ServiceName = SubjectToken.max(64);
+
+/** A service's view of its gateway connection. */
+export const GatewayStatus = z
+  .object({
+    v: V1,
+    service: ServiceName,
+    state: z.enum(['connecting', 'connected', 'disconnected']),
+    host: z.string(),
+    port: z.number().int(),
+    clientId: z.number().int(),
+    serverVersion: z.number().int().optional(),
+    /** IB code behind the change (1100, 1102, 2110, 502 …) when there is one. */
+    code: z.number().int().optional(),
+    message: z.string().optional(),
+    ts: Timestamp,
+  })
+  .strict();
+export type GatewayStatus = z.infer<typeof GatewayStatus>;
+
+export const TradingStateName = z.enum(['RUNNING', 'HALTED', 'REDUCING']);
+export type TradingStateName = z.infer<typeof TradingStateName>;
+
+/** The value of KV `trading` key `state`: read by strategy and execution before every order. */
+export const TradingState = z
+  .object({
+    v: V1,
+    state: TradingStateName,
+    reason: z.string().min(1),
+    /** Who set it: an operator name or a service (`execution:reconciliation`). */
+    by: z.string().min(1),
+    at: Timestamp,
+  })
+  .strict();
+export type TradingState = z.infer<typeof TradingState>;
+
+/** The value of KV `leases` key `execution`. `epoch` is the fencing token (the KV revision that won). */
+export const Lease = z
+  .object({
+    v: V1,
+    holder: z.string().min(1),
+    epoch: z.number().int().nonnegative(),
+    acquiredAt: Timestamp,
+    renewedAt: Timestamp,
+  })
+  .strict();
+export type Lease = z.infer<typeof Lease>;
+
+export const ReconciliationTrigger = z.enum(['start', 'reconnect', 'periodic', 'operator', 'lease_acquired']);
+export const ReconciliationMismatch = z
+  .object({
+    kind: z.enum([
+      'position_quantity',
+      'position_unknown_locally',
+      'position_unknown_at_broker',
+      'open_order_unknown_locally',
+      'open_order_unknown_at_broker',
+      'open_order_state',
+      'execution_missing_locally',
+      'execution_unknown_at_broker',
+      'execution_unexplained',
+    ]),
+    instrument: InstrumentKey.optional(),
+    local: z.string().optional(),
+    broker: z.string().optional(),
+    detail: z.string(),
+  })
+  .strict();
+export type ReconciliationMismatch = z.infer<typeof ReconciliationMismatch>;
+
+export const ReconciliationResult = z
+  .object({
+    v: V1,
+    runId: z.string().min(1),
+    trigger: ReconciliationTrigger,
+    ok: z.boolean(),
+    mismatches: z.array(ReconciliationMismatch),
+    positionsChecked: z.number().int().nonnegative(),
+    openOrdersChecked: z.number().int().nonnegative(),
+    executionsChecked: z.number().int().nonnegative(),
+    startedAt: Timestamp,
+    finishedAt: Timestamp,
+  })
+  .strict();
+export type ReconciliationResult = z.infer<typeof ReconciliationResult>;
+
+const commandBase = {
+  v: V1,
+  commandId: z.string().min(1).max(128),
+  /** Operator or tool that issued it; recorded in the audit log. */
+  by: z.string().min(1),
+  at: Timestamp,
+};
+
+/** Operator commands on `sys.control.<command>`. */
+export const ControlCommand = z.discriminatedUnion('command', [
+  z.object({ ...commandBase, command: z.literal('halt'), reason: z.string().min(1) }).strict(),
+  z.object({ ...commandBase, command: z.literal('resume'), reason: z.string().min(1) }).strict(),
+  z.object({ ...commandBase, command: z.literal('reduce'), reason: z.string().min(1) }).strict(),
+  z.object({ ...commandBase, command: z.literal('reconcile') }).strict(),
+  z.object({ ...commandBase, command: z.literal('cancel_order'), intentId: IntentIdSchema }).strict(),
+  z
+    .object({
+      ...commandBase,
+      command: z.literal('modify_order'),
+      intentId: IntentIdSchema,
+      quantity: PositiveDecimalString.optional(),
+      limitPrice: PositiveDecimalString.optional(),
+      stopPrice: PositiveDecimalString.optional(),
+    })
+    .strict(),
+]);
+export type ControlCommand = z.infer<typeof ControlCommand>;
+export type ControlCommandName = ControlCommand['command'];
+
+/** Who did what, for the audit log (`sys.audit` and table `audit_log`). */
+export const AuditEntry = z
+  .object({
+    v: V1,
+    auditId: z.string().min(1).max(128),
+    actor: z.string().min(1),
+    action: z.string().min(1),
+    detail: z.record(z.string(), z.unknown()),
+    at: Timestamp,
+  })
+  .strict();
+export type AuditEntry = z.infer<typeof AuditEntry>;
+
+/** Account values from the broker as execution records them; the strategy's loss rules read these. */
+export const AccountSnapshot = z
+  .object({
+    v: V1,
+    account: z.string().min(1),
+    currency: z.string().length(3),
+    netLiquidation: DecimalString,
+    cash: DecimalString,
+    realizedPnl: DecimalString,
+    unrealizedPnl: DecimalString,
+    dailyPnl: DecimalString,
+    dailyReturnPct: DecimalString,
+    highWaterMark: DecimalString,
+    drawdownPct: DecimalString,
+    ts: Timestamp,
+  })
+  .strict();
+export type AccountSnapshot = z.infer<typeof AccountSnapshot>;
+
+/** Something an operator should see: an unknown instrument, a paused sleeve, a halt. */
+export const SystemEvent = z
+  .object({
+    v: V1,
+    eventId: z.string().min(1).max(128),
+    service: ServiceName,
+    severity: z.enum(['info', 'warning', 'critical']),
+    code: z.string().regex(/^[a-z0-9_]+$/),
+    message: z.string(),
+    detail: z.record(z.string(), z.unknown()).optional(),
+    ts: Timestamp,
+  })
+  .strict();
+export type SystemEvent = z.infer<typeof SystemEvent>;
+
+/** A message a consumer could not handle, kept whole with the reason. */
+export const DeadLetter = z
+  .object({
+    v: V1,
+    reason: z.string(),
+    stream: z.string(),
+    consumer: z.string(),
+    originalSubject: z.string(),
+    streamSequence: z.number().int().nonnegative(),
+    deliveryCount: z.number().int().nonnegative(),
+    /** The original payload, base64, so nothing is lost even when it was not text. */
+    payloadBase64: z.string(),
+    ts: Timestamp,
+  })
+  .strict();
+export type DeadLetter = z.infer<typeof DeadLetter>;

@@ -1,0 +1,79 @@
+/**
+ * Trading sessions in a venue's time zone. A forex session runs from 17:00 America/New_York to 17:00 the
+ * next day (the daily roll), whatever the UTC offset of the season; a stock "session" is the calendar day.
+ * Pure: Intl does the time-zone arithmetic, no clock is read.
+ */
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let existing = formatters.get(timeZone);
+  if (!existing) {
+    existing = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, existing);
+  }
+  return existing;
+}
+
+/** The wall-clock time in `timeZone` of an instant, expressed as if that wall clock were UTC. */
+export function wallClockMs(instantMs: number, timeZone: string): number {
+  const parts = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
+  for (const part of formatter(timeZone).formatToParts(new Date(instantMs))) {
+    if (part.type in parts) parts[part.type as keyof typeof parts] = Number(part.value);
+  }
+  return Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
+}
+
+/** Checks a time-zone name once, so a configuration typo fails at start rather than on the first bar. */
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+export interface Session {
+  /** The trading day the session belongs to (`2026-11-25` for the forex session opening 2026-11-24 17:00 NY). */
+  day: string;
+  /** The instant the session opened, epoch ms. */
+  startMs: number;
+}
+
+/** The session an instant falls in, for sessions that open at `startHour`:00 local time in `timeZone`. */
+export function sessionOf(instantMs: number, timeZone: string, startHour: number): Session {
+  const wall = wallClockMs(instantMs, timeZone);
+  // Shifting the wall clock forward by (24 − startHour) mod 24 hours maps each session onto one calendar
+  // day: the forex session opening 17:00 on the 24th lands on the 25th, its trading day.
+  const shiftMs = ((24 - startHour) % 24) * HOUR_MS;
+  const dayStartShifted = Math.floor((wall + shiftMs) / DAY_MS) * DAY_MS;
+  const day = new Date(dayStartShifted).toISOString().slice(0, 10);
+  const startWall = dayStartShifted - shiftMs;
+  // Local start → instant: subtract the zone's offset, checked at the start itself (DST may differ).
+  let startMs = startWall - (wall - instantMs);
+  startMs = startWall - (wallClockMs(startMs, timeZone) - startMs);
+  return { day, startMs };
+}
+
+/**
+ * The instant a wall-clock time in `timeZone` names (`wall` written as if that wall clock were UTC, as
+ * `wallClockMs` returns it). Checked at the result, so the offset of the right side of a DST change is used.
+ */
+export function instantOfWallClock(wall: number, timeZone: string): number {
+  let instant = wall - (wallClockMs(wall, timeZone) - wall);
+  instant = wall - (wallClockMs(instant, timeZone) - instant);
+  return instant;
+}

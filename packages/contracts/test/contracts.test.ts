@@ -1,0 +1,128 @@
+import {
+  Bar,
+  ControlCommand,
+  deriveIntentId,
+  instrumentKey,
+  OrderIntent,
+  parseInstrumentSpec,
+  subjects,
+  Tick,
+  toDecimalString,
+  topics,
+} from '@ibstack/contracts';
+import { makeBar, makeOrderIntent, makeTick } from '@ibstack/test-kit';
+
+describe('instruments', () => {
+  it('parses a forex pair into IB contract fields and a subject-safe key', () => {
+    const instrument = parseInstrumentSpec('EUR.CAD');
+    expect(instrument).toEqual({
+      symbol: 'EUR',
+      secType: 'CASH',
+      exchange: 'IDEALPRO',
+      currency: 'CAD',
+      localSymbol: 'EUR.CAD',
+    });
+    expect(instrumentKey(instrument)).toBe('EURCAD');
+  });
+
+  it('parses a stock and the long form', () => {
+    expect(parseInstrumentSpec('AAPL')).toEqual({
+      symbol: 'AAPL',
+      secType: 'STK',
+      exchange: 'SMART',
+      currency: 'USD',
+    });
+    expect(instrumentKey(parseInstrumentSpec('SAP:STK:IBIS:EUR'))).toBe('SAP');
+  });
+
+  it('rejects a spec it cannot read, naming it', () => {
+    expect(() => parseInstrumentSpec('eur/cad')).toThrow(/instrument "eur\/cad"/);
+    expect(() => parseInstrumentSpec('X:BOND:SMART:USD')).toThrow(/secType/);
+  });
+});
+
+describe('subjects', () => {
+  it('builds the subjects of the messaging table', () => {
+    expect(subjects.tick('EURCAD')).toBe('md.tick.EURCAD');
+    expect(subjects.bar('EURCAD', '1m')).toBe('md.bar.EURCAD.1m');
+    expect(subjects.orderIntent('demo')).toBe('order.intent.demo');
+    expect(subjects.orderEvent('EURCAD')).toBe('order.event.EURCAD');
+    expect(subjects.fill('EURCAD')).toBe('fill.EURCAD');
+    expect(subjects.gatewayStatus()).toBe('sys.gateway.status');
+    expect(subjects.reconciliationResult()).toBe('sys.recon.result');
+    expect(subjects.control('halt')).toBe('sys.control.halt');
+    expect(subjects.audit()).toBe('sys.audit');
+  });
+
+  it('routes a message to its subject and gives it a de-duplication id', () => {
+    const bar = makeBar();
+    expect(topics.bar.subjectOf(bar)).toBe('md.bar.EURCAD.1m');
+    expect(topics.bar.msgIdOf(bar)).toBe(
+      topics.bar.msgIdOf({ ...bar, receivedAt: '2026-11-24T16:00:00.000Z' }),
+    );
+    // A revised bar (different numbers) must not be dropped as a duplicate.
+    expect(topics.bar.msgIdOf(bar)).not.toBe(topics.bar.msgIdOf({ ...bar, close: '1.48260' }));
+    const intent = makeOrderIntent();
+    expect(topics.orderIntent.msgIdOf(intent)).toBe(intent.intentId);
+  });
+});
+
+describe('messages', () => {
+  it('accepts valid messages and carries a version', () => {
+    expect(Tick.parse(makeTick()).v).toBe(1);
+    expect(Bar.parse(makeBar()).v).toBe(1);
+    expect(OrderIntent.parse(makeOrderIntent()).v).toBe(1);
+  });
+
+  it.each([
+    ['a NaN price', { bid: 'NaN' }],
+    ['a negative price', { ask: '-1.2' }],
+    ['a float number instead of a decimal string', { bid: 1.2 }],
+    ['a crossed book', { bid: '1.5', ask: '1.4' }],
+    ['an unknown field', { extra: 1 }],
+    ['another version', { v: 2 }],
+    ['no price at all', { bid: undefined, ask: undefined }],
+  ])('rejects a tick with %s', (_name, override) => {
+    expect(Tick.safeParse({ ...makeTick(), ...override }).success).toBe(false);
+  });
+
+  it('rejects a bar whose high is below its low', () => {
+    const result = Bar.safeParse(makeBar({ high: '1.4', low: '1.5', open: '1.45', close: '1.45' }));
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => issue.message)).toContain('high must be >= low');
+  });
+
+  it('requires a limit price on a limit order', () => {
+    const result = OrderIntent.safeParse(makeOrderIntent({ orderType: 'LMT' }));
+    expect(result.error?.issues[0]?.path).toEqual(['limitPrice']);
+  });
+
+  it('tells control commands apart by their command', () => {
+    const halt = ControlCommand.parse({
+      v: 1,
+      command: 'halt',
+      commandId: 'c1',
+      by: 'alice',
+      at: '2026-11-24T15:00:00.000Z',
+      reason: 'drill',
+    });
+    expect(halt.command).toBe('halt');
+    expect(ControlCommand.safeParse({ ...halt, command: 'launch' }).success).toBe(false);
+  });
+});
+
+describe('ids and decimals', () => {
+  it('derives the same intent id from the same decision, a different one otherwise', () => {
+    const parts = { sleeve: 'demo', instrument: 'EURCAD', barTs: '2026-11-24T15:00:00.000Z', sequence: 0 };
+    expect(deriveIntentId(parts)).toBe(deriveIntentId({ ...parts }));
+    expect(deriveIntentId(parts)).toMatch(/^[0-9a-f]{32}$/);
+    expect(deriveIntentId({ ...parts, sequence: 1 })).not.toBe(deriveIntentId(parts));
+  });
+
+  it('writes broker doubles as plain decimal strings', () => {
+    expect(toDecimalString(1.48235)).toBe('1.48235');
+    expect(toDecimalString(1e-7)).toBe('0.0000001');
+    expect(toDecimalString(20000)).toBe('20000');
+    expect(() => toDecimalString(Number.NaN)).toThrow(/finite/);
+  });
+});

@@ -1,0 +1,23 @@
+import type { Migration, MigrationProvider } from 'kysely';
+
+import * as m0001 from './0001_initial';
+import * as m0002 from './0002_strategy';
+import * as m0003 from './0003_execution';
+import * as m0004 from './0004_ingestor';
+import * as m0005 from './0005_unexplained_trades';
+
+/**
+ * Migrations are listed here rather than discovered on disk, so they run the same under tsx, jest and a
+ * compiled build. Names sort in the order they apply; append only.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_initial': m0001,
+  '0002_strategy': m0002,
+  '0003_execution': m0003,
+  '0004_ingestor': m0004,
+  '0005_unexplained_trades': m0005,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};

@@ -1,0 +1,278 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** `numeric` columns travel as strings: exact decimals, never floats. */
+export type Numeric = ColumnType<string, string | number, string | number>;
+export type Timestamptz = ColumnType<Date, Date | string, Date | string>;
+export type TimestamptzDefault = ColumnType<Date, Date | string | undefined, Date | string>;
+/** `bigint` columns are parsed to numbers (ids and IB perm ids stay far below 2^53). */
+export type BigIntColumn = ColumnType<number, number | string, number | string>;
+export type Json = ColumnType<unknown, string, string>;
+
+export interface InstrumentsTable {
+  instrument: string;
+  symbol: string;
+  sec_type: string;
+  exchange: string;
+  currency: string;
+  local_symbol: string | null;
+  con_id: BigIntColumn | null;
+  min_tick: Numeric | null;
+  time_zone: string | null;
+  trading_hours: string | null;
+  liquid_hours: string | null;
+  updated_at: TimestamptzDefault;
+}
+
+export interface BarsTable {
+  instrument: string;
+  timeframe: string;
+  ts: Timestamptz;
+  open: Numeric;
+  high: Numeric;
+  low: Numeric;
+  close: Numeric;
+  volume: Numeric;
+  source: string;
+  updated_at: TimestamptzDefault;
+}
+
+export interface TicksTable {
+  instrument: string;
+  ts: Timestamptz;
+  seq: BigIntColumn;
+  bid: Numeric | null;
+  ask: Numeric | null;
+  last: Numeric | null;
+  bid_size: Numeric | null;
+  ask_size: Numeric | null;
+  last_size: Numeric | null;
+}
+
+export interface OrderIntentsTable {
+  intent_id: string;
+  sleeve: string;
+  instrument: string;
+  side: string;
+  quantity: Numeric;
+  order_type: string;
+  limit_price: Numeric | null;
+  stop_price: Numeric | null;
+  time_in_force: string;
+  bar_ts: Timestamptz;
+  timeframe: string;
+  sequence: number;
+  reference_price: Numeric;
+  status: string;
+  risk_reason: string | null;
+  reason: string | null;
+  created_at: Timestamptz;
+}
+
+export interface OrdersTable {
+  id: Generated<number>;
+  intent_id: string | null;
+  /** Null for an order blocked before it was sent. */
+  broker_order_id: number | null;
+  perm_id: BigIntColumn | null;
+  client_id: number;
+  account: string | null;
+  sleeve: string | null;
+  instrument: string;
+  side: string;
+  quantity: Numeric;
+  order_type: string;
+  limit_price: Numeric | null;
+  stop_price: Numeric | null;
+  time_in_force: string;
+  status: string;
+  broker_status: string | null;
+  filled_quantity: ColumnType<string, string | number | undefined, string | number>;
+  remaining_quantity: Numeric;
+  average_fill_price: Numeric | null;
+  error_code: number | null;
+  error_text: string | null;
+  adopted: ColumnType<boolean, boolean | undefined, boolean>;
+  leader_epoch: BigIntColumn | null;
+  /** When reconciliation reported this order as unexplained (adopted); null before. */
+  flagged_at: Timestamptz | null;
+  created_at: TimestamptzDefault;
+  sent_at: Timestamptz | null;
+  updated_at: TimestamptzDefault;
+}
+
+export interface OrderEventsTable {
+  event_id: string;
+  order_id: BigIntColumn;
+  status: string;
+  broker_status: string | null;
+  filled_quantity: Numeric;
+  remaining_quantity: Numeric;
+  average_fill_price: Numeric | null;
+  error_code: number | null;
+  reason: string | null;
+  at: Timestamptz;
+  published: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+export interface ExecutionsTable {
+  exec_id: string;
+  order_id: BigIntColumn | null;
+  broker_order_id: number;
+  perm_id: BigIntColumn;
+  intent_id: string | null;
+  account: string;
+  instrument: string;
+  side: string;
+  quantity: Numeric;
+  price: Numeric;
+  cumulative_quantity: Numeric | null;
+  average_price: Numeric | null;
+  executed_at: Timestamptz;
+  commission: Numeric | null;
+  commission_currency: string | null;
+  realized_pnl: Numeric | null;
+  superseded_by: string | null;
+  received_at: TimestamptzDefault;
+  published: ColumnType<boolean, boolean | undefined, boolean>;
+  /** When reconciliation reported this execution as unexplained (no intent behind it); null before. */
+  flagged_at: Timestamptz | null;
+}
+
+export interface CommissionReportsTable {
+  exec_id: string;
+  commission: Numeric;
+  currency: string;
+  realized_pnl: Numeric | null;
+  received_at: TimestamptzDefault;
+}
+
+export interface PositionsTable {
+  account: string;
+  instrument: string;
+  quantity: Numeric;
+  average_cost: Numeric;
+  realized_pnl: ColumnType<string, string | number | undefined, string | number>;
+  cost_basis: ColumnType<string, string | number | undefined, string | number>;
+  updated_at: TimestamptzDefault;
+}
+
+export interface AccountSnapshotsTable {
+  id: Generated<number>;
+  account: string;
+  currency: string;
+  ts: Timestamptz;
+  net_liquidation: Numeric;
+  cash: Numeric;
+  realized_pnl: Numeric;
+  unrealized_pnl: Numeric;
+  daily_pnl: Numeric;
+  daily_return_pct: Numeric;
+  high_water_mark: Numeric;
+  drawdown_pct: Numeric;
+  raw: Json | null;
+}
+
+export interface ReconciliationRunsTable {
+  run_id: string;
+  trigger: string;
+  ok: boolean;
+  mismatches: Json;
+  positions_checked: number;
+  open_orders_checked: number;
+  executions_checked: number;
+  started_at: Timestamptz;
+  finished_at: Timestamptz;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  audit_id: string;
+  at: Timestamptz;
+  actor: string;
+  action: string;
+  detail: Json;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  password_hash: string;
+  role: ColumnType<string, string | undefined, string>;
+  created_at: TimestamptzDefault;
+}
+
+export interface LeaderFenceTable {
+  name: string;
+  epoch: BigIntColumn;
+  holder: string;
+  updated_at: TimestamptzDefault;
+}
+
+/** The whole database as kysely sees it. Table shapes are defined here once and imported everywhere. */
+export interface Database {
+  instruments: InstrumentsTable;
+  bars: BarsTable;
+  ticks: TicksTable;
+  order_intents: OrderIntentsTable;
+  orders: OrdersTable;
+  order_events: OrderEventsTable;
+  executions: ExecutionsTable;
+  positions: PositionsTable;
+  account_snapshots: AccountSnapshotsTable;
+  reconciliation_runs: ReconciliationRunsTable;
+  audit_log: AuditLogTable;
+  users: UsersTable;
+  leader_fence: LeaderFenceTable;
+  commission_reports: CommissionReportsTable;
+}
+
+export type BarRow = Selectable<BarsTable>;
+export type NewBarRow = Insertable<BarsTable>;
+export type OrderRow = Selectable<OrdersTable>;
+export type NewOrderRow = Insertable<OrdersTable>;
+export type OrderUpdate = Updateable<OrdersTable>;
+export type ExecutionRow = Selectable<ExecutionsTable>;
+export type NewExecutionRow = Insertable<ExecutionsTable>;
+export type PositionRow = Selectable<PositionsTable>;
+export type OrderIntentRow = Selectable<OrderIntentsTable>;
+export type NewOrderIntentRow = Insertable<OrderIntentsTable>;
+export type AccountSnapshotRow = Selectable<AccountSnapshotsTable>;
+export type ReconciliationRunRow = Selectable<ReconciliationRunsTable>;
+export type AuditLogRow = Selectable<AuditLogTable>;
+
+// Added by migration 0002_strategy. Declared as interface merges so the tables above stay as they were.
+
+/** The last bar a sleeve processed per instrument and timeframe (written with that bar's intents). */
+export interface StrategyProgressTable {
+  sleeve: string;
+  instrument: string;
+  timeframe: string;
+  last_bar_ts: Timestamptz;
+  updated_at: TimestamptzDefault;
+}
+
+export interface OrderIntentsTable {
+  /** Set when the intent is on JetStream; null for blocked intents and for accepted ones not yet published. */
+  published_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface Database {
+  strategy_progress: StrategyProgressTable;
+}
+
+export type StrategyProgressRow = Selectable<StrategyProgressTable>;
+
+// Added by migration 0004_ingestor.
+
+/** A window for which historical bars were fetched; a minute inside it without a bar has no data. */
+export interface BarCoverageTable {
+  instrument: string;
+  timeframe: string;
+  start_ts: Timestamptz;
+  end_ts: Timestamptz;
+  fetched_at: TimestamptzDefault;
+}
+
+export interface Database {
+  bar_coverage: BarCoverageTable;
+}

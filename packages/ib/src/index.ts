@@ -1,0 +1,5 @@
+export * from './error-codes';
+export * from './account-mode';
+export * from './metrics';
+export * from './connection';
+export * from './healthcheck';

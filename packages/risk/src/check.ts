@@ -1,0 +1,200 @@
+import type { AccountSnapshot, TradingState, TradingStateName } from '@ibstack/contracts';
+import Decimal from 'decimal.js';
+
+import { DEFAULT_FX_RATES_TO_USD, type FxRatesToUsd, toUsd } from './fx';
+import type { RiskLimits } from './limits';
+import { isReducing, signedQuantity } from './position';
+
+/**
+ * Pre-trade risk: one pure function over plain data. The strategy calls it per sleeve before an intent
+ * leaves; execution calls it again, at account level, before the order goes to the broker.
+ *
+ * Invariants:
+ * - HALTED blocks everything; REDUCING lets through only orders that shrink a position without flipping it.
+ * - Orders that shrink a position are never blocked by position, daily-loss or drawdown limits: getting out
+ *   must stay possible when those limits are breached. Order-size and order-rate limits apply to every order.
+ * - Quantities and money are decimal.js, never floats.
+ * - No snapshot means the daily-loss and drawdown rules cannot judge: they pass, with a warning.
+ */
+
+export const RISK_REASONS = [
+  'trading_halted',
+  'reducing_only',
+  'max_position',
+  'max_order_notional',
+  'max_orders_per_minute',
+  'max_daily_loss',
+  'drawdown',
+] as const;
+export type RiskReason = (typeof RISK_REASONS)[number];
+
+/** Which book the positions and limits describe: one sleeve's, or the whole account's. */
+export type RiskScope = 'sleeve' | 'account';
+
+export interface ProposedOrder {
+  sleeve: string;
+  /** Instrument key (`EURCAD`). */
+  instrument: string;
+  /** Currency the price is quoted in (`CAD` for EUR.CAD), for the USD notional. */
+  currency: string;
+  side: 'BUY' | 'SELL';
+  /** Positive decimal string. */
+  quantity: string;
+  /** Price the decision was made at; positive decimal string. */
+  referencePrice: string;
+}
+
+export interface RiskInput {
+  order: ProposedOrder;
+  scope: RiskScope;
+  /** Signed positions of the scope by instrument key (decimal strings); a missing key is flat. */
+  positions: Readonly<Record<string, string>>;
+  /**
+   * Signed quantities of orders already sent but not yet done, by instrument key. They count as if filled,
+   * so two orders in flight cannot together break a limit. @default {}
+   */
+  pending?: Readonly<Record<string, string>>;
+  /** The KV `trading/state` value, its bare name, or null when the key is absent (= RUNNING). */
+  tradingState: TradingState | TradingStateName | null;
+  limits: RiskLimits;
+  /** Times (epoch ms) of orders already accepted for the scope, any age; older than 60 s are ignored. */
+  recentOrderTimes: readonly number[];
+  /** Epoch ms. */
+  now: number;
+  /** Latest account values from the broker; absent until execution has published one. */
+  account?: AccountSnapshot | null;
+  /** @default DEFAULT_FX_RATES_TO_USD */
+  fxRatesToUsd?: FxRatesToUsd;
+}
+
+export type RiskDecision =
+  { allowed: true; warnings: string[] } | { allowed: false; reason: RiskReason; detail: string };
+
+const MINUTE_MS = 60_000;
+
+function block(reason: RiskReason, detail: string): RiskDecision {
+  return { allowed: false, reason, detail };
+}
+
+function stateName(state: RiskInput['tradingState']): TradingStateName {
+  if (state === null) return 'RUNNING';
+  return typeof state === 'string' ? state : state.state;
+}
+
+function stateReason(state: RiskInput['tradingState']): string {
+  return state !== null && typeof state === 'object' ? ` (${state.reason}, by ${state.by})` : '';
+}
+
+export function checkOrder(input: RiskInput): RiskDecision {
+  const { order, limits, scope } = input;
+  const rates = input.fxRatesToUsd ?? DEFAULT_FX_RATES_TO_USD;
+  const quantity = new Decimal(order.quantity);
+  const price = new Decimal(order.referencePrice);
+  if (!quantity.isFinite() || quantity.lte(0))
+    throw new RangeError(`order quantity must be > 0, got ${order.quantity}`);
+  if (!price.isFinite() || price.lte(0))
+    throw new RangeError(`reference price must be > 0, got ${order.referencePrice}`);
+
+  const position = new Decimal(input.positions[order.instrument] ?? '0');
+  const pending = new Decimal(input.pending?.[order.instrument] ?? '0');
+  const exposure = position.add(pending);
+  // Reducing means shrinking what is held and what will be held once working orders fill: judged on the
+  // exposure alone, a sell against an unfilled buy would pass as "reducing" and could leave a short.
+  const reducing = isReducing(position, order.side, quantity) && isReducing(exposure, order.side, quantity);
+  const book = `${scope} ${scope === 'sleeve' ? order.sleeve : 'account'}`;
+
+  const state = stateName(input.tradingState);
+  if (state === 'HALTED')
+    return block('trading_halted', `trading is HALTED${stateReason(input.tradingState)}`);
+  if (state === 'REDUCING' && !reducing)
+    return block(
+      'reducing_only',
+      `trading is REDUCING${stateReason(input.tradingState)}; ${order.side} ${order.quantity} ${order.instrument} ` +
+        `would not shrink the ${book} position of ${exposure.toFixed()}`,
+    );
+
+  const recent = input.recentOrderTimes.filter((time) => time > input.now - MINUTE_MS && time <= input.now);
+  if (recent.length >= limits.maxOrdersPerMinute)
+    return block(
+      'max_orders_per_minute',
+      `${recent.length} orders in the last minute for ${book}; the limit is ${limits.maxOrdersPerMinute}`,
+    );
+
+  let notionalUsd: Decimal;
+  try {
+    notionalUsd = toUsd(quantity.mul(price), order.currency, rates);
+  } catch (error) {
+    // Without a rate the notional is unknown, and an unknown size must not pass a size limit.
+    return block('max_order_notional', (error as Error).message);
+  }
+  if (notionalUsd.gt(limits.maxOrderNotionalUsd))
+    return block(
+      'max_order_notional',
+      `order notional ${notionalUsd.toFixed(2)} USD exceeds ${limits.maxOrderNotionalUsd} USD`,
+    );
+
+  if (!reducing) {
+    const after = exposure.add(signedQuantity(order.side, quantity));
+    const afterUsd = toUsd(after.abs().mul(price), order.currency, rates);
+    if (afterUsd.gt(limits.maxPositionUsd))
+      return block(
+        'max_position',
+        `${book} position in ${order.instrument} would be ${after.toFixed()} (${afterUsd.toFixed(2)} USD), ` +
+          `over ${limits.maxPositionUsd} USD`,
+      );
+    const unitCap = limits.maxPositionQuantity[order.instrument];
+    if (unitCap !== undefined && after.abs().gt(unitCap))
+      return block(
+        'max_position',
+        `${book} position in ${order.instrument} would be ${after.toFixed()}, over ${unitCap} units`,
+      );
+  }
+
+  const warnings: string[] = [];
+  const account = input.account ?? null;
+  if (account === null) {
+    warnings.push('no account snapshot yet: daily-loss and drawdown rules not applied');
+    return { allowed: true, warnings };
+  }
+
+  const drawdown = new Decimal(account.drawdownPct);
+  if (!reducing) {
+    const dailyReturn = new Decimal(account.dailyReturnPct);
+    if (dailyReturn.neg().gte(limits.maxDailyLossPct))
+      return block(
+        'max_daily_loss',
+        `daily return ${dailyReturn.toFixed()}% reaches the loss limit of ${limits.maxDailyLossPct}%`,
+      );
+    if (limits.maxDailyLossUsd !== undefined) {
+      const lossUsd = toUsd(new Decimal(account.dailyPnl).neg(), account.currency, rates);
+      if (lossUsd.gte(limits.maxDailyLossUsd))
+        return block(
+          'max_daily_loss',
+          `daily loss ${lossUsd.toFixed(2)} USD reaches the limit of ${limits.maxDailyLossUsd} USD`,
+        );
+    }
+    if (drawdown.gte(limits.drawdownReducePct))
+      return block(
+        'drawdown',
+        `drawdown ${drawdown.toFixed()}% reaches the reducing threshold of ${limits.drawdownReducePct}%`,
+      );
+  }
+  if (drawdown.gte(limits.drawdownWarnPct))
+    warnings.push(
+      `drawdown ${drawdown.toFixed()}% is past the warning threshold of ${limits.drawdownWarnPct}%`,
+    );
+  return { allowed: true, warnings };
+}
+
+export type DrawdownLevel = 'normal' | 'warning' | 'reducing';
+
+/** Where an account's drawdown stands against the limits; the caller acts on a change of level. */
+export function drawdownLevel(
+  account: Pick<AccountSnapshot, 'drawdownPct'>,
+  limits: RiskLimits,
+): DrawdownLevel {
+  const drawdown = new Decimal(account.drawdownPct);
+  if (drawdown.gte(limits.drawdownReducePct)) return 'reducing';
+  if (drawdown.gte(limits.drawdownWarnPct)) return 'warning';
+  return 'normal';
+}

@@ -1,0 +1,5 @@
+export * from './check';
+export * from './errors';
+export * from './fx';
+export * from './limits';
+export * from './position';

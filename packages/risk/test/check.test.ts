@@ -1,0 +1,327 @@
+import type { AccountSnapshot, TradingState } from '@ibstack/contracts';
+import {
+  checkOrder,
+  DEFAULT_RISK_LIMITS,
+  drawdownLevel,
+  type RiskDecision,
+  type RiskInput,
+  RiskLimits,
+} from '@ibstack/risk';
+
+const NOW = Date.parse('2026-11-24T15:00:00.000Z');
+
+function snapshot(overrides: Partial<AccountSnapshot> = {}): AccountSnapshot {
+  return {
+    v: 1,
+    account: 'DU1234567',
+    currency: 'USD',
+    netLiquidation: '1000000',
+    cash: '1000000',
+    realizedPnl: '0',
+    unrealizedPnl: '0',
+    dailyPnl: '0',
+    dailyReturnPct: '0',
+    highWaterMark: '1000000',
+    drawdownPct: '0',
+    ts: '2026-11-24T14:59:00.000Z',
+    ...overrides,
+  };
+}
+
+function state(name: TradingState['state']): TradingState {
+  return { v: 1, state: name, reason: 'operator test', by: 'alice', at: '2026-11-24T14:00:00.000Z' };
+}
+
+/** A BUY of 20 000 EUR.CAD at 1.5 CAD = 30 000 CAD = 21 600 USD at the default 0.72 rate. */
+function input(overrides: Partial<RiskInput> = {}, order: Partial<RiskInput['order']> = {}): RiskInput {
+  return {
+    order: {
+      sleeve: 'demo',
+      instrument: 'EURCAD',
+      currency: 'CAD',
+      side: 'BUY',
+      quantity: '20000',
+      referencePrice: '1.5',
+      ...order,
+    },
+    scope: 'sleeve',
+    positions: {},
+    tradingState: null,
+    limits: DEFAULT_RISK_LIMITS,
+    recentOrderTimes: [],
+    now: NOW,
+    account: snapshot(),
+    ...overrides,
+  };
+}
+
+function reasonOf(decision: RiskDecision): string {
+  return decision.allowed ? 'allowed' : decision.reason;
+}
+
+describe('risk limits', () => {
+  it('fills every default from an empty object and accepts numbers or strings', () => {
+    expect(RiskLimits.parse({})).toEqual({
+      maxPositionUsd: '100000',
+      maxPositionQuantity: {},
+      maxOrderNotionalUsd: '50000',
+      maxOrdersPerMinute: 10,
+      maxDailyLossPct: '2',
+      drawdownWarnPct: '5',
+      drawdownReducePct: '10',
+    });
+    expect(RiskLimits.parse({ maxPositionUsd: 2500.5, maxOrderNotionalUsd: '1e3' })).toMatchObject({
+      maxPositionUsd: '2500.5',
+      maxOrderNotionalUsd: '1000',
+    });
+  });
+
+  it('rejects unknown keys, non-positive values and a warning threshold above the reducing one', () => {
+    const result = RiskLimits.safeParse({
+      maxPositionUSD: 1,
+      maxOrderNotionalUsd: 0,
+      drawdownWarnPct: 12,
+      drawdownReducePct: 10,
+    });
+    expect(result.success).toBe(false);
+    const messages = result.error!.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    expect(messages).toEqual(
+      expect.arrayContaining([expect.stringMatching(/maxPositionUSD/), 'maxOrderNotionalUsd: must be > 0']),
+    );
+    expect(
+      RiskLimits.safeParse({ drawdownWarnPct: 12, drawdownReducePct: 10 }).error!.issues[0]!.message,
+    ).toBe('drawdownWarnPct must be below drawdownReducePct');
+  });
+});
+
+describe('risk: trading state', () => {
+  it('lets an order through when the state key is absent or RUNNING', () => {
+    expect(checkOrder(input())).toEqual({ allowed: true, warnings: [] });
+    expect(checkOrder(input({ tradingState: state('RUNNING') }))).toEqual({ allowed: true, warnings: [] });
+  });
+
+  it('blocks every order while HALTED, closing ones too, and says who halted', () => {
+    const closing = checkOrder(
+      input({ tradingState: state('HALTED'), positions: { EURCAD: '20000' } }, { side: 'SELL' }),
+    );
+    expect(closing).toEqual({
+      allowed: false,
+      reason: 'trading_halted',
+      detail: 'trading is HALTED (operator test, by alice)',
+    });
+    expect(reasonOf(checkOrder(input({ tradingState: 'HALTED' })))).toBe('trading_halted');
+  });
+
+  it('lets through only orders that shrink the position while REDUCING', () => {
+    const reducing = { tradingState: state('REDUCING'), positions: { EURCAD: '20000' } };
+    expect(reasonOf(checkOrder(input(reducing, { side: 'SELL', quantity: '5000' })))).toBe('allowed');
+    expect(reasonOf(checkOrder(input(reducing, { side: 'SELL', quantity: '20000' })))).toBe('allowed');
+    // Selling 30 000 would flip to short 10 000: not a reduction.
+    expect(reasonOf(checkOrder(input(reducing, { side: 'SELL', quantity: '30000' })))).toBe('reducing_only');
+    expect(reasonOf(checkOrder(input(reducing, { side: 'BUY', quantity: '1' })))).toBe('reducing_only');
+    // Flat: nothing can shrink.
+    expect(reasonOf(checkOrder(input({ tradingState: 'REDUCING' }, { side: 'SELL' })))).toBe('reducing_only');
+    // Short positions shrink with BUYs.
+    const short = { tradingState: state('REDUCING'), positions: { EURCAD: '-20000' } };
+    expect(reasonOf(checkOrder(input(short, { side: 'BUY', quantity: '20000' })))).toBe('allowed');
+    expect(reasonOf(checkOrder(input(short, { side: 'SELL', quantity: '1' })))).toBe('reducing_only');
+  });
+
+  it('does not count a sell against an unfilled buy as reducing (it could leave a short)', () => {
+    // Flat, with a BUY of 40 000 working: the SELL shrinks position + pending, but not what is held.
+    const decision = checkOrder(
+      input({ tradingState: 'REDUCING', pending: { EURCAD: '40000' } }, { side: 'SELL', quantity: '40000' }),
+    );
+    expect(reasonOf(decision)).toBe('reducing_only');
+  });
+
+  it('counts orders in flight as part of the position while REDUCING', () => {
+    // Long 20 000 with a SELL of 20 000 already in flight: another SELL would go short.
+    const decision = checkOrder(
+      input(
+        { tradingState: 'REDUCING', positions: { EURCAD: '20000' }, pending: { EURCAD: '-20000' } },
+        { side: 'SELL', quantity: '10000' },
+      ),
+    );
+    expect(decision).toMatchObject({ allowed: false, reason: 'reducing_only' });
+    expect((decision as { detail: string }).detail).toMatch(/sleeve demo position of 0/);
+  });
+});
+
+describe('risk: max orders per minute', () => {
+  const limits = RiskLimits.parse({ maxOrdersPerMinute: 3 });
+
+  it('blocks the order that would exceed the rate within a rolling minute', () => {
+    const times = [NOW - 50_000, NOW - 20_000, NOW - 1];
+    expect(checkOrder(input({ limits, recentOrderTimes: times }))).toMatchObject({
+      allowed: false,
+      reason: 'max_orders_per_minute',
+      detail: '3 orders in the last minute for sleeve demo; the limit is 3',
+    });
+  });
+
+  it('lets it through once the oldest order is more than a minute old', () => {
+    const times = [NOW - 60_000, NOW - 20_000, NOW - 1];
+    expect(reasonOf(checkOrder(input({ limits, recentOrderTimes: times })))).toBe('allowed');
+  });
+
+  it('applies to closing orders too, so a runaway loop cannot spam exits', () => {
+    const times = [NOW - 3, NOW - 2, NOW - 1];
+    const closing = input(
+      { limits, recentOrderTimes: times, positions: { EURCAD: '20000' } },
+      { side: 'SELL' },
+    );
+    expect(reasonOf(checkOrder(closing))).toBe('max_orders_per_minute');
+  });
+});
+
+describe('risk: max order notional', () => {
+  it('converts the notional to USD with the quote currency and blocks above the limit', () => {
+    const limits = RiskLimits.parse({ maxOrderNotionalUsd: 21_599 });
+    expect(checkOrder(input({ limits }))).toEqual({
+      allowed: false,
+      reason: 'max_order_notional',
+      detail: 'order notional 21600.00 USD exceeds 21599 USD',
+    });
+  });
+
+  it('lets an order at exactly the limit through', () => {
+    const limits = RiskLimits.parse({ maxOrderNotionalUsd: 21_600 });
+    expect(reasonOf(checkOrder(input({ limits })))).toBe('allowed');
+  });
+
+  it('uses caller-supplied FX rates', () => {
+    const limits = RiskLimits.parse({ maxOrderNotionalUsd: 21_600 });
+    expect(reasonOf(checkOrder(input({ limits, fxRatesToUsd: { USD: '1', CAD: '0.73' } })))).toBe(
+      'max_order_notional',
+    );
+  });
+
+  it('fails closed when no FX rate is known for the quote currency', () => {
+    const decision = checkOrder(input({}, { currency: 'SEK' }));
+    expect(decision).toMatchObject({ allowed: false, reason: 'max_order_notional' });
+    expect((decision as { detail: string }).detail).toMatch(/no FX rate from SEK to USD/);
+  });
+});
+
+describe('risk: max position', () => {
+  it('blocks an order that takes the position over the USD limit, counting orders in flight', () => {
+    // 20 000 held + 20 000 in flight + 30 000 = 70 000 EUR at 1.5 CAD × 0.72 = 75 600 USD.
+    const limits = RiskLimits.parse({ maxPositionUsd: 75_000, maxOrderNotionalUsd: 100_000 });
+    const decision = checkOrder(
+      input({ limits, positions: { EURCAD: '20000' }, pending: { EURCAD: '20000' } }, { quantity: '30000' }),
+    );
+    expect(decision).toEqual({
+      allowed: false,
+      reason: 'max_position',
+      detail: 'sleeve demo position in EURCAD would be 70000 (75600.00 USD), over 75000 USD',
+    });
+    expect(
+      reasonOf(checkOrder(input({ limits, positions: { EURCAD: '20000' } }, { quantity: '30000' }))),
+    ).toBe('allowed');
+  });
+
+  it('applies a per-instrument unit cap and names the scope the caller gave', () => {
+    const limits = RiskLimits.parse({ maxPositionQuantity: { EURCAD: 30_000 } });
+    const decision = checkOrder(
+      input({ limits, scope: 'account', positions: { EURCAD: '-20000' } }, { side: 'SELL' }),
+    );
+    expect(decision).toEqual({
+      allowed: false,
+      reason: 'max_position',
+      detail: 'account account position in EURCAD would be -40000, over 30000 units',
+    });
+    expect(reasonOf(checkOrder(input({ limits, positions: { EURCAD: '10000' } })))).toBe('allowed');
+  });
+
+  it('lets an order that shrinks an over-limit position through', () => {
+    const limits = RiskLimits.parse({ maxPositionQuantity: { EURCAD: 30_000 } });
+    expect(reasonOf(checkOrder(input({ limits, positions: { EURCAD: '50000' } }, { side: 'SELL' })))).toBe(
+      'allowed',
+    );
+  });
+});
+
+describe('risk: max daily loss', () => {
+  it('blocks risk-increasing orders once the daily loss reaches the percentage', () => {
+    const decision = checkOrder(input({ account: snapshot({ dailyReturnPct: '-2', dailyPnl: '-20000' }) }));
+    expect(decision).toEqual({
+      allowed: false,
+      reason: 'max_daily_loss',
+      detail: 'daily return -2% reaches the loss limit of 2%',
+    });
+    expect(reasonOf(checkOrder(input({ account: snapshot({ dailyReturnPct: '-1.99' }) })))).toBe('allowed');
+  });
+
+  it('also blocks on the USD amount when one is set, converting the account currency', () => {
+    const limits = RiskLimits.parse({ maxDailyLossUsd: 5_000 });
+    const cadAccount = snapshot({ currency: 'CAD', dailyPnl: '-7000', dailyReturnPct: '-0.7' });
+    expect(checkOrder(input({ limits, account: cadAccount }))).toEqual({
+      allowed: false,
+      reason: 'max_daily_loss',
+      detail: 'daily loss 5040.00 USD reaches the limit of 5000 USD',
+    });
+    expect(reasonOf(checkOrder(input({ limits, account: { ...cadAccount, dailyPnl: '-6900' } })))).toBe(
+      'allowed',
+    );
+  });
+
+  it('still lets a closing order through after the limit is hit', () => {
+    const account = snapshot({ dailyReturnPct: '-5' });
+    expect(reasonOf(checkOrder(input({ account, positions: { EURCAD: '20000' } }, { side: 'SELL' })))).toBe(
+      'allowed',
+    );
+  });
+});
+
+describe('risk: drawdown', () => {
+  it('warns past the warning threshold and blocks risk-increasing orders past the reducing one', () => {
+    expect(checkOrder(input({ account: snapshot({ drawdownPct: '5' }) }))).toEqual({
+      allowed: true,
+      warnings: ['drawdown 5% is past the warning threshold of 5%'],
+    });
+    expect(checkOrder(input({ account: snapshot({ drawdownPct: '10.5' }) }))).toEqual({
+      allowed: false,
+      reason: 'drawdown',
+      detail: 'drawdown 10.5% reaches the reducing threshold of 10%',
+    });
+    expect(
+      reasonOf(
+        checkOrder(
+          input(
+            { account: snapshot({ drawdownPct: '10.5' }), positions: { EURCAD: '1' } },
+            { side: 'SELL', quantity: '1' },
+          ),
+        ),
+      ),
+    ).toBe('allowed');
+  });
+
+  it('does not block without a snapshot, and says so', () => {
+    expect(checkOrder(input({ account: null }))).toEqual({
+      allowed: true,
+      warnings: ['no account snapshot yet: daily-loss and drawdown rules not applied'],
+    });
+  });
+
+  it('classifies the level with configurable thresholds', () => {
+    const limits = RiskLimits.parse({ drawdownWarnPct: 3, drawdownReducePct: 6 });
+    expect(drawdownLevel({ drawdownPct: '2.99' }, limits)).toBe('normal');
+    expect(drawdownLevel({ drawdownPct: '3' }, limits)).toBe('warning');
+    expect(drawdownLevel({ drawdownPct: '6' }, limits)).toBe('reducing');
+  });
+});
+
+describe('risk: input', () => {
+  it('refuses a non-positive quantity or price instead of judging it', () => {
+    expect(() => checkOrder(input({}, { quantity: '0' }))).toThrow(RangeError);
+    expect(() => checkOrder(input({}, { referencePrice: '-1' }))).toThrow(RangeError);
+  });
+
+  it('does decimal math: 0.1 + 0.2 units of a cap of 0.3 is not over it', () => {
+    const limits = RiskLimits.parse({ maxPositionQuantity: { EURCAD: '0.3' } });
+    expect(reasonOf(checkOrder(input({ limits, positions: { EURCAD: '0.1' } }, { quantity: '0.2' })))).toBe(
+      'allowed',
+    );
+  });
+});

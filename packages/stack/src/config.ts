@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+
+import { booleanFlag, commonEnv, port } from '@ibstack/config';
+import { z } from 'zod';
+
+/** Where the repository's services live, relative to this package. */
+export const REPO_ROOT = join(__dirname, '..', '..', '..');
+
+/** The runner's own environment; every default works on a fresh developer machine. */
+export const stackEnv = commonEnv
+  .pick({ LOG_LEVEL: true, DATABASE_URL: true, NATS_URL: true, BUS_NAMESPACE: true })
+  .extend({
+    /** Gateway API port (the sim listens here; ingestor and execution connect to it). @default 4002 */
+    IB_PORT: port.default(4002),
+    /** First of four HTTP ports: gateway-sim, ingestor, strategy, execution. @default 9400 */
+    STACK_HTTP_PORT_BASE: port.default(9400),
+    /**
+     * Simulated seconds per wall second. 10 makes the demo trade within a minute; 1 is real time.
+     * @default 10
+     */
+    SIM_SPEED: z.coerce.number().positive().default(10),
+    /** `always-open` (the demo works any day) or `forex` (Sunday 17:00 – Friday 17:00 New York). */
+    SIM_MARKET_HOURS: z.enum(['always-open', 'forex']).default('always-open'),
+    /** @default 42 */
+    SIM_SEED: z.coerce.number().int().default(42),
+    /** Keeps the simulated account across restarts of the stack. @default .state */
+    STACK_STATE_DIR: z.string().default(join(REPO_ROOT, '.state')),
+    /** Instruments to ingest and trade. @default EUR.CAD */
+    INSTRUMENTS: z.string().default('EUR.CAD'),
+    /** Sleeves of the strategy engine. @default services/strategy/config/demo.yaml */
+    SLEEVES_FILE: z.string().default(join(REPO_ROOT, 'services', 'strategy', 'config', 'demo.yaml')),
+    /** Days of 1-minute history the ingestor backfills on first start. @default 2 */
+    BACKFILL_DAYS: z.coerce.number().positive().default(2),
+    /** Run the gateway-sim (false: use a real gateway at IB_HOST:IB_PORT). @default true */
+    STACK_SIM: booleanFlag.default(true),
+    /** @default 127.0.0.1 */
+    IB_HOST: z.string().default('127.0.0.1'),
+  });
+export type StackConfig = z.infer<typeof stackEnv>;

@@ -1,0 +1,4 @@
+export * from './config';
+export * from './runner';
+export * from './supervisor';
+export * from './log-format';

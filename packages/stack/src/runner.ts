@@ -1,0 +1,140 @@
+/**
+ * Runs the whole trading path as local processes, in dependency order, each started only after the one
+ * before answers /readyz: gateway-sim → ingestor → strategy → execution. Checks Postgres and NATS first
+ * and runs the migrations. Restarts a crashed service with backoff; stops everything (in reverse order,
+ * SIGTERM first, so an order in flight is recorded) on `stop()`.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { checkNats } from '@ibstack/bus';
+import { checkPostgres, migrateToLatest } from '@ibstack/db';
+import pc from 'picocolors';
+
+import { REPO_ROOT, type StackConfig } from './config';
+import { colourFor, formatLine } from './log-format';
+import { type ServiceSpec, Supervisor } from './supervisor';
+
+export interface StackHandle {
+  readonly services: readonly Supervisor[];
+  stop(): Promise<void>;
+}
+
+export interface RunnerOptions {
+  /** Where output lines go. @default process.stdout */
+  write?: (line: string) => void;
+  /** Per-service readiness timeout. @default 120000 */
+  readyTimeoutMs?: number;
+  /** Environment the services inherit. @default process.env */
+  env?: NodeJS.ProcessEnv;
+}
+
+export class DependencyError extends Error {
+  override readonly name = 'DependencyError';
+}
+
+function entry(service: string): string {
+  return join(REPO_ROOT, 'services', service, 'src', 'main.ts');
+}
+
+/** The services of the stack with the environment each needs. */
+export function stackServices(config: StackConfig, baseEnv: NodeJS.ProcessEnv = process.env): ServiceSpec[] {
+  const http = (offset: number) => config.STACK_HTTP_PORT_BASE + offset;
+  const shared = {
+    ...baseEnv,
+    LOG_LEVEL: config.LOG_LEVEL,
+    DATABASE_URL: config.DATABASE_URL,
+    NATS_URL: config.NATS_URL,
+    BUS_NAMESPACE: config.BUS_NAMESPACE,
+    IB_HOST: config.IB_HOST,
+    IB_PORT: String(config.IB_PORT),
+    INSTRUMENTS: config.INSTRUMENTS,
+  };
+  const services: ServiceSpec[] = [];
+  if (config.STACK_SIM) {
+    mkdirSync(config.STACK_STATE_DIR, { recursive: true });
+    services.push({
+      name: 'gateway-sim',
+      entry: entry('gateway-sim'),
+      env: {
+        ...shared,
+        HTTP_PORT: String(http(0)),
+        GATEWAY_SIM_PORT: String(config.IB_PORT),
+        GATEWAY_SIM_SEED: String(config.SIM_SEED),
+        GATEWAY_SIM_SPEED: String(config.SIM_SPEED),
+        GATEWAY_SIM_MARKET_HOURS: config.SIM_MARKET_HOURS,
+        GATEWAY_SIM_STATE_FILE: join(config.STACK_STATE_DIR, 'gateway-sim.json'),
+      },
+      healthUrl: `http://127.0.0.1:${http(0)}`,
+    });
+  }
+  services.push(
+    {
+      name: 'ingestor',
+      entry: entry('ingestor'),
+      env: { ...shared, HTTP_PORT: String(http(1)), BACKFILL_DAYS: String(config.BACKFILL_DAYS) },
+      healthUrl: `http://127.0.0.1:${http(1)}`,
+    },
+    {
+      name: 'strategy',
+      entry: entry('strategy'),
+      env: { ...shared, HTTP_PORT: String(http(2)), SLEEVES_FILE: config.SLEEVES_FILE },
+      healthUrl: `http://127.0.0.1:${http(2)}`,
+    },
+    {
+      name: 'execution',
+      entry: entry('execution'),
+      env: { ...shared, HTTP_PORT: String(http(3)) },
+      healthUrl: `http://127.0.0.1:${http(3)}`,
+    },
+  );
+  return services;
+}
+
+export async function runStack(config: StackConfig, options: RunnerOptions = {}): Promise<StackHandle> {
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const say = (message: string) => write(`${pc.bold('stack'.padEnd(11))} │ ${message}`);
+
+  const problems = (
+    await Promise.all([checkPostgres(config.DATABASE_URL), checkNats(config.NATS_URL)])
+  ).filter((problem): problem is string => problem !== null);
+  if (problems.length > 0)
+    throw new DependencyError(
+      `ibstack needs Postgres and NATS JetStream:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+
+  const report = await migrateToLatest(config.DATABASE_URL);
+  say(report.applied.length > 0 ? `migrated: ${report.applied.join(', ')}` : 'database is up to date');
+
+  const specs = stackServices(config, options.env);
+  const width = Math.max(...specs.map((spec) => spec.name.length), 5) + 1;
+  const supervisors = specs.map(
+    (spec, index) =>
+      new Supervisor(spec, {
+        print: (line) => write(formatLine(spec.name, width, colourFor(index), line)),
+        announce: say,
+      }),
+  );
+  const started: Supervisor[] = [];
+  const stop = async () => {
+    say('stopping');
+    for (const supervisor of [...started].reverse()) {
+      await supervisor.stop();
+      say(`${supervisor.spec.name} stopped`);
+    }
+  };
+  try {
+    for (const supervisor of supervisors) {
+      say(`starting ${supervisor.spec.name}`);
+      supervisor.start();
+      started.push(supervisor);
+      await supervisor.waitUntilReady(options.readyTimeoutMs ?? 120_000);
+      say(`${supervisor.spec.name} ready (${supervisor.spec.healthUrl})`);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  say(`all services ready; ${pc.bold('npm run status')} shows what the stack is doing; Ctrl-C stops it`);
+  return { services: supervisors, stop };
+}

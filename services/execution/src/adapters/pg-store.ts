@@ -1,0 +1,634 @@
+/**
+ * Execution's Postgres access. Every money write is one transaction: an order row with its first event
+ * (behind the fencing check), an execution with its position update, a status change with its event.
+ * Order events and fills are written unpublished; the outbox publisher sends them and marks them.
+ */
+import {
+  type AuditEntry,
+  type OrderSide,
+  type OrderStatus,
+  type ReconciliationResult,
+} from '@ibstack/contracts';
+import { type Database, type Kysely, type OrderRow, sql, type Transaction } from '@ibstack/db';
+import Decimal from 'decimal.js';
+
+import { applyFill, averageCost, FLAT, type PositionState } from '../domain/positions';
+import { parseExecId } from '../domain/exec-id';
+import type { OrderStateSnapshot } from '../domain/order-state';
+import { FencedError } from '../errors';
+
+const FENCE_NAME = 'execution';
+export const OPEN_STATUSES: readonly OrderStatus[] = ['pending', 'submitted', 'partially_filled'];
+
+export interface NewOrder {
+  intentId: string | null;
+  brokerOrderId: number | null;
+  permId?: number | null;
+  clientId: number;
+  account: string | null;
+  sleeve: string | null;
+  instrument: string;
+  side: OrderSide;
+  quantity: string;
+  orderType: string;
+  limitPrice: string | null;
+  stopPrice: string | null;
+  timeInForce: string;
+  status: OrderStatus;
+  brokerStatus?: string | null;
+  errorCode?: number | null;
+  errorText?: string | null;
+  adopted?: boolean;
+}
+
+export interface StoredExecution {
+  execId: string;
+  orderId: number | null;
+  brokerOrderId: number;
+  permId: number;
+  intentId: string | null;
+  account: string;
+  instrument: string;
+  side: OrderSide;
+  quantity: string;
+  price: string;
+  cumulativeQuantity: string | null;
+  averagePrice: string | null;
+  executedAt: Date;
+}
+
+export function snapshotOf(row: OrderRow): OrderStateSnapshot {
+  return {
+    status: row.status as OrderStatus,
+    brokerStatus: row.broker_status,
+    quantity: row.quantity,
+    filledQuantity: row.filled_quantity,
+    remainingQuantity: row.remaining_quantity,
+    averageFillPrice: row.average_fill_price,
+    errorCode: row.error_code,
+    reason: row.error_text,
+  };
+}
+
+function eventId(orderId: number, state: OrderStateSnapshot): string {
+  return [orderId, state.status, state.brokerStatus ?? '', state.filledQuantity, state.errorCode ?? ''].join(
+    ':',
+  );
+}
+
+export class ExecutionStore {
+  constructor(readonly db: Kysely<Database>) {}
+
+  /** Takes the fence for `epoch`; fails if a newer epoch already holds it. */
+  async claimFence(epoch: number, holder: string): Promise<void> {
+    const result = await sql<{ epoch: number }>`
+      insert into leader_fence (name, epoch, holder) values (${FENCE_NAME}, ${epoch}, ${holder})
+      on conflict (name) do update set epoch = excluded.epoch, holder = excluded.holder, updated_at = now()
+      where leader_fence.epoch <= excluded.epoch
+      returning epoch`.execute(this.db);
+    if (result.rows.length === 0) throw new FencedError(epoch);
+  }
+
+  /** The highest broker order id ever used, so ids are never reused across restarts. */
+  async maxBrokerOrderId(): Promise<number> {
+    const row = await this.db
+      .selectFrom('orders')
+      .select((eb) => eb.fn.max('broker_order_id').as('max'))
+      .executeTakeFirst();
+    return Number(row?.max ?? 0);
+  }
+
+  /**
+   * Records an order before it is sent, with its first event, behind the fence — in one statement, so one
+   * round trip on the money path. If the intent already has an order (a redelivered intent), returns that
+   * one with `created: false`; if a newer epoch holds the fence, throws FencedError.
+   */
+  async recordOrder(
+    order: NewOrder,
+    epoch: number,
+    now: Date,
+  ): Promise<{ order: OrderRow; created: boolean }> {
+    const result = await sql<OrderRow>`
+      with fence as (
+        select epoch from leader_fence where name = ${FENCE_NAME} and epoch = ${epoch} for share
+      ), inserted as (
+        insert into orders (
+          intent_id, broker_order_id, perm_id, client_id, account, sleeve, instrument, side, quantity,
+          order_type, limit_price, stop_price, time_in_force, status, broker_status, remaining_quantity,
+          error_code, error_text, adopted, leader_epoch, created_at, updated_at)
+        select ${order.intentId}, ${order.brokerOrderId}, ${order.permId ?? null}, ${order.clientId},
+          ${order.account}, ${order.sleeve}, ${order.instrument}, ${order.side}, ${order.quantity},
+          ${order.orderType}, ${order.limitPrice}, ${order.stopPrice}, ${order.timeInForce}, ${order.status},
+          ${order.brokerStatus ?? null}, ${order.status === 'rejected' ? '0' : order.quantity},
+          ${order.errorCode ?? null}, ${order.errorText ?? null}, ${order.adopted ?? false}, ${epoch}, ${now}, ${now}
+        from fence
+        on conflict (intent_id) do nothing
+        returning *
+      ), first_event as (
+        insert into order_events (event_id, order_id, status, broker_status, filled_quantity,
+          remaining_quantity, average_fill_price, error_code, reason, at)
+        select id || ':' || status || ':' || coalesce(broker_status, '') || ':' || filled_quantity::text || ':'
+            || coalesce(error_code::text, ''),
+          id, status, broker_status, filled_quantity, remaining_quantity, average_fill_price, error_code,
+          error_text, ${now}
+        from inserted
+        on conflict (event_id) do nothing
+      )
+      select * from inserted`.execute(this.db);
+    const inserted = result.rows[0];
+    if (inserted) return { order: inserted, created: true };
+    const existing = await this.orderByIntent(order.intentId ?? '');
+    if (existing) return { order: existing, created: false };
+    throw new FencedError(epoch);
+  }
+
+  /**
+   * Everything the order router needs before deciding, in one round trip: whether the intent already has
+   * an order, the account's positions, the unfilled remainder of working orders, and the sleeve's recent
+   * order times.
+   */
+  async routingContext(
+    intentId: string,
+    account: string,
+    sleeve: string,
+    since: Date,
+  ): Promise<{
+    existing: { id: number; status: string; brokerOrderId: number | null } | null;
+    positions: Record<string, string>;
+    pending: Record<string, string>;
+    recentOrderTimes: number[];
+  }> {
+    const result = await sql<{
+      existing: { id: number; status: string; broker_order_id: number | null } | null;
+      positions: Array<{ instrument: string; quantity: string }>;
+      pending: Array<{ instrument: string; quantity: string }>;
+      recent: number[];
+    }>`
+      select
+        (select json_build_object('id', id, 'status', status, 'broker_order_id', broker_order_id)
+           from orders where intent_id = ${intentId}) as existing,
+        (select coalesce(json_agg(json_build_object('instrument', instrument, 'quantity', quantity::text)), '[]')
+           from positions where account = ${account}) as positions,
+        (select coalesce(json_agg(json_build_object('instrument', instrument, 'quantity', remaining::text)), '[]')
+           from (select instrument,
+                   sum(case when side = 'BUY' then remaining_quantity else -remaining_quantity end) as remaining
+                 from orders where status in ('pending', 'submitted', 'partially_filled') group by instrument) working) as pending,
+        (select coalesce(json_agg((extract(epoch from created_at) * 1000)::bigint), '[]')
+           from orders where sleeve = ${sleeve} and created_at >= ${since} and broker_order_id is not null) as recent`.execute(
+      this.db,
+    );
+    const row = result.rows[0]!;
+    return {
+      existing: row.existing
+        ? { id: row.existing.id, status: row.existing.status, brokerOrderId: row.existing.broker_order_id }
+        : null,
+      positions: Object.fromEntries(row.positions.map((p) => [p.instrument, p.quantity])),
+      pending: Object.fromEntries(row.pending.map((p) => [p.instrument, p.quantity])),
+      recentOrderTimes: row.recent.map(Number),
+    };
+  }
+
+  /** Adopted orders and executions no intent explains that no reconciliation has reported yet. */
+  async unexplainedTrades(): Promise<{
+    orders: OrderRow[];
+    executions: Array<{ execId: string; instrument: string; side: string; quantity: string; price: string }>;
+  }> {
+    const orders = await this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('adopted', '=', true)
+      .where('flagged_at', 'is', null)
+      .execute();
+    const executions = await this.db
+      .selectFrom('executions as x')
+      .leftJoin('orders as o', 'o.id', 'x.order_id')
+      .select(['x.exec_id as execId', 'x.instrument', 'x.side', 'x.quantity', 'x.price'])
+      .where('x.flagged_at', 'is', null)
+      .where('x.superseded_by', 'is', null)
+      .where((eb) => eb.or([eb('o.id', 'is', null), eb('o.intent_id', 'is', null)]))
+      .execute();
+    return { orders, executions };
+  }
+
+  /** Marks unexplained trades as reported, so one manual trade halts trading once, not at every run. */
+  async flagUnexplained(orderIds: readonly number[], execIds: readonly string[], at: Date): Promise<void> {
+    if (orderIds.length > 0)
+      await this.db.updateTable('orders').set({ flagged_at: at }).where('id', 'in', orderIds).execute();
+    if (execIds.length > 0)
+      await this.db
+        .updateTable('executions')
+        .set({ flagged_at: at })
+        .where('exec_id', 'in', execIds)
+        .execute();
+  }
+
+  /** Every stored exec id in the window, corrected ones included (the broker may still list them). */
+  async executionIdsSince(since: Date): Promise<Set<string>> {
+    const rows = await this.db
+      .selectFrom('executions')
+      .select('exec_id')
+      .where('executed_at', '>=', since)
+      .execute();
+    return new Set(rows.map((row) => row.exec_id));
+  }
+
+  /** Takes the broker's word for an order's terms (a modification the broker confirmed, or refused). */
+  async updateOrderTerms(
+    order: OrderRow,
+    terms: { quantity: string; limitPrice: string | null; stopPrice: string | null },
+  ): Promise<OrderRow> {
+    const remaining = Decimal.max(new Decimal(terms.quantity).minus(order.filled_quantity), 0).toFixed();
+    return this.db
+      .updateTable('orders')
+      .set({
+        quantity: terms.quantity,
+        limit_price: terms.limitPrice,
+        stop_price: terms.stopPrice,
+        remaining_quantity: remaining,
+        updated_at: new Date(),
+      })
+      .where('id', '=', order.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  async orderById(id: number): Promise<OrderRow | undefined> {
+    return this.db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Quantity filled for an order according to the stored executions that still count. */
+  async executedQuantity(orderId: number): Promise<string> {
+    const row = await this.db
+      .selectFrom('executions')
+      .select((eb) => eb.fn.sum<string>('quantity').as('total'))
+      .where('order_id', '=', orderId)
+      .where('superseded_by', 'is', null)
+      .executeTakeFirst();
+    return row?.total ?? '0';
+  }
+
+  async orderByIntent(intentId: string): Promise<OrderRow | undefined> {
+    return this.db.selectFrom('orders').selectAll().where('intent_id', '=', intentId).executeTakeFirst();
+  }
+
+  async orderByBrokerId(brokerOrderId: number): Promise<OrderRow | undefined> {
+    return this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('broker_order_id', '=', brokerOrderId)
+      .executeTakeFirst();
+  }
+
+  async orderByPermId(permId: number): Promise<OrderRow | undefined> {
+    if (!permId) return undefined;
+    return this.db.selectFrom('orders').selectAll().where('perm_id', '=', permId).executeTakeFirst();
+  }
+
+  async openOrders(): Promise<OrderRow[]> {
+    return this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('status', 'in', OPEN_STATUSES)
+      .orderBy('id')
+      .execute();
+  }
+
+  /** Stores a new state and its event in one transaction; no-op when the state did not change. */
+  async updateOrderState(
+    order: OrderRow,
+    next: OrderStateSnapshot,
+    now: Date,
+    extra: { permId?: number } = {},
+  ): Promise<OrderRow> {
+    return this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('orders')
+        .set({
+          status: next.status,
+          broker_status: next.brokerStatus,
+          filled_quantity: next.filledQuantity,
+          remaining_quantity: next.remainingQuantity,
+          average_fill_price: next.averageFillPrice,
+          error_code: next.errorCode,
+          error_text: next.reason,
+          updated_at: now,
+          ...(extra.permId ? { perm_id: extra.permId } : {}),
+        })
+        .where('id', '=', order.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await trx
+        .insertInto('order_events')
+        .values({
+          event_id: eventId(order.id, next),
+          order_id: order.id,
+          status: next.status,
+          broker_status: next.brokerStatus,
+          filled_quantity: next.filledQuantity,
+          remaining_quantity: next.remainingQuantity,
+          average_fill_price: next.averageFillPrice,
+          error_code: next.errorCode,
+          reason: next.reason,
+          at: now,
+        })
+        .onConflict((conflict) => conflict.column('event_id').doNothing())
+        .execute();
+      return updated;
+    });
+  }
+
+  async setPermId(orderId: number, permId: number): Promise<void> {
+    await this.db
+      .updateTable('orders')
+      .set({ perm_id: permId })
+      .where('id', '=', orderId)
+      .where('perm_id', 'is', null)
+      .execute();
+  }
+
+  /**
+   * Stores an execution once (by exec id) and moves the position in the same transaction. A correction
+   * (same exec-id base, higher revision) supersedes the earlier row and the position is rebuilt from the
+   * executions that still count. Returns whether this call stored it.
+   */
+  async recordExecution(execution: StoredExecution): Promise<{ inserted: boolean }> {
+    return this.db.transaction().execute(async (trx) => {
+      const commission = await trx
+        .selectFrom('commission_reports')
+        .selectAll()
+        .where('exec_id', '=', execution.execId)
+        .executeTakeFirst();
+      const inserted = await trx
+        .insertInto('executions')
+        .values({
+          exec_id: execution.execId,
+          order_id: execution.orderId,
+          broker_order_id: execution.brokerOrderId,
+          perm_id: execution.permId,
+          intent_id: execution.intentId,
+          account: execution.account,
+          instrument: execution.instrument,
+          side: execution.side,
+          quantity: execution.quantity,
+          price: execution.price,
+          cumulative_quantity: execution.cumulativeQuantity,
+          average_price: execution.averagePrice,
+          executed_at: execution.executedAt,
+          commission: commission?.commission ?? null,
+          commission_currency: commission?.currency ?? null,
+          realized_pnl: commission?.realized_pnl ?? null,
+        })
+        .onConflict((conflict) => conflict.column('exec_id').doNothing())
+        .returning('exec_id')
+        .executeTakeFirst();
+      if (!inserted) return { inserted: false };
+
+      // A correction keeps everything up to the last dot and raises the revision. Within such a group only
+      // the highest revision counts, whichever order they arrive in.
+      const { base } = parseExecId(execution.execId);
+      const group = await trx
+        .selectFrom('executions')
+        .select(['exec_id', 'superseded_by'])
+        .where(sql<boolean>`starts_with(exec_id, ${`${base}.`})`)
+        .forUpdate()
+        .execute();
+      if (group.length === 1) {
+        await this.movePosition(trx, execution);
+      } else {
+        const latest = group.reduce((best, row) =>
+          parseExecId(row.exec_id).revision > parseExecId(best.exec_id).revision ? row : best,
+        ).exec_id;
+        await trx
+          .updateTable('executions')
+          .set({ superseded_by: latest })
+          .where(sql<boolean>`starts_with(exec_id, ${`${base}.`})`)
+          .where('exec_id', '!=', latest)
+          .execute();
+        await trx
+          .updateTable('executions')
+          .set({ superseded_by: null })
+          .where('exec_id', '=', latest)
+          .execute();
+        await this.rebuildPosition(trx, execution.account, execution.instrument);
+      }
+      return { inserted: true };
+    });
+  }
+
+  private async movePosition(trx: Transaction<Database>, execution: StoredExecution): Promise<void> {
+    const row = await trx
+      .selectFrom('positions')
+      .selectAll()
+      .where('account', '=', execution.account)
+      .where('instrument', '=', execution.instrument)
+      .forUpdate()
+      .executeTakeFirst();
+    const current: PositionState = row
+      ? { quantity: row.quantity, costBasis: row.cost_basis, realizedPnl: row.realized_pnl }
+      : FLAT;
+    await this.writePosition(trx, execution.account, execution.instrument, applyFill(current, execution));
+  }
+
+  private async rebuildPosition(
+    trx: Transaction<Database>,
+    account: string,
+    instrument: string,
+  ): Promise<void> {
+    await trx
+      .selectFrom('positions')
+      .select('quantity')
+      .where('account', '=', account)
+      .where('instrument', '=', instrument)
+      .forUpdate()
+      .execute();
+    const executions = await trx
+      .selectFrom('executions')
+      .select(['side', 'quantity', 'price'])
+      .where('account', '=', account)
+      .where('instrument', '=', instrument)
+      .where('superseded_by', 'is', null)
+      .orderBy('executed_at')
+      .orderBy('exec_id')
+      .execute();
+    const position = executions.reduce<PositionState>(
+      (state, fill) =>
+        applyFill(state, { side: fill.side as OrderSide, quantity: fill.quantity, price: fill.price }),
+      FLAT,
+    );
+    await this.writePosition(trx, account, instrument, position);
+  }
+
+  private async writePosition(
+    trx: Transaction<Database>,
+    account: string,
+    instrument: string,
+    position: PositionState,
+  ): Promise<void> {
+    await trx
+      .insertInto('positions')
+      .values({
+        account,
+        instrument,
+        quantity: position.quantity,
+        average_cost: averageCost(position),
+        cost_basis: position.costBasis,
+        realized_pnl: position.realizedPnl,
+        updated_at: new Date(),
+      })
+      .onConflict((conflict) =>
+        conflict.columns(['account', 'instrument']).doUpdateSet({
+          quantity: position.quantity,
+          average_cost: averageCost(position),
+          cost_basis: position.costBasis,
+          realized_pnl: position.realizedPnl,
+          updated_at: new Date(),
+        }),
+      )
+      .execute();
+  }
+
+  /** Joins a commission report to its execution (now or when the execution arrives later). */
+  async recordCommission(report: {
+    execId: string;
+    commission: string;
+    currency: string;
+    realizedPnl: string | null;
+  }): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('commission_reports')
+        .values({
+          exec_id: report.execId,
+          commission: report.commission,
+          currency: report.currency,
+          realized_pnl: report.realizedPnl,
+        })
+        .onConflict((conflict) =>
+          conflict.column('exec_id').doUpdateSet({
+            commission: report.commission,
+            currency: report.currency,
+            realized_pnl: report.realizedPnl,
+          }),
+        )
+        .execute();
+      const updated = await trx
+        .updateTable('executions')
+        .set({
+          commission: report.commission,
+          commission_currency: report.currency,
+          realized_pnl: report.realizedPnl,
+        })
+        .where('exec_id', '=', report.execId)
+        .returning('exec_id')
+        .executeTakeFirst();
+      return updated !== undefined;
+    });
+  }
+
+  async positions(): Promise<Array<{ account: string; instrument: string; quantity: string }>> {
+    return this.db.selectFrom('positions').select(['account', 'instrument', 'quantity']).execute();
+  }
+
+  async executionsSince(since: Date): Promise<Array<{ execId: string; instrument: string; time: number }>> {
+    const rows = await this.db
+      .selectFrom('executions')
+      .select(['exec_id', 'instrument', 'executed_at'])
+      .where('executed_at', '>=', since)
+      .where('superseded_by', 'is', null)
+      .execute();
+    return rows.map((row) => ({
+      execId: row.exec_id,
+      instrument: row.instrument,
+      time: row.executed_at.getTime(),
+    }));
+  }
+
+  async recordReconciliation(result: ReconciliationResult): Promise<void> {
+    await this.db
+      .insertInto('reconciliation_runs')
+      .values({
+        run_id: result.runId,
+        trigger: result.trigger,
+        ok: result.ok,
+        mismatches: JSON.stringify(result.mismatches),
+        positions_checked: result.positionsChecked,
+        open_orders_checked: result.openOrdersChecked,
+        executions_checked: result.executionsChecked,
+        started_at: result.startedAt,
+        finished_at: result.finishedAt,
+      })
+      .onConflict((conflict) => conflict.column('run_id').doNothing())
+      .execute();
+  }
+
+  async audit(entry: AuditEntry): Promise<void> {
+    await this.db
+      .insertInto('audit_log')
+      .values({
+        audit_id: entry.auditId,
+        at: entry.at,
+        actor: entry.actor,
+        action: entry.action,
+        detail: JSON.stringify(entry.detail),
+      })
+      .onConflict((conflict) => conflict.column('audit_id').doNothing())
+      .execute();
+  }
+
+  async recordAccountSnapshot(snapshot: {
+    account: string;
+    currency: string;
+    ts: Date;
+    netLiquidation: string;
+    cash: string;
+    realizedPnl: string;
+    unrealizedPnl: string;
+    dailyPnl: string;
+    dailyReturnPct: string;
+    highWaterMark: string;
+    drawdownPct: string;
+    raw: Record<string, string>;
+  }): Promise<void> {
+    await this.db
+      .insertInto('account_snapshots')
+      .values({
+        account: snapshot.account,
+        currency: snapshot.currency,
+        ts: snapshot.ts,
+        net_liquidation: snapshot.netLiquidation,
+        cash: snapshot.cash,
+        realized_pnl: snapshot.realizedPnl,
+        unrealized_pnl: snapshot.unrealizedPnl,
+        daily_pnl: snapshot.dailyPnl,
+        daily_return_pct: snapshot.dailyReturnPct,
+        high_water_mark: snapshot.highWaterMark,
+        drawdown_pct: snapshot.drawdownPct,
+        raw: JSON.stringify(snapshot.raw),
+      })
+      .execute();
+  }
+
+  /** NAV of the first snapshot at or after `dayStart` (the day's opening NAV), and the high-water mark. */
+  async accountHistory(
+    account: string,
+    dayStart: Date,
+  ): Promise<{ dayOpening: string | null; highWaterMark: string | null }> {
+    const opening = await this.db
+      .selectFrom('account_snapshots')
+      .select('net_liquidation')
+      .where('account', '=', account)
+      .where('ts', '>=', dayStart)
+      .orderBy('ts')
+      .limit(1)
+      .executeTakeFirst();
+    const high = await this.db
+      .selectFrom('account_snapshots')
+      .select((eb) => eb.fn.max('high_water_mark').as('hwm'))
+      .where('account', '=', account)
+      .executeTakeFirst();
+    return {
+      dayOpening: opening?.net_liquidation ?? null,
+      highWaterMark: (high?.hwm as string | null | undefined) ?? null,
+    };
+  }
+}

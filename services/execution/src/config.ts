@@ -1,0 +1,98 @@
+import { hostname } from 'node:os';
+
+import { commonEnv, gatewayEnv, port, tradingModeEnv } from '@ibstack/config';
+import { type Instrument, isValidTimeZone, parseInstrumentSpec } from '@ibstack/contracts';
+import { RiskLimits } from '@ibstack/risk';
+import { z } from 'zod';
+
+const milliseconds = (fallback: number, minimum = 1) =>
+  z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(minimum).default(fallback);
+
+const instrumentList = z
+  .string()
+  .default('EUR.CAD')
+  .transform((value, ctx) => {
+    const instruments: Instrument[] = [];
+    for (const spec of value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
+      try {
+        instruments.push(parseInstrumentSpec(spec));
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }
+    return instruments;
+  });
+
+const riskLimits = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (!value) return RiskLimits.parse({});
+    let json: unknown;
+    try {
+      json = JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"maxOrderNotionalUsd": 50000}' });
+      return z.NEVER;
+    }
+    const parsed = RiskLimits.safeParse(json);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({ code: 'custom', message: `${issue.path.join('.')}: ${issue.message}` });
+      return z.NEVER;
+    }
+    return parsed.data;
+  });
+
+/** Execution's environment. Every default works on a developer machine against the simulated gateway. */
+export const executionEnv = commonEnv
+  .extend(gatewayEnv.shape)
+  .extend(tradingModeEnv.shape)
+  .extend({
+    /** @default 9403 */
+    HTTP_PORT: port.default(9403),
+    /** The one client id every execution instance uses: the gateway lets only one connect with it. @default 10 */
+    IB_CLIENT_ID: z.coerce.number({ error: 'must be an integer' }).int().min(0).default(10),
+    /** The gateway's local time zone, for execution times IB sends without one (IBGA: IB_TIMEZONE). @default UTC */
+    GATEWAY_TIME_ZONE: z
+      .string()
+      .default('UTC')
+      .refine((zone) => isValidTimeZone(zone), 'must be an IANA time zone like America/New_York'),
+    /** Instruments to resolve at start, `EUR.CAD,USD.JPY,AAPL`. @default EUR.CAD */
+    INSTRUMENTS: instrumentList,
+    /** Identity in the lease. @default <hostname>-<pid> */
+    INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+    /** Lease TTL: a dead holder is replaced after this long. @default 10000 */
+    LEASE_TTL_MS: milliseconds(10_000, 500),
+    /** Periodic reconciliation. @default 300000 (5 minutes) */
+    RECONCILE_INTERVAL_MS: milliseconds(300_000, 1_000),
+    /** Position difference (units) still treated as equal. @default 0 */
+    POSITION_TOLERANCE: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'must be a non-negative decimal')
+      .default('0'),
+    /** More API errors than this within the window halt trading. @default 10 */
+    ERROR_CIRCUIT_MAX_ERRORS: z.coerce.number().int().min(1).default(10),
+    /** @default 300000 (5 minutes) */
+    ERROR_CIRCUIT_WINDOW_MS: milliseconds(300_000, 1_000),
+    /** What to do with an order recorded but never seen by the broker: send it (same id) or fail it. */
+    RECOVERY_POLICY: z.enum(['resend', 'fail']).default('resend'),
+    /** Intents older than this are refused as stale. @default 300000 */
+    INTENT_MAX_AGE_MS: milliseconds(300_000, 1_000),
+    /**
+     * How long JetStream waits for an intent's ack before redelivering it. Intents are handled one at a
+     * time, so after a crash the next instance waits this long for the intent that was in flight.
+     * @default 5000
+     */
+    INTENT_ACK_WAIT_MS: milliseconds(5_000, 500),
+    /** @default 10000 */
+    ACCOUNT_SNAPSHOT_INTERVAL_MS: milliseconds(10_000, 100),
+    /** Account-level risk limits as JSON (packages/risk `RiskLimits`); defaults when unset. */
+    RISK_LIMITS_JSON: riskLimits,
+    /** Test only: `<crash point>:<n>` kills the process the n-th time the point is reached. */
+    IBSTACK_CRASH_AT: z.string().optional(),
+  });
+export type ExecutionConfig = z.infer<typeof executionEnv>;

@@ -1,0 +1,70 @@
+/**
+ * The instruments execution may trade, by key. Configured ones are resolved at the gateway (conId) when a
+ * session starts; others are looked up in the `instruments` table the ingestor fills. An intent for an
+ * instrument found in neither is rejected before anything is sent.
+ */
+import { type Instrument, instrumentKey } from '@ibstack/contracts';
+import type { Database, Kysely } from '@ibstack/db';
+import type { Logger } from '@ibstack/observability';
+
+import { BrokerRequestError, type IbBroker } from './adapters/ib-broker';
+
+export class InstrumentBook {
+  private readonly byKey = new Map<string, Instrument>();
+
+  constructor(
+    configured: readonly Instrument[],
+    private readonly db: Kysely<Database>,
+    private readonly log: Logger,
+  ) {
+    for (const instrument of configured) this.byKey.set(instrumentKey(instrument), instrument);
+  }
+
+  /** Resolves conIds of the configured instruments; an unknown one is logged and left unresolved. */
+  async resolveAtGateway(broker: IbBroker): Promise<void> {
+    for (const [key, instrument] of this.byKey) {
+      if (instrument.conId) continue;
+      try {
+        const [details] = await broker.contractDetails(instrument);
+        const conId = details?.contract.conId;
+        if (conId) this.byKey.set(key, { ...instrument, conId });
+      } catch (error) {
+        // Only IB's "no security definition" (200) says the instrument does not exist; a timeout or a
+        // dropped session says nothing, and the next session tries again.
+        if (error instanceof BrokerRequestError && error.code === 200) {
+          this.log.error(
+            { err: error, instrument: key },
+            'instrument not known to the gateway; intents for it will be rejected',
+          );
+          this.byKey.delete(key);
+        } else {
+          this.log.warn(
+            { err: error, instrument: key },
+            'could not resolve the instrument at the gateway now; keeping it',
+          );
+        }
+      }
+    }
+  }
+
+  async find(key: string): Promise<Instrument | undefined> {
+    const known = this.byKey.get(key);
+    if (known) return known;
+    const row = await this.db
+      .selectFrom('instruments')
+      .selectAll()
+      .where('instrument', '=', key)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const instrument: Instrument = {
+      symbol: row.symbol,
+      secType: row.sec_type as Instrument['secType'],
+      exchange: row.exchange,
+      currency: row.currency,
+      ...(row.local_symbol ? { localSymbol: row.local_symbol } : {}),
+      ...(row.con_id ? { conId: row.con_id } : {}),
+    };
+    this.byKey.set(key, instrument);
+    return instrument;
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The execution lease (KV `leases`, key `execution`): only its holder connects to the gateway and places
+ * orders. The KV revision of the winning create is the fencing epoch; it is stored in `leader_fence`, and
+ * every order insert checks it, so a former holder that comes back cannot write an order.
+ *
+ * The bucket's TTL expires a holder that stops renewing (NATS 2.9 has no per-key TTL). A holder also
+ * stops itself when it has not renewed successfully for `ttl - margin` by its own monotonic clock, so it
+ * gives up before a standby can take over, whatever the wall clocks say.
+ */
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+
+import type { TypedKv } from '@ibstack/bus';
+import { KV_KEYS, type Lease, nowIso } from '@ibstack/contracts';
+import type { Logger } from '@ibstack/observability';
+
+import type { ExecutionStore } from './adapters/pg-store';
+
+export interface LeaseOptions {
+  holder: string;
+  ttlMs: number;
+  /** @default ttlMs / 3 */
+  renewIntervalMs?: number;
+  /** How often a standby tries to take the lease. @default 1000 */
+  pollIntervalMs?: number;
+  /** Safety margin before the TTL at which a holder that could not renew gives up. @default ttlMs / 4 */
+  marginMs?: number;
+}
+
+export interface LeaseEvents {
+  /** `tookOver` is true when another holder had the lease when this instance started waiting for it. */
+  acquired: [epoch: number, tookOver: boolean];
+  lost: [reason: string];
+}
+
+export class ExecutionLease extends EventEmitter<LeaseEvents> {
+  private revision: number | null = null;
+  private epochValue: number | null = null;
+  private lastRenewed = 0;
+  private acquiredAt = '';
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private busy = false;
+  private waited = false;
+
+  constructor(
+    private readonly kv: TypedKv<Lease>,
+    private readonly store: ExecutionStore,
+    private readonly options: LeaseOptions,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  get epoch(): number | null {
+    return this.epochValue;
+  }
+
+  /** True only while held and renewed recently enough by the local monotonic clock. */
+  isHeld(): boolean {
+    if (this.epochValue === null) return false;
+    return performance.now() - this.lastRenewed < this.options.ttlMs - this.margin();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    while (this.busy) await new Promise((resolve) => setTimeout(resolve, 5));
+    if (this.revision !== null) {
+      // Release at once so a standby need not wait for the TTL.
+      await this.kv.delete(KV_KEYS.executionLease, this.revision).catch(() => false);
+      this.drop('released on shutdown');
+    }
+  }
+
+  private margin(): number {
+    return this.options.marginMs ?? Math.floor(this.options.ttlMs / 4);
+  }
+
+  private schedule(ms: number): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => void this.tick(), ms);
+  }
+
+  private drop(reason: string): void {
+    const held = this.epochValue !== null;
+    this.revision = null;
+    this.epochValue = null;
+    if (held) {
+      this.log.warn({ reason }, 'execution lease lost');
+      this.emit('lost', reason);
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (!this.running) return;
+    this.busy = true;
+    try {
+      if (this.epochValue === null) await this.tryAcquire();
+      else await this.renew();
+    } catch (error) {
+      this.log.warn({ err: error }, 'lease operation failed');
+      if (this.epochValue !== null && !this.isHeld())
+        this.drop(`could not renew: ${(error as Error).message}`);
+    } finally {
+      this.busy = false;
+    }
+    this.schedule(
+      this.epochValue === null
+        ? (this.options.pollIntervalMs ?? 1_000)
+        : (this.options.renewIntervalMs ?? Math.floor(this.options.ttlMs / 3)),
+    );
+  }
+
+  private value(epoch: number, acquiredAt: string): Lease {
+    return { v: 1, holder: this.options.holder, epoch, acquiredAt, renewedAt: nowIso() };
+  }
+
+  private async tryAcquire(): Promise<void> {
+    const acquiredAt = nowIso();
+    const revision = await this.kv.create(KV_KEYS.executionLease, this.value(0, acquiredAt));
+    if (revision === null) {
+      this.waited = true;
+      return;
+    }
+    const started = performance.now();
+    // The create's revision is the epoch: stream sequences only grow, so a later holder's is larger.
+    const renewed = await this.kv.update(KV_KEYS.executionLease, this.value(revision, acquiredAt), revision);
+    if (renewed === null) return;
+    await this.store.claimFence(revision, this.options.holder);
+    this.revision = renewed;
+    this.epochValue = revision;
+    this.acquiredAt = acquiredAt;
+    this.lastRenewed = started;
+    this.log.info({ epoch: revision }, 'execution lease acquired');
+    this.emit('acquired', revision, this.waited);
+    this.waited = false;
+  }
+
+  private async renew(): Promise<void> {
+    if (!this.isHeld()) {
+      this.drop('not renewed within the TTL');
+      return;
+    }
+    const started = performance.now();
+    const revision = await this.kv.update(
+      KV_KEYS.executionLease,
+      this.value(this.epochValue!, this.acquiredAt),
+      this.revision!,
+    );
+    if (revision === null) {
+      this.drop('another instance holds the lease');
+      return;
+    }
+    this.revision = revision;
+    this.lastRenewed = started;
+  }
+}

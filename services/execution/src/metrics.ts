@@ -1,0 +1,76 @@
+import { counter, gauge, histogram, type Registry } from '@ibstack/observability';
+
+/** Execution's metrics; names from the ops plan (`ib_orders_*`, `strategy_*`) plus what the stack adds. */
+export function executionMetrics(registry: Registry) {
+  return {
+    ordersSubmitted: counter(registry, 'ib_orders_submitted_total', 'Orders sent to the gateway', [
+      'instrument',
+      'side',
+      'sleeve',
+    ]),
+    ordersFilled: counter(registry, 'ib_orders_filled_total', 'Orders completely filled', [
+      'instrument',
+      'side',
+      'sleeve',
+    ]),
+    ordersRejected: counter(
+      registry,
+      'ib_orders_rejected_total',
+      'Orders rejected by the broker or before sending',
+      ['instrument', 'reason'],
+    ),
+    orderLatency: histogram(
+      registry,
+      'ib_order_latency_seconds',
+      'From placeOrder to the broker acknowledging (stage=acknowledged) or filling (stage=filled) the order',
+      ['stage'],
+    ),
+    brokerDataErrors: counter(
+      registry,
+      'execution_broker_data_errors_total',
+      'Broker messages that could not be read',
+      ['event'],
+    ),
+    fillsStored: counter(registry, 'execution_fills_stored_total', 'Executions stored (each exec id once)', [
+      'instrument',
+    ]),
+    reconciliationRuns: counter(registry, 'reconciliation_runs_total', 'Reconciliation runs by result', [
+      'trigger',
+      'result',
+    ]),
+    reconciliationMismatches: gauge(
+      registry,
+      'reconciliation_mismatch',
+      'Mismatches of the last reconciliation run, by kind',
+      ['kind'],
+    ),
+    reconciliationLastRun: gauge(
+      registry,
+      'reconciliation_last_run_unix',
+      'Unix time of the last reconciliation run',
+    ),
+    tradingState: gauge(
+      registry,
+      'trading_state',
+      '1 for the current trading state (RUNNING, HALTED, REDUCING)',
+      ['state'],
+    ),
+    leaseHolder: gauge(registry, 'execution_lease_holder', '1 while this instance holds the execution lease'),
+    leaseEpoch: gauge(registry, 'execution_lease_epoch', 'Fencing epoch of the lease this instance holds'),
+    errorCircuitTripped: gauge(
+      registry,
+      'execution_error_circuit_tripped',
+      '1 once the API error circuit has tripped',
+    ),
+    nav: gauge(registry, 'strategy_nav_usd', 'Net liquidation value of the account (base currency)'),
+    dailyPnl: gauge(registry, 'strategy_daily_pnl_usd', 'P&L since the start of the trading day'),
+    dailyReturn: gauge(
+      registry,
+      'strategy_daily_return_pct',
+      'Return since the start of the trading day, percent',
+    ),
+    drawdown: gauge(registry, 'strategy_drawdown_pct', 'Drawdown from the high-water mark, percent'),
+    highWaterMark: gauge(registry, 'strategy_hwm_usd', 'High-water mark of the net liquidation value'),
+  };
+}
+export type ExecutionMetrics = ReturnType<typeof executionMetrics>;

@@ -1,0 +1,264 @@
+/**
+ * Intent → order. For each intent: check the lease, the trading state and the risk rules again; record
+ * the order (unique on the intent id, with a broker order id never used before) **before** sending it,
+ * because re-sending the same IB order id after a crash modifies that order instead of creating a second
+ * one, so the id must be durable first; send it with `orderRef` = intent id; return, and the consumer
+ * acknowledges the intent only then. A redelivered intent finds its order and at most re-sends it under
+ * the same id.
+ */
+import {
+  type AccountSnapshot,
+  type Instrument,
+  type OrderIntent,
+  type OrderSide,
+  type OrderType,
+  type TimeInForce,
+} from '@ibstack/contracts';
+import type { OrderRow } from '@ibstack/db';
+import type { Logger } from '@ibstack/observability';
+import { checkOrder, isReducing, type RiskLimits } from '@ibstack/risk';
+import Decimal from 'decimal.js';
+
+import type { IbBroker } from './adapters/ib-broker';
+import type { ExecutionStore, NewOrder } from './adapters/pg-store';
+import type { CrashPoints } from './crash-points';
+import type { InstrumentBook } from './instruments';
+import type { ExecutionLease } from './lease';
+import type { ExecutionMetrics } from './metrics';
+import type { OrderTracker } from './order-tracker';
+import type { TradingStateStore } from './trading-state';
+
+export class NotReadyError extends Error {
+  override readonly name = 'NotReadyError';
+}
+
+/** Broker order ids: above every id the gateway or our database has seen, never reused. */
+export class OrderIds {
+  private next = 0;
+
+  async reset(store: ExecutionStore, nextValidId: number): Promise<void> {
+    this.next = Math.max(this.next, nextValidId, (await store.maxBrokerOrderId()) + 1);
+  }
+
+  take(): number {
+    if (this.next <= 0) throw new NotReadyError('order ids not initialised (no gateway session yet)');
+    return this.next++;
+  }
+}
+
+export interface RouterDependencies {
+  store: ExecutionStore;
+  broker: IbBroker;
+  tracker: OrderTracker;
+  lease: ExecutionLease;
+  tradingState: TradingStateStore;
+  instruments: InstrumentBook;
+  ids: OrderIds;
+  metrics: ExecutionMetrics;
+  log: Logger;
+  crashPoints: CrashPoints;
+  limits: RiskLimits;
+  /** The account orders go to (the gateway's managed account). */
+  account: () => string | null;
+  latestSnapshot: () => AccountSnapshot | null;
+  /** Intents older than this are rejected as stale instead of traded late. */
+  intentMaxAgeMs: number;
+  /** Wakes the outbox publisher after a write. */
+  onStored: () => void;
+  now?: () => number;
+}
+
+export class OrderRouter {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: RouterDependencies) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async handle(intent: OrderIntent): Promise<void> {
+    const { store, lease, log } = this.deps;
+    // The epoch of the lease this intent is handled under: every write is fenced by it, and the send is
+    // refused if the lease changed hands (even back to us) while we were deciding.
+    const epoch = lease.epoch;
+    if (!lease.isHeld() || epoch === null) throw new NotReadyError('not the execution lease holder');
+    if (!this.deps.broker.isReady()) throw new NotReadyError('gateway session not ready');
+    // Between 1100 and 1101/1102 the gateway has lost IB itself: an order sent now goes nowhere.
+    if (!this.deps.broker.connection.isBrokerLinkUp())
+      throw new NotReadyError('gateway has lost its link to IB (1100)');
+
+    const account = this.deps.account();
+    if (!account) throw new NotReadyError('the gateway reported no account yet');
+    // One database round trip and one KV read, in parallel: the rest of the decision is in memory.
+    const [context, tradingState, instrument] = await Promise.all([
+      store.routingContext(intent.intentId, account, intent.sleeve, new Date(this.now() - 60_000)),
+      this.deps.tradingState.get(),
+      this.deps.instruments.find(intent.instrument),
+    ]);
+    if (context.existing) {
+      // Redelivered: the order is recorded. If it may never have left, send it again under the same id.
+      if (context.existing.status === 'pending' && context.existing.brokerOrderId !== null) {
+        const order = await store.orderById(context.existing.id);
+        if (order) await this.send(order);
+      }
+      return;
+    }
+
+    const base: Omit<NewOrder, 'status' | 'brokerOrderId'> = {
+      intentId: intent.intentId,
+      clientId: this.deps.broker.clientId,
+      account,
+      sleeve: intent.sleeve,
+      instrument: intent.instrument,
+      side: intent.side,
+      quantity: intent.quantity,
+      orderType: intent.orderType,
+      limitPrice: intent.limitPrice ?? null,
+      stopPrice: intent.stopPrice ?? null,
+      timeInForce: intent.timeInForce,
+    };
+    const refuse = async (reason: string, label: string) => {
+      log.warn({ intentId: intent.intentId, reason }, 'intent refused before sending');
+      this.deps.metrics.ordersRejected.inc({ instrument: intent.instrument, reason: label });
+      await store.recordOrder(
+        { ...base, brokerOrderId: null, status: 'rejected', errorText: reason },
+        epoch,
+        new Date(this.now()),
+      );
+      this.deps.onStored();
+    };
+
+    if (!instrument) return refuse(`unknown instrument ${intent.instrument}`, 'unknown_instrument');
+    const age = this.now() - Date.parse(intent.createdAt);
+    if (age > this.deps.intentMaxAgeMs)
+      return refuse(`stale intent: created ${Math.round(age / 1000)} s ago`, 'stale_intent');
+
+    const decision = checkOrder({
+      order: {
+        sleeve: intent.sleeve,
+        instrument: intent.instrument,
+        currency: instrument.currency,
+        side: intent.side,
+        quantity: intent.quantity,
+        referencePrice: intent.referencePrice,
+      },
+      scope: 'account',
+      positions: context.positions,
+      pending: context.pending,
+      tradingState,
+      limits: this.deps.limits,
+      recentOrderTimes: context.recentOrderTimes,
+      now: this.now(),
+      account: this.deps.latestSnapshot(),
+    });
+    if (!decision.allowed) return refuse(`risk: ${decision.reason}: ${decision.detail}`, decision.reason);
+
+    const brokerOrderId = this.deps.ids.take();
+    this.deps.crashPoints.hit('before_db_write');
+    const { order, created } = await store.recordOrder(
+      { ...base, brokerOrderId, status: 'pending' },
+      epoch,
+      new Date(this.now()),
+    );
+    this.deps.crashPoints.hit('after_db_write');
+    if (!created) return;
+    if (!lease.isHeld() || lease.epoch !== epoch) {
+      // Recorded but not sent: the next holder's recovery decides about it, under its own fence.
+      throw new NotReadyError('lease lost while deciding; order recorded, not sent');
+    }
+    this.place(order, instrument);
+    this.deps.crashPoints.hit('after_send');
+  }
+
+  /**
+   * Recovery's re-send of an order the broker never saw: only if it would still be sent now. Its size
+   * and notional passed the risk rules when it was recorded, moments before the crash that kept it from
+   * leaving; what can have changed since is the trading state and its age. Returns why not, or null once
+   * sent.
+   */
+  async resendIfAllowed(order: OrderRow): Promise<string | null> {
+    const instrument = await this.deps.instruments.find(order.instrument);
+    if (!order.account || !instrument) return `instrument ${order.instrument} or account unknown`;
+    const age = this.now() - order.created_at.getTime();
+    if (age > this.deps.intentMaxAgeMs) return `stale: recorded ${Math.round(age / 1000)} s ago`;
+    const state = await this.deps.tradingState.get();
+    if (state.state === 'HALTED') return `trading is HALTED (${state.reason})`;
+    if (state.state === 'REDUCING') {
+      const context = await this.deps.store.routingContext(
+        '',
+        order.account,
+        order.sleeve ?? '',
+        new Date(this.now()),
+      );
+      if (
+        !isReducing(
+          context.positions[order.instrument] ?? '0',
+          order.side as OrderSide,
+          order.remaining_quantity,
+        )
+      )
+        return 'trading is REDUCING and the order would not shrink the position';
+    }
+    this.place(order, instrument);
+    return null;
+  }
+
+  /**
+   * An operator's modification: re-places a working order under its own id with new terms. Nothing is
+   * written here: the broker's openOrder confirms the new terms and the tracker stores them, and if the
+   * broker refuses, the old terms stay in our books as they stay at the broker.
+   */
+  async modify(
+    intentId: string,
+    changes: { quantity?: string; limitPrice?: string; stopPrice?: string },
+  ): Promise<string> {
+    const order = await this.deps.store.orderByIntent(intentId);
+    if (!order || order.broker_order_id === null) return `no sent order for intent ${intentId}`;
+    if (!['submitted', 'partially_filled'].includes(order.status))
+      return `order ${order.broker_order_id} is ${order.status}: not modified`;
+    if (changes.quantity && new Decimal(changes.quantity).lte(order.filled_quantity))
+      return `order ${order.broker_order_id} has ${order.filled_quantity} filled: quantity must be larger`;
+    if (changes.limitPrice && order.order_type !== 'LMT')
+      return `order ${order.broker_order_id} is ${order.order_type}: it has no limit price`;
+    if (changes.stopPrice && order.order_type !== 'STP')
+      return `order ${order.broker_order_id} is ${order.order_type}: it has no stop price`;
+    if (!this.deps.broker.isReady())
+      throw new NotReadyError('gateway session not ready; modification not sent');
+    await this.send({
+      ...order,
+      quantity: changes.quantity ?? order.quantity,
+      limit_price: changes.limitPrice ?? order.limit_price,
+      stop_price: changes.stopPrice ?? order.stop_price,
+    });
+    return `order ${order.broker_order_id} re-sent with ${JSON.stringify(changes)}; the broker's openOrder confirms it`;
+  }
+
+  /** Places (or re-places, under the same id) a recorded order: IB treats a repeated id as the same order. */
+  async send(order: OrderRow): Promise<void> {
+    if (order.broker_order_id === null || !order.account) return;
+    const instrument = await this.deps.instruments.find(order.instrument);
+    if (!instrument)
+      throw new NotReadyError(`instrument ${order.instrument} of order ${order.broker_order_id} is unknown`);
+    this.place(order, instrument);
+  }
+
+  private place(order: OrderRow, instrument: Instrument): void {
+    this.deps.tracker.markSent(order.broker_order_id!);
+    this.deps.broker.placeOrder({
+      orderId: order.broker_order_id!,
+      instrument,
+      side: order.side as OrderSide,
+      quantity: order.quantity,
+      orderType: order.order_type as OrderType,
+      limitPrice: order.limit_price,
+      stopPrice: order.stop_price,
+      timeInForce: order.time_in_force as TimeInForce,
+      orderRef: order.intent_id ?? '',
+      account: order.account!,
+    });
+    this.deps.metrics.ordersSubmitted.inc({
+      instrument: order.instrument,
+      side: order.side,
+      sleeve: order.sleeve ?? 'none',
+    });
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * Follows every order at the broker: `openOrder`/`orderStatus` drive the state machine, `execDetails`
+ * stores fills once and moves positions, `commissionReport` joins its execution, errors attributed to
+ * an order reject it only when the code says so. Broker events are handled one at a time, in arrival
+ * order, so an order's transitions are stored in the order IB sent them.
+ */
+import { classifyIbError, isOrderRejection } from '@ibstack/ib';
+import type { Logger } from '@ibstack/observability';
+import type { OrderRow } from '@ibstack/db';
+import { type OrderStatus, toDecimalString } from '@ibstack/contracts';
+import Decimal from 'decimal.js';
+
+import {
+  type BrokerCommission,
+  type BrokerExecution,
+  type BrokerOpenOrder,
+  type BrokerOrderStatus,
+  type IbBroker,
+} from './adapters/ib-broker';
+import { type ExecutionStore, snapshotOf } from './adapters/pg-store';
+import type { CrashPoints } from './crash-points';
+import { applyBrokerUpdate, type BrokerOrderUpdate, isTerminal } from './domain/order-state';
+import type { ExecutionMetrics } from './metrics';
+
+export interface TrackerDependencies {
+  store: ExecutionStore;
+  broker: IbBroker;
+  metrics: ExecutionMetrics;
+  log: Logger;
+  crashPoints: CrashPoints;
+  /** Wakes the outbox publisher after a write. */
+  onStored: () => void;
+  now?: () => number;
+}
+
+export class OrderTracker {
+  private queue: Promise<void> = Promise.resolve();
+  private readonly sentAt = new Map<number, number>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: TrackerDependencies) {
+    this.now = deps.now ?? Date.now;
+    const { broker } = deps;
+    broker.on('openOrder', (order) => this.enqueue(() => this.onOpenOrder(order)));
+    broker.on('orderStatus', (status) => this.enqueue(() => this.onOrderStatus(status)));
+    broker.on('execution', (execution) => this.enqueue(() => this.onExecution(execution)));
+    broker.on('commission', (commission) => this.enqueue(() => this.onCommission(commission)));
+    broker.on('orderError', (error) =>
+      this.enqueue(() => this.onOrderError(error.orderId, error.code, error.message)),
+    );
+  }
+
+  /** Resolves once every broker event received so far has been handled. */
+  async drain(): Promise<void> {
+    let current: Promise<void>;
+    do {
+      current = this.queue;
+      await current;
+    } while (current !== this.queue);
+  }
+
+  markSent(brokerOrderId: number): void {
+    this.sentAt.set(brokerOrderId, this.now());
+  }
+
+  /** Applies an update that did not come from a broker callback (recovery's conclusions). */
+  apply(order: OrderRow, update: BrokerOrderUpdate): Promise<OrderRow> {
+    return new Promise<OrderRow>((resolve, reject) => {
+      this.enqueue(async () => {
+        try {
+          const fresh = (await this.deps.store.orderById(order.id)) ?? order;
+          resolve(await this.transition(fresh, update));
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+    });
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.queue = this.queue.then(task).catch((error: unknown) => {
+      // A failed write is logged and the event dropped; the next reconciliation repairs the books from
+      // the broker (and halts if it cannot).
+      this.deps.log.error({ err: error }, 'could not handle a broker event');
+    });
+  }
+
+  private isOurs(clientId: number): boolean {
+    return clientId === this.deps.broker.clientId;
+  }
+
+  private async find(
+    orderId: number,
+    permId: number,
+    clientId: number,
+    orderRef = '',
+  ): Promise<OrderRow | undefined> {
+    const { store } = this.deps;
+    if (this.isOurs(clientId) && orderId > 0) {
+      const mine = await store.orderByBrokerId(orderId);
+      if (mine) return mine;
+    }
+    return (
+      (await store.orderByPermId(permId)) ?? (orderRef ? await store.orderByIntent(orderRef) : undefined)
+    );
+  }
+
+  private async transition(order: OrderRow, update: BrokerOrderUpdate, permId?: number): Promise<OrderRow> {
+    const { next, changed } = applyBrokerUpdate(snapshotOf(order), update);
+    if (!changed) {
+      if (permId && !order.perm_id) await this.deps.store.setPermId(order.id, permId);
+      return order;
+    }
+    const updated = await this.deps.store.updateOrderState(
+      order,
+      next,
+      new Date(this.now()),
+      permId ? { permId } : {},
+    );
+    this.observe(order, updated);
+    this.deps.onStored();
+    return updated;
+  }
+
+  private observe(before: OrderRow, after: OrderRow): void {
+    const { metrics } = this.deps;
+    const labels = { instrument: after.instrument, side: after.side, sleeve: after.sleeve ?? 'none' };
+    const sent = after.broker_order_id === null ? undefined : this.sentAt.get(after.broker_order_id);
+    if (before.status === 'pending' && after.status !== 'pending' && sent !== undefined) {
+      metrics.orderLatency.observe({ stage: 'acknowledged' }, (this.now() - sent) / 1000);
+    }
+    if (after.status === 'filled' && before.status !== 'filled') {
+      metrics.ordersFilled.inc(labels);
+      if (sent !== undefined) metrics.orderLatency.observe({ stage: 'filled' }, (this.now() - sent) / 1000);
+    }
+    if (after.status === 'rejected' && before.status !== 'rejected') {
+      metrics.ordersRejected.inc({
+        instrument: after.instrument,
+        reason: String(after.error_code ?? 'unknown'),
+      });
+    }
+    if (
+      ['filled', 'cancelled', 'rejected', 'inactive'].includes(after.status) &&
+      after.broker_order_id !== null
+    ) {
+      this.sentAt.delete(after.broker_order_id);
+    }
+  }
+
+  private async onOpenOrder(report: BrokerOpenOrder): Promise<void> {
+    let order = await this.find(report.orderId, report.permId, report.clientId, report.orderRef);
+    if (!order) {
+      await this.adopt(report);
+      return;
+    }
+    // The broker's terms are the truth: a modification shows here once the broker took it (and the old
+    // terms stay if it refused it).
+    const terms = {
+      quantity: report.quantity,
+      limitPrice: report.orderType === 'LMT' && report.limitPrice ? toDecimalString(report.limitPrice) : null,
+      stopPrice: report.orderType === 'STP' && report.stopPrice ? toDecimalString(report.stopPrice) : null,
+    };
+    const same = (a: string | null, b: string | null) =>
+      a === null || b === null ? a === b : new Decimal(a).eq(b);
+    if (
+      !isTerminal(order.status as OrderStatus) &&
+      (!same(order.quantity, terms.quantity) ||
+        !same(order.limit_price, terms.limitPrice) ||
+        !same(order.stop_price, terms.stopPrice))
+    ) {
+      order = await this.deps.store.updateOrderTerms(order, terms);
+      this.deps.log.info({ orderId: report.orderId, ...terms }, 'order terms now as the broker has them');
+    }
+    // A Filled openOrder carries no quantities; orderStatus and execDetails bring them.
+    if (report.brokerStatus === 'Filled') {
+      if (report.permId && !order.perm_id) await this.deps.store.setPermId(order.id, report.permId);
+      return;
+    }
+    await this.transition(
+      order,
+      {
+        kind: 'status',
+        brokerStatus: report.brokerStatus,
+        filledQuantity: order.filled_quantity,
+        remainingQuantity: order.remaining_quantity,
+        averageFillPrice: order.average_fill_price,
+      },
+      report.permId,
+    );
+  }
+
+  /** An open order at the broker that no intent explains: recorded so it is tracked, and reported. */
+  private async adopt(report: BrokerOpenOrder): Promise<void> {
+    const { store, log } = this.deps;
+    const ours = this.isOurs(report.clientId);
+    await store.db
+      .insertInto('orders')
+      .values({
+        intent_id: null,
+        broker_order_id: ours ? report.orderId : null,
+        perm_id: report.permId || null,
+        client_id: report.clientId,
+        account: report.account || null,
+        sleeve: null,
+        instrument: report.instrument,
+        side: report.side,
+        quantity: report.quantity,
+        order_type: report.orderType,
+        limit_price: report.limitPrice === undefined ? null : String(report.limitPrice),
+        stop_price: report.stopPrice === undefined ? null : String(report.stopPrice),
+        time_in_force: report.timeInForce || 'DAY',
+        status: 'submitted',
+        broker_status: report.brokerStatus,
+        remaining_quantity: report.quantity,
+        adopted: true,
+      })
+      .onConflict((conflict) => conflict.column('broker_order_id').doNothing())
+      .execute();
+    log.warn(
+      {
+        orderId: report.orderId,
+        permId: report.permId,
+        clientId: report.clientId,
+        orderRef: report.orderRef,
+      },
+      'adopted an order no intent explains',
+    );
+  }
+
+  private async onOrderStatus(report: BrokerOrderStatus): Promise<void> {
+    const order = await this.find(report.orderId, report.permId, report.clientId);
+    if (!order) {
+      this.deps.log.debug(
+        { orderId: report.orderId, permId: report.permId },
+        'status for an order not (yet) known',
+      );
+      return;
+    }
+    await this.transition(
+      order,
+      {
+        kind: 'status',
+        brokerStatus: report.brokerStatus,
+        filledQuantity: report.filledQuantity,
+        remainingQuantity: report.remainingQuantity,
+        averageFillPrice: report.averageFillPrice > 0 ? String(report.averageFillPrice) : null,
+      },
+      report.permId,
+    );
+  }
+
+  private async onExecution(execution: BrokerExecution): Promise<void> {
+    const order = await this.find(
+      execution.orderId,
+      execution.permId,
+      execution.clientId,
+      execution.orderRef,
+    );
+    const { inserted } = await this.deps.store.recordExecution({
+      execId: execution.execId,
+      orderId: order?.id ?? null,
+      brokerOrderId: execution.orderId,
+      permId: execution.permId,
+      intentId: order?.intent_id ?? (execution.orderRef || null),
+      account: execution.account,
+      instrument: execution.instrument,
+      side: execution.side,
+      quantity: execution.quantity,
+      price: execution.price,
+      cumulativeQuantity: execution.cumulativeQuantity,
+      averagePrice: execution.averagePrice,
+      executedAt: new Date(Number.isFinite(execution.time) ? execution.time : this.now()),
+    });
+    if (!inserted) return;
+    this.deps.crashPoints.hit('after_fill_stored');
+    this.deps.metrics.fillsStored.inc({ instrument: execution.instrument });
+    this.deps.onStored();
+  }
+
+  private async onCommission(report: BrokerCommission): Promise<void> {
+    await this.deps.store.recordCommission(report);
+    this.deps.onStored();
+  }
+
+  private async onOrderError(orderId: number, code: number, message: string): Promise<void> {
+    const classified = classifyIbError(code, orderId, message);
+    if (!isOrderRejection(classified)) return;
+    const order = await this.deps.store.orderByBrokerId(orderId);
+    if (!order) return;
+    // Only an order the broker never acknowledged can be rejected by an error. Once acknowledged, an error
+    // about it refuses a request (a modification with a bad price, say) and the order lives on; its end
+    // comes with orderStatus.
+    if (order.status !== 'pending') {
+      this.deps.log.warn(
+        { orderId, code, message, status: order.status },
+        'broker refused a request about a working order',
+      );
+      return;
+    }
+    await this.transition(order, { kind: 'rejected', errorCode: code, reason: message });
+  }
+}

@@ -1,0 +1,428 @@
+/**
+ * The execution service: the only writer of orders. Wiring of the parts:
+ *
+ *   lease acquired → connect the gateway → session ready → recovery → reconciliation → take intents
+ *   lease lost or session lost → stop taking intents (the in-flight one finishes or is redelivered)
+ *
+ * A standby instance holds no gateway connection at all; it polls the lease and takes over when the
+ * holder's lease expires, reconciling before it trades.
+ */
+import { Bus, type ConsumerHandle } from '@ibstack/bus';
+import {
+  type AccountSnapshot,
+  type GatewayStatus,
+  Lease,
+  nowIso,
+  type ReconciliationResult,
+  TradingState,
+  topics,
+} from '@ibstack/contracts';
+import { resolveTradingMode } from '@ibstack/config';
+import { assertSchemaCurrent, connectDatabase, type DatabaseHandle } from '@ibstack/db';
+import { checkAccountsMatchMode, countsAsApiError, IbConnection } from '@ibstack/ib';
+import {
+  createRegistry,
+  type HealthServer,
+  type Logger,
+  type Registry,
+  startHealthServer,
+} from '@ibstack/observability';
+
+import { IbBroker } from './adapters/ib-broker';
+import { ExecutionStore } from './adapters/pg-store';
+import { AccountRecorder } from './account-recorder';
+import type { ExecutionConfig } from './config';
+import { handleControlCommand } from './control';
+import { CrashPoints } from './crash-points';
+import { ErrorCircuit } from './domain/error-circuit';
+import { InstrumentBook } from './instruments';
+import { ExecutionLease } from './lease';
+import { executionMetrics, type ExecutionMetrics } from './metrics';
+import { Mutex } from './mutex';
+import { OrderIds, OrderRouter } from './order-router';
+import { OrderTracker } from './order-tracker';
+import { Outbox } from './outbox';
+import { Reconciler, type ReconciliationTrigger } from './reconciler';
+import { recover } from './recovery';
+import { TradingStateStore } from './trading-state';
+
+export interface ExecutionServiceOptions {
+  logger: Logger;
+  registry?: Registry;
+  /** Start the HTTP health/metrics server. @default true */
+  http?: boolean;
+}
+
+export interface ExecutionService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly metrics: ExecutionMetrics;
+  readonly healthUrl: string | undefined;
+  isLeader(): boolean;
+  /** Runs one reconciliation now (operator or test). */
+  reconcileNow(trigger?: ReconciliationTrigger): Promise<ReconciliationResult | undefined>;
+}
+
+export function createExecutionService(
+  config: ExecutionConfig,
+  options: ExecutionServiceOptions,
+): ExecutionService {
+  const log = options.logger;
+  const registry = options.registry ?? createRegistry('execution');
+  const metrics = executionMetrics(registry);
+  const crashPoints = new CrashPoints(config.IBSTACK_CRASH_AT);
+  const mode = resolveTradingMode(config);
+  const tradingMode = mode.ok ? mode.mode : 'paper';
+
+  let database: DatabaseHandle | undefined;
+  let bus: Bus | undefined;
+  let health: HealthServer | undefined;
+  let lease: ExecutionLease | undefined;
+  let connection: IbConnection | undefined;
+  let outbox: Outbox | undefined;
+  let accountRecorder: AccountRecorder | undefined;
+  let reconciler: Reconciler | undefined;
+  let intentConsumer: ConsumerHandle | undefined;
+  let controlConsumer: ConsumerHandle | undefined;
+  let reconcileTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  let everReconciled = false;
+  let tookOverLease = false;
+  let refusedAccount = false;
+  const exclusive = new Mutex();
+  const sessions = new Mutex();
+
+  async function stopTakingIntents(): Promise<void> {
+    const consumers = [intentConsumer, controlConsumer].filter(
+      (consumer): consumer is ConsumerHandle => consumer !== undefined,
+    );
+    intentConsumer = undefined;
+    controlConsumer = undefined;
+    if (reconcileTimer) clearInterval(reconcileTimer);
+    reconcileTimer = undefined;
+    await Promise.all(consumers.map((consumer) => consumer.stop()));
+  }
+
+  const service: ExecutionService = {
+    metrics,
+    get healthUrl() {
+      return health?.url;
+    },
+    isLeader: () => lease?.isHeld() ?? false,
+    reconcileNow: (trigger = 'operator') =>
+      reconciler && connection?.isReady()
+        ? exclusive.run(() => reconciler!.run(trigger))
+        : Promise.resolve(undefined),
+
+    async start() {
+      database = await connectDatabase(config.DATABASE_URL, {
+        applicationName: 'execution',
+        onError: (error) => log.warn({ err: error }, 'postgres connection error'),
+      });
+      await assertSchemaCurrent(database.db);
+      bus = await Bus.connect({
+        url: config.NATS_URL,
+        name: `execution-${config.INSTANCE_ID}`,
+        namespace: config.BUS_NAMESPACE,
+        logger: log,
+        registry,
+      });
+      await bus.ensureStreams();
+      const activeBus = bus;
+      const store = new ExecutionStore(database.db);
+      const tradingState = new TradingStateStore(await bus.kv('trading', TradingState, { history: 10 }));
+      const leaseKv = await bus.kv('leases', Lease, { ttlMs: config.LEASE_TTL_MS });
+      lease = new ExecutionLease(
+        leaseKv,
+        store,
+        { holder: config.INSTANCE_ID, ttlMs: config.LEASE_TTL_MS },
+        log.child({ component: 'lease' }),
+      );
+      const activeLease = lease;
+
+      connection = new IbConnection({
+        host: config.IB_HOST,
+        port: config.IB_PORT,
+        clientId: config.IB_CLIENT_ID,
+        logger: log,
+        registry,
+      });
+      const activeConnection = connection;
+      const broker = new IbBroker(connection, config.GATEWAY_TIME_ZONE);
+      broker.on('dataError', ({ event, error }) => {
+        metrics.brokerDataErrors.inc({ event });
+        log.error({ err: error, event }, 'could not read a broker message; dropped (reconciliation repairs)');
+      });
+      outbox = new Outbox(database.db, bus, log.child({ component: 'outbox' }));
+      const activeOutbox = outbox;
+      const tracker = new OrderTracker({
+        store,
+        broker,
+        metrics,
+        log: log.child({ component: 'tracker' }),
+        crashPoints,
+        onStored: () => activeOutbox.kick(),
+      });
+      accountRecorder = new AccountRecorder({
+        broker,
+        store,
+        bus,
+        metrics,
+        log,
+        intervalMs: config.ACCOUNT_SNAPSHOT_INTERVAL_MS,
+      });
+      const recorder = accountRecorder;
+      const instruments = new InstrumentBook(config.INSTRUMENTS, database.db, log);
+      const ids = new OrderIds();
+      const account = () => activeConnection.accounts[0] ?? null;
+      const router = new OrderRouter({
+        store,
+        broker,
+        tracker,
+        lease,
+        tradingState,
+        instruments,
+        ids,
+        metrics,
+        log: log.child({ component: 'router' }),
+        crashPoints,
+        limits: config.RISK_LIMITS_JSON,
+        account,
+        latestSnapshot: (): AccountSnapshot | null => recorder.latestSnapshot(),
+        intentMaxAgeMs: config.INTENT_MAX_AGE_MS,
+        onStored: () => activeOutbox.kick(),
+      });
+      reconciler = new Reconciler({
+        store,
+        broker,
+        tracker,
+        bus,
+        tradingState,
+        metrics,
+        log: log.child({ component: 'reconciliation' }),
+        account,
+        positionTolerance: config.POSITION_TOLERANCE,
+      });
+      const activeReconciler = reconciler;
+      const circuit = new ErrorCircuit(
+        config.ERROR_CIRCUIT_MAX_ERRORS,
+        config.ERROR_CIRCUIT_WINDOW_MS,
+        Date.now,
+      );
+
+      const refreshTradingState = async () => {
+        const state = await tradingState.get();
+        for (const name of ['RUNNING', 'HALTED', 'REDUCING'] as const)
+          metrics.tradingState.set({ state: name }, state.state === name ? 1 : 0);
+      };
+
+      const publishGatewayStatus = (state: 'connecting' | 'connected' | 'disconnected') => {
+        const status: GatewayStatus = {
+          v: 1,
+          service: 'execution',
+          state,
+          host: config.IB_HOST,
+          port: config.IB_PORT,
+          clientId: config.IB_CLIENT_ID,
+          ts: nowIso(),
+        };
+        void activeBus.publish(topics.gatewayStatus, status).catch(() => undefined);
+      };
+
+      activeConnection.on('state', (state) => {
+        publishGatewayStatus(state === 'ready' ? 'connected' : state);
+        if (state !== 'ready') void stopTakingIntents();
+      });
+      activeConnection.on('ibError', (error) => {
+        // Only failures on a live session count: a gateway restart's connection errors have their own metrics.
+        if (!countsAsApiError(error) || !activeLease.isHeld() || !activeConnection.isReady()) return;
+        if (!circuit.record()) return;
+        metrics.errorCircuitTripped.set(1);
+        log.error({ recentErrors: circuit.recentErrors }, 'API error circuit tripped: halting trading');
+        const reason = `multiple API errors: more than ${config.ERROR_CIRCUIT_MAX_ERRORS} in ${config.ERROR_CIRCUIT_WINDOW_MS / 1000} s`;
+        const halt = (attempt: number): void => {
+          activeReconciler
+            .halt(reason, { lastCode: error.code, lastMessage: error.message })
+            .then(refreshTradingState)
+            .catch((failure: unknown) => {
+              // The halt must land: the circuit's state is only in memory.
+              log.error({ err: failure, attempt }, 'could not halt for the error circuit; retrying');
+              setTimeout(() => halt(attempt + 1), Math.min(1_000 * 2 ** attempt, 30_000));
+            });
+        };
+        halt(0);
+      });
+
+      /** Learns what happened at the broker while we were away, then reconciles (halting on a mismatch). */
+      const resync = (trigger: ReconciliationTrigger) =>
+        exclusive.run(async () => {
+          await recover({
+            store,
+            broker,
+            tracker,
+            router,
+            log: log.child({ component: 'recovery' }),
+            policy: config.RECOVERY_POLICY,
+          });
+          await activeReconciler.run(trigger);
+        });
+
+      // IB's daily reset and other outages of the gateway's own link: 1100, then 1101/1102.
+      activeConnection.on('brokerConnectivity', ({ up }) => {
+        if (!up || !activeConnection.isReady() || !activeLease.isHeld() || !everReconciled) return;
+        void sessions
+          .run(() => resync('reconnect'))
+          .then(refreshTradingState)
+          .catch((error: unknown) =>
+            log.error({ err: error }, 'resync after the broker link came back failed'),
+          );
+      });
+
+      const onSessionReady = (info: { reconnect: boolean; nextValidId: number; accounts: string[] }) =>
+        sessions
+          .run(async () => {
+            if (stopping || !activeLease.isHeld()) return;
+            const problems = checkAccountsMatchMode(tradingMode, info.accounts);
+            if (problems.length > 0) {
+              refusedAccount = true;
+              log.fatal({ problems }, 'gateway account does not match the trading mode: refusing to trade');
+              await activeReconciler.halt(problems.join('; '), { accounts: info.accounts });
+              await refreshTradingState();
+              return;
+            }
+            await ids.reset(store, info.nextValidId);
+            await instruments.resolveAtGateway(broker);
+            const trigger: ReconciliationTrigger = info.reconnect
+              ? 'reconnect'
+              : tookOverLease || everReconciled
+                ? 'lease_acquired'
+                : 'start';
+            recorder.start(info.accounts[0]!);
+            await resync(trigger);
+            everReconciled = true;
+            await refreshTradingState();
+            const mayTrade = () => !stopping && activeConnection.isReady() && activeLease.isHeld();
+            if (!mayTrade()) return;
+            // Operator commands first, so a halt waiting in the stream applies before any intent. A new
+            // durable starts with new commands only: an old resume must never replay.
+            controlConsumer ??= await activeBus.consume(topics.control, {
+              durable: 'execution-control',
+              maxAckPending: 1,
+              maxDeliver: 20,
+              deliverFrom: { policy: 'new' },
+              handler: (command) =>
+                handleControlCommand(command, {
+                  store,
+                  bus: activeBus,
+                  broker,
+                  tradingState,
+                  log,
+                  reconcileNow: () => exclusive.run(() => activeReconciler.run('operator')),
+                  onResume: () => {
+                    circuit.reset();
+                    metrics.errorCircuitTripped.set(0);
+                  },
+                  modify: (intentId, changes) => exclusive.run(() => router.modify(intentId, changes)),
+                }).then(refreshTradingState),
+            });
+            // The lease or the session may have gone while the consumer was being set up.
+            if (!mayTrade()) return void stopTakingIntents();
+            intentConsumer ??= await activeBus.consume(topics.orderIntent, {
+              durable: 'execution',
+              maxAckPending: 1,
+              maxDeliver: 1_000,
+              ackWaitMs: config.INTENT_ACK_WAIT_MS,
+              handler: (intent) => exclusive.run(() => router.handle(intent)),
+              afterAck: () => crashPoints.hit('after_ack'),
+            });
+            if (!mayTrade()) return void stopTakingIntents();
+            reconcileTimer ??= setInterval(() => {
+              if (!activeConnection.isReady()) return;
+              void exclusive
+                .run(() => activeReconciler.run('periodic'))
+                .then(refreshTradingState)
+                .catch((error: unknown) => log.error({ err: error }, 'periodic reconciliation failed'));
+            }, config.RECONCILE_INTERVAL_MS);
+          })
+          .catch((error: unknown) => {
+            log.error({ err: error }, 'session start-up failed; dropping the session to retry');
+            activeConnection.dropSession('start-up failed');
+          });
+
+      activeConnection.on('ready', (info) => void onSessionReady(info));
+      // Lease changes apply one after the other: a loss must have left the gateway before a new
+      // acquisition connects again, or the re-acquired lease would hold no session at all.
+      let leaseTransitions: Promise<void> = Promise.resolve();
+      const leaseTransition = (step: () => Promise<void> | void) => {
+        leaseTransitions = leaseTransitions
+          .then(step)
+          .catch((error: unknown) => log.error({ err: error }, 'lease transition failed'));
+      };
+      activeLease.on('acquired', (epoch, tookOver) =>
+        leaseTransition(() => {
+          tookOverLease = tookOver;
+          metrics.leaseHolder.set(1);
+          metrics.leaseEpoch.set(epoch);
+          if (activeLease.isHeld()) activeConnection.start();
+        }),
+      );
+      activeLease.on('lost', (reason) =>
+        leaseTransition(async () => {
+          metrics.leaseHolder.set(0);
+          log.warn({ reason }, 'lease lost: stopping order flow and leaving the gateway');
+          await stopTakingIntents();
+          await activeConnection.stop();
+        }),
+      );
+
+      if (options.http ?? true) {
+        health = await startHealthServer({
+          port: config.HTTP_PORT,
+          registry,
+          checks: [
+            { name: 'nats', check: () => activeBus.isConnected() },
+            {
+              name: 'postgres',
+              check: async () => {
+                await database!.pool.query('select 1');
+                return true;
+              },
+            },
+            // A standby is ready when it can take over; the holder when its gateway session is up.
+            {
+              name: 'gateway',
+              check: () => !activeLease.isHeld() || (activeConnection.isReady() && !refusedAccount),
+            },
+          ],
+        });
+      }
+      outbox.start();
+      await refreshTradingState();
+      lease.start();
+      log.info(
+        {
+          instance: config.INSTANCE_ID,
+          mode: tradingMode,
+          gateway: `${config.IB_HOST}:${config.IB_PORT}`,
+          http: health?.url,
+        },
+        'execution started',
+      );
+    },
+
+    async stop() {
+      stopping = true;
+      await stopTakingIntents();
+      await accountRecorder?.stop();
+      await outbox?.flush().catch(() => undefined);
+      await outbox?.stop();
+      await lease?.stop();
+      await connection?.stop();
+      await health?.close();
+      await bus?.close();
+      await database?.close();
+      log.info('execution stopped');
+    },
+  };
+  return service;
+}

@@ -1,0 +1,157 @@
+/**
+ * Test harness for execution: a simulated gateway in this process, an isolated database and NATS
+ * namespace, and execution itself either in-process (`createExecutionService`) or as a child process
+ * that a test can SIGKILL.
+ */
+import { join } from 'node:path';
+
+import { type Bus } from '@ibstack/bus';
+import { deriveIntentId, KV_KEYS, nowIso, type OrderIntent, TradingState, topics } from '@ibstack/contracts';
+import { startGatewaySim, type GatewaySim, type GatewaySimOptions } from '@ibstack/gateway-sim';
+import { createRegistry } from '@ibstack/observability';
+import {
+  createTestBus,
+  createTestDatabase,
+  eventually,
+  silentLogger,
+  spawnTs,
+  type SpawnedProcess,
+  type TestBus,
+  type TestDatabase,
+  testEnvironment,
+} from '@ibstack/test-kit';
+
+import { executionEnv, type ExecutionConfig } from '../../src/config';
+import { createExecutionService, type ExecutionService } from '../../src/service';
+
+export const MAIN = join(__dirname, '..', '..', 'src', 'main.ts');
+
+export interface Harness {
+  sim: GatewaySim;
+  database: TestDatabase;
+  testBus: TestBus;
+  bus: Bus;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  simOptions: GatewaySimOptions = {},
+  env: Record<string, string> = {},
+): Promise<Harness> {
+  const [sim, database, testBus] = await Promise.all([
+    startGatewaySim({
+      port: 0,
+      speed: 60,
+      marketHours: 'always-open',
+      seed: 7,
+      logger: silentLogger('gateway-sim'),
+      ...simOptions,
+    }),
+    createTestDatabase(),
+    createTestBus(),
+  ]);
+  const { natsUrl } = testEnvironment();
+  return {
+    sim,
+    database,
+    testBus,
+    bus: testBus.bus,
+    env: {
+      DATABASE_URL: database.url,
+      NATS_URL: natsUrl,
+      BUS_NAMESPACE: testBus.namespace,
+      IB_HOST: '127.0.0.1',
+      IB_PORT: String(sim.port),
+      HTTP_PORT: '0',
+      LEASE_TTL_MS: '1500',
+      RECONCILE_INTERVAL_MS: '600000',
+      ACCOUNT_SNAPSHOT_INTERVAL_MS: '500',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+      ...env,
+    },
+    close: async () => {
+      await sim.close();
+      await testBus.destroy();
+      await database.drop();
+    },
+  };
+}
+
+export function configFrom(env: Record<string, string>): ExecutionConfig {
+  return executionEnv.parse(env);
+}
+
+/** Execution in this process, for scenarios that need no kill. */
+export async function startInProcess(
+  harness: Harness,
+  env: Record<string, string> = {},
+): Promise<ExecutionService> {
+  const service = createExecutionService(configFrom({ ...harness.env, ...env }), {
+    logger: silentLogger('execution'),
+    registry: createRegistry('execution', { defaultMetrics: false }),
+    http: false,
+  });
+  await service.start();
+  return service;
+}
+
+/** Execution as a child process (a real kill target). Resolves once it has started. */
+export async function startProcess(
+  harness: Harness,
+  env: Record<string, string> = {},
+): Promise<SpawnedProcess> {
+  const child = spawnTs(MAIN, [], { ...harness.env, ...env });
+  await child.waitForLine('execution started', 30_000);
+  return child;
+}
+
+let sequence = 0;
+
+/** A market order intent for EUR.CAD, unique per call, created now. */
+export function intent(overrides: Partial<OrderIntent> = {}): OrderIntent {
+  const barTs =
+    overrides.barTs ?? new Date(Date.UTC(2026, 10, 24, 15, 0, 0) + sequence++ * 60_000).toISOString();
+  const sleeve = overrides.sleeve ?? 'crash';
+  return {
+    v: 1,
+    intentId: deriveIntentId({ sleeve, instrument: overrides.instrument ?? 'EURCAD', barTs, sequence: 0 }),
+    sleeve,
+    instrument: 'EURCAD',
+    side: 'BUY',
+    quantity: '20000',
+    orderType: 'MKT',
+    timeInForce: 'DAY',
+    barTs,
+    timeframe: '1m',
+    sequence: 0,
+    referencePrice: '1.48',
+    createdAt: nowIso(),
+    ...overrides,
+  };
+}
+
+export async function publishIntent(bus: Bus, value: OrderIntent): Promise<void> {
+  await bus.publish(topics.orderIntent, value);
+}
+
+export async function tradingState(bus: Bus): Promise<TradingState | null> {
+  const kv = await bus.kv('trading', TradingState, { history: 10 });
+  return (await kv.get(KV_KEYS.tradingState))?.value ?? null;
+}
+
+/** Waits until the stack's reconciliation has run at least `count` times. */
+export async function reconciliationRuns(harness: Harness, count = 1, timeoutMs = 20_000) {
+  return eventually(
+    async () => {
+      const runs = await harness.database.db
+        .selectFrom('reconciliation_runs')
+        .selectAll()
+        .orderBy('finished_at')
+        .execute();
+      expect(runs.length).toBeGreaterThanOrEqual(count);
+      return runs;
+    },
+    { timeoutMs },
+  );
+}

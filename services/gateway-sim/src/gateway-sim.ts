@@ -1,0 +1,354 @@
+/**
+ * `startGatewaySim`: builds the simulated IB Gateway (clock, prices, broker, API listener, optional
+ * health/metrics/admin HTTP server) and returns its programmatic handle. Both `main.ts` and the tests boot
+ * it through here, so they run the same wiring.
+ */
+import {
+  createLogger,
+  createRegistry,
+  type Logger,
+  type Registry,
+  startHealthServer,
+  type HealthServer,
+} from '@ibstack/observability';
+
+import { createSimClock, type SimClock } from './clock';
+import { UnknownInstrumentError } from './errors';
+import { CsvPrices } from './market/csv-prices';
+import { InstrumentTable } from './market/instruments';
+import { HistoricalPacing } from './market/pacing';
+import { QuoteBook } from './market/quotes';
+import { MarketSchedule } from './market/trading-hours';
+import { gatewaySimMetrics } from './metrics';
+import { SUPPORTED_SERVER_VERSIONS } from './protocol/message-ids';
+import { adminRoutes } from './server/admin-routes';
+import { Gateway } from './server/gateway';
+import { TcpListener } from './server/tcp-listener';
+import { Broker, type TransmitMode } from './trading/broker';
+import { type BarSent, type OrderReceived, Timeline } from './server/timeline';
+import { clockFileOf, loadClock, saveClock } from './trading/clock-file';
+import { loadState, saveState } from './trading/state-file';
+import type { SimExecution, SimOrder } from './trading/types';
+
+export interface GatewaySimOptions {
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** TWS API port; 0 picks a free port. @default 4002 */
+  port?: number;
+  /** Port of /healthz, /readyz, /metrics, /status and /admin/…; undefined = no HTTP server. */
+  httpPort?: number;
+  /** The server version announced in the handshake. @default 176 */
+  serverVersion?: 176 | 193;
+  /** Seed of the price walk (and of ids): the same seed gives the same prices. @default 42 */
+  seed?: number;
+  /** Simulated seconds per wall second. @default 1 */
+  speed?: number;
+  /** Simulated clock start, epoch ms or ISO 8601. @default now */
+  startTime?: number | string;
+  /** `forex`: IB's hours (forex closed Friday 17:00 – Sunday 17:00 New York; stocks 04:00–20:00 weekdays). @default 'forex' */
+  marketHours?: 'forex' | 'always-open';
+  /** The paper account the Gateway manages. @default 'DU1234567' */
+  account?: string;
+  /** Starting cash in USD. @default 1_000_000 */
+  initialCash?: number;
+  /** JSON file keeping orders, executions, the account and order ids across restarts. */
+  stateFile?: string;
+  /** `strict`: an order whose transmit flag is unset is held untransmitted, as a real Gateway does. @default 'strict' */
+  transmitMode?: 'strict' | 'lenient';
+  /** IB's historical-data pacing rules. @default true */
+  pacing?: boolean;
+  /** Replay prices from this CSV instead of the random walk (see README for the format). */
+  csvFile?: string;
+  logger?: Logger;
+  registry?: Registry;
+  /** Wall ms between market-data/matching ticks. @default 100 */
+  tickIntervalMs?: number;
+  /** Quote updates per subscription per tick (1 = only the latest second). Raise it to stream every second. @default 1 */
+  maxQuoteUpdatesPerInterval?: number;
+}
+
+export interface Quote {
+  bid: number;
+  ask: number;
+  last: number;
+  bidSize: number;
+  askSize: number;
+  time: number;
+}
+
+export interface GatewaySim {
+  readonly port: number;
+  readonly httpUrl: string | undefined;
+  readonly serverVersion: number;
+  /** Simulated clock, epoch ms. */
+  now(): number;
+  readonly faults: {
+    dropAllConnections(): void;
+    refuseConnections(ms: number): void;
+    /** Stop answering (existing and new sessions) until stall(false). */
+    stall(on: boolean): void;
+    /** IB's daily reset: 1100 … 1102 + farm notices. @default downMs 1000 */
+    dailyReset(options?: { downMs?: number }): Promise<void>;
+    rejectNextOrder(reason: string, code?: number): void;
+    /** Every fill waits this long (wall ms) before it is booked and reported; 0 = no delay. */
+    delayFills(ms: number): void;
+    /** Fills queue up until withholdFills(false). */
+    withholdFills(on: boolean): void;
+    /** A position change not caused by any order ('EUR.CAD' or key 'EURCAD'). */
+    driftPosition(instrument: string, quantity: number): void;
+    /** Drops all connections, fills every resting order while nobody is connected, then accepts again. */
+    fillWhileDisconnected(): Promise<void>;
+  };
+  readonly account: {
+    orders(): SimOrder[];
+    executions(): SimExecution[];
+    positions(): Array<{ instrument: string; conId: number; quantity: number; averageCost: number }>;
+    values(): Record<string, string>;
+  };
+  quote(instrument: string): Quote | undefined;
+  /** Connected API clients. */
+  clients(): Array<{ clientId: number | undefined; remote: string; phase: string }>;
+  /** When each real-time bar left and each order arrived (precise wall-clock ms), for latency benchmarks. */
+  timeline(): { bars: BarSent[]; orders: OrderReceived[] };
+  close(): Promise<void>;
+}
+
+export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<GatewaySim> {
+  const serverVersion = options.serverVersion ?? 176;
+  if (!(SUPPORTED_SERVER_VERSIONS as readonly number[]).includes(serverVersion)) {
+    throw new RangeError(
+      `serverVersion must be one of ${SUPPORTED_SERVER_VERSIONS.join(', ')}, got ${serverVersion}`,
+    );
+  }
+  const logger = (options.logger ?? createLogger({ service: 'gateway-sim' })).child({
+    component: 'gateway-sim',
+  });
+  const registry = options.registry ?? createRegistry('gateway-sim');
+  const metrics = gatewaySimMetrics(registry);
+  // A restarted sim with a state file resumes its own clock (never earlier than the wall clock).
+  const savedClock =
+    options.stateFile && options.startTime === undefined
+      ? loadClock(clockFileOf(options.stateFile))
+      : undefined;
+  const clock: SimClock = createSimClock({
+    start: savedClock !== undefined ? Math.max(savedClock, Date.now()) : options.startTime,
+    speed: options.speed ?? 1,
+  });
+  const instruments = new InstrumentTable();
+  const csv = options.csvFile ? CsvPrices.fromFile(options.csvFile) : undefined;
+  const seed = options.seed ?? 42;
+  const book = new QuoteBook(instruments, seed, csv);
+  const schedule = new MarketSchedule(options.marketHours ?? 'forex');
+  const stateFile = options.stateFile;
+  const transmitMode: TransmitMode = options.transmitMode ?? 'strict';
+  const broker = new Broker({
+    account: options.account ?? 'DU1234567',
+    initialCash: options.initialCash ?? 1_000_000,
+    seed,
+    transmitMode,
+    instruments,
+    book,
+    schedule,
+    now: () => clock.now(),
+    state: stateFile ? loadState(stateFile) : undefined,
+  });
+  const persist = () => {
+    if (!stateFile) return;
+    try {
+      saveState(stateFile, broker.snapshot());
+    } catch (error) {
+      logger.error({ err: error, stateFile }, 'cannot write the state file');
+    }
+  };
+  const timeline = new Timeline();
+  const gateway = new Gateway(
+    { clock, instruments, book, schedule, broker, log: logger, metrics, timeline },
+    {
+      serverVersion,
+      tickIntervalMs: options.tickIntervalMs ?? 100,
+      pacing: options.pacing === false ? undefined : new HistoricalPacing(() => clock.wallNow()),
+      maxQuoteUpdatesPerInterval: Math.max(1, options.maxQuoteUpdatesPerInterval ?? 1),
+      onStateChanged: persist,
+    },
+  );
+  const listener = new TcpListener(options.host ?? '127.0.0.1', (socket) => gateway.accept(socket), logger);
+  gateway.attach(listener);
+  await listener.listen(options.port ?? 4002);
+  gateway.start();
+  persist();
+  const saveClockNow = () => {
+    if (stateFile) saveClock(clockFileOf(stateFile), clock.now());
+  };
+  saveClockNow();
+  const clockTimer = stateFile ? setInterval(saveClockNow, 1_000) : undefined;
+  clockTimer?.unref();
+
+  const resolveInstrument = (name: string) => {
+    const instrument = instruments.find(name);
+    if (!instrument) throw new UnknownInstrumentError(name);
+    return instrument;
+  };
+
+  let closed = false;
+  const faults: GatewaySim['faults'] = {
+    dropAllConnections() {
+      metrics.faults.inc({ fault: 'drop_connections' });
+      logger.warn('fault: dropping every connection');
+      gateway.dropAll();
+    },
+    refuseConnections(ms) {
+      metrics.faults.inc({ fault: 'refuse_connections' });
+      logger.warn({ ms }, 'fault: refusing connections');
+      listener.refuse(ms);
+    },
+    stall(on) {
+      metrics.faults.inc({ fault: on ? 'stall' : 'unstall' });
+      gateway.setStalled(on);
+    },
+    async dailyReset(resetOptions = {}) {
+      metrics.faults.inc({ fault: 'daily_reset' });
+      logger.warn({ downMs: resetOptions.downMs ?? 1000 }, 'fault: daily reset');
+      await gateway.dailyReset(resetOptions.downMs ?? 1000);
+    },
+    rejectNextOrder(reason, code) {
+      metrics.faults.inc({ fault: 'reject_next_order' });
+      broker.rejectNextOrder(reason, code);
+    },
+    delayFills(ms) {
+      metrics.faults.inc({ fault: 'delay_fills' });
+      gateway.orders.gate.setDelay(ms);
+    },
+    withholdFills(on) {
+      metrics.faults.inc({ fault: on ? 'withhold_fills' : 'release_fills' });
+      gateway.orders.gate.setWithhold(on);
+    },
+    driftPosition(instrument, quantity) {
+      metrics.faults.inc({ fault: 'drift_position' });
+      gateway.orders.route(broker.drift(resolveInstrument(instrument), quantity));
+    },
+    async fillWhileDisconnected() {
+      metrics.faults.inc({ fault: 'fill_while_disconnected' });
+      logger.warn('fault: filling resting orders while nobody is connected');
+      listener.pause();
+      gateway.dropAll();
+      await gateway.waitUntilNoSessions();
+      gateway.orders.gate.releaseAll();
+      for (const event of broker.fillAllWorking()) {
+        if (event.type === 'fillDecided') gateway.orders.route(broker.applyFill(event.fill));
+      }
+      persist();
+      if (!closed) await listener.reopen();
+    },
+  };
+
+  const account: GatewaySim['account'] = {
+    orders: () => broker.allOrders(),
+    executions: () => broker.executions().map((execution) => ({ ...execution })),
+    positions: () =>
+      broker
+        .positionKeys()
+        .map((key) => ({ key, position: broker.positionOf(key)! }))
+        .filter(({ position }) => position.quantity !== 0)
+        .map(({ key, position }) => ({
+          instrument: key,
+          conId: instruments.get(key).conId,
+          quantity: position.quantity,
+          averageCost: position.averageCost,
+        })),
+    values: () => gateway.accounts.valuesRecord(),
+  };
+
+  const quote = (name: string): Quote | undefined => {
+    const instrument = instruments.find(name);
+    if (!instrument) return undefined;
+    const current = book.at(instrument, clock.now());
+    return {
+      bid: current.bid,
+      ask: current.ask,
+      last: current.last,
+      bidSize: current.bidSize,
+      askSize: current.askSize,
+      time: current.time,
+    };
+  };
+
+  let health: HealthServer | undefined;
+  const sim: GatewaySim = {
+    get port() {
+      return listener.port;
+    },
+    get httpUrl() {
+      return health?.url;
+    },
+    serverVersion,
+    now: () => clock.now(),
+    faults,
+    account,
+    quote,
+    clients: () => gateway.clients(),
+    timeline: () => timeline.snapshot(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      gateway.stop();
+      await listener.close();
+      await health?.close();
+      persist();
+      if (clockTimer) clearInterval(clockTimer);
+      saveClockNow();
+      logger.info('gateway-sim stopped');
+    },
+  };
+
+  if (options.httpPort !== undefined) {
+    try {
+      health = await startHealthServer({
+        port: options.httpPort,
+        host: options.host ?? '127.0.0.1',
+        registry,
+        checks: [{ name: 'api-listener', check: () => listener.listening }],
+        routes: adminRoutes({
+          sim,
+          status: () => ({
+            serverVersion,
+            port: listener.port,
+            listening: listener.listening,
+            simTime: new Date(clock.now()).toISOString(),
+            speed: clock.speed,
+            marketHours: schedule.mode,
+            transmitMode,
+            account: broker.account,
+            stalled: gateway.stalled,
+            brokerLinkUp: gateway.brokerLinkUp,
+            fills: gateway.orders.gate.state,
+            nextOrderId: broker.nextOrderId(),
+            subscriptions: {
+              ...gateway.marketData.subscriptionCount,
+              historicalUpdates: gateway.historical.subscriptionCount,
+            },
+            clients: gateway.clients(),
+            orders: { total: broker.allOrders().length, open: broker.openOrders().length },
+            executions: broker.executions().length,
+            positions: account.positions(),
+            values: account.values(),
+          }),
+        }),
+      });
+    } catch (error) {
+      await sim.close();
+      throw error;
+    }
+  }
+  logger.info(
+    {
+      port: listener.port,
+      httpUrl: health?.url,
+      serverVersion,
+      speed: clock.speed,
+      marketHours: schedule.mode,
+      transmitMode,
+    },
+    'gateway-sim listening',
+  );
+  return sim;
+}

@@ -1,0 +1,528 @@
+/**
+ * The ingestor service. Wiring of the parts:
+ *
+ *   start: Postgres and NATS (fail fast), HTTP health, then the gateway session (kept alive by IbConnection)
+ *   session ready: learn the gateway's clock → resolve instruments (contract details, `instruments` row)
+ *                  → subscribe quotes and 5-second bars → gap repair (the start-up backfill is the first)
+ *   quotes → ticks → JetStream (and `ticks` for STORE_TICKS instruments)
+ *   5-second bars → whole minutes → JetStream + Postgres (batched) → larger timeframes
+ *   1100/1101/1102, a hole in the live series, a timer → gap repair
+ *   stop: stop asking, end the session, write the pending batch, close NATS and Postgres
+ */
+import {
+  type GatewayStatus,
+  instrumentKey,
+  nowIso,
+  type SystemEvent,
+  type Timeframe,
+  TIMEFRAME_SECONDS,
+} from '@ibstack/contracts';
+import { IbConnection } from '@ibstack/ib';
+import {
+  createRegistry,
+  type HealthServer,
+  type Logger,
+  type Registry,
+  startHealthServer,
+} from '@ibstack/observability';
+
+import { IbMarketData } from './adapters/ib-market-data';
+import { MarketDataBus } from './adapters/nats-bus';
+import { type BarRow, COPY_MIN_ROWS, PgBarStore, type TickRow } from './adapters/pg-bars';
+import { BatchWriter } from './batch-writer';
+import type { IngestorConfig } from './config';
+import { GatewayClock } from './domain/gateway-clock';
+import { PacingLimiter } from './domain/pacing';
+import { GatewayDisconnectedError, GatewayTimeoutError, UnknownInstrumentError } from './errors';
+import { InstrumentFeed } from './feed';
+import { GapRepair, type RepairReason } from './gap-repair';
+import { ingestorMetrics, type IngestorMetrics } from './metrics';
+import { PacedHistory } from './paced-history';
+import { logProgress, type ProgressReporter } from './progress';
+
+export interface IngestorServiceDependencies {
+  logger: Logger;
+  registry?: Registry;
+  /** Start the HTTP health/metrics server on HTTP_PORT. @default true */
+  http?: boolean;
+  /** How backfill progress is shown. @default log lines */
+  progress?: ProgressReporter;
+  /** Our wall clock (epoch ms), for pacing and staleness. @default Date.now */
+  wallClock?: () => number;
+}
+
+export interface InstrumentStatus {
+  resolved: boolean;
+  subscribed: boolean;
+  marketOpen: boolean;
+  stale: boolean;
+  repairing: boolean;
+}
+
+export interface IngestorService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly metrics: IngestorMetrics;
+  readonly registry: Registry;
+  readonly healthUrl: string | undefined;
+  /** The gateway's clock as the ingestor knows it (epoch ms). */
+  gatewayNow(): number;
+  /** Per configured instrument key. */
+  status(): Record<string, InstrumentStatus>;
+  /** Resolves when no gap repair is running and pending bars are written (for tests and shutdown). */
+  settle(): Promise<void>;
+  /** Whether gateway, NATS and Postgres are all connected (what /readyz answers). */
+  isReady(): Promise<boolean>;
+}
+
+const SERVICE = 'ingestor';
+const DAY_MS = 86_400_000;
+/** Contract details (trading hours) are refreshed once a market day. */
+const REFRESH_CONTRACT_AFTER_MS = DAY_MS;
+/** A refused history window is left alone for this many gap checks. */
+const COOLDOWN_CHECKS = 10;
+
+export function createIngestorService(
+  config: IngestorConfig,
+  dependencies: IngestorServiceDependencies,
+): IngestorService {
+  const log = dependencies.logger;
+  const registry = dependencies.registry ?? createRegistry(SERVICE);
+  const metrics = ingestorMetrics(registry);
+  const wallClock = dependencies.wallClock ?? Date.now;
+  const progress = dependencies.progress ?? logProgress(log);
+  const clock = new GatewayClock({ wallClock });
+  const higherTimeframes = config.TIMEFRAMES.filter((timeframe) => timeframe !== '1m');
+  const largestTimeframeMs = Math.max(
+    ...config.TIMEFRAMES.map((tf: Timeframe) => TIMEFRAME_SECONDS[tf] * 1000),
+  );
+  const lookbackMs = config.BACKFILL_DAYS * DAY_MS;
+  const startedAt = nowIso(wallClock);
+
+  let store: PgBarStore | undefined;
+  let bus: MarketDataBus | undefined;
+  let health: HealthServer | undefined;
+  let connection: IbConnection | undefined;
+  let marketData: IbMarketData | undefined;
+  let repair: GapRepair | undefined;
+  let barWriter: BatchWriter<BarRow> | undefined;
+  let tickWriter: BatchWriter<TickRow> | undefined;
+  let feeds: InstrumentFeed[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  let sessionWork: Promise<void> = Promise.resolve();
+  let stopping = false;
+  const byQuotes = new Map<number, InstrumentFeed>();
+  const byBars = new Map<number, InstrumentFeed>();
+
+  function indexSubscriptions(): void {
+    byQuotes.clear();
+    byBars.clear();
+    for (const feed of feeds) {
+      if (feed.quotesRequestId !== undefined) byQuotes.set(feed.quotesRequestId, feed);
+      if (feed.barsRequestId !== undefined) byBars.set(feed.barsRequestId, feed);
+    }
+  }
+
+  function systemEvent(
+    code: string,
+    severity: SystemEvent['severity'],
+    message: string,
+    detail: Record<string, unknown>,
+    idParts: string[],
+  ): void {
+    const event: SystemEvent = {
+      v: 1,
+      eventId: [SERVICE, code, ...idParts].join(':').slice(0, 128),
+      service: SERVICE,
+      severity,
+      code,
+      message,
+      detail,
+      ts: nowIso(wallClock),
+    };
+    void bus?.publishSystemEvent(event);
+  }
+
+  function gatewayStatus(state: GatewayStatus['state'], code?: number, message?: string): void {
+    const status: GatewayStatus = {
+      v: 1,
+      service: SERVICE,
+      state,
+      host: config.IB_HOST,
+      port: config.IB_PORT,
+      clientId: config.IB_CLIENT_ID,
+      ts: nowIso(wallClock),
+    };
+    if (connection?.api.serverVersion) status.serverVersion = connection.api.serverVersion;
+    if (code !== undefined) status.code = code;
+    if (message !== undefined) status.message = message;
+    void bus?.publishGatewayStatus(status);
+  }
+
+  async function resolve(feed: InstrumentFeed): Promise<void> {
+    try {
+      const resolved = await marketData!.resolve(feed.instrument);
+      feed.setResolved(resolved);
+      try {
+        await store!.upsertInstrument(resolved);
+      } catch (error) {
+        metrics.databaseErrors.inc({ operation: 'upsert_instrument' });
+        log.error({ err: error, instrument: feed.key }, 'could not store the instrument');
+      }
+      log.info(
+        {
+          instrument: feed.key,
+          conId: resolved.conId,
+          timeZone: resolved.timeZoneId,
+          tradingHours: resolved.tradingHours,
+        },
+        'instrument resolved',
+      );
+    } catch (error) {
+      if (error instanceof UnknownInstrumentError) {
+        if (feed.reportedUnknown) return;
+        feed.reportedUnknown = true;
+        metrics.unknownInstruments.inc({ instrument: feed.key });
+        log.error(
+          { instrument: feed.label, ibCode: error.ibCode, err: error },
+          `unknown instrument ${feed.label}: no market data for it; the other instruments go on`,
+        );
+        systemEvent(
+          'unknown_instrument',
+          'warning',
+          `The gateway has no contract for ${feed.label}; it is not ingested. Check INSTRUMENTS.`,
+          { instrument: feed.label, key: feed.key, ibCode: error.ibCode ?? null },
+          [feed.key, startedAt],
+        );
+        return;
+      }
+      if (error instanceof GatewayDisconnectedError || error instanceof GatewayTimeoutError) {
+        log.warn(
+          { err: error, instrument: feed.key },
+          'contract details not answered; retried on the next session',
+        );
+        return;
+      }
+      throw error;
+    }
+  }
+
+  /** Collects a few clock answers so the first decisions already use the gateway's time. */
+  async function calibrateClock(): Promise<void> {
+    clock.reset();
+    for (let i = 0; i < 3 && !stopping && connection?.isReady(); i++) {
+      marketData!.requestCurrentTime();
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    const deadline = wallClock() + 2_000;
+    while (!clock.calibrated && wallClock() < deadline && !stopping && connection?.isReady())
+      await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  async function onSessionReady(reconnect: boolean): Promise<void> {
+    await calibrateClock();
+    if (stopping || !connection?.isReady()) return;
+    const now = clock.now();
+    await Promise.all(
+      feeds
+        .filter((feed) => !feed.resolved || now - feed.resolvedAt > REFRESH_CONTRACT_AFTER_MS || reconnect)
+        .map((feed) => resolve(feed)),
+    );
+    if (stopping || !connection.isReady()) return;
+    for (const feed of feeds) {
+      if (!feed.resolved) continue;
+      feed.subscribe();
+      repair!.request(feed, reconnect ? 'reconnect' : 'start');
+    }
+    indexSubscriptions();
+  }
+
+  function requestRepairs(reason: RepairReason): void {
+    for (const feed of feeds) if (feed.resolved) repair?.request(feed, reason);
+  }
+
+  function checkStaleness(): void {
+    const now = wallClock();
+    for (const feed of feeds) {
+      if (!feed.resolved) continue;
+      const open = feed.isMarketOpen();
+      metrics.marketOpen.set({ instrument: feed.key }, open ? 1 : 0);
+      const verdict = feed.staleness.evaluate(now, open);
+      metrics.staleness.set({ instrument: feed.key }, verdict.stalenessSeconds);
+      if (verdict.transition === 'became_stale') {
+        log.warn(
+          { instrument: feed.key, seconds: verdict.stalenessSeconds },
+          'market data is stale while the market is open',
+        );
+        systemEvent(
+          'market_data_stale',
+          'warning',
+          `No tick for ${feed.label} for ${Math.round(verdict.stalenessSeconds)} s while its market is open`,
+          { instrument: feed.label, key: feed.key, seconds: verdict.stalenessSeconds },
+          [feed.key, String(now)],
+        );
+      } else if (verdict.transition === 'recovered') {
+        log.info({ instrument: feed.key }, 'market data flows again');
+        systemEvent(
+          'market_data_resumed',
+          'info',
+          `Ticks for ${feed.label} flow again`,
+          { instrument: feed.label },
+          [feed.key, String(now)],
+        );
+      }
+    }
+  }
+
+  function periodicCheck(): void {
+    if (!connection?.isReady()) return;
+    const now = clock.now();
+    for (const feed of feeds) {
+      if (feed.resolved && now - feed.resolvedAt > REFRESH_CONTRACT_AFTER_MS) {
+        sessionWork = sessionWork.then(() => resolve(feed)).catch(() => undefined);
+      }
+      if (!feed.resolved && !feed.reportedUnknown)
+        sessionWork = sessionWork.then(() => resolve(feed)).catch(() => undefined);
+    }
+    requestRepairs('periodic');
+  }
+
+  const service: IngestorService = {
+    metrics,
+    registry,
+    get healthUrl() {
+      return health?.url;
+    },
+    gatewayNow: () => clock.now(),
+    status() {
+      return Object.fromEntries(
+        feeds.map((feed) => [
+          feed.key,
+          {
+            resolved: feed.resolved !== undefined,
+            subscribed: feed.barsRequestId !== undefined,
+            marketOpen: feed.resolved ? feed.isMarketOpen() : false,
+            stale: feed.staleness.isStale,
+            repairing: repair?.isRunning(feed.key) ?? false,
+          },
+        ]),
+      );
+    },
+    async settle() {
+      await sessionWork;
+      await repair?.idle();
+      await Promise.all(feeds.map((feed) => feed.idle()));
+      await barWriter?.flush();
+    },
+    async isReady() {
+      return Boolean(connection?.isReady() && bus?.isConnected() && (await store?.ping()));
+    },
+
+    async start() {
+      stopping = false;
+      store = await PgBarStore.connect(config.DATABASE_URL, config.BAR_WRITE_METHOD, (error) =>
+        log.warn({ err: error }, 'postgres connection error'),
+      );
+      bus = await MarketDataBus.connect({
+        url: config.NATS_URL,
+        namespace: config.BUS_NAMESPACE,
+        logger: log,
+        registry,
+        metrics,
+      });
+      const activeStore = store;
+      barWriter = new BatchWriter<BarRow>({
+        name: 'bars',
+        batchSize: config.BAR_BATCH_SIZE,
+        flushIntervalMs: config.BAR_FLUSH_INTERVAL_MS,
+        limit: config.BAR_QUEUE_LIMIT,
+        logger: log,
+        write: async (rows) => {
+          const method =
+            config.BAR_WRITE_METHOD === 'auto'
+              ? rows.length >= COPY_MIN_ROWS
+                ? 'copy'
+                : 'insert'
+              : config.BAR_WRITE_METHOD;
+          const end = metrics.databaseWriteSeconds.startTimer({ method });
+          await activeStore.writeBars(rows);
+          end();
+        },
+        onError: () => metrics.databaseErrors.inc({ operation: 'write_bars' }),
+        onDropped: (row) => {
+          metrics.barsDropped.inc({ instrument: row.instrument });
+          if (row.timeframe === '1m') feeds.find((feed) => feed.key === row.instrument)?.forget(row.ts);
+        },
+        onLength: (length) => metrics.barQueueLength.set(length),
+      });
+      if (config.STORE_TICKS.length > 0) {
+        tickWriter = new BatchWriter<TickRow>({
+          name: 'ticks',
+          batchSize: 1_000,
+          flushIntervalMs: config.BAR_FLUSH_INTERVAL_MS,
+          limit: config.BAR_QUEUE_LIMIT,
+          logger: log,
+          write: (rows) => activeStore.writeTicks(rows),
+          onError: () => metrics.databaseErrors.inc({ operation: 'write_ticks' }),
+        });
+      }
+
+      connection = new IbConnection({
+        host: config.IB_HOST,
+        port: config.IB_PORT,
+        clientId: config.IB_CLIENT_ID,
+        logger: log,
+        registry,
+      });
+      const activeConnection = connection;
+      marketData = new IbMarketData(connection, {
+        requestTimeoutMs: 15_000,
+        historyTimeoutMs: config.HISTORY_TIMEOUT_MS,
+      });
+      const limiter = new PacingLimiter(
+        {
+          maxRequests: config.PACING_MAX_REQUESTS,
+          windowMs: config.PACING_WINDOW_MS,
+          identicalWindowMs: config.PACING_IDENTICAL_WINDOW_MS,
+          sameContractMaxRequests: config.PACING_SAME_CONTRACT_MAX_REQUESTS,
+          sameContractWindowMs: config.PACING_SAME_CONTRACT_WINDOW_MS,
+          marginMs: config.PACING_MARGIN_MS,
+        },
+        wallClock,
+      );
+      const activeMarketData = marketData;
+      const history = new PacedHistory({
+        fetch: (contract, label, request, timeZone) =>
+          activeMarketData.historicalBars(contract, label, request, timeZone),
+        limiter,
+        wallClock,
+        canSend: () => activeConnection.isReady(),
+        onWait: (ms) => {
+          metrics.pacingWaits.inc();
+          metrics.pacingWaitSeconds.inc(ms / 1000);
+        },
+      });
+      repair = new GapRepair({
+        clock,
+        wallClock,
+        history,
+        store,
+        metrics,
+        logger: log,
+        progress,
+        lookbackMs,
+        chunkSeconds: config.BACKFILL_CHUNK_SECONDS,
+        maxAttempts: config.HISTORY_MAX_ATTEMPTS,
+        retryDelayMs: config.HISTORY_RETRY_DELAY_MS,
+        cooldownMs: COOLDOWN_CHECKS * config.GAP_CHECK_INTERVAL_MS,
+        isReady: () => activeConnection.isReady(),
+      });
+      const activeRepair = repair;
+      const storeTicks = new Set(config.STORE_TICKS);
+      feeds = config.INSTRUMENTS.map(
+        (instrument) =>
+          new InstrumentFeed(
+            instrument,
+            {
+              clock,
+              wallClock,
+              marketData: activeMarketData,
+              bus: bus!,
+              store: activeStore,
+              barWriter: barWriter!,
+              tickWriter,
+              metrics,
+              logger: log,
+              higherTimeframes,
+              stockWhatToShow: config.STOCK_WHAT_TO_SHOW,
+              staleAfterMs: config.STALE_AFTER_MS,
+              retentionMs: lookbackMs + largestTimeframeMs + DAY_MS,
+              onLiveSeam: (feed) => activeRepair.request(feed, 'live_seam'),
+            },
+            storeTicks.has(instrumentKey(instrument)),
+          ),
+      );
+
+      marketData.on('currentTime', (seconds, receivedAt) => clock.observe(seconds, receivedAt));
+      marketData.on('price', (reqId, field, value) => byQuotes.get(reqId)?.onPrice(field, value));
+      marketData.on('size', (reqId, field, value) => byQuotes.get(reqId)?.onSize(field, value));
+      marketData.on('realTimeBar', (reqId, bar) => byBars.get(reqId)?.onRealTimeBar(bar));
+      marketData.on('subscriptionError', (reqId, code, message) => {
+        const feed = byQuotes.get(reqId) ?? byBars.get(reqId);
+        log.error({ instrument: feed?.key, code, reqId }, `market data subscription refused: ${message}`);
+      });
+      connection.on('state', (state) => {
+        gatewayStatus(state === 'ready' ? 'connected' : state);
+        if (state !== 'ready') {
+          for (const feed of feeds) feed.sessionEnded();
+          indexSubscriptions();
+        }
+      });
+      connection.on('ready', ({ reconnect }) => {
+        sessionWork = sessionWork
+          .then(() => onSessionReady(reconnect))
+          .catch((error: unknown) => log.error({ err: error }, 'session start failed'));
+      });
+      connection.on('brokerConnectivity', ({ up, dataLost, code }) => {
+        gatewayStatus(up ? 'connected' : 'disconnected', code);
+        if (!up) return;
+        if (dataLost) {
+          // 1101: IB dropped the market-data subscriptions; they must be made again.
+          for (const feed of feeds) if (feed.resolved) feed.subscribe();
+          indexSubscriptions();
+        }
+        requestRepairs('connectivity');
+      });
+
+      if (dependencies.http ?? true) {
+        health = await startHealthServer({
+          port: config.HTTP_PORT,
+          registry,
+          checks: [
+            { name: 'gateway', check: () => activeConnection.isReady() },
+            { name: 'nats', check: () => bus?.isConnected() ?? false },
+            { name: 'postgres', check: () => activeStore.ping() },
+          ],
+        });
+      }
+      const stalenessEvery = Math.max(50, Math.min(1_000, Math.floor(config.STALE_AFTER_MS / 4)));
+      timers.push(setInterval(checkStaleness, stalenessEvery));
+      timers.push(setInterval(periodicCheck, config.GAP_CHECK_INTERVAL_MS));
+      for (const timer of timers) timer.unref();
+      log.info(
+        {
+          instruments: feeds.map((feed) => feed.label),
+          timeframes: config.TIMEFRAMES,
+          backfillDays: config.BACKFILL_DAYS,
+          gateway: `${config.IB_HOST}:${config.IB_PORT}`,
+          clientId: config.IB_CLIENT_ID,
+          http: health?.url,
+        },
+        'ingestor started',
+      );
+      connection.start();
+    },
+
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      for (const timer of timers.splice(0)) clearInterval(timer);
+      // Abort waits first; ending the session then fails the request in flight, so nothing hangs.
+      repair?.abort();
+      for (const feed of feeds) feed.unsubscribe();
+      await connection?.stop();
+      await repair?.idle();
+      await sessionWork.catch(() => undefined);
+      await Promise.all(feeds.map((feed) => feed.idle()));
+      // The bar batch still waiting is written before the process goes.
+      await barWriter?.stop();
+      await tickWriter?.stop();
+      progress.close();
+      await bus?.close().catch((error: unknown) => log.warn({ err: error }, 'closing NATS failed'));
+      await health?.close();
+      await store?.close();
+      log.info('ingestor stopped');
+    },
+  };
+  return service;
+}

@@ -1,0 +1,146 @@
+import { subjects } from '@ibstack/contracts';
+import type { GatewaySim } from '@ibstack/gateway-sim';
+import { eventually } from '@ibstack/test-kit';
+
+import type { IngestorService } from '../src';
+import {
+  bootService,
+  createStack,
+  destroyStack,
+  forexContract,
+  metricValue,
+  MINUTE,
+  missingMinutes,
+  normaliseVolume,
+  asNumbers,
+  parseSystemEvent,
+  simSeries,
+  type Stack,
+  startSim,
+  storedBars,
+  streamMessages,
+} from './support/harness';
+
+/** Saturday 28 November 2026, 12:00 New York: forex is closed from Friday 17:00 to Sunday 17:00. */
+const SATURDAY_NOON = '2026-11-28T17:00:00.000Z';
+/** 1.25 days before Saturday noon: Friday 06:00 New York. */
+const FRIDAY_MORNING = Date.parse('2026-11-27T11:00:00.000Z');
+const FRIDAY_CLOSE = Date.parse('2026-11-27T22:00:00.000Z');
+/** Sunday 29 November 2026, 16:59 New York: a minute before the week opens. */
+const SUNDAY_BEFORE_OPEN = '2026-11-29T21:59:00.000Z';
+const SUNDAY_OPEN = Date.parse('2026-11-29T22:00:00.000Z');
+
+async function systemEventCodes(stack: Stack): Promise<string[]> {
+  const events = await streamMessages(stack.bus, subjects.systemEvent('ingestor'), parseSystemEvent);
+  return events.map((event) => event.code);
+}
+
+describe('ingestor: market hours', () => {
+  let sim: GatewaySim | undefined;
+  let stack: Stack | undefined;
+  let service: IngestorService | undefined;
+
+  afterEach(async () => {
+    await service?.stop();
+    await sim?.close();
+    await destroyStack(stack);
+    service = undefined;
+    sim = undefined;
+    stack = undefined;
+  });
+
+  it('does not report a weekend as stale data nor backfill it as a gap', async () => {
+    sim = await startSim({ startTime: SATURDAY_NOON, marketHours: 'forex' });
+    stack = await createStack();
+    const active = await bootService(sim, stack, {
+      BACKFILL_DAYS: '1.25',
+      STALE_AFTER_MS: '300',
+      GAP_CHECK_INTERVAL_MS: '200',
+    });
+    service = active;
+    await eventually(
+      async () => (await metricValue(active, 'md_gap_checks_total', { instrument: 'EURCAD' })) >= 6,
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
+    await active.settle();
+
+    // Friday morning to the Friday close was backfilled in one request; nothing was asked for the weekend.
+    const bars = await storedBars(stack.db, 'EURCAD');
+    expect(bars[0]!.ts).toBe(FRIDAY_MORNING);
+    expect(bars[bars.length - 1]!.ts).toBe(FRIDAY_CLOSE - MINUTE);
+    expect(
+      missingMinutes(
+        bars.map((bar) => bar.ts),
+        FRIDAY_MORNING,
+        FRIDAY_CLOSE,
+      ),
+    ).toEqual([]);
+    expect(
+      await metricValue(active, 'md_backfill_requests_total', { instrument: 'EURCAD', result: 'ok' }),
+    ).toBe(1);
+    expect(await metricValue(active, 'md_gap_minutes', { instrument: 'EURCAD' })).toBe(0);
+    const expected = await simSeries(sim, forexContract('EUR.CAD'), {
+      start: FRIDAY_MORNING,
+      end: FRIDAY_CLOSE,
+    });
+    expect(asNumbers(bars)).toEqual(normaliseVolume(expected));
+
+    // Closed: no staleness, although the last tick is from Friday and the limit is 300 ms.
+    expect(await metricValue(active, 'md_market_open', { instrument: 'EURCAD' })).toBe(0);
+    expect(await metricValue(active, 'md_staleness_seconds', { instrument: 'EURCAD' })).toBe(0);
+    expect(active.status().EURCAD).toMatchObject({ marketOpen: false, stale: false });
+    expect(await systemEventCodes(stack)).not.toContain('market_data_stale');
+  });
+
+  it('starts the series at the Sunday open without a gap over the weekend, and reports silence once open', async () => {
+    sim = await startSim({ startTime: SUNDAY_BEFORE_OPEN, marketHours: 'forex' });
+    stack = await createStack();
+    const active = await bootService(sim, stack, { BACKFILL_DAYS: '1', STALE_AFTER_MS: '300' });
+    service = active;
+    // Closed for the first minute (a wall second): not stale.
+    await eventually(
+      async () => (await metricValue(active, 'md_gap_checks_total', { instrument: 'EURCAD' })) >= 1,
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    expect(active.status().EURCAD).toMatchObject({ marketOpen: false, stale: false });
+
+    await eventually(async () => (await storedBars(stack!.db, 'EURCAD')).length >= 3, {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+    });
+    await active.settle();
+    const bars = await storedBars(stack.db, 'EURCAD');
+    expect(bars[0]!.ts).toBe(SUNDAY_OPEN);
+    expect(bars.every((bar) => bar.source === 'live')).toBe(true);
+    expect(
+      missingMinutes(
+        bars.map((bar) => bar.ts),
+        SUNDAY_OPEN,
+        bars[bars.length - 1]!.ts,
+      ),
+    ).toEqual([]);
+    // The look-back (Saturday 16:59 to Sunday 16:59) is all weekend: not one historical request.
+    expect(
+      await metricValue(active, 'md_backfill_requests_total', { instrument: 'EURCAD', result: 'ok' }),
+    ).toBe(0);
+    expect(await metricValue(active, 'md_market_open', { instrument: 'EURCAD' })).toBe(1);
+    expect(await systemEventCodes(stack)).not.toContain('market_data_stale');
+
+    // Open and silent (the gateway stops answering): that is stale, and it is reported.
+    sim.faults.stall(true);
+    await eventually(async () => (await systemEventCodes(stack!)).includes('market_data_stale'), {
+      timeoutMs: 5_000,
+      intervalMs: 50,
+    });
+    expect(
+      await metricValue(active, 'md_staleness_seconds', { instrument: 'EURCAD' }),
+    ).toBeGreaterThanOrEqual(0.3);
+    sim.faults.stall(false);
+    await eventually(async () => (await systemEventCodes(stack!)).includes('market_data_resumed'), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
+  });
+});

@@ -1,0 +1,359 @@
+import type { AccountSnapshot, AuditEntry, Bar, OrderIntent, Timeframe } from '@ibstack/contracts';
+import { type Database, type Kysely, sql } from '@ibstack/db';
+
+import type { IntentRow } from '../domain/intents';
+
+/** A sleeve's progress through an instrument's bars: the last bar it processed. */
+export interface ProgressRow {
+  sleeve: string;
+  instrument: string;
+  timeframe: Timeframe;
+  barTs: string;
+}
+
+/** A bar's intents and the progress it makes, written in one transaction. */
+export interface BarCommit {
+  intents: readonly IntentRow[];
+  progress: readonly ProgressRow[];
+  audits: readonly AuditEntry[];
+}
+
+export interface StoredProgress {
+  sleeve: string;
+  instrument: string;
+  timeframe: string;
+  lastBarMs: number;
+}
+
+export interface StoredIntent {
+  intent: OrderIntent;
+  createdAtMs: number;
+}
+
+export interface PendingIntentRow {
+  intentId: string;
+  sleeve: string;
+  instrument: string;
+  side: 'BUY' | 'SELL';
+  quantity: string;
+  createdAtMs: number;
+  orderStatus: string | null;
+  orderFilled: string | null;
+  executed: string;
+}
+
+export interface SleeveFillRow {
+  execId: string;
+  intentId: string;
+  sleeve: string;
+  instrument: string;
+  side: 'BUY' | 'SELL';
+  quantity: string;
+  price: string;
+  commission: string | null;
+  commissionCurrency: string | null;
+}
+
+const iso = (value: Date) => value.toISOString();
+
+/**
+ * Every query the strategy runs. Numeric columns come back as strings and stay strings; times are
+ * `timestamptz` and cross this boundary as ISO strings.
+ */
+export class PgStrategyStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async ping(): Promise<boolean> {
+    await sql`select 1`.execute(this.db);
+    return true;
+  }
+
+  /** Last processed bar per (sleeve, instrument, timeframe). */
+  async loadProgress(sleeves: readonly string[]): Promise<StoredProgress[]> {
+    if (sleeves.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('strategy_progress')
+      .selectAll()
+      .where('sleeve', 'in', sleeves)
+      .execute();
+    return rows.map((row) => ({
+      sleeve: row.sleeve,
+      instrument: row.instrument,
+      timeframe: row.timeframe,
+      lastBarMs: row.last_bar_ts.getTime(),
+    }));
+  }
+
+  /** The last `limit` bars at or before `untilMs` (all if null), oldest first. */
+  async loadBars(
+    instrument: string,
+    timeframe: Timeframe,
+    untilMs: number | null,
+    limit: number,
+  ): Promise<Bar[]> {
+    let query = this.db
+      .selectFrom('bars')
+      .selectAll()
+      .where('instrument', '=', instrument)
+      .where('timeframe', '=', timeframe);
+    if (untilMs !== null) query = query.where('ts', '<=', new Date(untilMs));
+    const rows = await query.orderBy('ts', 'desc').limit(limit).execute();
+    return rows.reverse().map((row) => ({
+      v: 1 as const,
+      instrument: row.instrument,
+      timeframe: row.timeframe as Timeframe,
+      ts: iso(row.ts),
+      open: row.open,
+      high: row.high,
+      low: row.low,
+      close: row.close,
+      volume: row.volume,
+      source: row.source === 'live' ? 'live' : 'backfill',
+      receivedAt: iso(row.updated_at),
+    }));
+  }
+
+  /**
+   * Stores a bar's intents (an intent already stored is left as it was), audit entries and progress in
+   * one transaction. Progress only moves forward.
+   */
+  async commitBar(commit: BarCommit): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      if (commit.intents.length > 0) {
+        await trx
+          .insertInto('order_intents')
+          .values(
+            commit.intents.map(({ intent, status, riskReason }) => ({
+              intent_id: intent.intentId,
+              sleeve: intent.sleeve,
+              instrument: intent.instrument,
+              side: intent.side,
+              quantity: intent.quantity,
+              order_type: intent.orderType,
+              limit_price: intent.limitPrice ?? null,
+              stop_price: intent.stopPrice ?? null,
+              time_in_force: intent.timeInForce,
+              bar_ts: intent.barTs,
+              timeframe: intent.timeframe,
+              sequence: intent.sequence,
+              reference_price: intent.referencePrice,
+              status,
+              risk_reason: riskReason,
+              reason: intent.reason ?? null,
+              created_at: intent.createdAt,
+            })),
+          )
+          .onConflict((oc) => oc.column('intent_id').doNothing())
+          .execute();
+      }
+      if (commit.audits.length > 0) await insertAudits(trx, commit.audits);
+      if (commit.progress.length > 0) {
+        await trx
+          .insertInto('strategy_progress')
+          .values(
+            commit.progress.map((p) => ({
+              sleeve: p.sleeve,
+              instrument: p.instrument,
+              timeframe: p.timeframe,
+              last_bar_ts: p.barTs,
+            })),
+          )
+          .onConflict((oc) =>
+            oc
+              .columns(['sleeve', 'instrument', 'timeframe'])
+              .doUpdateSet({ last_bar_ts: (eb) => eb.ref('excluded.last_bar_ts'), updated_at: sql`now()` })
+              .where('strategy_progress.last_bar_ts', '<', (eb) => eb.ref('excluded.last_bar_ts')),
+          )
+          .execute();
+      }
+    });
+  }
+
+  async markPublished(intentIds: readonly string[], atMs: number): Promise<void> {
+    if (intentIds.length === 0) return;
+    await this.db
+      .updateTable('order_intents')
+      .set({ published_at: new Date(atMs) })
+      .where('intent_id', 'in', intentIds)
+      .where('published_at', 'is', null)
+      .execute();
+  }
+
+  /** Accepted intents never marked as published: a crash hit between commit and publish. */
+  async unpublishedIntents(sleeves: readonly string[]): Promise<StoredIntent[]> {
+    if (sleeves.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('order_intents')
+      .selectAll()
+      .where('status', '=', 'accepted')
+      .where('published_at', 'is', null)
+      .where('sleeve', 'in', sleeves)
+      .orderBy('created_at')
+      .orderBy('sequence')
+      .execute();
+    return rows.map((row) => ({
+      createdAtMs: row.created_at.getTime(),
+      intent: {
+        v: 1,
+        intentId: row.intent_id as OrderIntent['intentId'],
+        sleeve: row.sleeve,
+        instrument: row.instrument,
+        side: row.side as OrderIntent['side'],
+        quantity: row.quantity,
+        orderType: row.order_type as OrderIntent['orderType'],
+        ...(row.limit_price !== null ? { limitPrice: row.limit_price } : {}),
+        ...(row.stop_price !== null ? { stopPrice: row.stop_price } : {}),
+        timeInForce: row.time_in_force as OrderIntent['timeInForce'],
+        barTs: iso(row.bar_ts),
+        timeframe: row.timeframe as Timeframe,
+        sequence: row.sequence,
+        referencePrice: row.reference_price,
+        ...(row.reason !== null ? { reason: row.reason } : {}),
+        createdAt: iso(row.created_at),
+      },
+    }));
+  }
+
+  /** Marks accepted-but-unpublished intents as too old to send, with their audit entries. */
+  async expireIntents(intentIds: readonly string[], audits: readonly AuditEntry[]): Promise<void> {
+    if (intentIds.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('order_intents')
+        .set({ status: 'expired' })
+        .where('intent_id', 'in', intentIds)
+        .where('status', '=', 'accepted')
+        .where('published_at', 'is', null)
+        .execute();
+      await insertAudits(trx, audits);
+    });
+  }
+
+  /** Fills of the sleeves' intents, corrected rows left out. */
+  async loadSleeveFills(sleeves: readonly string[]): Promise<SleeveFillRow[]> {
+    if (sleeves.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('executions as e')
+      .innerJoin('order_intents as i', 'i.intent_id', 'e.intent_id')
+      .select([
+        'e.exec_id',
+        'e.intent_id',
+        'i.sleeve',
+        'e.instrument',
+        'e.side',
+        'e.quantity',
+        'e.price',
+        'e.commission',
+        'e.commission_currency',
+      ])
+      .where('e.superseded_by', 'is', null)
+      .where('i.sleeve', 'in', sleeves)
+      .orderBy('e.executed_at')
+      .execute();
+    return rows.map((row) => ({
+      execId: row.exec_id,
+      intentId: row.intent_id!,
+      sleeve: row.sleeve,
+      instrument: row.instrument,
+      side: row.side as 'BUY' | 'SELL',
+      quantity: row.quantity,
+      price: row.price,
+      commission: row.commission,
+      commissionCurrency: row.commission_currency,
+    }));
+  }
+
+  /** Accepted intents since `sinceMs` with their order's state and what has executed, for in-flight tracking. */
+  async loadRecentAcceptedIntents(sleeves: readonly string[], sinceMs: number): Promise<PendingIntentRow[]> {
+    if (sleeves.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('order_intents as i')
+      .leftJoin('orders as o', 'o.intent_id', 'i.intent_id')
+      .select((eb) => [
+        'i.intent_id',
+        'i.sleeve',
+        'i.instrument',
+        'i.side',
+        'i.quantity',
+        'i.created_at',
+        'o.status as order_status',
+        'o.filled_quantity as order_filled',
+        eb
+          .selectFrom('executions as e')
+          .select(sql<string>`coalesce(sum(e.quantity), 0)::text`.as('executed'))
+          .whereRef('e.intent_id', '=', 'i.intent_id')
+          .where('e.superseded_by', 'is', null)
+          .as('executed'),
+      ])
+      .where('i.status', '=', 'accepted')
+      .where('i.sleeve', 'in', sleeves)
+      .where('i.created_at', '>=', new Date(sinceMs))
+      .orderBy('i.created_at')
+      .execute();
+    return rows.map((row) => ({
+      intentId: row.intent_id,
+      sleeve: row.sleeve,
+      instrument: row.instrument,
+      side: row.side as 'BUY' | 'SELL',
+      quantity: row.quantity,
+      createdAtMs: row.created_at.getTime(),
+      orderStatus: row.order_status,
+      orderFilled: row.order_filled,
+      executed: row.executed ?? '0',
+    }));
+  }
+
+  async intentSleeve(intentId: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('order_intents')
+      .select('sleeve')
+      .where('intent_id', '=', intentId)
+      .executeTakeFirst();
+    return row?.sleeve ?? null;
+  }
+
+  async latestAccountSnapshot(): Promise<AccountSnapshot | null> {
+    const row = await this.db
+      .selectFrom('account_snapshots')
+      .selectAll()
+      .orderBy('ts', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      v: 1,
+      account: row.account,
+      currency: row.currency,
+      netLiquidation: row.net_liquidation,
+      cash: row.cash,
+      realizedPnl: row.realized_pnl,
+      unrealizedPnl: row.unrealized_pnl,
+      dailyPnl: row.daily_pnl,
+      dailyReturnPct: row.daily_return_pct,
+      highWaterMark: row.high_water_mark,
+      drawdownPct: row.drawdown_pct,
+      ts: iso(row.ts),
+    };
+  }
+
+  async insertAudit(entry: AuditEntry): Promise<void> {
+    await insertAudits(this.db, [entry]);
+  }
+}
+
+async function insertAudits(db: Kysely<Database>, audits: readonly AuditEntry[]): Promise<void> {
+  if (audits.length === 0) return;
+  await db
+    .insertInto('audit_log')
+    .values(
+      audits.map((entry) => ({
+        audit_id: entry.auditId,
+        at: entry.at,
+        actor: entry.actor,
+        action: entry.action,
+        detail: JSON.stringify(entry.detail),
+      })),
+    )
+    .onConflict((oc) => oc.column('audit_id').doNothing())
+    .execute();
+}

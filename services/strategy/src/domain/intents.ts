@@ -1,0 +1,186 @@
+import {
+  type AccountSnapshot,
+  type AuditEntry,
+  deriveIntentId,
+  type InstrumentKey,
+  type OrderIntent,
+  type Timeframe,
+  type TradingState,
+} from '@ibstack/contracts';
+import {
+  checkOrder,
+  type FxRatesToUsd,
+  reducingQuantity,
+  type RiskLimits,
+  signedQuantity,
+} from '@ibstack/risk';
+import Decimal from 'decimal.js';
+
+import type { CandidateOrder } from './orders';
+import type { SleeveBook } from './sleeve-book';
+
+/**
+ * Turns one trigger's candidate orders into intents and runs pre-trade risk on each. Pure: the caller
+ * reads the trading state, the account snapshot and the clock, and stores and publishes the result.
+ *
+ * Invariants:
+ * - An intent's id derives from (sleeve, instrument, trigger time, sequence), so the same trigger
+ *   processed again yields the same ids.
+ * - Orders of one sleeve see each other: an accepted order counts as in flight and as a recent order for
+ *   the ones after it, so together they cannot break a limit that each alone would keep.
+ */
+
+/** What the intents derive from. */
+export interface Trigger {
+  /** The market-data time the intents derive from (bar open time, or a tick's time). */
+  ts: string;
+  timeframe: Timeframe;
+  /** Tick-driven intents number from here, so they never share an id with a bar's. */
+  sequenceBase: number;
+}
+
+/** What the risk check needs of a sleeve. */
+export interface RiskSleeve {
+  readonly config: {
+    readonly name: string;
+    readonly instruments: ReadonlyArray<{ readonly key: InstrumentKey }>;
+    readonly risk: RiskLimits;
+  };
+  /** Times (epoch ms) of the sleeve's accepted orders. */
+  readonly recentOrderTimes: readonly number[];
+}
+
+/** One sleeve's candidate orders for a trigger. */
+export interface Batch<S extends RiskSleeve> {
+  runner: S;
+  orders: CandidateOrder[];
+}
+
+export interface RiskView {
+  /** Positions and orders in flight; read, never changed. */
+  book: SleeveBook;
+  /** The KV trading state; null when the key is absent (RUNNING). */
+  tradingState: TradingState | null;
+  account: AccountSnapshot | null;
+  rates: FxRatesToUsd;
+  /** Epoch ms. */
+  now: number;
+}
+
+/** An intent as it is stored: accepted, or blocked with the risk reason. */
+export interface IntentRow {
+  intent: OrderIntent;
+  status: 'accepted' | 'blocked';
+  riskReason: string | null;
+}
+
+export interface BuiltIntents<S extends RiskSleeve> {
+  /** Every intent, in order, to store. */
+  rows: IntentRow[];
+  accepted: Array<{ runner: S; intent: OrderIntent }>;
+  blocked: Array<{ runner: S; intent: OrderIntent; reason: string }>;
+  /** Audit entries of the blocked intents. */
+  audits: AuditEntry[];
+  /** Risk warnings on accepted intents, in order. */
+  warnings: Array<{ sleeve: string; warning: string }>;
+}
+
+const REASON_MAX_LENGTH = 200;
+
+export function buildIntents<S extends RiskSleeve>(
+  trigger: Trigger,
+  batches: ReadonlyArray<Batch<S>>,
+  view: RiskView,
+): BuiltIntents<S> {
+  const { book, now, rates } = view;
+  const createdAt = new Date(now).toISOString();
+  const built: BuiltIntents<S> = { rows: [], accepted: [], blocked: [], audits: [], warnings: [] };
+  for (const { runner, orders } of batches) {
+    const sleeve = runner.config.name;
+    const pending = new Map<string, Decimal>();
+    const pendingOf = (instrument: string) =>
+      pending.get(instrument) ?? book.pendingQuantity(sleeve, instrument);
+    const recent = [...runner.recentOrderTimes];
+    orders.forEach((order, index) => {
+      const sequence = trigger.sequenceBase + index;
+      let quantity = new Decimal(order.quantity);
+      let reason = order.reason;
+      if (view.tradingState?.state === 'REDUCING') {
+        // Under REDUCING a flip becomes a close: the part of the signal that is still allowed.
+        const exposure = book.position(sleeve, order.instrument).add(pendingOf(order.instrument));
+        const allowed = reducingQuantity(exposure, order.side, quantity);
+        if (allowed.gt(0) && allowed.lt(quantity)) {
+          quantity = allowed;
+          reason = `${reason ?? 'signal'}; cut to a close under REDUCING`.slice(0, REASON_MAX_LENGTH);
+        }
+      }
+      const intent: OrderIntent = {
+        v: 1,
+        intentId: deriveIntentId({ sleeve, instrument: order.instrument, barTs: trigger.ts, sequence }),
+        sleeve,
+        instrument: order.instrument,
+        side: order.side,
+        quantity: quantity.toFixed(),
+        orderType: order.orderType,
+        ...(order.limitPrice !== undefined ? { limitPrice: order.limitPrice } : {}),
+        timeInForce: 'DAY',
+        barTs: trigger.ts,
+        timeframe: trigger.timeframe,
+        sequence,
+        referencePrice: order.referencePrice,
+        ...(reason !== undefined ? { reason: reason.slice(0, REASON_MAX_LENGTH) } : {}),
+        createdAt,
+      };
+      const decision = checkOrder({
+        order: {
+          sleeve,
+          instrument: order.instrument,
+          currency: order.currency,
+          side: order.side,
+          quantity: intent.quantity,
+          referencePrice: order.referencePrice,
+        },
+        scope: 'sleeve',
+        positions: book.positions(sleeve),
+        pending: Object.fromEntries(
+          runner.config.instruments.map((i) => [i.key, pendingOf(i.key).toFixed()]),
+        ),
+        tradingState: view.tradingState,
+        limits: runner.config.risk,
+        recentOrderTimes: recent,
+        now,
+        account: view.account,
+        fxRatesToUsd: rates,
+      });
+      if (decision.allowed) {
+        for (const warning of decision.warnings) built.warnings.push({ sleeve, warning });
+        recent.push(now);
+        pending.set(order.instrument, pendingOf(order.instrument).add(signedQuantity(order.side, quantity)));
+        built.rows.push({ intent, status: 'accepted', riskReason: null });
+        built.accepted.push({ runner, intent });
+        return;
+      }
+      built.rows.push({ intent, status: 'blocked', riskReason: decision.reason });
+      built.blocked.push({ runner, intent, reason: decision.reason });
+      built.audits.push({
+        v: 1,
+        auditId: `risk_blocked:${intent.intentId}`,
+        actor: 'strategy:risk',
+        action: 'order_blocked',
+        detail: {
+          intentId: intent.intentId,
+          sleeve,
+          instrument: intent.instrument,
+          side: intent.side,
+          quantity: intent.quantity,
+          referencePrice: intent.referencePrice,
+          barTs: intent.barTs,
+          reason: decision.reason,
+          detail: decision.detail,
+        },
+        at: createdAt,
+      });
+    });
+  }
+  return built;
+}

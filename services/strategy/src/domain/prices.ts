@@ -1,0 +1,55 @@
+import type { InstrumentKey } from '@ibstack/contracts';
+import { type FxRatesToUsd, fxRatesFromLastPrices } from '@ibstack/risk';
+
+/**
+ * What the engine knows of the market: the last price of each instrument, the currency each is quoted in,
+ * and the FX rates to USD those prices imply (over the sleeves file's table). Pure state.
+ */
+export class MarketPrices {
+  private readonly last = new Map<InstrumentKey, string>();
+  private readonly currencies: ReadonlyMap<InstrumentKey, string>;
+  /** Rebuilt only after a price changes: sizing and risk read the rates far more often than prices move. */
+  private rates: FxRatesToUsd | undefined;
+
+  constructor(
+    instruments: Iterable<{ key: InstrumentKey; instrument: { currency: string } }>,
+    private readonly baseRates: FxRatesToUsd,
+  ) {
+    this.currencies = new Map(
+      [...instruments].map((configured) => [configured.key, configured.instrument.currency]),
+    );
+  }
+
+  /** Last prices by instrument key. */
+  get lastPrices(): ReadonlyMap<InstrumentKey, string> {
+    return this.last;
+  }
+
+  /** Quote currencies by instrument key. */
+  get quoteCurrencies(): ReadonlyMap<InstrumentKey, string> {
+    return this.currencies;
+  }
+
+  price(instrument: InstrumentKey): string | undefined {
+    return this.last.get(instrument);
+  }
+
+  has(instrument: InstrumentKey): boolean {
+    return this.last.has(instrument);
+  }
+
+  set(instrument: InstrumentKey, price: string): void {
+    if (this.last.get(instrument) === price) return;
+    this.last.set(instrument, price);
+    this.rates = undefined;
+  }
+
+  currencyOf(instrument: InstrumentKey): string | undefined {
+    return this.currencies.get(instrument);
+  }
+
+  ratesToUsd(): FxRatesToUsd {
+    this.rates ??= fxRatesFromLastPrices(Object.fromEntries(this.last), this.baseRates);
+    return this.rates;
+  }
+}

@@ -1,0 +1,10 @@
+export * from './config';
+export * from './errors';
+export * from './sdk';
+export * from './service';
+export * from './sleeves/config';
+export * from './strategies';
+export { SleeveBook } from './domain/sleeve-book';
+export { orderToTarget, targetQuantity } from './domain/sizing';
+export { ordersFromDecisions } from './domain/orders';
+export { DURABLES } from './adapters/nats-bus';

@@ -1,0 +1,106 @@
+import type { AccountSnapshot } from '@ibstack/contracts';
+import type { Logger } from '@ibstack/observability';
+
+import type { StrategyBus } from './adapters/nats-bus';
+import type { PgStrategyStore, ProgressRow } from './adapters/pg-store';
+import { type Batch, buildIntents, type Trigger } from './domain/intents';
+import type { MarketPrices } from './domain/prices';
+import type { SleeveBook } from './domain/sleeve-book';
+import type { IntentPublisher } from './intent-publisher';
+import type { StrategyMetrics } from './metrics';
+import type { OrderTracker } from './order-tracker';
+import { retryUntilStopped } from './retry';
+import type { SleeveRunner } from './sleeve-runners';
+
+const MINUTE_MS = 60_000;
+
+/**
+ * Takes one trigger's orders from risk to the bus: checks them against pre-trade risk, stores the intents
+ * (accepted or blocked) with the trigger's progress in one transaction, then tracks the accepted ones as in
+ * flight and publishes them, and audits the blocked ones. Store first, publish second.
+ */
+export class IntentEmitter {
+  /** The missing-snapshot warning comes with every order until execution records one; it is said once. */
+  private snapshotMissingLogged = false;
+
+  constructor(
+    private readonly deps: {
+      bus: StrategyBus;
+      store: PgStrategyStore;
+      book: SleeveBook;
+      prices: MarketPrices;
+      tracker: OrderTracker;
+      publisher: IntentPublisher;
+      /** The latest account snapshot, for the loss rules. */
+      latestAccount: () => AccountSnapshot | null;
+      runners: readonly SleeveRunner[];
+      metrics: StrategyMetrics;
+      log: Logger;
+      clock: () => number;
+      isStopping: () => boolean;
+    },
+  ) {}
+
+  /**
+   * The store step is retried until it succeeds (or the service stops): the strategies have already seen
+   * the trigger, so giving up here would lose it.
+   */
+  async emit(
+    trigger: Trigger,
+    batches: ReadonlyArray<Batch<SleeveRunner>>,
+    progress: readonly ProgressRow[],
+  ): Promise<void> {
+    const { bus, store, book, prices, tracker, publisher, runners, metrics, log, clock } = this.deps;
+    const built = await retryUntilStopped(
+      'storing intents and progress',
+      async () => {
+        const state = batches.length > 0 ? await bus.tradingState() : null;
+        const result = buildIntents(trigger, batches, {
+          book,
+          tradingState: state?.value ?? null,
+          account: this.deps.latestAccount(),
+          rates: prices.ratesToUsd(),
+          now: clock(),
+        });
+        this.logWarnings(result.warnings);
+        await store.commitBar({ intents: result.rows, progress, audits: result.audits });
+        return result;
+      },
+      { log, isStopping: this.deps.isStopping },
+    );
+    const now = clock();
+    for (const { runner, intent } of built.accepted) {
+      tracker.trackAccepted(intent, now);
+      runner.recentOrderTimes.push(now);
+      metrics.intents.inc({ sleeve: runner.config.name, status: 'accepted' });
+    }
+    for (const { runner, intent, reason } of built.blocked) {
+      metrics.intents.inc({ sleeve: runner.config.name, status: 'blocked' });
+      metrics.riskBlocked.inc({ sleeve: runner.config.name, reason });
+      log.warn(
+        { sleeve: intent.sleeve, intentId: intent.intentId, reason },
+        'intent blocked by pre-trade risk',
+      );
+    }
+    await publisher.publish(built.accepted.map((a) => a.intent));
+    for (const audit of built.audits) {
+      await bus
+        .publishAudit(audit)
+        .catch((error: unknown) => log.error({ err: error }, 'audit publish failed'));
+    }
+    for (const runner of runners) {
+      runner.recentOrderTimes = runner.recentOrderTimes.filter((time) => time > now - MINUTE_MS);
+      tracker.reportPending(runner);
+    }
+  }
+
+  private logWarnings(warnings: ReadonlyArray<{ sleeve: string; warning: string }>): void {
+    for (const { sleeve, warning } of warnings) {
+      if (warning.startsWith('no account snapshot')) {
+        if (this.snapshotMissingLogged) continue;
+        this.snapshotMissingLogged = true;
+      }
+      this.deps.log.warn({ sleeve }, warning);
+    }
+  }
+}

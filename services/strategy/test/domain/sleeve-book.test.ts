@@ -1,0 +1,70 @@
+import { SleeveBook } from '@ibstack/strategy';
+
+const rates = { USD: '1', CAD: '0.5' };
+const prices = new Map([['EURCAD', '1.6']]);
+const currencies = new Map([['EURCAD', 'CAD']]);
+
+function fill(execId: string, side: 'BUY' | 'SELL', quantity: string, price: string, intentId?: string) {
+  return { execId, sleeve: 'demo', instrument: 'EURCAD', side, quantity, price, intentId };
+}
+
+describe('sleeve book: fills', () => {
+  it('counts each execution once and replaces a corrected one', () => {
+    const book = new SleeveBook();
+    expect(book.applyFill(fill('0001.aa.01.01', 'BUY', '1000', '1.5'))).toBe(true);
+    expect(book.applyFill(fill('0001.aa.01.01', 'BUY', '1000', '1.5'))).toBe(false);
+    expect(book.position('demo', 'EURCAD').toFixed()).toBe('1000');
+    // IB corrects the execution: same id up to the last dot, higher revision.
+    expect(book.applyFill(fill('0001.aa.01.02', 'BUY', '800', '1.5'))).toBe(true);
+    expect(book.position('demo', 'EURCAD').toFixed()).toBe('800');
+    // The original arriving late changes nothing.
+    expect(book.applyFill(fill('0001.aa.01.01', 'BUY', '1000', '1.5'))).toBe(false);
+    expect(book.position('demo', 'EURCAD').toFixed()).toBe('800');
+  });
+
+  it('values exposure and P&L in USD, less commissions', () => {
+    const book = new SleeveBook();
+    book.applyFill({ ...fill('e1', 'BUY', '1000', '1.5'), commission: '2', commissionCurrency: 'USD' });
+    book.applyFill(fill('e2', 'SELL', '400', '1.7'));
+    // Long 600 at 1.6 CAD = 960 CAD = 480 USD. Cash: −1500 + 680 = −820 CAD; P&L = (−820 + 960) × 0.5 − 2.
+    const figures = book.figures('demo', prices, currencies, rates);
+    expect(figures.grossExposureUsd.toFixed()).toBe('480');
+    expect(figures.netExposureUsd.toFixed()).toBe('480');
+    expect(figures.pnlUsd.toFixed()).toBe('68');
+  });
+});
+
+describe('sleeve book: orders in flight', () => {
+  it('counts an accepted intent until it is filled', () => {
+    const book = new SleeveBook();
+    book.addPending('i1', { sleeve: 'demo', instrument: 'EURCAD', side: 'SELL', quantity: '1000' }, 0);
+    expect(book.pendingQuantity('demo', 'EURCAD').toFixed()).toBe('-1000');
+    book.applyFill(fill('e1', 'SELL', '400', '1.5', 'i1'));
+    expect(book.pendingQuantity('demo', 'EURCAD').toFixed()).toBe('-600');
+    expect(book.position('demo', 'EURCAD').toFixed()).toBe('-400');
+    book.applyFill(fill('e2', 'SELL', '600', '1.5', 'i1'));
+    expect(book.pendingQuantity('demo', 'EURCAD').toFixed()).toBe('0');
+    expect(book.pendingCount('demo')).toBe(0);
+  });
+
+  it('after a terminal event keeps only the fills the event reported but the book has not seen', () => {
+    const book = new SleeveBook();
+    book.addPending('i1', { sleeve: 'demo', instrument: 'EURCAD', side: 'BUY', quantity: '1000' }, 0);
+    // Cancelled after 300 filled; that fill has not arrived yet.
+    expect(book.applyOrderEvent('i1', 'cancelled', '300')).toBe(true);
+    expect(book.pendingQuantity('demo', 'EURCAD').toFixed()).toBe('300');
+    book.applyFill(fill('e1', 'BUY', '300', '1.5', 'i1'));
+    expect(book.pendingCount('demo')).toBe(0);
+    expect(book.position('demo', 'EURCAD').toFixed()).toBe('300');
+    expect(book.applyOrderEvent('unknown', 'filled', '1')).toBe(false);
+  });
+
+  it('forgets intents execution never acknowledged, but not acknowledged ones', () => {
+    const book = new SleeveBook();
+    book.addPending('quiet', { sleeve: 'demo', instrument: 'EURCAD', side: 'BUY', quantity: '1' }, 0);
+    book.addPending('seen', { sleeve: 'demo', instrument: 'EURCAD', side: 'BUY', quantity: '1' }, 0);
+    book.applyOrderEvent('seen', 'submitted', '0');
+    expect(book.expireUnacknowledged(10_000, 5_000)).toEqual(['quiet']);
+    expect(book.pendingQuantity('demo', 'EURCAD').toFixed()).toBe('1');
+  });
+});
