@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type Bus } from '@ibstack/bus';
 import { deriveIntentId, KV_KEYS, nowIso, type OrderIntent, TradingState, topics } from '@ibstack/contracts';
 import { startGatewaySim, type GatewaySim, type GatewaySimOptions } from '@ibstack/gateway-sim';
-import { createRegistry } from '@ibstack/observability';
+import { createRegistry, type Registry } from '@ibstack/observability';
 import {
   createTestBus,
   createTestDatabase,
@@ -86,10 +86,11 @@ export function configFrom(env: Record<string, string>): ExecutionConfig {
 export async function startInProcess(
   harness: Harness,
   env: Record<string, string> = {},
+  registry: Registry = createRegistry('execution', { defaultMetrics: false }),
 ): Promise<ExecutionService> {
   const service = createExecutionService(configFrom({ ...harness.env, ...env }), {
     logger: silentLogger('execution'),
-    registry: createRegistry('execution', { defaultMetrics: false }),
+    registry,
     http: false,
   });
   await service.start();

@@ -1,0 +1,85 @@
+/**
+ * An order recorded but killed before it left (crash after the database write): on restart, recovery
+ * sends it under its own id only if it would be sent now. Trading halted in between → it never leaves.
+ */
+import { KV_KEYS, nowIso, TradingState } from '@ibstack/contracts';
+import { eventually, type SpawnedProcess } from '@ibstack/test-kit';
+
+import type { ExecutionService } from '../../src/service';
+import {
+  type Harness,
+  intent,
+  publishIntent,
+  reconciliationRuns,
+  startHarness,
+  startInProcess,
+  startProcess,
+} from './harness';
+
+async function orderAfterCrash(harness: Harness): Promise<void> {
+  const child: SpawnedProcess = await startProcess(harness, { IBSTACK_CRASH_AT: 'after_db_write:1' });
+  try {
+    await reconciliationRuns(harness, 1);
+    await publishIntent(harness.bus, intent());
+    await child.exited;
+  } finally {
+    await child.kill('SIGKILL');
+  }
+  const [order] = await harness.database.db.selectFrom('orders').selectAll().execute();
+  expect(order?.status).toBe('pending');
+  expect(harness.sim.account.orders()).toHaveLength(0);
+}
+
+async function setTradingState(harness: Harness, state: TradingState['state']): Promise<void> {
+  const kv = await harness.bus.kv('trading', TradingState, { history: 10 });
+  await kv.put(KV_KEYS.tradingState, { v: 1, state, reason: 'operator: test', by: 'alice', at: nowIso() });
+}
+
+describe('recovery of an order recorded but never sent', () => {
+  let harness: Harness;
+  let service: ExecutionService | undefined;
+
+  afterEach(async () => {
+    await service?.stop();
+    service = undefined;
+    await harness.close();
+  });
+
+  it('sends it under its own id when trading is still RUNNING', async () => {
+    harness = await startHarness();
+    await orderAfterCrash(harness);
+    service = await startInProcess(harness);
+    await eventually(async () => {
+      const [order] = await harness.database.db.selectFrom('orders').selectAll().execute();
+      expect(order?.status).toBe('filled');
+    });
+    const [order] = await harness.database.db.selectFrom('orders').selectAll().execute();
+    expect(harness.sim.account.orders()).toEqual([
+      expect.objectContaining({ orderId: order!.broker_order_id, orderRef: order!.intent_id }),
+    ]);
+  });
+
+  it('does not send it once trading was HALTED while the process was down, and marks it inactive', async () => {
+    harness = await startHarness();
+    await orderAfterCrash(harness);
+    await setTradingState(harness, 'HALTED');
+    service = await startInProcess(harness);
+    await reconciliationRuns(harness, 2);
+    const [order] = await harness.database.db.selectFrom('orders').selectAll().execute();
+    expect(order?.status).toBe('inactive');
+    expect(order?.error_text).toMatch(/not sent after recovery: trading is HALTED/);
+    expect(harness.sim.account.orders()).toHaveLength(0);
+  });
+
+  it('does not send an order that would grow the position while trading is REDUCING', async () => {
+    harness = await startHarness();
+    await orderAfterCrash(harness);
+    await setTradingState(harness, 'REDUCING');
+    service = await startInProcess(harness);
+    await reconciliationRuns(harness, 2);
+    const [order] = await harness.database.db.selectFrom('orders').selectAll().execute();
+    expect(order?.status).toBe('inactive');
+    expect(order?.error_text).toMatch(/REDUCING/);
+    expect(harness.sim.account.orders()).toHaveLength(0);
+  });
+});
