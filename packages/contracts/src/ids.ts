@@ -12,9 +12,17 @@ export function deriveIntentId(parts: {
   instrument: InstrumentKey;
   barTs: string;
   sequence: number;
+  /**
+   * The instrument whose bar or tick triggered the intent, when it is not the one traded: a sleeve that
+   * trades two instruments sees a bar of each at the same time, and the two triggers must not share ids.
+   */
+  triggeredBy?: InstrumentKey;
 }): IntentId {
-  const material = [parts.sleeve, parts.instrument, parts.barTs, String(parts.sequence)].join('\u0000');
-  return createHash('sha256').update(material).digest('hex').slice(0, 32) as IntentId;
+  const material = [parts.sleeve, parts.instrument, parts.barTs, String(parts.sequence)];
+  // Left out when it is the traded instrument, so single-instrument ids stay what they always were.
+  if (parts.triggeredBy !== undefined && parts.triggeredBy !== parts.instrument)
+    material.push(`by:${parts.triggeredBy}`);
+  return createHash('sha256').update(material.join('\u0000')).digest('hex').slice(0, 32) as IntentId;
 }
 
 /** A deterministic id from parts, for events that can be replayed (order transitions, fills). */

@@ -89,7 +89,11 @@ export class BarPipeline {
       if (orders.length > 0) batches.push({ runner, orders });
     }
     if (advanced.length === 0) return;
-    await emitter.emit({ ts: bar.ts, timeframe: bar.timeframe, sequenceBase: 0 }, batches, advanced);
+    await emitter.emit(
+      { ts: bar.ts, instrument: bar.instrument, timeframe: bar.timeframe, sequenceBase: 0 },
+      batches,
+      advanced,
+    );
     for (const row of advanced) progress.record(row.sleeve, row.instrument, row.timeframe, barMs);
     metrics.barsProcessed.inc({ instrument: bar.instrument, timeframe: bar.timeframe });
     metrics.barSeconds.observe((performance.now() - startedAt) / 1000);
@@ -122,7 +126,11 @@ export class BarPipeline {
       byTimeframe.set(runner.config.timeframe, list);
     }
     for (const [timeframe, batches] of byTimeframe) {
-      await emitter.emit({ ts: tick.ts, timeframe, sequenceBase: TICK_SEQUENCE_BASE }, batches, []);
+      await emitter.emit(
+        { ts: tick.ts, instrument: tick.instrument, timeframe, sequenceBase: TICK_SEQUENCE_BASE },
+        batches,
+        [],
+      );
     }
   }
 

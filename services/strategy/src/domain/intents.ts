@@ -24,7 +24,7 @@ import type { SleeveBook } from './sleeve-book';
  * reads the trading state, the account snapshot and the clock, and stores and publishes the result.
  *
  * Invariants:
- * - An intent's id derives from (sleeve, instrument, trigger time, sequence), so the same trigger
+ * - An intent's id derives from (sleeve, instrument, trigger instrument and time, sequence), so the same trigger
  *   processed again yields the same ids.
  * - Orders of one sleeve see each other: an accepted order counts as in flight and as a recent order for
  *   the ones after it, so together they cannot break a limit that each alone would keep.
@@ -34,6 +34,8 @@ import type { SleeveBook } from './sleeve-book';
 export interface Trigger {
   /** The market-data time the intents derive from (bar open time, or a tick's time). */
   ts: string;
+  /** The instrument of that bar or tick: part of the id, so two instruments' triggers at one time differ. */
+  instrument: InstrumentKey;
   timeframe: Timeframe;
   /** Tick-driven intents number from here, so they never share an id with a bar's. */
   sequenceBase: number;
@@ -116,7 +118,13 @@ export function buildIntents<S extends RiskSleeve>(
       }
       const intent: OrderIntent = {
         v: 1,
-        intentId: deriveIntentId({ sleeve, instrument: order.instrument, barTs: trigger.ts, sequence }),
+        intentId: deriveIntentId({
+          sleeve,
+          instrument: order.instrument,
+          barTs: trigger.ts,
+          sequence,
+          triggeredBy: trigger.instrument,
+        }),
         sleeve,
         instrument: order.instrument,
         side: order.side,

@@ -9,7 +9,7 @@ import { SleeveBook } from '../../src/domain/sleeve-book';
 const T0 = '2026-11-24T15:00:00.000Z';
 const NOW = Date.parse(T0) + 61_000;
 const rates = { USD: '1', CAD: '0.72' };
-const bar: Trigger = { ts: T0, timeframe: '1m', sequenceBase: 0 };
+const bar: Trigger = { ts: T0, instrument: 'EURCAD', timeframe: '1m', sequenceBase: 0 };
 
 const account: AccountSnapshot = {
   v: 1,
@@ -54,9 +54,30 @@ function view(overrides: Partial<RiskView> = {}): RiskView {
 }
 
 describe('intents', () => {
+  it('gives the same traded instrument distinct ids when two instruments trigger at the same time', () => {
+    const runner = sleeve();
+    const byCad = buildIntents(bar, [{ runner, orders: [order('BUY', '1000')] }], view());
+    const byUsd = buildIntents(
+      { ...bar, instrument: 'EURUSD' as InstrumentKey },
+      [{ runner, orders: [order('BUY', '1000')] }],
+      view(),
+    );
+    const ids = [byCad.accepted[0]!.intent.intentId, byUsd.accepted[0]!.intent.intentId];
+    expect(new Set(ids).size).toBe(2);
+    // A bar of the traded instrument keeps the id a single-instrument sleeve has always had.
+    expect(ids[0]).toBe(deriveIntentId({ sleeve: 'alpha', instrument: 'EURCAD', barTs: T0, sequence: 0 }));
+    // The same trigger processed again yields the same ids.
+    const again = buildIntents(
+      { ...bar, instrument: 'EURUSD' as InstrumentKey },
+      [{ runner, orders: [order('BUY', '1000')] }],
+      view(),
+    );
+    expect(again.accepted[0]!.intent.intentId).toBe(ids[1]);
+  });
+
   it('derives each intent from the trigger and its place among the sleeve orders', () => {
     const runner = sleeve();
-    const tick: Trigger = { ts: T0, timeframe: '1m', sequenceBase: 1_000_000 };
+    const tick: Trigger = { ts: T0, instrument: 'EURCAD', timeframe: '1m', sequenceBase: 1_000_000 };
     const built = buildIntents(tick, [{ runner, orders: [order('BUY', '1000', 'cross up')] }], view());
 
     expect(built.rows).toEqual([{ intent: built.accepted[0]!.intent, status: 'accepted', riskReason: null }]);
