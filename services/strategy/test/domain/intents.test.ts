@@ -58,7 +58,7 @@ describe('intents', () => {
     const runner = sleeve();
     const byCad = buildIntents(bar, [{ runner, orders: [order('BUY', '1000')] }], view());
     const byUsd = buildIntents(
-      { ...bar, instrument: 'EURUSD' as InstrumentKey },
+      { ...bar, instrument: 'EURUSD' },
       [{ runner, orders: [order('BUY', '1000')] }],
       view(),
     );
@@ -68,7 +68,7 @@ describe('intents', () => {
     expect(ids[0]).toBe(deriveIntentId({ sleeve: 'alpha', instrument: 'EURCAD', barTs: T0, sequence: 0 }));
     // The same trigger processed again yields the same ids.
     const again = buildIntents(
-      { ...bar, instrument: 'EURUSD' as InstrumentKey },
+      { ...bar, instrument: 'EURUSD' },
       [{ runner, orders: [order('BUY', '1000')] }],
       view(),
     );
