@@ -50,9 +50,10 @@ export class BarPipeline {
       this.deps;
     const startedAt = performance.now();
     const sleeves = runners.forBar(bar.instrument, bar.timeframe);
-    prices.set(bar.instrument, bar.close);
     const barMs = Date.parse(bar.ts);
-    const closedAgoMs = clock() - (barMs + TIMEFRAME_SECONDS[bar.timeframe] * 1000);
+    const barEndMs = barMs + TIMEFRAME_SECONDS[bar.timeframe] * 1000;
+    prices.set(bar.instrument, bar.close, barEndMs);
+    const closedAgoMs = clock() - barEndMs;
     const stale = closedAgoMs > this.deps.maxBarDelayMs;
     const advanced: ProgressRow[] = [];
     const batches: Array<Batch<SleeveRunner>> = [];
@@ -104,7 +105,7 @@ export class BarPipeline {
     const { runners, book, prices, emitter, pauser, clock } = this.deps;
     const price =
       tick.last ?? (tick.bid && tick.ask ? new Decimal(tick.bid).add(tick.ask).div(2).toFixed() : undefined);
-    if (price !== undefined) prices.set(tick.instrument, price);
+    if (price !== undefined) prices.set(tick.instrument, price, Date.parse(tick.ts));
     if (clock() - Date.parse(tick.ts) > this.deps.maxBarDelayMs) return;
     const byTimeframe = new Map<Timeframe, Array<Batch<SleeveRunner>>>();
     for (const runner of runners.forTick(tick.instrument)) {

@@ -7,6 +7,8 @@ import { type FxRatesToUsd, fxRatesFromLastPrices } from '@ibstack/risk';
  */
 export class MarketPrices {
   private readonly last = new Map<InstrumentKey, string>();
+  /** Market time (epoch ms) of each last price: an older price (a replayed bar, a late tick) never replaces it. */
+  private readonly asOf = new Map<InstrumentKey, number>();
   private readonly currencies: ReadonlyMap<InstrumentKey, string>;
   /** Rebuilt only after a price changes: sizing and risk read the rates far more often than prices move. */
   private rates: FxRatesToUsd | undefined;
@@ -38,7 +40,13 @@ export class MarketPrices {
     return this.last.has(instrument);
   }
 
-  set(instrument: InstrumentKey, price: string): void {
+  /** Records a price observed at market time `asOfMs`; without a time (a fill) it is taken as the newest. */
+  set(instrument: InstrumentKey, price: string, asOfMs?: number): void {
+    const known = this.asOf.get(instrument);
+    if (asOfMs !== undefined) {
+      if (known !== undefined && asOfMs < known) return;
+      this.asOf.set(instrument, asOfMs);
+    }
     if (this.last.get(instrument) === price) return;
     this.last.set(instrument, price);
     this.rates = undefined;

@@ -24,4 +24,16 @@ describe('market prices', () => {
     prices.set('USDCAD', '1.6');
     expect(prices.ratesToUsd().CAD).toBe('0.625');
   });
+
+  it('keeps the newest price when an older one arrives later (a replayed bar, a late tick)', () => {
+    const prices = new MarketPrices(instruments, { USD: '1', CAD: '0.72' });
+    prices.set('EURCAD', '1.51', 2_000);
+    prices.set('EURCAD', '1.40', 1_000);
+    expect(prices.price('EURCAD')).toBe('1.51');
+    prices.set('EURCAD', '1.52', 2_000);
+    expect(prices.price('EURCAD')).toBe('1.52');
+    // A fill's price carries no market time and always counts.
+    prices.set('EURCAD', '1.53');
+    expect(prices.price('EURCAD')).toBe('1.53');
+  });
 });
