@@ -138,11 +138,12 @@ export class OrderTracker {
   /** Stops counting intents execution never acknowledged within the TTL (it refused or lost them). */
   expireUnacknowledged(): void {
     const expired = this.deps.book.expireUnacknowledged(this.deps.clock(), this.deps.pendingTtlMs);
-    if (expired.length > 0)
-      this.deps.log.warn(
-        { intents: expired },
-        'execution never acknowledged these intents; no longer counted as in flight',
-      );
+    if (expired.length === 0) return;
+    this.deps.log.warn(
+      { intents: expired },
+      'execution never acknowledged these intents; no longer counted as in flight',
+    );
+    for (const runner of this.deps.runners.all) this.reportPending(runner);
   }
 
   /** Sets `strategy_pending_intents` for a sleeve. */

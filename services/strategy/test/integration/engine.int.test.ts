@@ -265,6 +265,22 @@ describe('strategy engine', () => {
     ]);
   });
 
+  it('stops counting an intent execution never acknowledged once its TTL has passed, gauge included', async () => {
+    const { service, registry } = await world.start(
+      sleevesFile([{ name: 'eta', strategy: 'scripted', parameters: { targets: { [ts(1)]: 1 } } }]),
+      { pendingTtlMs: 5_000, outboxIntervalMs: 100 },
+    );
+    await world.publishBars(bars.slice(0, 1));
+    await eventually(() => expect(statusOf(service.status(), 'eta').pending).toEqual({ EURCAD: '9000' }));
+    expect(await world.metric(registry, 'strategy_pending_intents', { sleeve: 'eta' })).toBe(1);
+
+    world.clock.advance(6_000);
+    await eventually(() => expect(statusOf(service.status(), 'eta').pending).toEqual({}));
+    await eventually(async () =>
+      expect(await world.metric(registry, 'strategy_pending_intents', { sleeve: 'eta' })).toBe(0),
+    );
+  });
+
   it('sends an invalid bar to the dead-letter subject; no strategy sees it and the engine keeps going', async () => {
     const file = JSON.parse(
       sleevesFile([{ name: 'zeta', strategy: 'scripted', instruments: ['EUR.CAD', 'EUR.USD'] }]),
