@@ -3,7 +3,7 @@
  * (`tsx src/main.ts`) it reads the environment; `cli.ts` adds command-line flags on top.
  */
 import { loadConfigOrExit } from '@ibstack/config';
-import { createLogger, createRegistry } from '@ibstack/observability';
+import { createLogger, createRegistry, stopOnSignals } from '@ibstack/observability';
 
 import { gatewaySimEnv, type GatewaySimConfig, toGatewaySimOptions } from './config';
 import { type GatewaySim, startGatewaySim } from './gateway-sim';
@@ -12,21 +12,7 @@ export async function runGatewaySim(config: GatewaySimConfig): Promise<GatewaySi
   const logger = createLogger({ service: 'gateway-sim', level: config.LOG_LEVEL });
   const registry = createRegistry('gateway-sim');
   const sim = await startGatewaySim({ ...toGatewaySimOptions(config), logger, registry });
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    sim.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'error while stopping');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  stopOnSignals(logger, () => sim.close());
   return sim;
 }
 

@@ -2,7 +2,7 @@
 import { Bus } from '@ibstack/bus';
 import { loadConfigOrExit } from '@ibstack/config';
 import { connectDatabase, sql } from '@ibstack/db';
-import { createLogger, createRegistry, startHealthServer } from '@ibstack/observability';
+import { createLogger, createRegistry, startHealthServer, stopOnSignals } from '@ibstack/observability';
 
 import { strategyEnv } from './config';
 import { SleeveConfigError } from './errors';
@@ -66,24 +66,12 @@ async function main(): Promise<void> {
   });
   logger.info({ port: health.port, sleevesFile: env.SLEEVES_FILE }, 'strategy HTTP endpoints listening');
 
-  let stopping: Promise<void> | undefined;
-  const stop = (signal: string) => {
-    stopping ??= (async () => {
-      logger.info({ signal }, 'stopping');
-      await service.stop();
-      await health.close();
-      await bus.close();
-      await database.close();
-    })().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'unclean stop');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(logger, async () => {
+    await service.stop();
+    await health.close();
+    await bus.close();
+    await database.close();
+  });
 
   await service.start();
 }

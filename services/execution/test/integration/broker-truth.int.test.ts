@@ -4,7 +4,7 @@
  * the broker confirms it; a lease that is lost and won back resumes trading under the new epoch.
  */
 import { type Contract, EventName, IBApi, OrderAction, OrderType, SecType } from '@stoqey/ib';
-import { ControlCommand, KV_KEYS, Lease, nowIso, randomId, topics } from '@ibstack/contracts';
+import { KV_KEYS, Lease } from '@ibstack/contracts';
 import { createRegistry } from '@ibstack/observability';
 import { eventually } from '@ibstack/test-kit';
 
@@ -12,25 +12,16 @@ import type { ExecutionService } from '../../src/service';
 import {
   type Harness,
   intent,
+  ordersOf,
   publishIntent,
   reconciliationRuns,
+  sendControl,
   startHarness,
   startInProcess,
   tradingState,
 } from './harness';
 
 const EURCAD: Contract = { symbol: 'EUR', currency: 'CAD', secType: SecType.CASH, exchange: 'IDEALPRO' };
-
-async function ordersOf(harness: Harness) {
-  return harness.database.db.selectFrom('orders').selectAll().orderBy('id').execute();
-}
-
-async function sendControl(harness: Harness, command: Record<string, unknown>) {
-  await harness.bus.publish(
-    topics.control,
-    ControlCommand.parse({ v: 1, commandId: randomId(), by: 'alice', at: nowIso(), ...command }),
-  );
-}
 
 /** Another API client on the same account (a second bot, or TWS itself) trading EUR.CAD. */
 async function foreignTrade(harness: Harness, quantity: number): Promise<void> {

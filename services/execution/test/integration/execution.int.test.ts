@@ -1,27 +1,18 @@
-import { ControlCommand, DeadLetter, nowIso, randomId, subjects, topics } from '@ibstack/contracts';
+import { DeadLetter, subjects, topics } from '@ibstack/contracts';
 import { eventually } from '@ibstack/test-kit';
 
 import type { ExecutionService } from '../../src/service';
 import {
   type Harness,
   intent,
+  ordersOf,
   publishIntent,
   reconciliationRuns,
+  sendControl,
   startHarness,
   startInProcess,
   tradingState,
 } from './harness';
-
-async function ordersOf(harness: Harness) {
-  return harness.database.db.selectFrom('orders').selectAll().orderBy('id').execute();
-}
-
-async function sendControl(harness: Harness, command: Record<string, unknown>) {
-  await harness.bus.publish(
-    topics.control,
-    ControlCommand.parse({ v: 1, commandId: randomId(), by: 'alice', at: nowIso(), ...command }),
-  );
-}
 
 describe('execution against the simulated gateway', () => {
   let harness: Harness;

@@ -6,7 +6,16 @@
 import { join } from 'node:path';
 
 import { type Bus } from '@ibstack/bus';
-import { deriveIntentId, KV_KEYS, nowIso, type OrderIntent, TradingState, topics } from '@ibstack/contracts';
+import {
+  ControlCommand,
+  deriveIntentId,
+  KV_KEYS,
+  nowIso,
+  type OrderIntent,
+  randomId,
+  TradingState,
+  topics,
+} from '@ibstack/contracts';
 import { startGatewaySim, type GatewaySim, type GatewaySimOptions } from '@ibstack/gateway-sim';
 import { createRegistry, type Registry } from '@ibstack/observability';
 import {
@@ -154,5 +163,18 @@ export async function reconciliationRuns(harness: Harness, count = 1, timeoutMs 
       return runs;
     },
     { timeoutMs },
+  );
+}
+
+/** The stored orders, oldest first. */
+export async function ordersOf(harness: Harness) {
+  return harness.database.db.selectFrom('orders').selectAll().orderBy('id').execute();
+}
+
+/** An operator command on `sys.control`, issued by "alice". */
+export async function sendControl(harness: Harness, command: Record<string, unknown>): Promise<void> {
+  await harness.bus.publish(
+    topics.control,
+    ControlCommand.parse({ v: 1, commandId: randomId(), by: 'alice', at: nowIso(), ...command }),
   );
 }

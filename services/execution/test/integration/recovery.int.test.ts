@@ -59,27 +59,21 @@ describe('recovery of an order recorded but never sent', () => {
     ]);
   });
 
-  it('does not send it once trading was HALTED while the process was down, and marks it inactive', async () => {
-    harness = await startHarness();
-    await orderAfterCrash(harness);
-    await setTradingState(harness, 'HALTED');
-    service = await startInProcess(harness);
-    await reconciliationRuns(harness, 2);
-    const [order] = await harness.database.db.selectFrom('orders').selectAll().execute();
-    expect(order?.status).toBe('inactive');
-    expect(order?.error_text).toMatch(/not sent after recovery: trading is HALTED/);
-    expect(harness.sim.account.orders()).toHaveLength(0);
-  });
-
-  it('does not send an order that would grow the position while trading is REDUCING', async () => {
-    harness = await startHarness();
-    await orderAfterCrash(harness);
-    await setTradingState(harness, 'REDUCING');
-    service = await startInProcess(harness);
-    await reconciliationRuns(harness, 2);
-    const [order] = await harness.database.db.selectFrom('orders').selectAll().execute();
-    expect(order?.status).toBe('inactive');
-    expect(order?.error_text).toMatch(/REDUCING/);
-    expect(harness.sim.account.orders()).toHaveLength(0);
-  });
+  it.each([
+    ['HALTED', /not sent after recovery: trading is HALTED/],
+    ['REDUCING', /not sent after recovery: trading is REDUCING and the order would not shrink the position/],
+  ] as const)(
+    'does not send it once trading went %s while the process was down, and marks it inactive',
+    async (state, refusal) => {
+      harness = await startHarness();
+      await orderAfterCrash(harness);
+      await setTradingState(harness, state);
+      service = await startInProcess(harness);
+      await reconciliationRuns(harness, 2);
+      const [order] = await harness.database.db.selectFrom('orders').selectAll().execute();
+      expect(order?.status).toBe('inactive');
+      expect(order?.error_text).toMatch(refusal);
+      expect(harness.sim.account.orders()).toHaveLength(0);
+    },
+  );
 });
