@@ -113,29 +113,33 @@ export class Outbox {
       .orderBy('e.at')
       .limit(200)
       .execute();
-    for (const row of rows) {
-      await this.publishOrSkip(row.event_id, () =>
-        this.bus.publish(topics.orderEvent, {
-          v: 1,
-          eventId: row.event_id,
-          ...(row.intent_id ? { intentId: row.intent_id } : {}),
-          brokerOrderId: row.broker_order_id ?? 0,
-          ...(row.perm_id ? { permId: row.perm_id } : {}),
-          ...(row.sleeve ? { sleeve: row.sleeve } : {}),
-          instrument: row.instrument,
-          side: row.side as OrderSide,
-          status: row.status as OrderStatus,
-          ...(row.broker_status ? { brokerStatus: row.broker_status } : {}),
-          quantity: row.quantity,
-          filledQuantity: row.filled_quantity,
-          remainingQuantity: row.remaining_quantity,
-          ...(row.average_fill_price ? { averageFillPrice: row.average_fill_price } : {}),
-          ...(row.error_code !== null ? { errorCode: row.error_code } : {}),
-          ...(row.reason ? { reason: row.reason } : {}),
-          ts: row.at.toISOString(),
-        }),
-      );
-    }
+    // Published side by side: one connection keeps them in order in the stream, and a pass waits for the
+    // acks once instead of once per message.
+    await Promise.all(
+      rows.map((row) =>
+        this.publishOrSkip(row.event_id, () =>
+          this.bus.publish(topics.orderEvent, {
+            v: 1,
+            eventId: row.event_id,
+            ...(row.intent_id ? { intentId: row.intent_id } : {}),
+            brokerOrderId: row.broker_order_id ?? 0,
+            ...(row.perm_id ? { permId: row.perm_id } : {}),
+            ...(row.sleeve ? { sleeve: row.sleeve } : {}),
+            instrument: row.instrument,
+            side: row.side as OrderSide,
+            status: row.status as OrderStatus,
+            ...(row.broker_status ? { brokerStatus: row.broker_status } : {}),
+            quantity: row.quantity,
+            filledQuantity: row.filled_quantity,
+            remainingQuantity: row.remaining_quantity,
+            ...(row.average_fill_price ? { averageFillPrice: row.average_fill_price } : {}),
+            ...(row.error_code !== null ? { errorCode: row.error_code } : {}),
+            ...(row.reason ? { reason: row.reason } : {}),
+            ts: row.at.toISOString(),
+          }),
+        ),
+      ),
+    );
     if (rows.length > 0) {
       await this.db
         .updateTable('order_events')
@@ -182,28 +186,30 @@ export class Outbox {
       .orderBy('x.received_at')
       .limit(200)
       .execute();
-    for (const row of rows) {
-      await this.publishOrSkip(row.exec_id, () =>
-        this.bus.publish(topics.fill, {
-          v: 1,
-          execId: row.exec_id,
-          ...(row.intent_id && /^[0-9a-f]{32}$/.test(row.intent_id) ? { intentId: row.intent_id } : {}),
-          brokerOrderId: row.broker_order_id,
-          permId: row.perm_id,
-          ...(row.sleeve ? { sleeve: row.sleeve } : {}),
-          account: row.account,
-          instrument: row.instrument,
-          side: row.side as OrderSide,
-          quantity: row.quantity,
-          price: row.price,
-          ...(row.commission !== null ? { commission: row.commission } : {}),
-          ...(row.commission_currency ? { commissionCurrency: row.commission_currency } : {}),
-          ...(row.realized_pnl !== null ? { realizedPnl: row.realized_pnl } : {}),
-          ts: row.executed_at.toISOString(),
-          receivedAt: row.received_at.toISOString(),
-        }),
-      );
-    }
+    await Promise.all(
+      rows.map((row) =>
+        this.publishOrSkip(row.exec_id, () =>
+          this.bus.publish(topics.fill, {
+            v: 1,
+            execId: row.exec_id,
+            ...(row.intent_id && /^[0-9a-f]{32}$/.test(row.intent_id) ? { intentId: row.intent_id } : {}),
+            brokerOrderId: row.broker_order_id,
+            permId: row.perm_id,
+            ...(row.sleeve ? { sleeve: row.sleeve } : {}),
+            account: row.account,
+            instrument: row.instrument,
+            side: row.side as OrderSide,
+            quantity: row.quantity,
+            price: row.price,
+            ...(row.commission !== null ? { commission: row.commission } : {}),
+            ...(row.commission_currency ? { commissionCurrency: row.commission_currency } : {}),
+            ...(row.realized_pnl !== null ? { realizedPnl: row.realized_pnl } : {}),
+            ts: row.executed_at.toISOString(),
+            receivedAt: row.received_at.toISOString(),
+          }),
+        ),
+      ),
+    );
     if (rows.length > 0) {
       await this.db
         .updateTable('executions')
