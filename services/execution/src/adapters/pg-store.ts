@@ -293,48 +293,42 @@ export class ExecutionStore {
       .execute();
   }
 
-  /** Stores a new state and its event in one transaction; no-op when the state did not change. */
+  /**
+   * Stores a new state and its event in one statement (atomic, and one round trip: this runs for every
+   * broker status change).
+   */
   async updateOrderState(
     order: OrderRow,
     next: OrderStateSnapshot,
     now: Date,
     extra: { permId?: number } = {},
   ): Promise<OrderRow> {
-    return this.db.transaction().execute(async (trx) => {
-      const updated = await trx
-        .updateTable('orders')
-        .set({
-          status: next.status,
-          broker_status: next.brokerStatus,
-          filled_quantity: next.filledQuantity,
-          remaining_quantity: next.remainingQuantity,
-          average_fill_price: next.averageFillPrice,
-          error_code: next.errorCode,
-          error_text: next.reason,
-          updated_at: now,
-          ...(extra.permId ? { perm_id: extra.permId } : {}),
-        })
-        .where('id', '=', order.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await trx
-        .insertInto('order_events')
-        .values({
-          event_id: eventId(order.id, next),
-          order_id: order.id,
-          status: next.status,
-          broker_status: next.brokerStatus,
-          filled_quantity: next.filledQuantity,
-          remaining_quantity: next.remainingQuantity,
-          average_fill_price: next.averageFillPrice,
-          error_code: next.errorCode,
-          reason: next.reason,
-          at: now,
-        })
-        .onConflict((conflict) => conflict.column('event_id').doNothing())
-        .execute();
-      return updated;
-    });
+    const result = await sql<OrderRow>`
+      with updated as (
+        update orders set
+          status = ${next.status},
+          broker_status = ${next.brokerStatus},
+          filled_quantity = ${next.filledQuantity},
+          remaining_quantity = ${next.remainingQuantity},
+          average_fill_price = ${next.averageFillPrice},
+          error_code = ${next.errorCode},
+          error_text = ${next.reason},
+          updated_at = ${now},
+          perm_id = coalesce(${extra.permId || null}::bigint, perm_id)
+        where id = ${order.id}
+        returning *
+      ), event as (
+        insert into order_events (event_id, order_id, status, broker_status, filled_quantity,
+          remaining_quantity, average_fill_price, error_code, reason, at)
+        select ${eventId(order.id, next)}, id, ${next.status}, ${next.brokerStatus}, ${next.filledQuantity},
+          ${next.remainingQuantity}, ${next.averageFillPrice}, ${next.errorCode}, ${next.reason}, ${now}
+        from updated
+        on conflict (event_id) do nothing
+      )
+      select * from updated`.execute(this.db);
+    const updated = result.rows[0];
+    if (!updated) throw new Error(`order ${order.id} vanished while updating its state`);
+    return updated;
   }
 
   async setPermId(orderId: number, permId: number): Promise<void> {
