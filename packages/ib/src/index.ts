@@ -3,3 +3,4 @@ export * from './account-mode';
 export * from './metrics';
 export * from './connection';
 export * from './healthcheck';
+export * from './contract';

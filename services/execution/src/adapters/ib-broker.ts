@@ -16,12 +16,10 @@ import {
   OrderAction,
   type OrderState,
   OrderType,
-  type SecType,
   TimeInForce,
 } from '@stoqey/ib';
 import {
   type Instrument,
-  instrumentKey,
   type OrderSide,
   type OrderType as OurOrderType,
   type TimeInForce as OurTif,
@@ -29,7 +27,7 @@ import {
   isValidTimeZone,
   toDecimalString,
 } from '@ibstack/contracts';
-import type { IbConnection } from '@ibstack/ib';
+import { contractOf, type IbConnection, keyOfContract } from '@ibstack/ib';
 
 export interface BrokerOrderRequest {
   orderId: number;
@@ -160,26 +158,6 @@ export function parseIbTime(text: string | undefined, defaultZone = 'UTC'): numb
 
 function sideOf(action: string | undefined): OrderSide {
   return action === 'SELL' || action === 'SLD' || action === 'SSHORT' ? 'SELL' : 'BUY';
-}
-
-export function keyOfContract(contract: Contract): string {
-  return instrumentKey({
-    symbol: contract.symbol ?? '',
-    secType: (contract.secType ?? 'STK') as Instrument['secType'],
-    currency: contract.currency ?? '',
-  });
-}
-
-export function contractOf(instrument: Instrument): Contract {
-  return {
-    conId: instrument.conId,
-    symbol: instrument.symbol,
-    secType: instrument.secType as SecType,
-    exchange: instrument.exchange,
-    currency: instrument.currency,
-    localSymbol: instrument.localSymbol,
-    primaryExch: instrument.primaryExchange,
-  };
 }
 
 export class IbBroker extends EventEmitter<BrokerEvents> {

@@ -19,7 +19,7 @@ import {
   type WhatToShow,
 } from '@stoqey/ib';
 import { type Instrument, instrumentKey, type InstrumentKey } from '@ibstack/contracts';
-import { classifyIbError, type IbConnection } from '@ibstack/ib';
+import { classifyIbError, contractOf, type IbConnection } from '@ibstack/ib';
 
 import { parseHistoricalTime } from '../domain/backfill-plan';
 import type { RawBar } from '../domain/validation';
@@ -312,19 +312,6 @@ export class IbMarketData extends EventEmitter<MarketDataEvents> {
     this.pending.delete(reqId);
     finish();
   }
-}
-
-/** The IB contract for a configured instrument (before resolution: no conId yet). */
-export function contractOf(instrument: Instrument): Contract {
-  return {
-    conId: instrument.conId,
-    symbol: instrument.symbol,
-    secType: instrument.secType as SecType,
-    exchange: instrument.exchange,
-    currency: instrument.currency,
-    localSymbol: instrument.localSymbol,
-    primaryExch: instrument.primaryExchange,
-  };
 }
 
 /**
