@@ -5,3 +5,4 @@ export * from './migrate';
 export { migrationProvider } from './migrations';
 export { sql, type Kysely, type Transaction } from 'kysely';
 export * from './check';
+export * from './audit';

@@ -14,7 +14,7 @@ import {
   type TradingStateName,
   topics,
 } from '@ibstack/contracts';
-import type { Database, Kysely } from '@ibstack/db';
+import { type Database, insertAuditEntries, type Kysely } from '@ibstack/db';
 
 export async function setTradingState(
   deps: { bus: Bus; db: Kysely<Database> },
@@ -33,16 +33,7 @@ export async function setTradingState(
     detail: { reason, via: 'ibstack cli' },
     at: value.at,
   };
-  await deps.db
-    .insertInto('audit_log')
-    .values({
-      audit_id: entry.auditId,
-      at: entry.at,
-      actor: entry.actor,
-      action: entry.action,
-      detail: JSON.stringify(entry.detail),
-    })
-    .execute();
+  await insertAuditEntries(deps.db, [entry]).execute();
   await deps.bus.publish(topics.audit, entry);
   return value;
 }

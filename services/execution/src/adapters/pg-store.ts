@@ -9,7 +9,14 @@ import {
   type OrderStatus,
   type ReconciliationResult,
 } from '@ibstack/contracts';
-import { type Database, type Kysely, type OrderRow, sql, type Transaction } from '@ibstack/db';
+import {
+  type Database,
+  insertAuditEntries,
+  type Kysely,
+  type OrderRow,
+  sql,
+  type Transaction,
+} from '@ibstack/db';
 import Decimal from 'decimal.js';
 
 import { applyFill, averageCost, FLAT, type PositionState } from '../domain/positions';
@@ -556,17 +563,7 @@ export class ExecutionStore {
   }
 
   async audit(entry: AuditEntry): Promise<void> {
-    await this.db
-      .insertInto('audit_log')
-      .values({
-        audit_id: entry.auditId,
-        at: entry.at,
-        actor: entry.actor,
-        action: entry.action,
-        detail: JSON.stringify(entry.detail),
-      })
-      .onConflict((conflict) => conflict.column('audit_id').doNothing())
-      .execute();
+    await insertAuditEntries(this.db, [entry]).execute();
   }
 
   async recordAccountSnapshot(snapshot: {
