@@ -82,12 +82,13 @@ export class IntentEmitter {
         'intent blocked by pre-trade risk',
       );
     }
-    await publisher.publish(built.accepted.map((a) => a.intent));
-    for (const audit of built.audits) {
-      await bus
-        .publishAudit(audit)
-        .catch((error: unknown) => log.error({ err: error }, 'audit publish failed'));
-    }
+    // Side by side: the intents, and the audit entries of the blocked ones (each stored already).
+    await Promise.all([
+      publisher.publish(built.accepted.map((a) => a.intent)),
+      ...built.audits.map((audit) =>
+        bus.publishAudit(audit).catch((error: unknown) => log.error({ err: error }, 'audit publish failed')),
+      ),
+    ]);
     for (const runner of runners) {
       runner.recentOrderTimes = runner.recentOrderTimes.filter((time) => time > now - MINUTE_MS);
       tracker.reportPending(runner);

@@ -8,8 +8,15 @@ import type { PgStrategyStore } from './adapters/pg-store';
  * Publishes stored, accepted intents to `order.intent.<sleeve>` (the intent id is the `Nats-Msg-Id`, so a
  * repeat is dropped) and marks them `published_at`. What it could not publish stays unmarked for the
  * outbox sweep.
+ *
+ * The mark is written in the background: nothing waits on it but the outbox sweep (which would otherwise
+ * publish those intents again), the next publish, and stop. A mark lost in a crash only means the outbox
+ * publishes the intent again, and JetStream drops the repeat.
  */
 export class IntentPublisher {
+  /** The `published_at` write still under way, if any. */
+  private marking: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly deps: { bus: StrategyBus; store: PgStrategyStore; log: Logger; clock: () => number },
   ) {}
@@ -17,6 +24,8 @@ export class IntentPublisher {
   /** Publishes sleeves side by side; a sleeve's own intents go one after another, in sequence order. */
   async publish(intents: readonly OrderIntent[]): Promise<void> {
     const { bus, store, log, clock } = this.deps;
+    // One mark at a time: they cannot pile up behind a slow database.
+    await this.marked();
     const published: string[] = [];
     const bySleeve = new Map<string, OrderIntent[]>();
     for (const intent of intents)
@@ -40,7 +49,7 @@ export class IntentPublisher {
       }),
     );
     if (published.length === 0) return;
-    await store
+    this.marking = store
       .markPublished(published, clock())
       .catch((error: unknown) =>
         log.error(
@@ -48,5 +57,10 @@ export class IntentPublisher {
           'could not mark intents published; the outbox will re-publish (de-duplicated)',
         ),
       );
+  }
+
+  /** Resolves once the intents published so far are marked (or their mark has failed and been logged). */
+  marked(): Promise<void> {
+    return this.marking;
   }
 }

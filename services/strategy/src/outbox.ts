@@ -27,6 +27,8 @@ export class IntentOutbox {
   /** One sweep. The caller keeps it from interleaving with a bar's store-and-publish. */
   async sweep(): Promise<{ published: number; expired: number }> {
     const { store, book, publisher, metrics, log, clock, sleeves, intentMaxAgeMs } = this.deps;
+    // An intent whose mark is still being written is not one to publish again.
+    await publisher.marked();
     const now = clock();
     const rows = await store.unpublishedIntents(sleeves);
     const fresh = rows.filter((row) => now - row.createdAtMs <= intentMaxAgeMs).map((row) => row.intent);
@@ -56,6 +58,7 @@ export class IntentOutbox {
     if (fresh.length > 0) {
       for (const intent of fresh) book.addPending(intent.intentId, intent, Date.parse(intent.createdAt));
       await publisher.publish(fresh);
+      await publisher.marked();
       metrics.outboxPublished.inc(fresh.length);
       log.warn(
         { intents: fresh.map((i) => i.intentId) },

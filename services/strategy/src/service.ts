@@ -113,6 +113,7 @@ class StrategyEngine implements StrategyService {
   private readonly account: AccountRiskMonitor;
   private readonly tracker: OrderTracker;
   private readonly outbox: IntentOutbox;
+  private readonly publisher: IntentPublisher;
   private readonly pipeline: BarPipeline;
   private readonly prices: MarketPrices;
   private readonly consumers: ConsumerHandle[] = [];
@@ -162,7 +163,7 @@ class StrategyEngine implements StrategyService {
       limits: options.sleeves.accountRisk,
       service: SERVICE,
     }));
-    const publisher = new IntentPublisher({ bus, store, log, clock });
+    const publisher = (this.publisher = new IntentPublisher({ bus, store, log, clock }));
     this.outbox = new IntentOutbox({
       store,
       book,
@@ -303,6 +304,7 @@ class StrategyEngine implements StrategyService {
     // Each consumer finishes the message in hand (its handler runs to the end) before it stops.
     await Promise.all(this.consumers.map((consumer) => consumer.stop()));
     await this.mutex.idle();
+    await this.publisher.marked();
     this.started = false;
     this.log.info('strategy service stopped');
   }

@@ -1,5 +1,5 @@
 import type { AccountSnapshot, AuditEntry, Bar, OrderIntent, Timeframe } from '@ibstack/contracts';
-import { type Database, type Kysely, sql } from '@ibstack/db';
+import { type Database, insertAuditEntries, type Kysely, sql } from '@ibstack/db';
 
 import type { IntentRow } from '../domain/intents';
 
@@ -115,58 +115,69 @@ export class PgStrategyStore {
 
   /**
    * Stores a bar's intents (an intent already stored is left as it was), audit entries and progress in
-   * one transaction. Progress only moves forward.
+   * one transaction: one statement, so one round trip. Progress only moves forward.
    */
   async commitBar(commit: BarCommit): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      if (commit.intents.length > 0) {
-        await trx
-          .insertInto('order_intents')
-          .values(
-            commit.intents.map(({ intent, status, riskReason }) => ({
-              intent_id: intent.intentId,
-              sleeve: intent.sleeve,
-              instrument: intent.instrument,
-              side: intent.side,
-              quantity: intent.quantity,
-              order_type: intent.orderType,
-              limit_price: intent.limitPrice ?? null,
-              stop_price: intent.stopPrice ?? null,
-              time_in_force: intent.timeInForce,
-              bar_ts: intent.barTs,
-              timeframe: intent.timeframe,
-              sequence: intent.sequence,
-              reference_price: intent.referencePrice,
-              status,
-              risk_reason: riskReason,
-              reason: intent.reason ?? null,
-              created_at: intent.createdAt,
-            })),
-          )
-          .onConflict((oc) => oc.column('intent_id').doNothing())
-          .execute();
-      }
-      if (commit.audits.length > 0) await insertAudits(trx, commit.audits);
-      if (commit.progress.length > 0) {
-        await trx
-          .insertInto('strategy_progress')
-          .values(
-            commit.progress.map((p) => ({
-              sleeve: p.sleeve,
-              instrument: p.instrument,
-              timeframe: p.timeframe,
-              last_bar_ts: p.barTs,
-            })),
-          )
-          .onConflict((oc) =>
-            oc
-              .columns(['sleeve', 'instrument', 'timeframe'])
-              .doUpdateSet({ last_bar_ts: (eb) => eb.ref('excluded.last_bar_ts'), updated_at: sql`now()` })
-              .where('strategy_progress.last_bar_ts', '<', (eb) => eb.ref('excluded.last_bar_ts')),
-          )
-          .execute();
-      }
-    });
+    // Each write becomes a data-modifying CTE of one statement: they all run, to completion, in its one
+    // transaction, whether or not the final select reads them. The tables differ, so none sees another's rows.
+    const writes: Array<ReturnType<typeof sql.raw>> = [];
+    const write = (query: { toOperationNode(): unknown }) =>
+      sql`${sql.raw(`write_${writes.length}`)} as (${query})`;
+    if (commit.intents.length > 0) {
+      writes.push(
+        write(
+          this.db
+            .insertInto('order_intents')
+            .values(
+              commit.intents.map(({ intent, status, riskReason }) => ({
+                intent_id: intent.intentId,
+                sleeve: intent.sleeve,
+                instrument: intent.instrument,
+                side: intent.side,
+                quantity: intent.quantity,
+                order_type: intent.orderType,
+                limit_price: intent.limitPrice ?? null,
+                stop_price: intent.stopPrice ?? null,
+                time_in_force: intent.timeInForce,
+                bar_ts: intent.barTs,
+                timeframe: intent.timeframe,
+                sequence: intent.sequence,
+                reference_price: intent.referencePrice,
+                status,
+                risk_reason: riskReason,
+                reason: intent.reason ?? null,
+                created_at: intent.createdAt,
+              })),
+            )
+            .onConflict((oc) => oc.column('intent_id').doNothing()),
+        ),
+      );
+    }
+    if (commit.audits.length > 0) writes.push(write(insertAuditEntries(this.db, commit.audits)));
+    if (commit.progress.length > 0) {
+      writes.push(
+        write(
+          this.db
+            .insertInto('strategy_progress')
+            .values(
+              commit.progress.map((p) => ({
+                sleeve: p.sleeve,
+                instrument: p.instrument,
+                timeframe: p.timeframe,
+                last_bar_ts: p.barTs,
+              })),
+            )
+            .onConflict((oc) =>
+              oc
+                .columns(['sleeve', 'instrument', 'timeframe'])
+                .doUpdateSet({ last_bar_ts: (eb) => eb.ref('excluded.last_bar_ts'), updated_at: sql`now()` })
+                .where('strategy_progress.last_bar_ts', '<', (eb) => eb.ref('excluded.last_bar_ts')),
+            ),
+        ),
+      );
+    }
+    if (writes.length === 0) return;
+    await sql`with ${sql.join(writes)} select 1`.execute(this.db);
   }
 
   async markPublished(intentIds: readonly string[], atMs: number): Promise<void> {
@@ -343,17 +354,5 @@ export class PgStrategyStore {
 
 async function insertAudits(db: Kysely<Database>, audits: readonly AuditEntry[]): Promise<void> {
   if (audits.length === 0) return;
-  await db
-    .insertInto('audit_log')
-    .values(
-      audits.map((entry) => ({
-        audit_id: entry.auditId,
-        at: entry.at,
-        actor: entry.actor,
-        action: entry.action,
-        detail: JSON.stringify(entry.detail),
-      })),
-    )
-    .onConflict((oc) => oc.column('audit_id').doNothing())
-    .execute();
+  await insertAuditEntries(db, audits).execute();
 }

@@ -2,6 +2,9 @@ import type { InstrumentKey } from '@ibstack/contracts';
 
 import { Decision, type ParsedDecision } from '../sdk';
 
+/** Built once: a zod schema is costly to build, and this one is used for every sleeve on every bar. */
+const Decisions = Decision.array();
+
 /**
  * Reads what a strategy returned as the decisions of its sleeve. Throws when it is not a list of decisions
  * (nothing counts as an empty list) or names an instrument the sleeve does not trade; the caller pauses the
@@ -11,7 +14,7 @@ export function parseDecisions(
   output: unknown,
   instruments: ReadonlyArray<{ key: InstrumentKey }>,
 ): ParsedDecision[] {
-  const parsed = Decision.array().safeParse(output ?? []);
+  const parsed = Decisions.safeParse(output ?? []);
   if (!parsed.success)
     throw new Error(
       `returned an invalid decision: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,

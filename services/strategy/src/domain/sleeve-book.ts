@@ -56,6 +56,8 @@ interface PendingIntent {
   acceptedAt: number;
   /** Whether execution has said anything about the order yet. */
   acknowledged: boolean;
+  /** Signed quantity this intent adds to its sleeve and instrument's in-flight total right now. */
+  open: Decimal;
 }
 
 export function parseExecId(execId: string): { base: string; revision: number } {
@@ -66,6 +68,7 @@ export function parseExecId(execId: string): { base: string; revision: number } 
 }
 
 const TERMINAL: ReadonlySet<string> = TERMINAL_ORDER_STATUSES;
+const ZERO = new Decimal(0);
 
 export interface SleeveFigures {
   grossExposureUsd: Decimal;
@@ -79,7 +82,10 @@ export class SleeveBook {
   private readonly pending = new Map<string, PendingIntent>();
   /** In-flight intent ids by sleeve and instrument, so a sleeve's lookup does not scan every sleeve's. */
   private readonly pendingIndex = new Map<string, Set<string>>();
-  /** Sums of `pendingIndex` entries, dropped whenever one of them changes. */
+  /**
+   * Signed in-flight quantity by sleeve and instrument: the sum of the `open` of the intents in
+   * `pendingIndex`, kept up to date as each changes, so a lookup never walks the sleeve's intents.
+   */
   private readonly pendingTotals = new Map<string, Decimal>();
   /** Instruments each sleeve has had orders in flight for. */
   private readonly pendingInstruments = new Map<string, Set<string>>();
@@ -163,6 +169,7 @@ export class SleeveBook {
       terminalFilled: state.terminalFilled === undefined ? undefined : new Decimal(state.terminalFilled),
       acceptedAt,
       acknowledged: state.acknowledged ?? false,
+      open: ZERO,
     };
     this.pending.set(intentId, pending);
     const key = bookKey(pending.sleeve, pending.instrument);
@@ -191,12 +198,19 @@ export class SleeveBook {
     if (!pending) return;
     this.pending.delete(intentId);
     const key = bookKey(pending.sleeve, pending.instrument);
-    this.pendingIndex.get(key)?.delete(intentId);
-    this.pendingTotals.delete(key);
+    const ids = this.pendingIndex.get(key);
+    ids?.delete(intentId);
+    if (!ids || ids.size === 0) this.pendingTotals.delete(key);
+    else this.pendingTotals.set(key, this.pendingTotals.get(key)!.sub(pending.open));
   }
 
+  /** Re-counts what an intent has in flight after a change to it, and drops it once nothing is. */
   private settle(intentId: string, pending: PendingIntent): void {
-    this.pendingTotals.delete(bookKey(pending.sleeve, pending.instrument));
+    const key = bookKey(pending.sleeve, pending.instrument);
+    const limit = pending.terminalFilled ?? pending.ordered;
+    const open = signedQuantity(pending.side, Decimal.max(limit.sub(pending.filled), 0));
+    this.pendingTotals.set(key, (this.pendingTotals.get(key) ?? ZERO).sub(pending.open).add(open));
+    pending.open = open;
     const done =
       pending.terminalFilled !== undefined
         ? pending.filled.gte(pending.terminalFilled)
@@ -206,18 +220,7 @@ export class SleeveBook {
 
   /** Signed quantity still in flight for a sleeve and instrument. */
   pendingQuantity(sleeve: string, instrument: string): Decimal {
-    const key = bookKey(sleeve, instrument);
-    const cached = this.pendingTotals.get(key);
-    if (cached) return cached;
-    let total = new Decimal(0);
-    for (const intentId of this.pendingIndex.get(key) ?? []) {
-      const pending = this.pending.get(intentId)!;
-      const limit = pending.terminalFilled ?? pending.ordered;
-      const open = Decimal.max(limit.sub(pending.filled), 0);
-      total = total.add(signedQuantity(pending.side, open));
-    }
-    this.pendingTotals.set(key, total);
-    return total;
+    return this.pendingTotals.get(bookKey(sleeve, instrument)) ?? ZERO;
   }
 
   pendingBySleeve(sleeve: string): Record<string, string> {

@@ -67,4 +67,32 @@ describe('sleeve book: orders in flight', () => {
     expect(book.expireUnacknowledged(10_000, 5_000)).toEqual(['quiet']);
     expect(book.pendingQuantity('demo', 'EURCAD').toFixed()).toBe('1');
   });
+
+  it('keeps each sleeve and instrument total right through fills, corrections, terminal events and removals', () => {
+    const book = new SleeveBook();
+    const add = (id: string, side: 'BUY' | 'SELL', quantity: string, sleeve = 'demo') =>
+      book.addPending(id, { sleeve, instrument: 'EURCAD', side, quantity }, 0);
+    add('b1', 'BUY', '1000');
+    add('b2', 'BUY', '500');
+    add('s1', 'SELL', '300');
+    add('other', 'BUY', '7', 'other');
+    expect(book.pendingQuantity('demo', 'EURCAD').toFixed()).toBe('1200');
+    book.applyFill(fill('e1.01', 'BUY', '400', '1.5', 'b1'));
+    expect(book.pendingQuantity('demo', 'EURCAD').toFixed()).toBe('800');
+    // A correction replaces what the corrected fill contributed, in flight as in the position.
+    book.applyFill(fill('e1.02', 'BUY', '250', '1.5', 'b1'));
+    expect(book.pendingQuantity('demo', 'EURCAD').toFixed()).toBe('950');
+    book.applyOrderEvent('b2', 'cancelled', '0');
+    expect(book.pendingQuantity('demo', 'EURCAD').toFixed()).toBe('450');
+    book.removePending('s1');
+    expect(book.pendingQuantity('demo', 'EURCAD').toFixed()).toBe('750');
+    // Filling more than ordered leaves nothing in flight, not a negative remainder.
+    book.applyFill(fill('e2', 'BUY', '900', '1.5', 'b1'));
+    expect(book.pendingQuantity('demo', 'EURCAD').toFixed()).toBe('0');
+    expect(book.pendingCount('demo')).toBe(0);
+    add('s2', 'SELL', '100');
+    expect(book.pendingQuantity('demo', 'EURCAD').toFixed()).toBe('-100');
+    expect(book.pendingQuantity('other', 'EURCAD').toFixed()).toBe('7');
+    expect(book.pendingQuantity('demo', 'AAPL').toFixed()).toBe('0');
+  });
 });
