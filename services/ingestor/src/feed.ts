@@ -31,7 +31,7 @@ import type { GatewayClock } from './domain/gateway-clock';
 import { mergeIntervals } from './domain/gaps';
 import { StalenessMonitor } from './domain/staleness';
 import { type Interval, parseTradingHours, TradingCalendar } from './domain/trading-hours';
-import { checkBar, InvalidKind, type RawBar, TickBook } from './domain/validation';
+import { checkBar, checkNotFuture, InvalidKind, type RawBar, TickBook } from './domain/validation';
 import type { IngestorMetrics } from './metrics';
 
 export interface FeedContext {
@@ -59,6 +59,11 @@ export interface FeedContext {
 
 /** At most one log line per instrument and kind of bad data in this window. */
 const INVALID_LOG_INTERVAL_MS = 10_000;
+/**
+ * How far (gateway time) a 5-second bar may end after the gateway's clock as we estimate it, plus one wall
+ * second's worth at the clock's speed: room for estimate error, never for a bar from the future.
+ */
+const FUTURE_TOLERANCE_MS = 10_000;
 
 export class InstrumentFeed {
   readonly key: string;
@@ -236,6 +241,9 @@ export class InstrumentFeed {
     if (!checked.ok) return this.invalid(checked.kind, checked.reason);
     if (raw.ts % REAL_TIME_BAR_MS !== 0)
       return this.invalid(InvalidKind.badTime, `5-second bar at ${raw.ts}`);
+    const latestEnd = this.ctx.clock.now() + FUTURE_TOLERANCE_MS + this.ctx.clock.speed * 1_000;
+    const inTime = checkNotFuture(raw.ts, REAL_TIME_BAR_MS, latestEnd);
+    if (!inTime.ok) return this.invalid(inTime.kind, inTime.reason);
     this.lastBarPartTs = raw.ts;
     this.ctx.clock.observeLowerBound(raw.ts + REAL_TIME_BAR_MS);
     for (const event of this.assembler.push(checked.value)) {

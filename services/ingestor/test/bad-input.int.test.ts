@@ -34,6 +34,7 @@ describe('ingestor: bad market data', () => {
   let store: PgBarStore;
   let writer: BatchWriter<BarRow>;
   let feed: InstrumentFeed;
+  const clock = new GatewayClock({ wallClock: () => T0 + 10 * MINUTE });
 
   beforeAll(async () => {
     stack = await createStack();
@@ -66,7 +67,7 @@ describe('ingestor: bad market data', () => {
     feed = new InstrumentFeed(
       parseInstrumentSpec('EUR.CAD'),
       {
-        clock: new GatewayClock({ wallClock: () => T0 + 10 * MINUTE }),
+        clock,
         wallClock: Date.now,
         marketData: new IbMarketData(connection, { requestTimeoutMs: 100, historyTimeoutMs: 100 }),
         bus,
@@ -169,5 +170,20 @@ describe('ingestor: bad market data', () => {
     expect(await store.coverage('EURCAD', '1m', T0, T0 + 10 * MINUTE)).toEqual([
       { start, end: start + 3 * MINUTE },
     ]);
+  });
+
+  it('drops a future-dated 5-second bar as bad_time without moving the clock, and goes on with the sound bars', async () => {
+    const clockBefore = clock.now();
+    const badTime = await invalid('bad_time');
+    feed.onRealTimeBar({ ...part(0), ts: T0 + 86_400_000 });
+    expect(await invalid('bad_time')).toBe(badTime + 1);
+    expect(clock.now()).toBe(clockBefore);
+    const timeBackwards = await invalid('time_backwards');
+    // The minute after the first test's: continues that run (its last sound part was the twelfth).
+    for (let i = 12; i < 25; i++) feed.onRealTimeBar(part(i));
+    expect(await invalid('time_backwards')).toBe(timeBackwards);
+    await eventually(async () =>
+      (await storedBars(stack.db, 'EURCAD')).some((bar) => bar.ts === T0 + MINUTE && bar.source === 'live'),
+    );
   });
 });

@@ -71,6 +71,20 @@ export function checkBar(raw: RawBar, previousTs?: number): Checked<Ohlcv> {
   };
 }
 
+/**
+ * Rejects a bar that ends later than the gateway's clock allows (`latestEnd`: its time now plus a
+ * tolerance). Checked before the bar touches the clock or the series: the clock never goes back, and
+ * every sound bar after a future-dated one would otherwise look like time going backwards.
+ */
+export function checkNotFuture(ts: number, durationMs: number, latestEnd: number): Checked<number> {
+  if (ts + durationMs <= latestEnd) return { ok: true, value: ts };
+  return {
+    ok: false,
+    kind: InvalidKind.badTime,
+    reason: `bar at ${new Date(ts).toISOString()} ends after the gateway's time (${new Date(latestEnd).toISOString()} at the latest)`,
+  };
+}
+
 /** IB tick types the ingestor reads (`TickType` in the TWS API). */
 export const TickField = {
   bidSize: 0,

@@ -1,4 +1,4 @@
-import { checkBar, InvalidKind, TickBook, TickField } from '../../src/domain/validation';
+import { checkBar, checkNotFuture, InvalidKind, TickBook, TickField } from '../../src/domain/validation';
 
 const T = Date.parse('2026-11-24T15:00:00Z');
 const good = { ts: T, open: 1.4823, high: 1.4825, low: 1.482, close: 1.4821, volume: -1 };
@@ -22,6 +22,14 @@ describe('bar validation', () => {
     ['a close above the high', { ...good, close: 1.5 }, InvalidKind.outsideRange],
   ])('rejects %s', (_name, raw, kind) => {
     expect(checkBar(raw)).toMatchObject({ ok: false, kind });
+  });
+
+  it('rejects a bar that ends after the latest time the gateway’s clock allows', () => {
+    expect(checkNotFuture(T, 5_000, T + 5_000)).toEqual({ ok: true, value: T });
+    expect(checkNotFuture(T + 86_400_000, 5_000, T + 5_000)).toMatchObject({
+      ok: false,
+      kind: InvalidKind.badTime,
+    });
   });
 
   it('rejects a bar that does not advance time', () => {
