@@ -495,35 +495,37 @@ export class ExecutionStore {
     currency: string;
     realizedPnl: string | null;
   }): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
-      await trx
-        .insertInto('commission_reports')
-        .values({
-          exec_id: report.execId,
-          commission: report.commission,
-          currency: report.currency,
-          realized_pnl: report.realizedPnl,
-        })
-        .onConflict((conflict) =>
-          conflict.column('exec_id').doUpdateSet({
+    // One statement: the report is kept (for an execution that arrives later) and joined to its execution
+    // if that is already stored.
+    const updated = await this.db
+      .with('report', (db) =>
+        db
+          .insertInto('commission_reports')
+          .values({
+            exec_id: report.execId,
             commission: report.commission,
             currency: report.currency,
             realized_pnl: report.realizedPnl,
-          }),
-        )
-        .execute();
-      const updated = await trx
-        .updateTable('executions')
-        .set({
-          commission: report.commission,
-          commission_currency: report.currency,
-          realized_pnl: report.realizedPnl,
-        })
-        .where('exec_id', '=', report.execId)
-        .returning('exec_id')
-        .executeTakeFirst();
-      return updated !== undefined;
-    });
+          })
+          .onConflict((conflict) =>
+            conflict.column('exec_id').doUpdateSet({
+              commission: report.commission,
+              currency: report.currency,
+              realized_pnl: report.realizedPnl,
+            }),
+          )
+          .returning('exec_id'),
+      )
+      .updateTable('executions')
+      .set({
+        commission: report.commission,
+        commission_currency: report.currency,
+        realized_pnl: report.realizedPnl,
+      })
+      .where('exec_id', '=', report.execId)
+      .returning('executions.exec_id')
+      .executeTakeFirst();
+    return updated !== undefined;
   }
 
   async positions(): Promise<Array<{ account: string; instrument: string; quantity: string }>> {

@@ -105,4 +105,21 @@ describe('ExecutionStore with corrected executions', () => {
     await store.flagUnexplained([], ['0001f4e8.65a1.01.01'], new Date());
     expect((await store.unexplainedTrades()).executions).toEqual([]);
   });
+
+  it('joins a commission report to its execution whichever arrives first', async () => {
+    const report = (execId: string) => ({ execId, commission: '2.5', currency: 'USD', realizedPnl: null });
+    await store.recordExecution(execution('0001f4e8.65a1.01.01'));
+    expect(await store.recordCommission(report('0001f4e8.65a1.01.01'))).toBe(true);
+    expect(await store.recordCommission(report('0001f4e8.65a2.01.01'))).toBe(false);
+    await store.recordExecution(execution('0001f4e8.65a2.01.01'));
+    const rows = await database.db
+      .selectFrom('executions')
+      .select(['exec_id', 'commission', 'commission_currency'])
+      .orderBy('exec_id')
+      .execute();
+    expect(rows).toEqual([
+      { exec_id: '0001f4e8.65a1.01.01', commission: '2.5', commission_currency: 'USD' },
+      { exec_id: '0001f4e8.65a2.01.01', commission: '2.5', commission_currency: 'USD' },
+    ]);
+  });
 });
