@@ -233,24 +233,36 @@ export function createExecutionService(
         publishGatewayStatus(state === 'ready' ? 'connected' : state);
         if (state !== 'ready') void stopTakingIntents();
       });
+      // Errors are weighed one at a time, in arrival order, so a burst trips the circuit exactly once.
+      let circuitChain: Promise<void> = Promise.resolve();
       activeConnection.on('ibError', (error) => {
         // Only failures on a live session count: a gateway restart's connection errors have their own metrics.
         if (!countsAsApiError(error) || !activeLease.isHeld() || !activeConnection.isReady()) return;
-        if (!circuit.record()) return;
-        metrics.errorCircuitTripped.set(1);
-        log.error({ recentErrors: circuit.recentErrors }, 'API error circuit tripped: halting trading');
-        const reason = `multiple API errors: more than ${config.ERROR_CIRCUIT_MAX_ERRORS} in ${config.ERROR_CIRCUIT_WINDOW_MS / 1000} s`;
-        const halt = (attempt: number): void => {
-          activeReconciler
-            .halt(reason, { lastCode: error.code, lastMessage: error.message })
-            .then(refreshTradingState)
-            .catch((failure: unknown) => {
-              // The halt must land: the circuit's state is only in memory.
-              log.error({ err: failure, attempt }, 'could not halt for the error circuit; retrying');
-              setTimeout(() => halt(attempt + 1), Math.min(1_000 * 2 ** attempt, 30_000));
-            });
-        };
-        halt(0);
+        circuitChain = circuitChain
+          .then(async () => {
+            // A tripped circuit re-arms once trading is no longer HALTED, however the operator resumed
+            // (a control command, or the CLI writing the trading state itself while execution was busy).
+            if (circuit.tripped && (await tradingState.get()).state !== 'HALTED') {
+              circuit.reset();
+              metrics.errorCircuitTripped.set(0);
+            }
+            if (!circuit.record()) return;
+            metrics.errorCircuitTripped.set(1);
+            log.error({ recentErrors: circuit.recentErrors }, 'API error circuit tripped: halting trading');
+            const reason = `multiple API errors: more than ${config.ERROR_CIRCUIT_MAX_ERRORS} in ${config.ERROR_CIRCUIT_WINDOW_MS / 1000} s`;
+            const halt = (attempt: number): void => {
+              activeReconciler
+                .halt(reason, { lastCode: error.code, lastMessage: error.message })
+                .then(refreshTradingState)
+                .catch((failure: unknown) => {
+                  // The halt must land: the circuit's state is only in memory.
+                  log.error({ err: failure, attempt }, 'could not halt for the error circuit; retrying');
+                  setTimeout(() => halt(attempt + 1), Math.min(1_000 * 2 ** attempt, 30_000));
+                });
+            };
+            halt(0);
+          })
+          .catch((failure: unknown) => log.error({ err: failure }, 'could not weigh an API error'));
       });
 
       /** Learns what happened at the broker while we were away, then reconciles (halting on a mismatch). */

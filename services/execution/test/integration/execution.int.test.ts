@@ -9,6 +9,7 @@ import {
   publishIntent,
   reconciliationRuns,
   sendControl,
+  setTradingState,
   startHarness,
   startInProcess,
   tradingState,
@@ -216,6 +217,37 @@ describe('execution against the simulated gateway', () => {
     expect((await tradingState(harness.bus))?.state).toBe('HALTED');
     await publishIntent(harness.bus, intent());
     await eventually(async () => expect((await ordersOf(harness))[3]?.error_text).toMatch(/trading_halted/));
+  });
+
+  it('re-arms a tripped error circuit once trading is resumed by writing the trading state directly', async () => {
+    harness = await startHarness();
+    service = await startInProcess(harness, {
+      ERROR_CIRCUIT_MAX_ERRORS: '1',
+      ERROR_CIRCUIT_WINDOW_MS: '60000',
+    });
+    await reconciliationRuns(harness, 1);
+    const rejectTwice = async (round: number) => {
+      for (let i = 0; i < 2; i++) {
+        harness.sim.faults.rejectNextOrder(`reject ${round}.${i}`, 201);
+        await publishIntent(harness.bus, intent());
+        await eventually(async () =>
+          expect((await ordersOf(harness))[round * 2 + i]?.status).toBe('rejected'),
+        );
+      }
+    };
+    await rejectTwice(0);
+    await eventually(async () => expect((await tradingState(harness.bus))?.state).toBe('HALTED'));
+
+    // The CLI resumes by writing KV (no control command reaches execution) ...
+    await setTradingState(harness, 'RUNNING');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // ... and the next burst of errors halts again.
+    await rejectTwice(1);
+    await eventually(async () => {
+      const state = await tradingState(harness.bus);
+      expect(state?.state).toBe('HALTED');
+      expect(state?.reason).toMatch(/^multiple API errors/);
+    });
   });
 
   it('recovers fills that happened while the gateway connection was down', async () => {

@@ -178,3 +178,9 @@ export async function sendControl(harness: Harness, command: Record<string, unkn
     ControlCommand.parse({ v: 1, commandId: randomId(), by: 'alice', at: nowIso(), ...command }),
   );
 }
+
+/** Sets the trading state the way the CLI does when it writes KV itself. */
+export async function setTradingState(harness: Harness, state: TradingState['state']): Promise<void> {
+  const kv = await harness.bus.kv('trading', TradingState, { history: 10 });
+  await kv.put(KV_KEYS.tradingState, { v: 1, state, reason: 'operator: test', by: 'alice', at: nowIso() });
+}

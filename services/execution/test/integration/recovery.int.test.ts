@@ -2,7 +2,6 @@
  * An order recorded but killed before it left (crash after the database write): on restart, recovery
  * sends it under its own id only if it would be sent now. Trading halted in between → it never leaves.
  */
-import { KV_KEYS, nowIso, TradingState } from '@ibstack/contracts';
 import { eventually, type SpawnedProcess } from '@ibstack/test-kit';
 
 import type { ExecutionService } from '../../src/service';
@@ -11,6 +10,7 @@ import {
   intent,
   publishIntent,
   reconciliationRuns,
+  setTradingState,
   startHarness,
   startInProcess,
   startProcess,
@@ -28,11 +28,6 @@ async function orderAfterCrash(harness: Harness): Promise<void> {
   const [order] = await harness.database.db.selectFrom('orders').selectAll().execute();
   expect(order?.status).toBe('pending');
   expect(harness.sim.account.orders()).toHaveLength(0);
-}
-
-async function setTradingState(harness: Harness, state: TradingState['state']): Promise<void> {
-  const kv = await harness.bus.kv('trading', TradingState, { history: 10 });
-  await kv.put(KV_KEYS.tradingState, { v: 1, state, reason: 'operator: test', by: 'alice', at: nowIso() });
 }
 
 describe('recovery of an order recorded but never sent', () => {
