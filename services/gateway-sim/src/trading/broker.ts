@@ -69,6 +69,11 @@ interface WorkState {
   expiresAt: number | undefined;
   commissionCharged: number;
   filledValueUsd: number;
+  /**
+   * An IOC order whose matched quantity is still in the fill gate: it matches nothing more, and its
+   * unmatched rest is cancelled once those fills are booked, so the client sees the fills first.
+   */
+  cancelWhenBooked?: boolean;
 }
 
 export interface BrokerState {
@@ -137,7 +142,12 @@ export class Broker {
         const key = orderKey(order.clientId, order.orderId);
         this.orders.set(key, order);
         // Fills decided but not released before the restart never happened.
-        this.work.set(key, { ...work, reserved: order.filled });
+        this.work.set(key, { ...work, reserved: order.filled, cancelWhenBooked: false });
+        if (work.cancelWhenBooked && isWorking(order.status)) {
+          // An IOC order whose fills were lost with the restart: its rest was already due to be cancelled.
+          order.status = OrderStatus.cancelled;
+          order.remaining = order.totalQuantity - order.filled;
+        }
       }
       this.executionList.push(...state.executions);
       for (const [key, value] of Object.entries(state.realizedByInstrumentUsd))
@@ -327,8 +337,21 @@ export class Broker {
     this.activate(order, work, instrument, now);
     const events: BrokerEvent[] = [{ type: 'order', order: { ...order } }];
     events.push(...this.evaluateOrder(order, work, Math.floor(now / 1000)));
-    if (order.tif === 'IOC' && isWorking(order.status)) events.push(...this.cancelRemainder(order, work));
+    if (order.tif === 'IOC' && isWorking(order.status)) events.push(...this.cancelUnmatched(order, work));
     return events;
+  }
+
+  /**
+   * Ends an IOC order after its one chance to match: nothing to do if all of it matched; with fills still
+   * in the gate, the unmatched rest is cancelled when they are booked (applyFill); otherwise now.
+   */
+  private cancelUnmatched(order: SimOrder, work: WorkState): BrokerEvent[] {
+    if (work.reserved >= order.totalQuantity) return [];
+    if (work.reserved > order.filled) {
+      work.cancelWhenBooked = true;
+      return [];
+    }
+    return this.cancelRemainder(order, work);
   }
 
   /** IB refuses an order whose full fill would need more initial margin than the equity. */
@@ -455,6 +478,7 @@ export class Broker {
   }
 
   private cancelRemainder(order: SimOrder, work: WorkState): BrokerEvent[] {
+    work.cancelWhenBooked = false;
     order.status = OrderStatus.cancelled;
     order.updatedAt = this.options.now();
     // Quantity already matched stays: its fills are still on their way through the gate.
@@ -482,6 +506,7 @@ export class Broker {
     for (const [key, order] of this.orders) {
       if (!isWorking(order.status) || !order.transmit) continue;
       const work = this.work.get(key)!;
+      if (work.cancelWhenBooked) continue;
       if (work.expiresAt !== undefined && now >= work.expiresAt) {
         if (work.reserved < order.totalQuantity) {
           order.status = OrderStatus.cancelled;
@@ -504,6 +529,7 @@ export class Broker {
     for (const [key, order] of this.orders) {
       if (!isWorking(order.status) || !order.transmit) continue;
       const work = this.work.get(key)!;
+      if (work.cancelWhenBooked) continue;
       const quantity = order.totalQuantity - work.reserved;
       if (quantity <= 0) continue;
       const instrument = this.options.instruments.get(order.instrument);
@@ -667,11 +693,15 @@ export class Broker {
       exchange: instrument.secType === 'CASH' ? 'IDEALPRO' : instrument.primaryExchange,
     };
     this.executionList.push(execution);
-    return [
+    const events: BrokerEvent[] = [
       { type: 'execution', order: { ...order }, execution },
       { type: 'position', instrument: instrument.key },
       { type: 'account' },
     ];
+    if (work.cancelWhenBooked && order.filled >= work.reserved && isWorking(order.status)) {
+      events.push(...this.cancelRemainder(order, work));
+    }
+    return events;
   }
 
   /** A fault: a position change no order explains. */

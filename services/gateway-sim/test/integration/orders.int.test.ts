@@ -211,6 +211,50 @@ describe.each([176, 193] as const)('orders at server version %i', (serverVersion
     });
   });
 
+  it('ends a fully filled IOC order as Filled, also when its fill is delayed: no Cancelled, no 202', async () => {
+    const log = orderLog(client);
+    sim.faults.delayFills(150);
+    client.api.placeOrder(7, forex('EUR.CAD'), {
+      action: OrderAction.BUY,
+      orderType: OrderType.MKT,
+      totalQuantity: 10_000,
+      tif: TimeInForce.IOC,
+    });
+    await eventually(() => expect(log.map((entry) => entry.event)).toContain('commissionReport'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const statuses = log.filter((entry) => entry.event === 'orderStatus');
+    expect(statuses.map((entry) => entry.status)).toEqual(['Submitted', 'Filled']);
+    expect(statuses[1]!.detail).toMatchObject({ filled: 10_000, remaining: 0 });
+    expect(client.errorCodes()).not.toContain(202);
+    expect(sim.account.orders()[0]).toMatchObject({ status: 'Filled', filled: 10_000 });
+  });
+
+  it('cancels only the unmatched rest of an IOC order larger than the book, after its fill', async () => {
+    const log = orderLog(client);
+    client.api.placeOrder(8, forex('EUR.USD'), {
+      action: OrderAction.BUY,
+      orderType: OrderType.MKT,
+      totalQuantity: 12_000_000,
+      tif: TimeInForce.IOC,
+    });
+    await eventually(() => expect(client.errorCodes()).toContain(202));
+    const events = log.map((entry) => (entry.event === 'orderStatus' ? entry.status : entry.event));
+    expect(events.filter((event) => event !== 'openOrder')).toEqual([
+      'Submitted',
+      'execDetails',
+      'Submitted',
+      'commissionReport',
+      'Cancelled',
+    ]);
+    const filled = (log.find((entry) => entry.event === 'execDetails')!.detail as Execution).shares!;
+    expect(log.at(-1)).toMatchObject({
+      status: 'Cancelled',
+      detail: { filled, remaining: 12_000_000 - filled },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sim.account.executions()).toHaveLength(1);
+  });
+
   it('holds a stop order as PreSubmitted until triggered, then fills it', async () => {
     const log = orderLog(client);
     const bid = sim.quote('EUR.USD')!.bid;

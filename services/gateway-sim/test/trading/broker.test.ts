@@ -242,6 +242,59 @@ describe('simulated broker', () => {
     expect(broker.nextOrderId()).toBe(3);
   });
 
+  it('ends a fully matched IOC order as Filled, never Cancelled, even when its fill is booked later', () => {
+    const { broker } = setup();
+    const placed = broker.placeOrder(7, order({ tif: 'IOC', totalQuantity: 10_000 }));
+    expect(placed.map((event) => event.type)).toEqual(['order', 'fillDecided']);
+    const fill = placed.find((event) => event.type === 'fillDecided')!;
+    const booked = fill.type === 'fillDecided' ? broker.applyFill(fill.fill) : [];
+    expect(booked.find((event) => event.type === 'execution')).toMatchObject({
+      order: { status: 'Filled', filled: 10_000, remaining: 0 },
+    });
+    expect(errorsOf(booked)).toEqual([]);
+    expect(broker.allOrders()[0]).toMatchObject({ status: 'Filled', filled: 10_000, remaining: 0 });
+  });
+
+  it('cancels only the unmatched rest of an IOC order, after its fill is booked, and matches nothing more', () => {
+    const { broker, clock } = setup();
+    const placed = broker.placeOrder(7, order({ tif: 'IOC', totalQuantity: 12_000_000 }));
+    expect(errorsOf(placed)).toEqual([]);
+    const fill = placed.find((event) => event.type === 'fillDecided')!;
+    if (fill.type !== 'fillDecided') throw new Error('no fill');
+    const matched = fill.fill.quantity;
+    expect(matched).toBeLessThan(12_000_000);
+    // While the fill waits in the gate, later seconds must not match the order again.
+    clock.advance(2_000);
+    expect(broker.evaluate()).toEqual([]);
+    const booked = broker.applyFill(fill.fill);
+    expect(booked.map((event) => (event.type === 'order' ? event.order.status : event.type))).toEqual([
+      'execution',
+      'position',
+      'account',
+      'Cancelled',
+      'orderError',
+    ]);
+    expect(booked.find((event) => event.type === 'execution')).toMatchObject({
+      order: { status: 'Submitted', filled: matched, remaining: 12_000_000 - matched },
+    });
+    expect(booked.find((event) => event.type === 'order')).toMatchObject({
+      order: { status: 'Cancelled', filled: matched, remaining: 12_000_000 - matched },
+    });
+    expect(errorsOf(booked)).toEqual([{ code: 202, message: 'Order Canceled - reason:' }]);
+  });
+
+  it('cancels an IOC order that matched nothing at once', () => {
+    const { broker, clock } = setup();
+    const bid = book.at(table.get('EURCAD'), clock.now()).bid;
+    const low = Number((Math.round((bid * 0.9) / 0.00005) * 0.00005).toFixed(5));
+    const placed = broker.placeOrder(7, order({ tif: 'IOC', orderType: 'LMT', lmtPrice: low }));
+    expect(placed.map((event) => (event.type === 'order' ? event.order.status : event.type))).toEqual([
+      'Submitted',
+      'Cancelled',
+      'orderError',
+    ]);
+  });
+
   it('answers a new order with an id below one the client already used with 103, but not for another client', () => {
     const { broker, run } = setup();
     run(broker.placeOrder(7, order({ orderId: 10 })));
