@@ -1,17 +1,18 @@
+import { redactUrlCredentials } from '@ibstack/observability';
 import type { z } from 'zod';
 
 export class BusUnavailableError extends Error {
   override readonly name = 'BusUnavailableError';
-  constructor(
-    readonly url: string,
-    options: { cause?: unknown } = {},
-  ) {
+  /** The URL, its password masked: errors are logged and printed. */
+  readonly url: string;
+  constructor(url: string, options: { cause?: unknown } = {}) {
     const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
     super(
-      `cannot reach NATS at ${url} (${reason}). Start it with JetStream enabled (docker compose up -d nats, or ` +
+      `cannot reach NATS at ${redactUrlCredentials(url)} (${reason}). Start it with JetStream enabled (docker compose up -d nats, or ` +
         `apt install nats-server && nats-server -js) or set NATS_URL.`,
       options,
     );
+    this.url = redactUrlCredentials(url);
   }
 }
 

@@ -9,7 +9,7 @@ export async function checkPostgres(url: string, timeoutMs = 2_000): Promise<str
   try {
     maintenance = new URL(url);
   } catch {
-    return `DATABASE_URL "${url}" is not a URL; set DATABASE_URL=postgres://user@host:5432/ibstack`;
+    return `DATABASE_URL is not a URL; set DATABASE_URL=postgres://user@host:5432/ibstack`;
   }
   maintenance.pathname = '/postgres';
   const client = new pg.Client({

@@ -1,10 +1,9 @@
 /** Postgres could not be reached or refused us; the message says which URL and what to do. */
 export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError';
-  constructor(
-    readonly url: string,
-    options: { cause?: unknown } = {},
-  ) {
+  /** The URL, its password masked: errors are logged and printed. */
+  readonly url: string;
+  constructor(url: string, options: { cause?: unknown } = {}) {
     const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
     const missingDatabase = (options.cause as { code?: string } | undefined)?.code === '3D000';
     super(
@@ -14,6 +13,7 @@ export class DatabaseUnavailableError extends Error {
             `install postgresql) or set DATABASE_URL.`,
       options,
     );
+    this.url = redactUrl(url);
   }
 }
 

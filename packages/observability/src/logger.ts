@@ -53,12 +53,26 @@ export function isSecretField(fieldName: string): boolean {
 
 export const REDACTED = '[redacted]';
 
+/** `scheme://user:password@host` anywhere in a text. */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi;
+
+/**
+ * Masks the password of every URL in a text (`postgres://app:***@db/ibstack`): connection URLs end up in
+ * error messages, stacks and config dumps, where no field name tells that they hold a secret.
+ */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(URL_CREDENTIALS, '$1***@');
+}
+
 function scrub(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+  if (typeof value === 'string') return value.includes('://') ? redactUrlCredentials(value) : value;
   if (value === null || typeof value !== 'object' || depth > 8) return value;
   if (seen.has(value)) return value;
   seen.add(value);
   if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1, seen));
-  if (value instanceof Error || value instanceof Date || Buffer.isBuffer(value)) return value;
+  // An error is logged as its standard serialization (type, message, stack, own fields, cause), scrubbed.
+  if (value instanceof Error) return scrub(pino.stdSerializers.err(value), depth + 1, seen);
+  if (value instanceof Date || Buffer.isBuffer(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
     out[key] = isSecretField(key) ? REDACTED : scrub(inner, depth + 1, seen);
@@ -91,6 +105,21 @@ export function createLogger(settings: LoggerSettings): Logger {
     formatters: {
       level: (label) => ({ level: label }),
       log: (object) => redactSecrets(object),
+    },
+    // `formatters.log` has already serialized (and scrubbed) errors; keep pino from serializing them twice.
+    serializers: { err: (value: unknown) => value },
+    hooks: {
+      // The message text too: `could not start: cannot reach Postgres at postgres://u:pw@…`.
+      logMethod(args, method) {
+        const scrubbed = args.map((arg: unknown) =>
+          typeof arg === 'string' && arg.includes('://') ? redactUrlCredentials(arg) : arg,
+        ) as Parameters<typeof method>;
+        // `log.error(err)` alone takes the error's own message as the line's message.
+        const [first] = args as unknown[];
+        if (args.length === 1 && first instanceof Error)
+          (scrubbed as unknown[]).push(redactUrlCredentials(first.message));
+        method.apply(this, scrubbed);
+      },
     },
     // Path-based redaction as a second line for the well-known places.
     redact: {

@@ -6,6 +6,7 @@ import {
   createRegistry,
   isSecretField,
   redactSecrets,
+  redactUrlCredentials,
   startHealthServer,
 } from '@ibstack/observability';
 
@@ -85,6 +86,29 @@ describe('logger redaction', () => {
     expect(
       ['instrumentKey', 'kvKey', 'passed', 'tokenizer_name', 'monkey', 'keyboard'].some(isSecretField),
     ).toBe(false);
+  });
+
+  it('masks passwords in URLs in the message, in fields and in errors (message, stack, own fields, cause)', () => {
+    const out = capture();
+    const logger = createLogger({ service: 'test', destination: out.stream });
+    const url = 'postgres://app:hunter2@db.internal:5432/ibstack';
+    const error = Object.assign(new Error(`cannot reach Postgres at ${url}`, { cause: new Error(url) }), {
+      url,
+    });
+    logger.error({ err: error, target: `nats://bot:s3cr3t@nats:4222` }, `could not start: ${error.message}`);
+    logger.error(error);
+    const text = JSON.stringify(out.lines());
+    expect(text).not.toMatch(/hunter2|s3cr3t/);
+    expect(out.lines()[1]).toMatchObject({
+      msg: 'cannot reach Postgres at postgres://app:***@db.internal:5432/ibstack',
+    });
+    expect(text).toContain('postgres://app:***@db.internal:5432/ibstack');
+    expect(out.lines()[0]).toMatchObject({
+      err: { type: 'Error', url: 'postgres://app:***@db.internal:5432/ibstack' },
+    });
+    expect(redactUrlCredentials('see https://user:pw@host/path and http://host/x')).toBe(
+      'see https://user:***@host/path and http://host/x',
+    );
   });
 
   it('does not change the object it was given', () => {
