@@ -63,6 +63,11 @@ export interface GatewaySimOptions {
   registry?: Registry;
   /** Wall ms between market-data/matching ticks. @default 100 */
   tickIntervalMs?: number;
+  /**
+   * Outbound bytes (order, account, error messages) a session may queue during a stall; a session that
+   * would exceed it is closed, as a Gateway whose buffers overflow drops the connection. @default 4 MiB
+   */
+  stallBacklogBytes?: number;
   /** Quote updates per subscription per tick (1 = only the latest second). Raise it to stream every second. @default 1 */
   maxQuoteUpdatesPerInterval?: number;
 }
@@ -166,6 +171,7 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
     {
       serverVersion,
       tickIntervalMs: options.tickIntervalMs ?? 100,
+      stallBacklogBytes: options.stallBacklogBytes ?? 4 * 1024 * 1024,
       pacing: options.pacing === false ? undefined : new HistoricalPacing(() => clock.wallNow()),
       maxQuoteUpdatesPerInterval: Math.max(1, options.maxQuoteUpdatesPerInterval ?? 1),
       onStateChanged: persist,

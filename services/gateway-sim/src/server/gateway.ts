@@ -27,6 +27,8 @@ export interface GatewayOptions extends MarketDataOptions {
   pacing: HistoricalPacing | undefined;
   /** Wall ms between stream/matching ticks. */
   tickIntervalMs: number;
+  /** Outbound bytes a session may queue while stalled before it is closed. */
+  stallBacklogBytes: number;
   onStateChanged: () => void;
 }
 
@@ -117,6 +119,10 @@ export class Gateway implements SessionHost, SessionDirectory {
 
   get stalled(): boolean {
     return this.stalledValue;
+  }
+
+  get stallBacklogBytes(): number {
+    return this.options.stallBacklogBytes;
   }
 
   get brokerLinkUp(): boolean {

@@ -1,8 +1,11 @@
 /**
  * One API connection: reads the handshake and frames, answers the version, waits for startApi, then hands
  * each decoded request to the gateway. Writes are batched per event-loop turn. While the gateway is stalled
- * the session neither reads nor writes: inbound bytes wait (and are processed when the stall ends),
- * outbound messages are dropped, like a frozen Gateway process.
+ * the session neither reads nor writes, like a frozen Gateway process: the socket stops reading (the peer's
+ * bytes wait in the kernel, which pushes back on the peer), and outbound order, account and error messages
+ * queue up and go out when the stall ends. Market-data ticks are dropped instead (the stream resumes with
+ * the current quote). The queue is bounded: a session that would exceed it is closed rather than lose a
+ * message silently.
  */
 import type { Socket } from 'node:net';
 
@@ -16,6 +19,8 @@ export type SessionPhase = 'hello' | 'start-api' | 'ready' | 'closed';
 
 export interface SessionHost {
   readonly stalled: boolean;
+  /** Bytes of outbound messages a session may queue during a stall before it is closed. */
+  readonly stallBacklogBytes: number;
   /** The version to speak with this client, or undefined to refuse it (the socket is closed). */
   chooseVersion(hello: ClientHello): number | undefined;
   connectionTime(): string;
@@ -42,6 +47,9 @@ export class Session {
   private clientIdValue: number | undefined;
   private readonly held: Buffer[] = [];
   private outbox: Buffer[] = [];
+  /** Messages produced while stalled, sent when the stall ends. */
+  private stalledOutbox: Buffer[] = [];
+  private stalledOutboxBytes = 0;
   private flushScheduled = false;
   readonly connectedAt = Date.now();
   private readonly log: Logger;
@@ -78,8 +86,23 @@ export class Session {
 
   /** Queues one message; all queued messages go out together at the end of this event-loop turn. */
   send(fields: readonly Field[]): void {
-    if (this.phaseValue === 'closed' || this.host.stalled) return;
-    this.outbox.push(encodeFrame(fields));
+    if (this.phaseValue === 'closed') return;
+    const frame = encodeFrame(fields);
+    if (this.host.stalled) {
+      if (this.stalledOutboxBytes + frame.length > this.host.stallBacklogBytes) {
+        this.log.warn(
+          { queuedBytes: this.stalledOutboxBytes, limit: this.host.stallBacklogBytes },
+          'closing a session whose messages outgrew the stall queue',
+        );
+        this.close();
+        return;
+      }
+      this.stalledOutbox.push(frame);
+      this.stalledOutboxBytes += frame.length;
+      this.host.countOutbound(Number(fields[0]));
+      return;
+    }
+    this.outbox.push(frame);
     this.host.countOutbound(Number(fields[0]));
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -93,7 +116,7 @@ export class Session {
    * Order, account and error messages always use `send`.
    */
   sendMarketData(fields: readonly Field[]): boolean {
-    if (this.socket.writableLength > MARKET_DATA_BACKLOG_BYTES) {
+    if (this.host.stalled || this.socket.writableLength > MARKET_DATA_BACKLOG_BYTES) {
       this.droppedMarketData += 1;
       this.host.countMarketDataDropped();
       return false;
@@ -118,10 +141,29 @@ export class Session {
     this.socket.destroy();
   }
 
-  /** Processes input that arrived while the gateway was stalled. */
+  /** Ends a stall: sends what was queued during it, then reads and answers the input that waited. */
   resume(): void {
+    if (this.phaseValue === 'closed') return;
+    const queued = this.stalledOutbox;
+    this.stalledOutbox = [];
+    this.stalledOutboxBytes = 0;
+    if (queued.length > 0) {
+      this.outbox.push(...queued);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    }
     const chunks = this.held.splice(0);
     for (const chunk of chunks) this.onData(chunk);
+    if (!this.host.stalled) this.socket.resume();
+  }
+
+  private close(): void {
+    this.phaseValue = 'closed';
+    this.stalledOutbox = [];
+    this.stalledOutboxBytes = 0;
+    this.socket.destroy();
   }
 
   private flush(): void {
@@ -138,7 +180,9 @@ export class Session {
   private onData(chunk: Buffer): void {
     if (this.phaseValue === 'closed') return;
     if (this.host.stalled) {
+      // A frozen process reads nothing: what is already here waits, the rest stays in the kernel.
       this.held.push(chunk);
+      this.socket.pause();
       return;
     }
     try {
@@ -222,6 +266,8 @@ export class Session {
     this.phaseValue = 'closed';
     this.held.length = 0;
     this.outbox = [];
+    this.stalledOutbox = [];
+    this.stalledOutboxBytes = 0;
     this.host.onClosed(this);
   }
 }

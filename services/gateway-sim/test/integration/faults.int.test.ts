@@ -91,6 +91,52 @@ describe('faults as a client sees them', () => {
     await eventually(() => expect(waiting.nextValidId).toBe(1));
   });
 
+  it('stalls: order and fill messages produced during the stall reach the client when it ends', async () => {
+    const connected = await client(1);
+    const statuses: string[] = [];
+    const executions: string[] = [];
+    connected.api.on(EventName.orderStatus, (_id: number, status: string) => statuses.push(status));
+    connected.api.on(EventName.execDetails, (_reqId: number, _contract: Contract, execution: Execution) =>
+      executions.push(execution.execId!),
+    );
+    sim.faults.withholdFills(true);
+    connected.api.placeOrder(1, forex('EUR.CAD'), {
+      action: OrderAction.BUY,
+      orderType: OrderType.MKT,
+      totalQuantity: 10_000,
+    });
+    await eventually(() => expect(statuses).toEqual(['Submitted']));
+    sim.faults.stall(true);
+    sim.faults.withholdFills(false);
+    await delay(200);
+    expect(sim.account.orders()[0]?.status).toBe('Filled');
+    expect(executions).toEqual([]);
+    expect(statuses).toEqual(['Submitted']);
+    sim.faults.stall(false);
+    await eventually(() => expect(statuses).toEqual(['Submitted', 'Filled']));
+    expect(executions).toEqual([sim.account.executions()[0]!.execId]);
+    expect(connected.disconnects).toBe(0);
+  });
+
+  it('stalls: a session whose queued messages outgrow the bound is dropped, not silently thinned', async () => {
+    await sim.close();
+    sim = await startTestSim({ speed: 60, transmitMode: 'lenient', stallBacklogBytes: 300 });
+    const connected = await client(1);
+    sim.faults.withholdFills(true);
+    connected.api.placeOrder(1, forex('EUR.CAD'), {
+      action: OrderAction.BUY,
+      orderType: OrderType.MKT,
+      totalQuantity: 10_000,
+    });
+    await eventually(() => expect(sim.account.orders()[0]?.status).toBe('Submitted'));
+    sim.faults.stall(true);
+    sim.faults.withholdFills(false);
+    await eventually(() => expect(sim.clients()).toEqual([]));
+    sim.faults.stall(false);
+    await eventually(() => expect(connected.disconnects).toBe(1));
+    expect(sim.account.orders()[0]?.status).toBe('Filled');
+  });
+
   it("performs IB's daily reset: 1100, no market data while down, then 1102 and the farm notices", async () => {
     const connected = await client(1);
     let ticks = 0;
