@@ -23,6 +23,21 @@ export class HistoricalDataError extends Error {
   }
 }
 
+/**
+ * IB's answer that a historical window holds no data (162 "HMDS query returned no data"): an answer, not a
+ * refusal. The window is done; asking again would get the same.
+ */
+export class NoHistoricalDataError extends Error {
+  override readonly name = 'NoHistoricalDataError';
+  constructor(
+    readonly instrument: string,
+    readonly ibCode: number,
+    detail: string,
+  ) {
+    super(`no historical data for ${instrument} in the window (IB ${ibCode}): ${detail}`);
+  }
+}
+
 /** A request whose session ended before it was answered. Not a refusal: the request is retried. */
 export class GatewayDisconnectedError extends Error {
   override readonly name = 'GatewayDisconnectedError';

@@ -64,6 +64,8 @@ const INVALID_LOG_INTERVAL_MS = 10_000;
  * second's worth at the clock's speed: room for estimate error, never for a bar from the future.
  */
 const FUTURE_TOLERANCE_MS = 10_000;
+const BARS_RETRY_FIRST_MS = 1_000;
+const BARS_RETRY_MAX_MS = 60_000;
 
 export class InstrumentFeed {
   readonly key: string;
@@ -79,8 +81,10 @@ export class InstrumentFeed {
   readonly staleness: StalenessMonitor;
   /** Windows history answered (from the database and from this process). */
   coverage: Interval[] = [];
-  /** Windows history refused lately, not asked again before `until` (wall ms). */
+  /** Windows history refused lately, not asked again before `until` (wall ms; Infinity: given up). */
   cooldowns: Array<Interval & { until: number }> = [];
+  /** Windows history refused, with how many rounds of attempts each took. */
+  refusals: Array<Interval & { rounds: number }> = [];
 
   private readonly book = new TickBook();
   private tickFlushScheduled = false;
@@ -99,6 +103,8 @@ export class InstrumentFeed {
   private readonly invalidLoggedAt = new Map<string, number>();
   /** Whether the current live run has reached its seam (and the repair was asked for). */
   private seamReached = false;
+  /** Refusals of the 5-second bars since the last bar arrived (sets the pause before asking again). */
+  private barsRefusals = 0;
   private readonly log: Logger;
 
   constructor(
@@ -149,6 +155,28 @@ export class InstrumentFeed {
     );
     this.ctx.metrics.subscribed.set({ instrument: this.key }, 1);
     this.log.info({ whatToShow: this.whatToShow }, 'subscribed to quotes and 5-second bars');
+  }
+
+  /**
+   * The pause before the refused 5-second bars are asked for again: 1 s, doubling to at most a minute,
+   * back to 1 s once a bar arrives. Without bars nothing else notices: quotes and the session may be fine.
+   */
+  nextBarsRetryDelayMs(): number {
+    const delay = Math.min(BARS_RETRY_MAX_MS, BARS_RETRY_FIRST_MS * 2 ** this.barsRefusals);
+    this.barsRefusals += 1;
+    return delay;
+  }
+
+  /** Asks for the 5-second bars again (after a refusal); quotes stay as they are. */
+  resubscribeBars(): void {
+    if (!this.resolved) return;
+    if (this.barsRequestId !== undefined) this.ctx.marketData.cancelRealTimeBars(this.barsRequestId);
+    this.barsRequestId = this.ctx.marketData.subscribeRealTimeBars(
+      this.resolved.contract,
+      this.whatToShow,
+      false,
+    );
+    this.log.info({ whatToShow: this.whatToShow }, 'asked for the 5-second bars again');
   }
 
   unsubscribe(): void {
@@ -245,6 +273,7 @@ export class InstrumentFeed {
     const inTime = checkNotFuture(raw.ts, REAL_TIME_BAR_MS, latestEnd);
     if (!inTime.ok) return this.invalid(inTime.kind, inTime.reason);
     this.lastBarPartTs = raw.ts;
+    this.barsRefusals = 0;
     this.ctx.clock.observeLowerBound(raw.ts + REAL_TIME_BAR_MS);
     for (const event of this.assembler.push(checked.value)) {
       if (event.type === 'minute') this.emitLiveMinute(event.bar);

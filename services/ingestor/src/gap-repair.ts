@@ -11,9 +11,10 @@
  * it stopped: no chunk is lost and none is stored twice (the bar key makes a second write a no-op anyway).
  *
  * Where history ends: at the first minute the live 5-second bars cover whole, once that minute has begun
- * (so the minute before it is complete at the gateway); before live data gets there, at the last minute
- * that is over by the gateway's clock. Never by our own clock. Reaching the seam asks for a repair, which
- * fetches the minutes between the two.
+ * (so the minute before it is complete at the gateway), while those bars keep arriving; before live data
+ * gets there, or once it has stopped (its newest bar older than 15 s), at the last minute that is over by
+ * the gateway's clock. Never by our own clock. Reaching the seam asks for a repair, which fetches the
+ * minutes between the two.
  */
 import type { Logger } from '@ibstack/observability';
 
@@ -22,9 +23,15 @@ import type { PgBarStore } from './adapters/pg-bars';
 import { floorTo, MINUTE_MS } from './domain/bars';
 import { chunkMinutes, type Chunk, IB_BAR_SIZE, planChunks } from './domain/backfill-plan';
 import type { GatewayClock } from './domain/gateway-clock';
-import { findMissingRanges, mergeIntervals, minutesIn } from './domain/gaps';
+import { findMissingRanges, historyEnd, mergeIntervals, minutesIn } from './domain/gaps';
 import type { Interval } from './domain/trading-hours';
-import { GatewayDisconnectedError, GatewayTimeoutError, HistoricalDataError, StoppedError } from './errors';
+import {
+  GatewayDisconnectedError,
+  GatewayTimeoutError,
+  HistoricalDataError,
+  NoHistoricalDataError,
+  StoppedError,
+} from './errors';
 import type { InstrumentFeed } from './feed';
 import type { IngestorMetrics } from './metrics';
 import { abortableSleep, type PacedHistory } from './paced-history';
@@ -50,6 +57,15 @@ export interface GapRepairOptions {
 
 /** Gateway time a minute must be over by before history is asked for it, against clock estimate error. */
 const SETTLE_MS = 2_000;
+/** A run of 5-second bars whose newest bar is older than this (gateway time) no longer holds the seam. */
+const LIVE_MAX_AGE_MS = 15_000;
+/** Wall time allowed on top for delivery jitter (matters for a simulator running faster than real time). */
+const LIVE_JITTER_WALL_MS = 2_000;
+/**
+ * Rounds of `maxAttempts` after which a refused window is given up (until a restart): a refusal that
+ * persists this long is not pacing, and asking forever would only use up the pacing budget.
+ */
+const MAX_REFUSAL_ROUNDS = 3;
 
 export type RepairReason = 'start' | 'reconnect' | 'connectivity' | 'live_seam' | 'periodic';
 
@@ -163,18 +179,17 @@ export class GapRepair {
     }
   }
 
-  /**
-   * Where history ends for this run (exclusive): the live seam when live data has reached it, else the
-   * last minute that is over by the gateway's clock. Nothing waits: minutes between that and the seam are
-   * fetched by the repair the seam itself asks for.
-   */
+  /** Where history ends for this run (exclusive); see `historyEnd`. */
   private historyEnd(feed: InstrumentFeed): number {
-    const seam = feed.liveSeam();
-    if (seam !== undefined) return seam;
-    const settled = floorTo(this.options.clock.now() - SETTLE_MS, MINUTE_MS);
-    // A live run that has not reached its seam yet will still cover its whole minutes itself.
-    const live = feed.assembler.firstWholeMinute;
-    return live === undefined ? settled : Math.min(settled, live);
+    const { clock } = this.options;
+    return historyEnd({
+      now: clock.now(),
+      settleMs: SETTLE_MS,
+      firstWholeMinute: feed.assembler.firstWholeMinute,
+      lastPartEnd: feed.assembler.lastPartEnd,
+      // Live bars arrive every 5 s of gateway time; allow for delivery jitter in wall time as well.
+      liveMaxAgeMs: LIVE_MAX_AGE_MS + clock.speed * LIVE_JITTER_WALL_MS,
+    });
   }
 
   private async missingRanges(feed: InstrumentFeed, from: number, to: number): Promise<Interval[]> {
@@ -192,7 +207,19 @@ export class GapRepair {
     }
     feed.coverage = mergeIntervals([...feed.coverage, ...stored]);
     const now = wallClock();
-    feed.cooldowns = feed.cooldowns.filter((window) => window.until > now);
+    feed.cooldowns = feed.cooldowns.filter((window) => window.until > now && window.end > from);
+    feed.refusals = feed.refusals.filter((window) => window.end > from);
+    this.options.metrics.abandonedMinutes.set(
+      { instrument: feed.key },
+      minutesIn(
+        mergeIntervals(
+          feed.cooldowns
+            .filter((window) => window.until === Number.POSITIVE_INFINITY)
+            .map((window) => ({ start: Math.max(window.start, from), end: Math.min(window.end, to) }))
+            .filter((window) => window.end > window.start),
+        ),
+      ),
+    );
     return findMissingRanges({
       calendar: feed.calendar,
       from,
@@ -235,6 +262,11 @@ export class GapRepair {
           signal,
         );
       } catch (error) {
+        if (error instanceof NoHistoricalDataError) {
+          // An answer: the window holds no bar. Covered like any answer, so it is not asked again.
+          options.metrics.backfillRequests.inc({ instrument: feed.key, result: 'no_data' });
+          return { answer: { bars: [], servedStart: undefined, servedEnd: undefined }, window: chunk };
+        }
         if (error instanceof GatewayDisconnectedError || error instanceof StoppedError) {
           options.metrics.backfillRequests.inc({ instrument: feed.key, result: 'disconnected' });
           throw error;
@@ -247,15 +279,28 @@ export class GapRepair {
           result: refused ? 'refused' : 'timeout',
         });
         if (attempt >= options.maxAttempts) {
-          // Left alone for a while; a later check asks again. Never marked as covered: it may hold data.
+          // Left alone for a while; a later check asks again, a few times. Never marked as covered: it may
+          // hold data.
+          const rounds =
+            1 +
+            Math.max(
+              0,
+              ...feed.refusals
+                .filter((window) => window.start < chunk.end && chunk.start < window.end)
+                .map((window) => window.rounds),
+            );
+          feed.refusals.push({ start: chunk.start, end: chunk.end, rounds });
+          const givenUp = rounds >= MAX_REFUSAL_ROUNDS;
           feed.cooldowns.push({
             start: chunk.start,
             end: chunk.end,
-            until: options.wallClock() + options.cooldownMs,
+            until: givenUp ? Number.POSITIVE_INFINITY : options.wallClock() + options.cooldownMs,
           });
           log.error(
-            { err: error, end: chunk.endDateTime, duration: chunk.duration, attempts: attempt },
-            'historical request failed repeatedly; leaving this window for a later check',
+            { err: error, end: chunk.endDateTime, duration: chunk.duration, attempts: attempt, rounds },
+            givenUp
+              ? 'historical request refused in every round; giving this window up until a restart'
+              : 'historical request failed repeatedly; leaving this window for a later check',
           );
           return undefined;
         }

@@ -55,6 +55,12 @@ export function ingestorMetrics(registry: Registry) {
       'Open-market minutes missing from the stored series at the last gap check',
       ['instrument'],
     ),
+    abandonedMinutes: gauge(
+      registry,
+      'md_history_abandoned_minutes',
+      'Open-market minutes whose history the gateway kept refusing; not asked again until a restart',
+      ['instrument'],
+    ),
     pacingWaits: counter(
       registry,
       'md_pacing_waits_total',

@@ -237,6 +237,23 @@ export function createIngestorService(
     indexSubscriptions();
   }
 
+  /**
+   * Asks for refused 5-second bars again after a growing pause. Until they flow, the old seam no longer
+   * counts (see `historyEnd`) and the periodic gap check fills the minutes from history.
+   */
+  function retryBars(feed: InstrumentFeed, refusedRequestId: number): void {
+    const delay = feed.nextBarsRetryDelayMs();
+    const timer = setTimeout(() => {
+      timers.splice(timers.indexOf(timer), 1);
+      // A new session or a later retry has made its own subscription since.
+      if (stopping || !connection?.isReady() || feed.barsRequestId !== refusedRequestId) return;
+      feed.resubscribeBars();
+      indexSubscriptions();
+    }, delay);
+    timer.unref();
+    timers.push(timer);
+  }
+
   function requestRepairs(reason: RepairReason): void {
     for (const feed of feeds) if (feed.resolved) repair?.request(feed, reason);
   }
@@ -450,6 +467,8 @@ export function createIngestorService(
       marketData.on('subscriptionError', (reqId, code, message) => {
         const feed = byQuotes.get(reqId) ?? byBars.get(reqId);
         log.error({ instrument: feed?.key, code, reqId }, `market data subscription refused: ${message}`);
+        const barsFeed = byBars.get(reqId);
+        if (barsFeed) retryBars(barsFeed, reqId);
       });
       connection.on('state', (state) => {
         gatewayStatus(state === 'ready' ? 'connected' : state);

@@ -7,7 +7,7 @@ import { silentLogger } from '@ibstack/test-kit';
 import { type HistoricalAnswer, IbMarketData, type ResolvedInstrument } from '../src/adapters/ib-market-data';
 import { chunkFor } from '../src/domain/backfill-plan';
 import { IB_PACING_LIMITS, PacingLimiter } from '../src/domain/pacing';
-import { HistoricalDataError } from '../src/errors';
+import { HistoricalDataError, NoHistoricalDataError } from '../src/errors';
 import { PacedHistory } from '../src/paced-history';
 import { MINUTE, startSim, TUESDAY_MORNING } from './support/harness';
 
@@ -140,5 +140,26 @@ describe('historical pacing against the gateway’s rules', () => {
     controller.abort();
     await expect(pending).rejects.toMatchObject({ name: 'StoppedError' });
     expect(await requestsSeenBySimulator()).toBe(61);
+  });
+
+  it('reads the gateway’s 162 "HMDS query returned no data" for an empty window as an answer, not a refusal', async () => {
+    const eurusd = await marketData.resolve(parseInstrumentSpec('EUR.USD'));
+    // Saturday noon New York, an hour of it: forex is closed, the window holds no bar.
+    const end = Date.parse('2026-11-21T17:00:00.000Z');
+    const chunk = chunkFor(end - 60 * MINUTE, end);
+    const answer = marketData.historicalBars(
+      eurusd.contract,
+      eurusd.key,
+      {
+        endDateTime: chunk.endDateTime,
+        duration: chunk.duration,
+        barSize: '1 min',
+        whatToShow: 'MIDPOINT',
+        useRegularTradingHours: false,
+      },
+      eurusd.timeZoneId,
+    );
+    await expect(answer).rejects.toBeInstanceOf(NoHistoricalDataError);
+    await expect(answer).rejects.not.toBeInstanceOf(HistoricalDataError);
   });
 });

@@ -121,10 +121,19 @@ describe('ingestor: market hours', () => {
         bars[bars.length - 1]!.ts,
       ),
     ).toEqual([]);
-    // The look-back (Saturday 16:59 to Sunday 16:59) is all weekend: not one historical request.
+    // The look-back (Saturday 16:59 to Sunday 16:59) is all weekend: no bar asked for. Its first minute
+    // ends the Friday session of a week before the listed hours, which is assumed open; the gateway's
+    // "no data" (162) for it is an answer: asked once, never refused, and no gap is left.
     expect(
       await metricValue(active, 'md_backfill_requests_total', { instrument: 'EURCAD', result: 'ok' }),
     ).toBe(0);
+    expect(
+      await metricValue(active, 'md_backfill_requests_total', { instrument: 'EURCAD', result: 'no_data' }),
+    ).toBe(1);
+    expect(
+      await metricValue(active, 'md_backfill_requests_total', { instrument: 'EURCAD', result: 'refused' }),
+    ).toBe(0);
+    expect(await metricValue(active, 'md_gap_minutes', { instrument: 'EURCAD' })).toBe(0);
     expect(await metricValue(active, 'md_market_open', { instrument: 'EURCAD' })).toBe(1);
     expect(await systemEventCodes(stack)).not.toContain('market_data_stale');
 

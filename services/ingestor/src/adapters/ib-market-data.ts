@@ -27,6 +27,7 @@ import {
   GatewayDisconnectedError,
   GatewayTimeoutError,
   HistoricalDataError,
+  NoHistoricalDataError,
   UnknownInstrumentError,
 } from '../errors';
 
@@ -86,6 +87,9 @@ interface Pending {
 
 /** Request ids above the order-id range (IB reports errors for both in one id space). */
 const FIRST_REQUEST_ID = 1_000_000;
+
+/** IB's historical-data error: refusals, pacing violations and empty answers alike. */
+const IB_HISTORICAL_DATA_CODE = 162;
 
 const IB_FINISHED = /^finished-(.+?)-(\d{8}.*)$/;
 
@@ -264,7 +268,10 @@ export class IbMarketData extends EventEmitter<MarketDataEvents> {
           2,
           false,
         ),
-      (code, message) => new HistoricalDataError(label, code, message),
+      (code, message) =>
+        isNoDataAnswer(code, message)
+          ? new NoHistoricalDataError(label, code, message)
+          : new HistoricalDataError(label, code, message),
       { bars: [], timeZone },
     );
   }
@@ -312,6 +319,14 @@ export class IbMarketData extends EventEmitter<MarketDataEvents> {
     this.pending.delete(reqId);
     finish();
   }
+}
+
+/**
+ * IB answers an empty window with the same code as a refusal (162) and says which only in the text, so
+ * this one code is told apart by its message.
+ */
+function isNoDataAnswer(code: number, message: string): boolean {
+  return code === IB_HISTORICAL_DATA_CODE && /HMDS query returned no data/i.test(message);
 }
 
 /**

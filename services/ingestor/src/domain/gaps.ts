@@ -19,6 +19,33 @@ export interface GapQuery {
   covered: readonly Interval[];
 }
 
+export interface HistoryEndQuery {
+  /** The gateway's time now. */
+  now: number;
+  /** How long a minute must be over (gateway time) before history is asked for it. */
+  settleMs: number;
+  /** First minute the current run of 5-second bars covers whole; undefined without a run. */
+  firstWholeMinute: number | undefined;
+  /** End of the newest 5-second bar of that run. */
+  lastPartEnd: number | undefined;
+  /** Age (gateway time) beyond which the run no longer counts as live. */
+  liveMaxAgeMs: number;
+}
+
+/**
+ * Where history ends (exclusive). While live 5-second bars arrive, at their seam: the first minute the
+ * run covers whole, once it has begun (every minute before it is over). Before the run gets there, at the
+ * last settled minute but never inside the run's whole minutes, which live data will deliver. A run whose
+ * newest bar is older than `liveMaxAgeMs` is not live any more (a refused or stalled subscription, bars
+ * lost): history then ends at the last settled minute, or the minutes after the seam would never be asked.
+ */
+export function historyEnd(query: HistoryEndQuery): number {
+  const settled = Math.floor((query.now - query.settleMs) / MINUTE_MS) * MINUTE_MS;
+  const { firstWholeMinute: first, lastPartEnd: end } = query;
+  if (first === undefined || end === undefined || query.now - end >= query.liveMaxAgeMs) return settled;
+  return end > first ? first : Math.min(settled, first);
+}
+
 /** Missing minutes as merged runs [start, end), oldest first. */
 export function findMissingRanges(query: GapQuery): Interval[] {
   const from = Math.floor(query.from / MINUTE_MS) * MINUTE_MS;

@@ -6,10 +6,14 @@
  *   20090507:0700-1830,1830-2330;20090508:CLOSED                              (older format)
  *
  * The list covers about a week around the request. A backfill looks further back than that, so a day the
- * list does not name borrows the sessions of the nearest listed day of the same weekday (markets keep a
- * weekly rhythm; holidays outside the list are missed, which costs one empty request, never a hole). A
- * weekday the list never names counts as open all day: asking for data that is not there is cheap,
- * skipping data that is there is a permanent hole.
+ * list does not name gets its weekday's regular sessions: the longest listed day of that weekday, unless
+ * that one is shorter (by more than an hour) than the longest listed day of the week, or closed; then the
+ * longest listed day of the week, moved to that date. A holiday or an early close in the list is therefore
+ * never copied into other weeks, where it would be a permanent hole. Only a weekday listed CLOSED at least
+ * twice (and never open) counts as a weekly closure. The price is that a weekend listed once is assumed open
+ * in earlier weeks: history answers it as empty once (`bar_coverage`), and asking for data that is not there
+ * is cheap, skipping data that is there is a permanent hole. A contract that lists no open day at all counts
+ * as open all day.
  */
 import { DateTime, IANAZone } from 'luxon';
 
@@ -51,6 +55,8 @@ export function resolveTimeZone(timeZoneId: string): string {
 const DAY_MS = 86_400_000;
 /** Sessions never last longer than this; bounds how far back a lookup starts. */
 const MAX_SESSION_DAYS = 3;
+/** A listed day this much shorter than the week's longest is an early close (DST alone moves an hour). */
+const SHORTENED_MS = 3_600_000;
 
 /**
  * Open and closed times of one contract. Built from `parseTradingHours`; a calendar with no listed days
@@ -58,8 +64,8 @@ const MAX_SESSION_DAYS = 3;
  */
 export class TradingCalendar {
   private readonly byDay: ReadonlyMap<string, readonly Interval[]>;
-  /** Listed days by ISO weekday (1 = Monday), in date order. */
-  private readonly byWeekday: ReadonlyMap<number, readonly DateTime[]>;
+  /** The listed day whose sessions an unlisted day of each ISO weekday (1 = Monday) gets. */
+  private readonly regularByWeekday: ReadonlyMap<number, DateTime | 'closed'>;
 
   constructor(
     readonly zone: string,
@@ -73,7 +79,23 @@ export class TradingCalendar {
       list.push(date);
       byWeekday.set(date.weekday, list);
     }
-    this.byWeekday = byWeekday;
+    const longest = (dates: readonly DateTime[]) =>
+      dates.reduce<DateTime | undefined>(
+        (best, date) => (best && this.openMs(best) >= this.openMs(date) ? best : date),
+        undefined,
+      );
+    const open = [...byWeekday.values()].flat().filter((date) => this.openMs(date) > 0);
+    const week = longest(open);
+    const regular = new Map<number, DateTime | 'closed'>();
+    for (const [weekday, dates] of byWeekday) {
+      const own = longest(dates.filter((date) => this.openMs(date) > 0));
+      if (!own && dates.length >= 2) regular.set(weekday, 'closed');
+      else if (own && week && this.openMs(own) >= this.openMs(week) - SHORTENED_MS) regular.set(weekday, own);
+      else if (week) regular.set(weekday, week);
+    }
+    for (let weekday = 1; weekday <= 7; weekday++)
+      if (!regular.has(weekday) && week) regular.set(weekday, week);
+    this.regularByWeekday = regular;
   }
 
   /** A calendar with no closures (the default when a contract publishes no hours). */
@@ -134,23 +156,23 @@ export class TradingCalendar {
   private sessionsStartingOn(day: DateTime): readonly Interval[] {
     const listed = this.byDay.get(day.toISODate()!);
     if (listed) return listed;
-    const sameWeekday = this.byWeekday.get(day.weekday);
-    if (!sameWeekday || sameWeekday.length === 0) {
-      // A weekday the contract never described: assume open all day rather than risk a hole.
+    const regular = this.regularByWeekday.get(day.weekday);
+    if (regular === 'closed') return [];
+    if (!regular) {
+      // No open day listed at all: assume open all day rather than risk a hole.
       return [{ start: day.toMillis(), end: day.plus({ days: 1 }).toMillis() }];
     }
-    // The nearest listed day of the same weekday, shifted by whole weeks in local time (keeps 17:00 at
-    // 17:00 across daylight-saving changes).
-    let nearest = sameWeekday[0]!;
-    for (const candidate of sameWeekday) {
-      if (Math.abs(candidate.toMillis() - day.toMillis()) < Math.abs(nearest.toMillis() - day.toMillis()))
-        nearest = candidate;
-    }
-    const weeks = Math.round(day.diff(nearest, 'weeks').weeks);
-    return (this.byDay.get(nearest.toISODate()!) ?? []).map((session) => ({
-      start: DateTime.fromMillis(session.start, { zone: this.zone }).plus({ weeks }).toMillis(),
-      end: DateTime.fromMillis(session.end, { zone: this.zone }).plus({ weeks }).toMillis(),
+    // Moved by whole days in local time (keeps 17:00 at 17:00 across daylight-saving changes).
+    const days = Math.round(day.diff(regular, 'days').days);
+    return (this.byDay.get(regular.toISODate()!) ?? []).map((session) => ({
+      start: DateTime.fromMillis(session.start, { zone: this.zone }).plus({ days }).toMillis(),
+      end: DateTime.fromMillis(session.end, { zone: this.zone }).plus({ days }).toMillis(),
     }));
+  }
+
+  /** Open time of the sessions starting on a listed day. */
+  private openMs(day: DateTime): number {
+    return (this.byDay.get(day.toISODate()!) ?? []).reduce((sum, s) => sum + s.end - s.start, 0);
   }
 }
 

@@ -1,4 +1,4 @@
-import { findMissingRanges } from '../../src/domain/gaps';
+import { findMissingRanges, historyEnd } from '../../src/domain/gaps';
 import { parseTradingHours, TradingCalendar } from '../../src/domain/trading-hours';
 
 const at = (iso: string) => Date.parse(iso);
@@ -65,5 +65,42 @@ describe('gap finding', () => {
     expect(
       findMissingRanges({ calendar: alwaysOpen, from, to: from, present: new Set(), covered: [] }),
     ).toEqual([]);
+  });
+});
+
+describe('where history ends', () => {
+  const t = at('2026-11-24T15:00:00Z');
+  const base = { settleMs: 2_000, liveMaxAgeMs: 15_000 };
+
+  it('ends at the last settled minute without live data', () => {
+    expect(
+      historyEnd({ ...base, now: t + 30_000, firstWholeMinute: undefined, lastPartEnd: undefined }),
+    ).toBe(t);
+  });
+
+  it('ends at the live seam while 5-second bars keep arriving', () => {
+    const now = t + 10 * minute + 7_000;
+    expect(historyEnd({ ...base, now, firstWholeMinute: t + minute, lastPartEnd: now - 2_000 })).toBe(
+      t + minute,
+    );
+  });
+
+  it('never ends inside the whole minutes of a live run that has not reached its seam yet', () => {
+    const now = t + minute - 1_000;
+    expect(
+      historyEnd({
+        ...base,
+        now: now + 2 * minute,
+        firstWholeMinute: t + 2 * minute,
+        lastPartEnd: now + 2 * minute - 1_000,
+      }),
+    ).toBe(t + 2 * minute);
+  });
+
+  it('ignores an old seam once the 5-second bars have stopped: the minutes after it are history’s', () => {
+    const now = t + 10 * minute + 7_000;
+    expect(
+      historyEnd({ ...base, now, firstWholeMinute: t + minute, lastPartEnd: t + 3 * minute + 5_000 }),
+    ).toBe(t + 10 * minute);
   });
 });

@@ -24,14 +24,42 @@ describe('trading hours', () => {
   });
 
   it('borrows the sessions of the same weekday for days outside the list', () => {
-    // A week before the list: Tuesday 10:00 is open, Saturday noon is closed, Sunday 17:15 opens.
+    // A week before the list: Tuesday 10:00 is open, Sunday 17:15 opens (closed 17:00–17:15).
     expect(forex.isOpen(at('2026-11-17T15:00:00Z'))).toBe(true);
-    expect(forex.isOpen(at('2026-11-14T17:00:00Z'))).toBe(false);
     expect(forex.isOpen(at('2026-11-15T22:10:00Z'))).toBe(false);
     expect(forex.isOpen(at('2026-11-15T22:15:00Z'))).toBe(true);
-    // Friday before the list: open in the morning (Thursday's session, borrowed), closed after 17:00.
+    // Friday before the list: open in the morning (Thursday's session, borrowed) and closed 17:00–17:15.
     expect(forex.isOpen(at('2026-11-20T15:00:00Z'))).toBe(true);
-    expect(forex.isOpen(at('2026-11-20T22:30:00Z'))).toBe(false);
+    expect(forex.isOpen(at('2026-11-20T22:05:00Z'))).toBe(false);
+    // Listed CLOSED once, Friday evening and Saturday of another week are not known to be closed: history
+    // is asked (and answers them as empty once) rather than risk a hole.
+    expect(forex.isOpen(at('2026-11-20T22:30:00Z'))).toBe(true);
+    expect(forex.isOpen(at('2026-11-14T17:00:00Z'))).toBe(true);
+  });
+
+  // US stocks in Thanksgiving week: Thursday closed, Friday closes early at 17:00 instead of 20:00.
+  const THANKSGIVING =
+    '20261123:0400-20261123:2000;20261124:0400-20261124:2000;20261125:0400-20261125:2000;' +
+    '20261126:CLOSED;20261127:0400-20261127:1700;20261128:CLOSED;20261129:CLOSED';
+  const stocks = parseTradingHours(THANKSGIVING, 'US/Eastern');
+
+  it('does not copy a holiday or an early close of the list into other weeks', () => {
+    expect(stocks.isOpen(at('2026-11-26T15:00:00Z'))).toBe(false); // the holiday itself
+    expect(stocks.isOpen(at('2026-11-27T22:30:00Z'))).toBe(false); // 17:30 on the early-close day
+    // The Thursday and Friday before: regular sessions, 04:00–20:00.
+    expect(stocks.isOpen(at('2026-11-19T15:00:00Z'))).toBe(true);
+    expect(stocks.isOpen(at('2026-11-20T22:30:00Z'))).toBe(true);
+    expect(stocks.isOpen(at('2026-11-21T00:59:00Z'))).toBe(true);
+    expect(stocks.isOpen(at('2026-11-21T01:00:00Z'))).toBe(false);
+  });
+
+  it('treats a weekday listed CLOSED in every listed week as a weekly closure', () => {
+    const twoWeeks = parseTradingHours(
+      `${THANKSGIVING};20261130:0400-20261130:2000;20261205:CLOSED;20261206:CLOSED`,
+      'US/Eastern',
+    );
+    expect(twoWeeks.isOpen(at('2026-11-21T17:00:00Z'))).toBe(false); // the Saturday before
+    expect(twoWeeks.isOpen(at('2026-11-19T15:00:00Z'))).toBe(true);
   });
 
   it('keeps local session times across a daylight-saving change when borrowing', () => {
@@ -69,9 +97,12 @@ describe('trading hours', () => {
     expect(hours.isOpen(at('2026-11-28T12:00:00Z'))).toBe(true);
   });
 
-  it('counts a weekday the list never names as open all day, so no data is skipped', () => {
+  it('gives a weekday the list never names the longest listed day, and counts all days open without one', () => {
     const hours = parseTradingHours('20090507:0700-1830;20090508:CLOSED', 'US/Eastern');
     expect(hours.isOpen(at('2009-05-06T12:00:00Z'))).toBe(true); // a Wednesday: never described
+    expect(hours.isOpen(at('2009-05-06T10:30:00Z'))).toBe(false); // … gets Thursday's 07:00 open
+    const closed = parseTradingHours('20090508:CLOSED', 'US/Eastern');
+    expect(closed.isOpen(at('2009-05-06T10:30:00Z'))).toBe(true);
     expect(hours.isOpen(at('2009-05-14T12:00:00Z'))).toBe(true); // next Thursday: borrowed
     expect(hours.isOpen(at('2009-05-14T10:30:00Z'))).toBe(false); // Thursday 06:30, before the open
   });
