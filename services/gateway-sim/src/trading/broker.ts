@@ -423,7 +423,8 @@ export class Broker {
     order.tif = request.tif.toUpperCase() || 'DAY';
     order.orderRef = request.orderRef;
     order.outsideRth = request.outsideRth;
-    order.transmit = request.transmit ?? this.options.transmitMode === 'lenient';
+    // A transmitted order is at IB: a modify whose transmit flag is unset (or false) does not pull it back.
+    order.transmit = wasTransmitted || (request.transmit ?? this.options.transmitMode === 'lenient');
     order.updatedAt = now;
     if (order.transmit && !wasTransmitted) this.activate(order, work, instrument, now);
     if (order.orderType !== 'STP') work.triggered = false;

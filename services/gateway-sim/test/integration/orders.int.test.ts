@@ -397,6 +397,35 @@ describe('order rules', () => {
     );
   });
 
+  it('keeps a transmitted order working (strict) when it is modified without transmit, and fills it on its new terms', async () => {
+    sim = await startTestSim({ speed: 60 });
+    client = await connectClient(sim, 1);
+    const log = orderLog(client);
+    const ask = sim.quote('EUR.CAD')!.ask;
+    client.api.placeOrder(1, forex('EUR.CAD'), {
+      action: OrderAction.BUY,
+      orderType: OrderType.LMT,
+      lmtPrice: limitFar(ask, 'BUY'),
+      totalQuantity: 10000,
+      tif: TimeInForce.GTC,
+      transmit: true,
+    });
+    await eventually(() =>
+      expect(log.some((entry) => entry.event === 'orderStatus' && entry.status === 'Submitted')).toBe(true),
+    );
+    client.api.placeOrder(1, forex('EUR.CAD'), {
+      action: OrderAction.BUY,
+      orderType: OrderType.LMT,
+      lmtPrice: limitFar(ask, 'SELL'),
+      totalQuantity: 10000,
+      tif: TimeInForce.GTC,
+    });
+    await eventually(() =>
+      expect(log.some((entry) => entry.event === 'orderStatus' && entry.status === 'Filled')).toBe(true),
+    );
+    expect(log.some((entry) => entry.status === 'PendingSubmit')).toBe(false);
+  });
+
   it('holds a forex order placed while the market is closed as PreSubmitted and fills it at the Sunday 17:00 open', async () => {
     sim = await startTestSim({
       speed: 120,

@@ -342,6 +342,18 @@ describe('simulated broker', () => {
     expect(sent.find((event) => event.type === 'execution')).toBeDefined();
   });
 
+  it('keeps a transmitted order working in strict mode when a modify leaves transmit unset', () => {
+    const { broker, run, clock } = setup({ transmitMode: 'strict' });
+    const bid = book.at(table.get('EURCAD'), clock.now()).bid;
+    const low = Number((Math.round((bid * 0.9) / 0.00005) * 0.00005).toFixed(5));
+    run(broker.placeOrder(7, order({ orderType: 'LMT', lmtPrice: low, tif: 'GTC', transmit: true })));
+    const modified = run(broker.placeOrder(7, order({ orderType: 'MKT', tif: 'GTC', transmit: undefined })));
+    expect(modified[0]).toMatchObject({ type: 'order', order: { status: 'Submitted', transmit: true } });
+    expect(modified.find((event) => event.type === 'execution')).toMatchObject({
+      order: { status: 'Filled' },
+    });
+  });
+
   it('treats an unset transmit as transmit in lenient mode', () => {
     const { broker, run } = setup({ transmitMode: 'lenient' });
     expect(
