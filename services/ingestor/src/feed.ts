@@ -328,10 +328,14 @@ export class InstrumentFeed {
   }
 
   /**
-   * Checks, stores (with the window they came from) and publishes bars from one historical answer.
-   * Returns how many new bars were stored. Rejects when the database write fails; nothing is published then.
+   * Checks, stores (with the window they came from) and publishes bars from one historical answer, except
+   * those in `stored` (minute times the gap check found in Postgres). Returns how many new bars were stored. Rejects when the database write fails; nothing is published then.
    */
-  async acceptHistory(raw: readonly RawBar[], window: Interval): Promise<number> {
+  async acceptHistory(
+    raw: readonly RawBar[],
+    window: Interval,
+    stored: ReadonlySet<number> = new Set(),
+  ): Promise<number> {
     const accepted: Ohlcv[] = [];
     let previous: number | undefined;
     for (const candidate of [...raw].sort((a, b) => a.ts - b.ts)) {
@@ -346,8 +350,10 @@ export class InstrumentFeed {
         continue;
       }
       previous = candidate.ts;
-      // A minute live data already delivered stays as it is (the same bar; no second publication).
-      if (!this.minutes.has(candidate.ts)) accepted.push(checked.value);
+      // A minute live data already delivered, or one stored before (a request spans the bars between
+      // holes), stays as it is: publishing it again would be a real duplicate once JetStream's duplicate
+      // window (2 minutes) is over.
+      if (!this.minutes.has(candidate.ts) && !stored.has(candidate.ts)) accepted.push(checked.value);
     }
     const bars = accepted.flatMap((ohlcv) => {
       const bar = this.toBar('1m', ohlcv, 'backfill');

@@ -128,7 +128,7 @@ export class GapRepair {
       const end = this.historyEnd(feed);
       const from = floorTo(options.clock.now() - options.lookbackMs, MINUTE_MS);
       if (end <= from) return;
-      const missing = await this.missingRanges(feed, from, end);
+      const { missing, present } = await this.missingRanges(feed, from, end);
       const missingMinutes = minutesIn(missing);
       options.metrics.gapChecks.inc({ instrument: feed.key });
       options.metrics.gapMinutes.set({ instrument: feed.key }, missingMinutes);
@@ -157,7 +157,7 @@ export class GapRepair {
           // Handled at its turn; a failure of this chunk's storage must not leave it unobserved.
           next.catch(() => undefined);
         }
-        if (fetched) bars += await this.storeChunk(feed, fetched);
+        if (fetched) bars += await this.storeChunk(feed, fetched, present);
         done += 1;
         options.metrics.backfillProgress.set({ instrument: feed.key }, done / chunks.length);
         options.progress.advance(feed.key, done, bars);
@@ -192,7 +192,12 @@ export class GapRepair {
     });
   }
 
-  private async missingRanges(feed: InstrumentFeed, from: number, to: number): Promise<Interval[]> {
+  /** The missing ranges, and the minutes found present (in this process or in Postgres). */
+  private async missingRanges(
+    feed: InstrumentFeed,
+    from: number,
+    to: number,
+  ): Promise<{ missing: Interval[]; present: Set<number> }> {
     const { store, wallClock } = this.options;
     // Minutes this process knows first, then the database: a live bar moves from the write queue to
     // the table in between, never out of both.
@@ -220,13 +225,14 @@ export class GapRepair {
         ),
       ),
     );
-    return findMissingRanges({
+    const missing = findMissingRanges({
       calendar: feed.calendar,
       from,
       to,
       present,
       covered: [...feed.coverage, ...feed.cooldowns],
     });
+    return { missing, present };
   }
 
   /**
@@ -330,9 +336,10 @@ export class GapRepair {
   private async storeChunk(
     feed: InstrumentFeed,
     fetched: { answer: HistoricalAnswer; window: Interval },
+    present: ReadonlySet<number>,
   ): Promise<number> {
     try {
-      return await feed.acceptHistory(fetched.answer.bars, fetched.window);
+      return await feed.acceptHistory(fetched.answer.bars, fetched.window, present);
     } catch (error) {
       this.options.metrics.databaseErrors.inc({ operation: 'backfill_write' });
       throw error;
