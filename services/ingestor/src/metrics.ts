@@ -83,6 +83,11 @@ export function ingestorMetrics(registry: Registry) {
       ['method'],
       [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     ),
+    barRetryQueueLength: gauge(
+      registry,
+      'md_bar_publish_retry_queue_length',
+      'Bars whose publish to JetStream failed, waiting to be sent again',
+    ),
     barQueueLength: gauge(registry, 'md_bar_queue_length', 'Live bars waiting to be written to Postgres'),
     barsDropped: counter(
       registry,
