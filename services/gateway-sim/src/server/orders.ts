@@ -11,7 +11,7 @@ import { parseEndDateTime } from '../market/historical';
 import * as response from '../protocol/responses';
 import type { BrokerEvent, FillDecision } from '../trading/broker';
 import { FillGate } from '../trading/fill-gate';
-import type { SimExecution, SimOrder } from '../trading/types';
+import { OrderStatus, type SimExecution, type SimOrder } from '../trading/types';
 import type { AccountService } from './accounts';
 import type { GatewayContext } from './context';
 import type { Session } from './session';
@@ -36,7 +36,13 @@ export class OrderService {
       case 'placeOrder': {
         this.ctx.timeline.orderReceived(request.order.orderId, request.order.orderRef ?? '');
         const events = this.ctx.broker.placeOrder(clientId, request.order);
-        const rejected = events.length > 0 && events.every((event) => event.type === 'orderError');
+        const rejected =
+          events.length > 0 &&
+          events.every(
+            (event) =>
+              event.type === 'orderError' ||
+              (event.type === 'order' && event.order.status === OrderStatus.inactive),
+          );
         this.ctx.metrics.orders.inc({ outcome: rejected ? 'rejected' : 'accepted' });
         this.route(events);
         return true;

@@ -319,6 +319,7 @@ export class Broker {
       order.status = OrderStatus.inactive;
       order.rejectReason = IbText.orderRejected(rejection.reason);
       order.remaining = 0;
+      // IB sends the reason first, then the order itself as Inactive (openOrder + orderStatus).
       return [
         {
           type: 'orderError',
@@ -327,6 +328,7 @@ export class Broker {
           code: rejection.code,
           message: order.rejectReason,
         },
+        { type: 'order', order: { ...order } },
       ];
     }
     if (!transmit) {

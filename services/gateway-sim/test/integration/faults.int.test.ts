@@ -159,6 +159,18 @@ describe('faults as a client sees them', () => {
 
   it('rejects the next order with the given reason, then accepts orders again', async () => {
     const connected = await client(1);
+    const seen: string[] = [];
+    connected.api.on(EventName.error, (_error: Error, code: number, id: number) =>
+      seen.push(`error ${id} ${code}`),
+    );
+    connected.api.on(
+      EventName.openOrder,
+      (id: number, _contract: Contract, _order: unknown, state: { status?: string }) =>
+        seen.push(`openOrder ${id} ${state.status}`),
+    );
+    connected.api.on(EventName.orderStatus, (id: number, status: string) =>
+      seen.push(`orderStatus ${id} ${status}`),
+    );
     sim.faults.rejectNextOrder('Simulated risk check failed');
     connected.api.placeOrder(1, forex('EUR.CAD'), {
       action: OrderAction.BUY,
@@ -181,6 +193,11 @@ describe('faults as a client sees them', () => {
       expect(sim.account.orders().find((order) => order.orderId === 2)?.status).toBe('Filled'),
     );
     expect(sim.account.orders().find((order) => order.orderId === 1)?.status).toBe('Inactive');
+    expect(seen.filter((entry) => / 1 /.test(entry))).toEqual([
+      'error 1 201',
+      'openOrder 1 Inactive',
+      'orderStatus 1 Inactive',
+    ]);
   });
 
   it('delays fills: the order stays Submitted for the delay, then fills', async () => {

@@ -255,6 +255,29 @@ describe.each([176, 193] as const)('orders at server version %i', (serverVersion
     expect(sim.account.executions()).toHaveLength(1);
   });
 
+  it('reports a margin reject as error 201, then the order as Inactive (openOrder + orderStatus)', async () => {
+    const log = orderLog(client);
+    client.api.placeOrder(9, forex('EUR.USD'), {
+      action: OrderAction.BUY,
+      orderType: OrderType.MKT,
+      totalQuantity: 50_000_000,
+    });
+    await eventually(() =>
+      expect(log.some((entry) => entry.event === 'orderStatus' && entry.status === 'Inactive')).toBe(true),
+    );
+    expect(client.errors).toEqual([
+      expect.objectContaining({
+        id: 9,
+        code: 201,
+        message: expect.stringContaining('YOUR ORDER IS NOT ACCEPTED'),
+      }),
+    ]);
+    expect(log.map((entry) => `${entry.event} ${entry.status}`)).toEqual([
+      'openOrder Inactive',
+      'orderStatus Inactive',
+    ]);
+  });
+
   it('holds a stop order as PreSubmitted until triggered, then fills it', async () => {
     const log = orderLog(client);
     const bid = sim.quote('EUR.USD')!.bid;

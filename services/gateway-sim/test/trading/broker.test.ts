@@ -364,9 +364,13 @@ describe('simulated broker', () => {
   it('rejects the next order with the injected reason and code, then accepts again', () => {
     const { broker, run } = setup();
     broker.rejectNextOrder('Simulated rejection');
-    expect(errorsOf(run(broker.placeOrder(7, order({ orderId: 1 }))))).toEqual([
+    const rejected = run(broker.placeOrder(7, order({ orderId: 1 })));
+    expect(errorsOf(rejected)).toEqual([
       { code: 201, message: 'Order rejected - reason:Simulated rejection' },
     ]);
+    // The reason first, then the order as Inactive, as IB sends them.
+    expect(rejected.map((event) => event.type)).toEqual(['orderError', 'order']);
+    expect(rejected[1]).toMatchObject({ type: 'order', order: { orderId: 1, status: 'Inactive' } });
     expect(broker.allOrders()[0]).toMatchObject({
       status: 'Inactive',
       rejectReason: 'Order rejected - reason:Simulated rejection',
@@ -378,9 +382,12 @@ describe('simulated broker', () => {
 
   it('refuses an order whose initial margin would exceed the equity', () => {
     const { broker } = setup();
-    const [error] = errorsOf(broker.placeOrder(7, order({ contract: EUR_USD, totalQuantity: 50_000_000 })));
+    const events = broker.placeOrder(7, order({ contract: EUR_USD, totalQuantity: 50_000_000 }));
+    const [error] = errorsOf(events);
     expect(error?.code).toBe(201);
     expect(error?.message).toContain('YOUR ORDER IS NOT ACCEPTED');
+    expect(events.map((event) => event.type)).toEqual(['orderError', 'order']);
+    expect(events[1]).toMatchObject({ type: 'order', order: { status: 'Inactive', filled: 0 } });
   });
 
   it('books realized P&L net of commissions and keeps net liquidation = cash at market', () => {
