@@ -154,6 +154,10 @@ export class InstrumentFeed {
       false,
     );
     this.ctx.metrics.subscribed.set({ instrument: this.key }, 1);
+    // Silence is counted from the subscription until the first tick, so the documented alert on
+    // `time() - md_last_tick_unix` also fires for an instrument that never ticks.
+    if (this.lastTickTs === 0)
+      this.ctx.metrics.lastTick.set({ instrument: this.key }, this.ctx.wallClock() / 1000);
     this.log.info({ whatToShow: this.whatToShow }, 'subscribed to quotes and 5-second bars');
   }
 
