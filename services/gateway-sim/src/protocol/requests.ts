@@ -177,6 +177,71 @@ export class FieldReader {
 }
 
 /** Decodes one client frame. The fields include the message id. */
+/**
+ * Requests the simulator does not serve, with the index of the field that holds their request id (null: the
+ * request has none, so its 321 goes to id −1). Read from `@stoqey/ib` 1.6.x's encoder; the layouts are the
+ * same at server versions 176 and 193 (reqScannerSubscription dropped its version field at 143, replaceFA
+ * appends its reqId from 157).
+ */
+export const UNSUPPORTED_REQUEST_ID_FIELD: Readonly<Record<number, number | null>> = {
+  10: 2, // reqMktDepth: version, reqId
+  11: 2, // cancelMktDepth
+  12: null, // reqNewsBulletins
+  13: null, // cancelNewsBulletins
+  14: null, // setServerLogLevel
+  18: null, // requestFA
+  19: 4, // replaceFA: version, faDataType, xml, reqId
+  21: 2, // exerciseOptions
+  22: 1, // reqScannerSubscription: reqId, numberOfRows, …
+  23: 2, // cancelScannerSubscription
+  24: null, // reqScannerParameters
+  52: 2, // reqFundamentalData
+  53: 2, // cancelFundamentalData
+  54: 2, // calculateImpliedVolatility
+  55: 2, // calculateOptionPrice
+  56: 2, // cancelCalculateImpliedVolatility
+  57: 2, // cancelCalculateOptionPrice
+  65: null, // verifyRequest
+  66: null, // verifyMessage
+  67: 2, // queryDisplayGroups
+  68: 2, // subscribeToGroupEvents
+  69: 2, // updateDisplayGroup
+  70: 2, // unsubscribeFromGroupEvents
+  72: null, // verifyAndAuthRequest
+  73: null, // verifyAndAuthMessage
+  74: 2, // reqPositionsMulti
+  75: 2, // cancelPositionsMulti
+  76: 2, // reqAccountUpdatesMulti
+  77: 2, // cancelAccountUpdatesMulti
+  78: 1, // reqSecDefOptParams: reqId, underlyingSymbol, …
+  79: 1, // reqSoftDollarTiers
+  80: null, // reqFamilyCodes
+  81: 1, // reqMatchingSymbols
+  82: null, // reqMktDepthExchanges
+  83: 1, // reqSmartComponents
+  84: 1, // reqNewsArticle
+  85: null, // reqNewsProviders
+  86: 1, // reqHistoricalNews
+  87: 1, // reqHeadTimestamp
+  88: 1, // reqHistogramData
+  89: 1, // cancelHistogramData
+  90: 1, // cancelHeadTimestamp
+  91: null, // reqMarketRule (its field is a market rule id)
+  92: 1, // reqPnL
+  93: 1, // cancelPnL
+  94: 1, // reqPnLSingle
+  95: 1, // cancelPnLSingle
+  96: 1, // reqHistoricalTicks
+  97: 1, // reqTickByTickData
+  98: 1, // cancelTickByTickData
+  99: null, // reqCompletedOrders (its field is the apiOnly flag)
+  100: 1, // reqWshMetaData
+  101: 1, // cancelWshMetaData
+  102: 1, // reqWshEventData
+  103: 1, // cancelWshEventData
+  104: 1, // reqUserInfo
+};
+
 export function decodeRequest(fields: readonly string[], serverVersion: number): ClientRequest {
   const messageId = Number(fields[0]);
   if (!Number.isInteger(messageId)) return { type: 'unknown', messageId: Number.NaN };
@@ -308,14 +373,13 @@ export function decodeRequest(fields: readonly string[], serverVersion: number):
       r.int();
       return { type: 'cancelAccountSummary', reqId: r.int() };
     default:
-      if (messageId >= 1 && messageId <= 104) {
-        // Older requests carry `version, reqId`, the newer ones (84 and up) start with the reqId; the error
-        // goes to that id when it reads as one.
-        const candidate = Number(fields[messageId >= 84 ? 1 : 2] ?? '');
+      if (Object.hasOwn(UNSUPPORTED_REQUEST_ID_FIELD, messageId)) {
+        const field = UNSUPPORTED_REQUEST_ID_FIELD[messageId];
+        const candidate = field === null || field === undefined ? Number.NaN : Number(fields[field] ?? '');
         return {
           type: 'unsupported',
           messageId,
-          reqId: Number.isInteger(candidate) && candidate > 0 ? candidate : undefined,
+          reqId: Number.isInteger(candidate) && candidate >= 0 ? candidate : undefined,
         };
       }
       return { type: 'unknown', messageId };
