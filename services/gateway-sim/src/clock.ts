@@ -10,6 +10,8 @@ export interface SimClock {
   wallNow(): number;
   /** Wall milliseconds until simulated time reaches `simTime` (0 if already past). */
   wallDelayUntil(simTime: number): number;
+  /** Moves simulated time forward at once (time that passes while nobody is connected). */
+  advance(ms: number): void;
 }
 
 export function createSimClock(options: {
@@ -29,13 +31,18 @@ export function createSimClock(options: {
         ? options.start
         : Date.parse(options.start);
   if (!Number.isFinite(start)) throw new RangeError(`invalid clock start "${String(options.start)}"`);
+  let skipped = 0;
+  const now = () => start + skipped + (wallClock() - wallStart) * speed;
   return {
     speed,
-    now: () => start + (wallClock() - wallStart) * speed,
+    now,
     wallNow: wallClock,
     wallDelayUntil(simTime: number) {
-      const simNow = start + (wallClock() - wallStart) * speed;
-      return Math.max(0, (simTime - simNow) / speed);
+      return Math.max(0, (simTime - now()) / speed);
+    },
+    advance(ms: number) {
+      if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`cannot advance the clock by ${ms} ms`);
+      skipped += ms;
     },
   };
 }

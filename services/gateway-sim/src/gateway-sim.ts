@@ -24,7 +24,7 @@ import { SUPPORTED_SERVER_VERSIONS } from './protocol/message-ids';
 import { adminRoutes } from './server/admin-routes';
 import { Gateway } from './server/gateway';
 import { TcpListener } from './server/tcp-listener';
-import { Broker, type TransmitMode } from './trading/broker';
+import { Broker, type BrokerEvent, type TransmitMode } from './trading/broker';
 import { type BarSent, type OrderReceived, Timeline } from './server/timeline';
 import { clockFileOf, loadClock, saveClock } from './trading/clock-file';
 import { loadState, saveState } from './trading/state-file';
@@ -101,8 +101,13 @@ export interface GatewaySim {
     withholdFills(on: boolean): void;
     /** A position change not caused by any order ('EUR.CAD' or key 'EURCAD'). */
     driftPosition(instrument: string, quantity: number): void;
-    /** Drops all connections, fills every resting order while nobody is connected, then accepts again. */
-    fillWhileDisconnected(): Promise<void>;
+    /**
+     * Drops all connections, releases held fills, then lets simulated time pass while nobody is connected,
+     * one matching second at a time, until no order waits for the market or `maxAdvanceMs` have passed: orders
+     * the market reaches fill at its prices and sizes, the others keep resting. Then accepts connections again.
+     * @default maxAdvanceMs 3_600_000 (one simulated hour)
+     */
+    fillWhileDisconnected(options?: { maxAdvanceMs?: number }): Promise<void>;
   };
   readonly account: {
     orders(): SimOrder[];
@@ -232,16 +237,32 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
       metrics.faults.inc({ fault: 'drift_position' });
       gateway.orders.route(broker.drift(resolveInstrument(instrument), quantity));
     },
-    async fillWhileDisconnected() {
+    async fillWhileDisconnected(fillOptions = {}) {
+      const maxAdvanceMs = fillOptions.maxAdvanceMs ?? 3_600_000;
+      if (!(maxAdvanceMs >= 0) || !Number.isFinite(maxAdvanceMs))
+        throw new RangeError(`maxAdvanceMs must be a non-negative number, got ${maxAdvanceMs}`);
       metrics.faults.inc({ fault: 'fill_while_disconnected' });
-      logger.warn('fault: filling resting orders while nobody is connected');
+      logger.warn({ maxAdvanceMs }, 'fault: letting the market run while nobody is connected');
       listener.pause();
       gateway.dropAll();
       await gateway.waitUntilNoSessions();
       gateway.orders.gate.releaseAll();
-      for (const event of broker.fillAllWorking()) {
-        if (event.type === 'fillDecided') gateway.orders.route(broker.applyFill(event.fill));
+      // Nobody is connected, so fills are booked at once rather than through the gate.
+      const book = (events: readonly BrokerEvent[]): void => {
+        for (const event of events) {
+          if (event.type === 'fillDecided') book(broker.applyFill(event.fill));
+          else gateway.orders.route([event]);
+        }
+      };
+      book(broker.evaluate());
+      let advanced = 0;
+      while (advanced < maxAdvanceMs && broker.hasUnmatchedWorkingOrders()) {
+        const step = Math.min(1_000, maxAdvanceMs - advanced);
+        clock.advance(step);
+        advanced += step;
+        book(broker.evaluate());
       }
+      logger.info({ advancedMs: advanced }, 'fault: simulated time passed while disconnected');
       persist();
       if (!closed) await listener.reopen();
     },

@@ -10,7 +10,7 @@
  *   POST /admin/delay-fills             { "ms": 2000 }
  *   POST /admin/withhold-fills          { "on": true }
  *   POST /admin/drift-position          { "instrument": "EUR.CAD", "quantity": 10000 }
- *   POST /admin/fill-while-disconnected
+ *   POST /admin/fill-while-disconnected { "maxAdvanceMs": 3600000 }
  *   GET  /admin/quote?instrument=EURCAD
  *
  * Errors share one shape: `{ "error": { "code", "message", "field" } }`.
@@ -144,7 +144,9 @@ export function adminRoutes(options: { sim: GatewaySim; status: () => unknown })
     '/admin/drift-position': route('POST', (p) =>
       sim.faults.driftPosition(stringField(p, 'instrument'), numberField(p, 'quantity')),
     ),
-    '/admin/fill-while-disconnected': route('POST', () => sim.faults.fillWhileDisconnected()),
+    '/admin/fill-while-disconnected': route('POST', (p) =>
+      sim.faults.fillWhileDisconnected({ maxAdvanceMs: numberField(p, 'maxAdvanceMs', 3_600_000) }),
+    ),
     '/admin/quote': route('GET', (p) => {
       const instrument = stringField(p, 'instrument');
       const quote = sim.quote(instrument);

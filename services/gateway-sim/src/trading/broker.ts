@@ -525,32 +525,14 @@ export class Broker {
     return events;
   }
 
-  /** Fills every working, transmitted order completely at its own price, ignoring hours and sizes. */
-  fillAllWorking(): BrokerEvent[] {
-    const now = this.options.now();
-    const events: BrokerEvent[] = [];
+  /** Whether a transmitted order still waits for the market (for time that passes while disconnected). */
+  hasUnmatchedWorkingOrders(): boolean {
     for (const [key, order] of this.orders) {
       if (!isWorking(order.status) || !order.transmit) continue;
       const work = this.work.get(key)!;
-      if (work.cancelWhenBooked) continue;
-      const quantity = order.totalQuantity - work.reserved;
-      if (quantity <= 0) continue;
-      const instrument = this.options.instruments.get(order.instrument);
-      const quote = this.options.book.at(instrument, now);
-      const market = order.action === 'BUY' ? quote.ask : quote.bid;
-      const price =
-        order.orderType === 'LMT'
-          ? order.action === 'BUY'
-            ? Math.min(market, order.lmtPrice!)
-            : Math.max(market, order.lmtPrice!)
-          : market;
-      work.reserved += quantity;
-      events.push({
-        type: 'fillDecided',
-        fill: { clientId: order.clientId, orderId: order.orderId, quantity, price, time: now },
-      });
+      if (!work.cancelWhenBooked && work.reserved < order.totalQuantity) return true;
     }
-    return events;
+    return false;
   }
 
   private rthOnly(order: SimOrder, instrument: SimInstrument): boolean {

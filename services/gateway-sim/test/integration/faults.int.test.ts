@@ -12,6 +12,8 @@ import {
 import { eventually } from '@ibstack/test-kit';
 
 import type { GatewaySim } from '../../src';
+import { InstrumentTable } from '../../src/market/instruments';
+import { QuoteBook } from '../../src/market/quotes';
 import { connectClient, createApiNext, forex, RecordingClient, startTestSim } from '../support/harness';
 
 describe('faults as a client sees them', () => {
@@ -261,29 +263,62 @@ describe('faults as a client sees them', () => {
     expect(() => sim.faults.driftPosition('XXX.YYY', 1)).toThrow('unknown instrument');
   });
 
-  it('fills resting orders while nobody is connected; the reconnected client finds the fills by asking', async () => {
+  it('lets the market run while nobody is connected: orders it reaches fill at its prices, the rest keep resting', async () => {
     const connected = await client(1);
-    const bid = sim.quote('EUR.CAD')!.bid;
+    const eurCad = new InstrumentTable().get('EURCAD');
+    const book = new QuoteBook(new InstrumentTable(), 42);
+    const second = Math.floor(sim.now() / 1000);
+    // A limit the deterministic market reaches within half an hour, and others it does not reach.
+    let near = 0;
+    for (let offset = 5; offset < 1_800; offset++)
+      near = Math.max(near, book.atSecond(eurCad, second + offset).bid);
+    const { bid, ask } = sim.quote('EUR.CAD')!;
+    const tick = 0.00005;
+    const far = Number((Math.round((bid * 1.1) / tick) * tick).toFixed(5));
+    const stop = Number((Math.round((ask * 1.1) / tick) * tick).toFixed(5));
+    const placedAt = sim.now();
+    const gtc = { totalQuantity: 20_000, tif: TimeInForce.GTC };
+    // Withheld, so nothing reaches the client live, whenever the market gets there.
+    sim.faults.withholdFills(true);
     connected.api.placeOrder(1, forex('EUR.CAD'), {
       action: OrderAction.SELL,
       orderType: OrderType.LMT,
-      lmtPrice: Number((bid * 1.1).toFixed(4)),
-      totalQuantity: 20_000,
-      tif: TimeInForce.GTC,
+      lmtPrice: near,
+      ...gtc,
     });
-    await eventually(() => expect(sim.account.orders()[0]?.status).toBe('Submitted'));
+    connected.api.placeOrder(2, forex('EUR.CAD'), {
+      action: OrderAction.SELL,
+      orderType: OrderType.LMT,
+      lmtPrice: far,
+      ...gtc,
+    });
+    connected.api.placeOrder(3, forex('EUR.CAD'), {
+      action: OrderAction.BUY,
+      orderType: OrderType.STP,
+      auxPrice: stop,
+      ...gtc,
+    });
+    await eventually(() => expect(sim.account.orders()).toHaveLength(3));
     const seenLive: string[] = [];
     connected.api.on(EventName.execDetails, (_reqId: number, _contract: Contract, execution: Execution) =>
       seenLive.push(execution.execId!),
     );
-    await sim.faults.fillWhileDisconnected();
+    await sim.faults.fillWhileDisconnected({ maxAdvanceMs: 3_600_000 });
+    sim.faults.withholdFills(false);
     await eventually(() => expect(connected.disconnects).toBe(1));
     expect(seenLive).toEqual([]);
-    expect(sim.account.orders()[0]).toMatchObject({
-      status: 'Filled',
-      filled: 20_000,
-      avgFillPrice: Number((bid * 1.1).toFixed(4)),
-    });
+    const [reached, resting, untriggered] = sim.account.orders();
+    expect(reached).toMatchObject({ status: 'Filled', filled: 20_000 });
+    expect(resting).toMatchObject({ status: 'Submitted', filled: 0 });
+    expect(untriggered).toMatchObject({ status: 'PreSubmitted', filled: 0 });
+    // The fill is at the bid of the second it happened in, which reached the limit.
+    const [execution] = sim.account.executions();
+    const quoteThen = book.atSecond(eurCad, Math.floor(execution!.time / 1000));
+    expect(execution).toMatchObject({ orderId: 1, shares: 20_000, price: quoteThen.bid });
+    expect(execution!.price).toBeGreaterThanOrEqual(near);
+    expect(execution!.time).toBeGreaterThanOrEqual(placedAt - 1_000);
+    // The market ran on while nobody was connected.
+    expect(sim.now()).toBeGreaterThanOrEqual(placedAt + 3_600_000);
 
     await connected.connect(1);
     const found: Array<{ reqId: number; orderId: number }> = [];
