@@ -84,7 +84,10 @@ export interface BrokerState {
   orders: Array<SimOrder & { work: WorkState }>;
   executions: SimExecution[];
   ledger: LedgerState;
-  realizedByInstrumentUsd: Record<string, number>;
+  /** Written by older versions (USD); read only when `realizedByInstrument` is missing. */
+  realizedByInstrumentUsd?: Record<string, number>;
+  /** Realized P&L per instrument net of commissions, in the instrument's currency (as updatePortfolio shows it). */
+  realizedByInstrument?: Record<string, number>;
 }
 
 export interface BrokerOptions {
@@ -115,6 +118,7 @@ export class Broker {
   private readonly work = new Map<string, WorkState>();
   private readonly executionList: SimExecution[] = [];
   private readonly ledger: Ledger;
+  /** Realized P&L net of commissions per instrument, in the instrument's currency. */
   private readonly realizedByInstrument = new Map<string, number>();
   /** Liquidity taken per instrument, side and second, so orders share the top of book. */
   private readonly consumed = new Map<string, number>();
@@ -150,8 +154,17 @@ export class Broker {
         }
       }
       this.executionList.push(...state.executions);
-      for (const [key, value] of Object.entries(state.realizedByInstrumentUsd))
-        this.realizedByInstrument.set(key, value);
+      if (state.realizedByInstrument) {
+        for (const [key, value] of Object.entries(state.realizedByInstrument))
+          this.realizedByInstrument.set(key, value);
+      } else {
+        // An older file kept USD: convert at the current rate, the best that is left to do.
+        for (const [key, value] of Object.entries(state.realizedByInstrumentUsd ?? {})) {
+          const instrument = options.instruments.find(key);
+          if (instrument)
+            this.realizedByInstrument.set(key, value / this.toUsd(instrument.currency, options.now()));
+        }
+      }
     } else {
       this.ledger = new Ledger(options.initialCash);
     }
@@ -170,7 +183,7 @@ export class Broker {
       orders: [...this.orders].map(([key, order]) => ({ ...order, work: { ...this.work.get(key)! } })),
       executions: this.executionList.map((execution) => ({ ...execution })),
       ledger: this.ledger.snapshot(),
-      realizedByInstrumentUsd: Object.fromEntries(this.realizedByInstrument),
+      realizedByInstrument: Object.fromEntries(this.realizedByInstrument),
     };
   }
 
@@ -641,9 +654,10 @@ export class Broker {
       quoteToUsd,
     });
     const realizedUsd = result.realized * quoteToUsd - commission;
+    // updatePortfolio shows realized P&L in the contract's currency, the commission converted at the fill.
     this.realizedByInstrument.set(
       instrument.key,
-      (this.realizedByInstrument.get(instrument.key) ?? 0) + realizedUsd,
+      (this.realizedByInstrument.get(instrument.key) ?? 0) + result.realized - commission / quoteToUsd,
     );
 
     order.avgFillPrice =

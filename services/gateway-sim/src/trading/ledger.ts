@@ -178,7 +178,8 @@ export interface AccountFigures {
 export function accountFigures(
   ledger: Ledger,
   valuation: Valuation,
-  realizedByInstrumentUsd: ReadonlyMap<string, number>,
+  /** Per instrument, net of commissions, in the instrument's currency. */
+  realizedByInstrument: ReadonlyMap<string, number>,
 ): AccountFigures {
   let totalCashValue = 0;
   const cashByCurrency: Record<string, number> = {};
@@ -214,7 +215,7 @@ export function accountFigures(
       marketPrice: mark,
       marketValue,
       unrealizedPnl: positionUnrealized,
-      realizedPnl: realizedByInstrumentUsd.get(key) ?? 0,
+      realizedPnl: realizedByInstrument.get(key) ?? 0,
     });
   }
   const netLiquidation = totalCashValue + stockMarketValue;

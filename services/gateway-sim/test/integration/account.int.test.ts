@@ -158,6 +158,51 @@ describe.each([176, 193] as const)('account at server version %i', (serverVersio
     expect(Number(values.get('CashBalance:CAD'))).toBeLessThan(0);
   });
 
+  it('reports portfolio market value, unrealized and realized P&L in the contract currency (CAD for EUR.CAD)', async () => {
+    const rows: Array<{
+      position: number;
+      marketValue: number;
+      unrealized: number;
+      realized: number;
+      price: number;
+      cost: number;
+    }> = [];
+    client.api.on(
+      EventName.updatePortfolio,
+      (
+        contract: Contract,
+        position: number,
+        marketPrice: number,
+        marketValue: number,
+        averageCost?: number,
+        unrealizedPNL?: number,
+        realizedPNL?: number,
+      ) => {
+        if (contract.symbol === 'EUR' && contract.currency === 'CAD')
+          rows.push({
+            position,
+            marketValue,
+            unrealized: unrealizedPNL!,
+            realized: realizedPNL!,
+            price: marketPrice,
+            cost: averageCost!,
+          });
+      },
+    );
+    client.api.reqAccountUpdates(true, 'DU1234567');
+    await trade(client, sim, 1, forex('EUR.CAD'), OrderAction.BUY, 100_000);
+    await trade(client, sim, 2, forex('EUR.CAD'), OrderAction.SELL, 50_000);
+    await eventually(() => expect(rows.at(-1)?.position).toBe(50_000));
+    const [buy, sell] = sim.account.executions();
+    const usdPerCad = 1 / ((sim.quote('USD.CAD')!.bid + sim.quote('USD.CAD')!.ask) / 2);
+    const expectedCad =
+      (sell!.price - buy!.price) * 50_000 - (buy!.commission + sell!.commission) / usdPerCad;
+    const last = rows.at(-1)!;
+    expect(last.realized).toBeCloseTo(expectedCad, 0);
+    expect(last.marketValue).toBeCloseTo(50_000 * last.price, 0);
+    expect(last.unrealized).toBeCloseTo((last.price - last.cost) * 50_000, 0);
+  });
+
   it('keeps orders, executions and positions across a client disconnect', async () => {
     const bid = sim.quote('EUR.CAD')!.bid;
     client.api.placeOrder(1, forex('EUR.CAD'), {

@@ -408,6 +408,38 @@ describe('simulated broker', () => {
     expect(broker.positionOf('EURUSD')).toEqual({ quantity: 0, averageCost: 0 });
   });
 
+  it("reports a position's market value, unrealized and realized P&L all in the contract's currency", () => {
+    const { broker, run, clock } = setup();
+    run(broker.placeOrder(7, order({ orderId: 1, totalQuantity: 100_000 })));
+    clock.advance(3_600_000);
+    run(broker.placeOrder(7, order({ orderId: 2, action: 'SELL', totalQuantity: 50_000 })));
+    const [buy, sell] = broker.executions();
+    const cadToUsd = (time: number) => broker.toUsd('CAD', time);
+    const expectedCad =
+      (sell!.price - buy!.price) * 50_000 -
+      buy!.commission / cadToUsd(buy!.time) -
+      sell!.commission / cadToUsd(sell!.time);
+    const position = broker.figures().positions.find((entry) => entry.instrument === 'EURCAD')!;
+    expect(position.realizedPnl).toBeCloseTo(expectedCad, 6);
+    expect(position.marketValue).toBeCloseTo(50_000 * position.marketPrice, 6);
+    expect(position.unrealizedPnl).toBeCloseTo((position.marketPrice - buy!.price) * 50_000, 6);
+    // The snapshot keeps it in CAD across a restart.
+    const restored = new Broker({
+      account: 'DU1234567',
+      initialCash: 1_000_000,
+      seed: 42,
+      transmitMode: 'lenient',
+      instruments: table,
+      book,
+      schedule: new MarketSchedule('always-open'),
+      now: clock.now,
+      state: broker.snapshot(),
+    });
+    expect(
+      restored.figures().positions.find((entry) => entry.instrument === 'EURCAD')!.realizedPnl,
+    ).toBeCloseTo(expectedCad, 6);
+  });
+
   it('restores from a snapshot with the same orders, positions and id counters', () => {
     const { broker, run } = setup();
     run(broker.placeOrder(7, order({ orderId: 41 })));
