@@ -27,7 +27,7 @@ import { TcpListener } from './server/tcp-listener';
 import { Broker, type BrokerEvent, type TransmitMode } from './trading/broker';
 import { type BarSent, type OrderReceived, Timeline } from './server/timeline';
 import { clockFileOf, loadClock, saveClock } from './trading/clock-file';
-import { loadState, saveState } from './trading/state-file';
+import { loadState, saveState, StateWriter } from './trading/state-file';
 import type { SimExecution, SimOrder } from './trading/types';
 
 export interface GatewaySimOptions {
@@ -162,13 +162,18 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
     now: () => clock.now(),
     state: stateFile ? loadState(stateFile) : undefined,
   });
-  const persist = () => {
+  const writer = new StateWriter(() => {
     if (!stateFile) return;
     try {
       saveState(stateFile, broker.snapshot());
     } catch (error) {
       logger.error({ err: error, stateFile }, 'cannot write the state file');
     }
+  });
+  // Order changes are coalesced (at most one write per 200 ms); faults and close write at once.
+  const persist = () => writer.flush();
+  const persistSoon = () => {
+    if (stateFile) writer.changed();
   };
   const timeline = new Timeline();
   const gateway = new Gateway(
@@ -179,7 +184,7 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
       stallBacklogBytes: options.stallBacklogBytes ?? 4 * 1024 * 1024,
       pacing: options.pacing === false ? undefined : new HistoricalPacing(() => clock.wallNow()),
       maxQuoteUpdatesPerInterval: Math.max(1, options.maxQuoteUpdatesPerInterval ?? 1),
-      onStateChanged: persist,
+      onStateChanged: persistSoon,
     },
   );
   const listener = new TcpListener(options.host ?? '127.0.0.1', (socket) => gateway.accept(socket), logger);
@@ -321,6 +326,7 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
       await listener.close();
       await health?.close();
       persist();
+      writer.close();
       if (clockTimer) clearInterval(clockTimer);
       saveClockNow();
       logger.info('gateway-sim stopped');

@@ -9,15 +9,12 @@ import { IbCode } from '../protocol/ib-errors';
 import type { ClientRequest, ExecutionFilter } from '../protocol/requests';
 import { parseEndDateTime } from '../market/historical';
 import * as response from '../protocol/responses';
-import type { BrokerEvent, FillDecision } from '../trading/broker';
+import { type BrokerEvent, EXECUTION_RETENTION_MS, type FillDecision } from '../trading/broker';
 import { FillGate } from '../trading/fill-gate';
 import { OrderStatus, type SimExecution, type SimOrder } from '../trading/types';
 import type { AccountService } from './accounts';
 import type { GatewayContext } from './context';
 import type { Session } from './session';
-
-/** reqExecutions answers the executions of the last seven simulated days (TWS's longest setting). */
-const EXECUTION_HISTORY_MS = 7 * 86_400_000;
 
 export class OrderService {
   readonly gate: FillGate;
@@ -126,6 +123,9 @@ export class OrderService {
         case 'account':
           this.accounts.accountChanged();
           break;
+        case 'pruned':
+          stateChanged = true;
+          break;
       }
     }
     if (stateChanged) this.onStateChanged();
@@ -178,7 +178,7 @@ export class OrderService {
 
   filterExecutions(filter: ExecutionFilter): SimExecution[] {
     const now = this.ctx.clock.now();
-    let since = now - EXECUTION_HISTORY_MS;
+    let since = now - EXECUTION_RETENTION_MS;
     if (filter.time.trim()) {
       const parsed = parseEndDateTime(filter.time.trim(), now);
       if (parsed.ok) since = Math.max(since, parsed.time);

@@ -9,11 +9,17 @@
  * - an order is never filled beyond its quantity: quantity is reserved when a fill is decided, applied
  *   (execution, position, cash) when the gate releases it;
  * - every execution has a unique exec id and exactly one commission;
- * - order ids handed out (nextOrderId) are above every id ever used, across restarts with a state file.
+ * - order ids handed out (nextOrderId) are above every id ever used, across restarts with a state file;
+ * - each client's highest id is kept apart from its orders, so pruning finished orders never lets an old
+ *   id be used again;
+ * - finished orders are kept until the end of the trading day they finished in (17:00 New York), executions
+ *   for seven days (what reqExecutions serves); older ones are pruned.
  */
+import { DateTime } from 'luxon';
+
 import type { ContractQuery, InstrumentTable, SimInstrument } from '../market/instruments';
 import type { Quote, QuoteBook } from '../market/quotes';
-import type { MarketSchedule } from '../market/trading-hours';
+import { NEW_YORK, type MarketSchedule } from '../market/trading-hours';
 import { hashInts, hashString } from '../market/price-model';
 import { IbCode, IbText } from '../protocol/ib-errors';
 import { fillCommission } from './commission';
@@ -57,7 +63,9 @@ export type BrokerEvent =
   | { type: 'fillDecided'; fill: FillDecision }
   | { type: 'execution'; order: SimOrder; execution: SimExecution }
   | { type: 'position'; instrument: string }
-  | { type: 'account' };
+  | { type: 'account' }
+  /** Finished orders or old executions were dropped (the state file should be written). */
+  | { type: 'pruned' };
 
 interface WorkState {
   /** Filled plus decided-but-unreleased quantity. */
@@ -88,6 +96,8 @@ export interface BrokerState {
   realizedByInstrumentUsd?: Record<string, number>;
   /** Realized P&L per instrument net of commissions, in the instrument's currency (as updatePortfolio shows it). */
   realizedByInstrument?: Record<string, number>;
+  /** Highest order id each client used (older files: derived from their orders). */
+  highestOrderIdByClient?: Record<string, number>;
 }
 
 export interface BrokerOptions {
@@ -100,6 +110,19 @@ export interface BrokerOptions {
   schedule: MarketSchedule;
   now: () => number;
   state?: BrokerState;
+}
+
+/** reqExecutions serves seven days (TWS's longest setting); older executions are dropped. */
+export const EXECUTION_RETENTION_MS = 7 * 86_400_000;
+/** How often (simulated) finished orders and old executions are pruned. */
+const PRUNE_INTERVAL_MS = 60_000;
+
+/** The start of the trading day `time` is in: the last 17:00 New York at or before it. */
+function tradingDayStart(time: number): number {
+  const local = DateTime.fromMillis(time, { zone: NEW_YORK });
+  let start = local.set({ hour: 17, minute: 0, second: 0, millisecond: 0 });
+  if (start > local) start = start.minus({ days: 1 });
+  return start.toMillis();
 }
 
 /** Seconds the matching loop catches up after a pause; older seconds are skipped. */
@@ -116,7 +139,9 @@ function hex8(value: number): string {
 export class Broker {
   private readonly orders = new Map<string, SimOrder>();
   private readonly work = new Map<string, WorkState>();
-  private readonly executionList: SimExecution[] = [];
+  private executionList: SimExecution[] = [];
+  private readonly highestIdByClient = new Map<number, number>();
+  private lastPruneAt = Number.NEGATIVE_INFINITY;
   private readonly ledger: Ledger;
   /** Realized P&L net of commissions per instrument, in the instrument's currency. */
   private readonly realizedByInstrument = new Map<string, number>();
@@ -154,6 +179,12 @@ export class Broker {
         }
       }
       this.executionList.push(...state.executions);
+      if (state.highestOrderIdByClient) {
+        for (const [clientId, highest] of Object.entries(state.highestOrderIdByClient))
+          this.highestIdByClient.set(Number(clientId), highest);
+      } else {
+        for (const order of this.orders.values()) this.noteOrderId(order.clientId, order.orderId);
+      }
       if (state.realizedByInstrument) {
         for (const [key, value] of Object.entries(state.realizedByInstrument))
           this.realizedByInstrument.set(key, value);
@@ -184,6 +215,7 @@ export class Broker {
       executions: this.executionList.map((execution) => ({ ...execution })),
       ledger: this.ledger.snapshot(),
       realizedByInstrument: Object.fromEntries(this.realizedByInstrument),
+      highestOrderIdByClient: Object.fromEntries(this.highestIdByClient),
     };
   }
 
@@ -197,11 +229,39 @@ export class Broker {
   }
 
   private highestOrderId(clientId: number): number {
-    let highest = 0;
-    for (const order of this.orders.values()) {
-      if (order.clientId === clientId && order.orderId > highest) highest = order.orderId;
+    return this.highestIdByClient.get(clientId) ?? 0;
+  }
+
+  private noteOrderId(clientId: number, orderId: number): void {
+    if (orderId > this.highestOrderId(clientId)) this.highestIdByClient.set(clientId, orderId);
+  }
+
+  /**
+   * Drops finished orders whose trading day has ended and executions older than seven days, from memory and
+   * so from the state file. Returns whether anything was dropped.
+   */
+  prune(): boolean {
+    const now = this.options.now();
+    this.lastPruneAt = now;
+    const dayStart = tradingDayStart(now);
+    let pruned = false;
+    for (const [key, order] of this.orders) {
+      if (isWorking(order.status) || order.updatedAt >= dayStart) continue;
+      const work = this.work.get(key);
+      // A fill still in the gate must find its order.
+      if (work && work.reserved > order.filled) continue;
+      this.orders.delete(key);
+      this.work.delete(key);
+      pruned = true;
     }
-    return highest;
+    const oldest = now - EXECUTION_RETENTION_MS;
+    const keepFrom = this.executionList.findIndex((execution) => execution.time >= oldest);
+    const drop = keepFrom === -1 ? this.executionList.length : keepFrom;
+    if (drop > 0) {
+      this.executionList = this.executionList.slice(drop);
+      pruned = true;
+    }
+    return pruned;
   }
 
   rejectNextOrder(reason: string, code: number = IbCode.orderRejected): void {
@@ -316,6 +376,7 @@ export class Broker {
       updatedAt: now,
     };
     this.nextOrderIdValue = Math.max(this.nextOrderIdValue, request.orderId + 1);
+    this.noteOrderId(clientId, request.orderId);
     this.orders.set(key, order);
     const work: WorkState = {
       reserved: 0,
@@ -535,6 +596,7 @@ export class Broker {
       events.push(...this.evaluateOrder(order, work, nowSecond));
     }
     this.pruneConsumed(nowSecond);
+    if (now - this.lastPruneAt >= PRUNE_INTERVAL_MS && this.prune()) events.push({ type: 'pruned' });
     return events;
   }
 

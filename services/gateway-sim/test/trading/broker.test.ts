@@ -4,7 +4,13 @@ import type { ContractQuery } from '../../src/market/instruments';
 import { InstrumentTable } from '../../src/market/instruments';
 import { QuoteBook } from '../../src/market/quotes';
 import { MarketSchedule } from '../../src/market/trading-hours';
-import { Broker, type BrokerEvent, type OrderRequest, type TransmitMode } from '../../src/trading/broker';
+import {
+  Broker,
+  type BrokerEvent,
+  type BrokerState,
+  type OrderRequest,
+  type TransmitMode,
+} from '../../src/trading/broker';
 
 const table = new InstrumentTable();
 const book = new QuoteBook(table, 42);
@@ -465,6 +471,46 @@ describe('simulated broker', () => {
     expect(execution?.type === 'execution' && execution.execution.execId).not.toBe(
       broker.executions()[0]!.execId,
     );
+  });
+
+  it('prunes finished orders after their trading day and executions after seven days, keeping working orders and used ids', () => {
+    const { broker, run, clock } = setup();
+    run(broker.placeOrder(7, order({ orderId: 5 })));
+    const bid = book.at(table.get('EURCAD'), clock.now()).bid;
+    const low = Number((Math.round((bid * 0.5) / 0.00005) * 0.00005).toFixed(5));
+    run(broker.placeOrder(7, order({ orderId: 6, orderType: 'LMT', lmtPrice: low, tif: 'GTC' })));
+    // Tuesday 10:00 New York: the trading day ends at 17:00.
+    clock.advance(6 * 3_600_000);
+    broker.prune();
+    expect(broker.allOrders().map((entry) => entry.orderId)).toEqual([5, 6]);
+    clock.advance(2 * 3_600_000);
+    expect(broker.prune()).toBe(true);
+    expect(broker.allOrders().map((entry) => entry.orderId)).toEqual([6]);
+    expect(broker.executions()).toHaveLength(1);
+    clock.advance(7 * 86_400_000);
+    broker.prune();
+    expect(broker.executions()).toHaveLength(0);
+    // The pruned order's id, and ids below this client's highest, stay used; also after a restart.
+    expect(errorsOf(broker.placeOrder(7, order({ orderId: 5 })))).toEqual([
+      { code: 103, message: 'Duplicate order id' },
+    ]);
+    const restored = new Broker({
+      account: 'DU1234567',
+      initialCash: 1_000_000,
+      seed: 42,
+      transmitMode: 'lenient',
+      instruments: table,
+      book,
+      schedule: new MarketSchedule('always-open'),
+      now: clock.now,
+      state: JSON.parse(JSON.stringify(broker.snapshot())) as BrokerState,
+    });
+    expect(errorsOf(restored.placeOrder(7, order({ orderId: 4 })))).toEqual([
+      { code: 103, message: 'Duplicate order id' },
+    ]);
+    expect(errorsOf(restored.placeOrder(8, order({ orderId: 4 })))).toEqual([]);
+    expect(restored.nextOrderId()).toBe(7);
+    expect(restored.snapshot().orders.map((entry) => entry.orderId)).toEqual([6, 4]);
   });
 
   it('moves a position without an order when it drifts, leaving net liquidation unchanged', () => {
