@@ -205,6 +205,11 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
     return instrument;
   };
 
+  const checkDuration = (name: string, ms: number) => {
+    // Node fires a timer longer than 2^31 − 1 ms at once.
+    if (!(ms >= 0 && ms <= 2_147_483_647))
+      throw new RangeError(`${name} must be between 0 and 2147483647 ms, got ${ms}`);
+  };
   let closed = false;
   const faults: GatewaySim['faults'] = {
     dropAllConnections() {
@@ -213,6 +218,7 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
       gateway.dropAll();
     },
     refuseConnections(ms) {
+      checkDuration('ms', ms);
       metrics.faults.inc({ fault: 'refuse_connections' });
       logger.warn({ ms }, 'fault: refusing connections');
       listener.refuse(ms);
@@ -222,6 +228,7 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
       gateway.setStalled(on);
     },
     async dailyReset(resetOptions = {}) {
+      checkDuration('downMs', resetOptions.downMs ?? 1000);
       metrics.faults.inc({ fault: 'daily_reset' });
       logger.warn({ downMs: resetOptions.downMs ?? 1000 }, 'fault: daily reset');
       await gateway.dailyReset(resetOptions.downMs ?? 1000);
@@ -231,6 +238,7 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
       broker.rejectNextOrder(reason, code);
     },
     delayFills(ms) {
+      checkDuration('ms', ms);
       metrics.faults.inc({ fault: 'delay_fills' });
       gateway.orders.gate.setDelay(ms);
     },

@@ -73,6 +73,21 @@ function numberField(parameters: Record<string, unknown>, field: string, fallbac
   return value;
 }
 
+/** Longest delay a Node timer takes (2^31 − 1 ms); longer ones would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function durationField(parameters: Record<string, unknown>, field: string, fallback?: number): number {
+  const value = numberField(parameters, field, fallback);
+  if (value < 0 || value > MAX_TIMER_MS)
+    throw new AdminRequestError(
+      400,
+      'invalid_field',
+      `"${field}" must be between 0 and ${MAX_TIMER_MS} ms`,
+      field,
+    );
+  return value;
+}
+
 function booleanField(parameters: Record<string, unknown>, field: string, fallback: boolean): boolean {
   const raw = parameters[field];
   if (raw === undefined || raw === '') return fallback;
@@ -128,10 +143,10 @@ export function adminRoutes(options: { sim: GatewaySim; status: () => unknown })
     '/admin/positions': route('GET', () => sim.account.positions()),
     '/admin/timeline': route('GET', () => sim.timeline()),
     '/admin/drop-connections': route('POST', () => sim.faults.dropAllConnections()),
-    '/admin/refuse-connections': route('POST', (p) => sim.faults.refuseConnections(numberField(p, 'ms'))),
+    '/admin/refuse-connections': route('POST', (p) => sim.faults.refuseConnections(durationField(p, 'ms'))),
     '/admin/stall': route('POST', (p) => sim.faults.stall(booleanField(p, 'on', true))),
     '/admin/daily-reset': route('POST', (p) =>
-      sim.faults.dailyReset({ downMs: numberField(p, 'downMs', 1000) }),
+      sim.faults.dailyReset({ downMs: durationField(p, 'downMs', 1000) }),
     ),
     '/admin/reject-next-order': route('POST', (p) =>
       sim.faults.rejectNextOrder(
@@ -139,13 +154,13 @@ export function adminRoutes(options: { sim: GatewaySim; status: () => unknown })
         p.code === undefined ? undefined : numberField(p, 'code'),
       ),
     ),
-    '/admin/delay-fills': route('POST', (p) => sim.faults.delayFills(numberField(p, 'ms'))),
+    '/admin/delay-fills': route('POST', (p) => sim.faults.delayFills(durationField(p, 'ms'))),
     '/admin/withhold-fills': route('POST', (p) => sim.faults.withholdFills(booleanField(p, 'on', true))),
     '/admin/drift-position': route('POST', (p) =>
       sim.faults.driftPosition(stringField(p, 'instrument'), numberField(p, 'quantity')),
     ),
     '/admin/fill-while-disconnected': route('POST', (p) =>
-      sim.faults.fillWhileDisconnected({ maxAdvanceMs: numberField(p, 'maxAdvanceMs', 3_600_000) }),
+      sim.faults.fillWhileDisconnected({ maxAdvanceMs: durationField(p, 'maxAdvanceMs', 3_600_000) }),
     ),
     '/admin/quote': route('GET', (p) => {
       const instrument = stringField(p, 'instrument');

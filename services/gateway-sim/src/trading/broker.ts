@@ -479,14 +479,15 @@ export class Broker {
         },
       ];
     }
-    if (request.totalQuantity < work.reserved) {
+    // IB refuses a size at or below what has filled: such an order would keep working with nothing left.
+    if (work.reserved > 0 && request.totalQuantity <= work.reserved) {
       return [
         {
           type: 'orderError',
           clientId: order.clientId,
           orderId: order.orderId,
           code: IbCode.orderRejected,
-          message: IbText.orderRejected('The order size cannot be below the quantity already filled'),
+          message: IbText.orderRejected('The order size must be above the quantity already filled'),
         },
       ];
     }

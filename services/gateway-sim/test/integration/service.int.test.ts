@@ -162,6 +162,18 @@ describe('service endpoints', () => {
       });
       expect((await json(`${sim.httpUrl}/admin/stall`)).status).toBe(405);
       expect((await post(`${sim.httpUrl}/admin/stall`, { on: 'maybe' })).status).toBe(400);
+      // Node would fire a longer timer at once: refused rather than silently shortened.
+      for (const [path, field] of [
+        ['refuse-connections', 'ms'],
+        ['daily-reset', 'downMs'],
+        ['delay-fills', 'ms'],
+      ] as const) {
+        expect(await post(`${sim.httpUrl}/admin/${path}`, { [field]: 2 ** 31 })).toMatchObject({
+          status: 400,
+          body: { error: { code: 'invalid_field', field } },
+        });
+      }
+      expect(() => sim.faults.delayFills(2 ** 31)).toThrow(RangeError);
     } finally {
       client.disconnect();
     }

@@ -338,6 +338,22 @@ describe('simulated broker', () => {
     expect(broker.allOrders()).toHaveLength(1);
   });
 
+  it('refuses a modify down to exactly the filled quantity, as IB does, and keeps the order working', () => {
+    const { broker } = setup();
+    const placed = broker.placeOrder(7, order({ totalQuantity: 12_000_000, tif: 'GTC' }));
+    const fill = placed.find((event) => event.type === 'fillDecided')!;
+    if (fill.type !== 'fillDecided') throw new Error('no fill');
+    broker.applyFill(fill.fill);
+    const refused = broker.placeOrder(7, order({ totalQuantity: fill.fill.quantity, tif: 'GTC' }));
+    expect(errorsOf(refused)).toEqual([
+      {
+        code: 201,
+        message: 'Order rejected - reason:The order size must be above the quantity already filled',
+      },
+    ]);
+    expect(broker.allOrders()[0]).toMatchObject({ status: 'Submitted', totalQuantity: 12_000_000 });
+  });
+
   it('holds an order without transmit in strict mode until it is transmitted', () => {
     const { broker, run } = setup({ transmitMode: 'strict' });
     const held = run(broker.placeOrder(7, order({ transmit: undefined })));
