@@ -1,12 +1,18 @@
 import type { Logger } from './logger';
 
 /**
- * Stops a service once on SIGTERM or SIGINT and exits: 0 after a clean stop, 1 if stopping failed. A
- * second signal while stopping is ignored, so Ctrl-C twice does not cut a stop that is flushing writes.
+ * Stops a service once on SIGTERM, SIGINT or SIGHUP and exits: 0 after a clean stop, 1 if stopping
+ * failed. A second signal while stopping is ignored, so Ctrl-C twice does not cut a stop that is flushing
+ * writes. Under the stack runner (`IBSTACK_PARENT_PID`), it also stops when the runner has gone without
+ * stopping it (killed, or its terminal closed): a service must not go on trading unsupervised.
  */
-export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+export function stopOnSignals(
+  logger: Logger,
+  stop: () => Promise<void>,
+  parentPid: number = Number(process.env.IBSTACK_PARENT_PID ?? 0),
+): void {
   let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
@@ -18,8 +24,17 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
       },
     );
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => onSignal(signal));
+  if (parentPid > 0) {
+    const watch = setInterval(() => {
+      if (process.ppid !== parentPid) {
+        clearInterval(watch);
+        logger.warn({ parentPid }, 'the stack runner is gone; stopping');
+        onSignal('parent gone');
+      }
+    }, 1_000);
+    watch.unref();
+  }
 }
 
 /** Starts a service, or logs why it could not and exits 1. */

@@ -29,4 +29,32 @@ describe('stopOnSignals', () => {
     expect(output).toContain('stop 1');
     expect(code).toBe(1);
   });
+
+  it('stops on SIGHUP, as when the terminal running it closes', async () => {
+    const { code, output } = await runAndSignal({}, ['SIGHUP']);
+    expect(output).toContain('stop 1');
+    expect(code).toBe(0);
+  });
+
+  it('stops by itself when the process that supervises it is gone', async () => {
+    // The test runner is its parent, not this pid: the same view as after the runner died.
+    const { code, output } = await runAndSignal({ IBSTACK_PARENT_PID: String(process.pid + 1_000_000) }, []);
+    expect(output).toContain('stop 1');
+    expect(code).toBe(0);
+  });
+
+  it('keeps running while its supervisor is alive', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
+      env: { ...process.env, IBSTACK_PARENT_PID: String(process.pid) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(output).toContain('ready');
+    expect(output).not.toContain('stop');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
 });

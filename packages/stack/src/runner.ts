@@ -27,6 +27,15 @@ export interface RunnerOptions {
   readyTimeoutMs?: number;
   /** Environment the services inherit. @default process.env */
   env?: NodeJS.ProcessEnv;
+  /** Aborting it during start-up stops what has started and rejects with StackAbortedError. */
+  signal?: AbortSignal;
+}
+
+export class StackAbortedError extends Error {
+  override readonly name = 'StackAbortedError';
+  constructor() {
+    super('start-up interrupted; every service started so far was stopped');
+  }
 }
 
 export class DependencyError extends Error {
@@ -46,6 +55,8 @@ export function stackServices(config: StackConfig, baseEnv: NodeJS.ProcessEnv = 
     DATABASE_URL: config.DATABASE_URL,
     NATS_URL: config.NATS_URL,
     BUS_NAMESPACE: config.BUS_NAMESPACE,
+    // Each service stops itself if the runner disappears without stopping it (SIGKILL, a lost terminal).
+    IBSTACK_PARENT_PID: String(process.pid),
     IB_HOST: config.IB_HOST,
     IB_PORT: String(config.IB_PORT),
     INSTRUMENTS: config.INSTRUMENTS,
@@ -123,17 +134,22 @@ export async function runStack(config: StackConfig, options: RunnerOptions = {})
       say(`${supervisor.spec.name} stopped`);
     }
   };
+  const abort = () => {
+    if (options.signal?.aborted) throw new StackAbortedError();
+  };
   try {
+    abort();
     for (const supervisor of supervisors) {
       say(`starting ${supervisor.spec.name}`);
       supervisor.start();
       started.push(supervisor);
-      await supervisor.waitUntilReady(options.readyTimeoutMs ?? 120_000);
+      await supervisor.waitUntilReady(options.readyTimeoutMs ?? 120_000, options.signal);
+      abort();
       say(`${supervisor.spec.name} ready (${supervisor.spec.healthUrl})`);
     }
   } catch (error) {
     await stop();
-    throw error;
+    throw options.signal?.aborted ? new StackAbortedError() : error;
   }
   say(`all services ready; ${pc.bold('npm run status')} shows what the stack is doing; Ctrl-C stops it`);
   return { services: supervisors, stop };

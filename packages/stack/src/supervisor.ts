@@ -5,6 +5,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
+/** sysexits' EX_CONFIG: what our services exit with on invalid configuration. */
+const EX_CONFIG = 78;
+/** A service that dies this often before it is first ready is not going to start. */
+const STARTUP_RESTART_LIMIT = 3;
+
 export interface ServiceSpec {
   name: string;
   /** TypeScript entry point, run with tsx. */
@@ -32,6 +37,8 @@ export class Supervisor {
   private startedAt = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private exitedResolve: (() => void) | undefined;
+  /** Why the supervisor stopped restarting, if it did. */
+  private gaveUp: string | undefined;
 
   constructor(
     readonly spec: ServiceSpec,
@@ -48,6 +55,7 @@ export class Supervisor {
 
   start(): void {
     this.stopping = false;
+    this.gaveUp = undefined;
     this.launch();
   }
 
@@ -67,6 +75,12 @@ export class Supervisor {
       this.child = undefined;
       this.exitedResolve?.();
       if (this.stopping) return;
+      if (code === EX_CONFIG) {
+        // A configuration error stays one until someone edits the configuration: restarting cannot help.
+        this.gaveUp = `${this.spec.name} exited with a configuration error (code ${EX_CONFIG}); not restarting it — fix the configuration it printed above`;
+        this.options.announce(this.gaveUp);
+        return;
+      }
       if (Date.now() - this.startedAt > 60_000) this.restarts = 0;
       const delay = Math.min((this.options.restartDelayMs ?? 1_000) * 2 ** this.restarts, 30_000);
       this.restarts += 1;
@@ -77,11 +91,18 @@ export class Supervisor {
     });
   }
 
-  /** Waits for /readyz to answer 200; rejects if the process keeps dying or the timeout passes. */
-  async waitUntilReady(timeoutMs: number): Promise<void> {
+  /**
+   * Waits for /readyz to answer 200; rejects if the process gave up (a configuration error), kept dying
+   * (STARTUP_RESTART_LIMIT restarts), the signal aborts, or the timeout passes.
+   */
+  async waitUntilReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last = 'no answer yet';
     while (Date.now() < deadline) {
+      if (this.gaveUp) throw new Error(this.gaveUp);
+      if (signal?.aborted) throw new Error(`${this.spec.name}: start-up interrupted`);
+      if (this.restarts >= STARTUP_RESTART_LIMIT)
+        throw new Error(`${this.spec.name} died ${this.restarts} times while starting; see its output above`);
       try {
         const response = await fetch(`${this.spec.healthUrl}/readyz`, { signal: AbortSignal.timeout(1_000) });
         if (response.ok) return;

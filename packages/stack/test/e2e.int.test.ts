@@ -152,7 +152,7 @@ describe('the whole stack (npm start) against the simulated gateway', () => {
       BACKFILL_DAYS: '0.05',
       LOG_LEVEL: 'info',
       IBSTACK_OPERATOR: 'e2e-test',
-      FORCE_COLOR: '0',
+      NO_COLOR: '1',
     };
   });
 

@@ -65,6 +65,56 @@ describe('supervisor', () => {
     expect(announcements).toEqual(['fake did not stop within 0.3 s; killing it']);
   }, 60_000);
 
+  it('does not restart a service that exits with a configuration error, and says why at once', async () => {
+    const announcements: string[] = [];
+    const supervisor = new Supervisor(await spec({ EXIT_AT_START: '78' }), {
+      print: () => undefined,
+      announce: (message) => announcements.push(message),
+      restartDelayMs: 50,
+    });
+    const started = Date.now();
+    supervisor.start();
+    try {
+      await expect(supervisor.waitUntilReady(60_000)).rejects.toThrow(/configuration error.*not restarting/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(supervisor.restartCount).toBe(0);
+      expect(supervisor.pid).toBeUndefined();
+      expect(announcements).toEqual([expect.stringMatching(/^fake exited with a configuration error/)]);
+    } finally {
+      await supervisor.stop();
+    }
+  }, 30_000);
+
+  it('gives up waiting for a service that keeps dying while it starts', async () => {
+    const supervisor = new Supervisor(await spec({ EXIT_AT_START: '3' }), {
+      print: () => undefined,
+      announce: () => undefined,
+      restartDelayMs: 50,
+    });
+    supervisor.start();
+    try {
+      await expect(supervisor.waitUntilReady(60_000)).rejects.toThrow(/died 3 times while starting/);
+    } finally {
+      await supervisor.stop();
+    }
+  }, 30_000);
+
+  it('stops waiting when start-up is interrupted', async () => {
+    const supervisor = new Supervisor(
+      { ...(await spec()), healthUrl: `http://127.0.0.1:${await freePort()}` },
+      { print: () => undefined, announce: () => undefined },
+    );
+    const interrupt = new AbortController();
+    supervisor.start();
+    try {
+      setTimeout(() => interrupt.abort(), 300);
+      await expect(supervisor.waitUntilReady(60_000, interrupt.signal)).rejects.toThrow(/interrupted/);
+    } finally {
+      await supervisor.stop();
+    }
+  }, 30_000);
+
   it('reports a service that never becomes ready', async () => {
     const supervisor = new Supervisor(
       { ...(await spec()), healthUrl: `http://127.0.0.1:${await freePort()}` },
