@@ -260,5 +260,14 @@ export class OrderRouter {
       side: order.side,
       sleeve: order.sleeve ?? 'none',
     });
+    // Off the order's path: the send is done, and a lost timestamp costs nothing but the record of it.
+    this.deps.store
+      .markSent(order.id, new Date(this.now()))
+      .catch((error: unknown) =>
+        this.deps.log.warn(
+          { err: error, orderId: order.broker_order_id },
+          'could not record when the order was sent',
+        ),
+      );
   }
 }

@@ -338,6 +338,16 @@ export class ExecutionStore {
     return updated;
   }
 
+  /** When the order first left for the broker (kept on a re-send under the same id). */
+  async markSent(orderId: number, at: Date): Promise<void> {
+    await this.db
+      .updateTable('orders')
+      .set({ sent_at: at })
+      .where('id', '=', orderId)
+      .where('sent_at', 'is', null)
+      .execute();
+  }
+
   async setPermId(orderId: number, permId: number): Promise<void> {
     await this.db
       .updateTable('orders')

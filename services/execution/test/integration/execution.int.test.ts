@@ -42,6 +42,8 @@ describe('execution against the simulated gateway', () => {
       filled_quantity: '30000',
       remaining_quantity: '0',
     });
+    expect(order.sent_at).toBeInstanceOf(Date);
+    expect(order.sent_at!.getTime()).toBeGreaterThanOrEqual(order.created_at.getTime());
     const simOrders = harness.sim.account.orders();
     expect(simOrders).toHaveLength(1);
     expect(simOrders[0]).toMatchObject({ orderId: order.broker_order_id, orderRef: value.intentId });
