@@ -287,10 +287,11 @@ export class OrderTracker {
     if (!isOrderRejection(classified)) return;
     const order = await this.deps.store.orderByBrokerId(orderId);
     if (!order) return;
-    // Only an order the broker never acknowledged can be rejected by an error. Once acknowledged, an error
-    // about it refuses a request (a modification with a bad price, say) and the order lives on; its end
-    // comes with orderStatus.
-    if (order.status !== 'pending') {
+    // Only an order the broker never acknowledged (or just reported Inactive without saying why) can be
+    // rejected by an error. Once acknowledged, an error about it refuses a request (a modification with a
+    // bad price, say) and the order lives on; its end comes with orderStatus.
+    const unexplainedInactive = order.status === 'inactive' && order.error_code === null;
+    if (order.status !== 'pending' && !unexplainedInactive) {
       this.deps.log.warn(
         { orderId, code, message, status: order.status },
         'broker refused a request about a working order',

@@ -67,9 +67,11 @@ export function applyBrokerUpdate(
 
 function nextState(current: OrderStateSnapshot, update: BrokerOrderUpdate): OrderStateSnapshot {
   if (update.kind === 'rejected') {
-    // A reject after fills cannot undo them; IB reports such cases as a cancel of the remainder.
-    if (isTerminal(current.status)) return current;
     const filled = new Decimal(current.filledQuantity);
+    // IB may report an order Inactive just before the error that says why: that error is the rejection.
+    const inactiveUnexplained = current.status === 'inactive' && current.errorCode === null && filled.eq(0);
+    // A reject after fills cannot undo them; IB reports such cases as a cancel of the remainder.
+    if (isTerminal(current.status) && !inactiveUnexplained) return current;
     return {
       ...current,
       status: filled.gt(0) ? 'cancelled' : 'rejected',

@@ -87,6 +87,16 @@ describe('order state machine', () => {
     ).toBe('cancelled');
   });
 
+  it('takes an error right after an unexplained Inactive as the rejection, in either order', () => {
+    const reject = { kind: 'rejected', errorCode: 201, reason: 'margin' } as const;
+    expect(run(status('Inactive', '0'), reject)).toMatchObject({ status: 'rejected', errorCode: 201 });
+    expect(run(reject, status('Inactive', '0'))).toMatchObject({ status: 'rejected', errorCode: 201 });
+    // An Inactive that already carries its reason is final.
+    expect(
+      run(status('Inactive', '0'), reject, { kind: 'rejected', errorCode: 202, reason: 'later' }),
+    ).toMatchObject({ errorCode: 201 });
+  });
+
   it('reports no change when the broker repeats itself', () => {
     const once = run(status('Submitted', '0'));
     expect(applyBrokerUpdate(once, status('Submitted', '0')).changed).toBe(false);
