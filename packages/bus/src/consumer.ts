@@ -105,6 +105,11 @@ export async function startConsumer<S extends z.ZodType>(
 
   let stopped = false;
   let current: ConsumerMessages | undefined;
+  // Handler failures per stream sequence, in this process. JetStream's delivery count also rises when a
+  // buffered message waits past the ack wait behind a slow one, which is no failure of its own; so it
+  // counts only with a wide margin (a handler that takes the process down with it never returns here).
+  const failures = new Map<number, number>();
+  const deliveryCeiling = maxDeliver * 4;
 
   const deadLetter = async (
     message: JsMsg,
@@ -160,16 +165,20 @@ export async function startConsumer<S extends z.ZodType>(
     };
     try {
       await options.handler(parsed.data, context);
+      failures.delete(message.seq);
     } catch (error) {
       bus.metrics.handlerErrors.inc({ consumer: durable });
-      if (deliveryCount >= maxDeliver) {
+      const failed = (failures.get(message.seq) ?? 0) + 1;
+      failures.set(message.seq, failed);
+      if (failed >= maxDeliver || deliveryCount >= deliveryCeiling) {
+        failures.delete(message.seq);
         return deadLetter(
           message,
-          `handler failed on delivery ${deliveryCount} of ${maxDeliver}: ${(error as Error)?.message ?? String(error)}`,
+          `handler failed ${failed} times (delivery ${deliveryCount}; limit ${maxDeliver}): ${(error as Error)?.message ?? String(error)}`,
           'max_deliveries',
         );
       }
-      const delay = Math.min(retryDelayMs * 2 ** (deliveryCount - 1), 30_000);
+      const delay = Math.min(retryDelayMs * 2 ** (failed - 1), 30_000);
       log.warn(
         { err: error, seq: message.seq, deliveryCount },
         `handler failed; redelivering in ${delay} ms`,
@@ -192,7 +201,8 @@ export async function startConsumer<S extends z.ZodType>(
     while (!stopped && !bus.nc.isClosed()) {
       try {
         const consumer = await bus.js.consumers.get(stream, durable);
-        current = await consumer.consume({ max_messages: Math.min(options.maxAckPending ?? 256, 256) });
+        // Handled one at a time: a deep buffer only lets messages wait out their ack wait in it.
+        current = await consumer.consume({ max_messages: Math.min(options.maxAckPending ?? 64, 64) });
         // stop() may have run while we were setting up, before there was anything for it to close.
         if (stopped) {
           current.stop();

@@ -149,7 +149,42 @@ describe('bus', () => {
       return found;
     });
     expect(attempts).toBe(3);
-    expect(letter!.reason).toBe('handler failed on delivery 3 of 3: database is down');
+    expect(letter!.reason).toBe('handler failed 3 times (delivery 3; limit 3): database is down');
+  });
+
+  it('does not count a redelivery after waiting behind a slow message as a failure', async () => {
+    const { bus } = testBus;
+    const seen: string[] = [];
+    let failedOnce = false;
+    handles.push(
+      await bus.consume(topics.bar, {
+        durable: 'slow',
+        maxDeliver: 2,
+        ackWaitMs: 300,
+        retryDelayMs: 20,
+        handler: async (bar, context) => {
+          seen.push(`${bar.ts}#${context.deliveryCount}`);
+          // The first bar is slow: the second waits in the buffer past its ack wait and is redelivered.
+          if (bar.ts === first.ts && context.deliveryCount === 1)
+            await new Promise((r) => setTimeout(r, 1_000));
+          if (bar.ts === second.ts && context.deliveryCount >= 2 && !failedOnce) {
+            failedOnce = true;
+            throw new Error('transient');
+          }
+        },
+      }),
+    );
+    const first = makeBar({ ts: '2026-11-24T15:00:00.000Z' });
+    const second = makeBar({ ts: '2026-11-24T15:01:00.000Z' });
+    await bus.publish(topics.bar, first);
+    await bus.publish(topics.bar, second);
+    await eventually(() => expect(failedOnce).toBe(true));
+    await eventually(() =>
+      expect(seen.filter((entry) => entry.startsWith(second.ts)).length).toBeGreaterThanOrEqual(2),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await deadLetters()).toHaveLength(0);
+    expect(seen.some((entry) => entry.startsWith(second.ts) && !entry.endsWith('#1'))).toBe(true);
   });
 
   it('redelivers a message whose consumer process was killed before acknowledging it', async () => {
