@@ -16,12 +16,23 @@ import {
 } from '@ibstack/contracts';
 import { type Database, insertAuditEntries, type Kysely } from '@ibstack/db';
 
+export interface StateChange {
+  value: TradingState;
+  /** Where the audit entry could not be written (empty when it reached both places). */
+  auditProblems: string[];
+}
+
+/**
+ * Sets the trading state, then audits it. The state is written first and alone decides: a halt must
+ * take effect even when Postgres is down. The audit goes to `sys.audit` and `audit_log`; a place it
+ * could not reach is reported to the operator, not swallowed.
+ */
 export async function setTradingState(
-  deps: { bus: Bus; db: Kysely<Database> },
+  deps: { bus: Bus; db: Kysely<Database> | null },
   state: TradingStateName,
   reason: string,
   by: string,
-): Promise<TradingState> {
+): Promise<StateChange> {
   const value: TradingState = { v: 1, state, reason, by, at: nowIso() };
   const kv = await deps.bus.kv('trading', TradingState, { history: 10 });
   await kv.put(KV_KEYS.tradingState, value);
@@ -33,9 +44,16 @@ export async function setTradingState(
     detail: { reason, via: 'ibstack cli' },
     at: value.at,
   };
-  await insertAuditEntries(deps.db, [entry]).execute();
-  await deps.bus.publish(topics.audit, entry);
-  return value;
+  const auditProblems: string[] = [];
+  await deps.bus
+    .publish(topics.audit, entry)
+    .catch((error: unknown) => auditProblems.push(`sys.audit: ${(error as Error).message}`));
+  if (!deps.db) auditProblems.push('audit_log: Postgres is not reachable');
+  else
+    await insertAuditEntries(deps.db, [entry])
+      .execute()
+      .catch((error: unknown) => auditProblems.push(`audit_log: ${(error as Error).message}`));
+  return { value, auditProblems };
 }
 
 export async function requestReconciliation(bus: Bus, by: string): Promise<void> {

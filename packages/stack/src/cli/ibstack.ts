@@ -100,15 +100,24 @@ for (const [name, state, verb] of [
     .command(`${name} <reason>`)
     .description(`${verb} (audited)`)
     .action(async (reason: string) => {
-      const handles = await connect(true);
+      // NATS carries the state; Postgres only the audit row, so a halt works while Postgres is down.
+      const handles = await connect(false);
       try {
-        const value = await setTradingState(
-          { bus: handles.bus!, db: handles.database!.db },
+        if (!handles.bus)
+          throw new Error(`cannot set the trading state without NATS: ${handles.problems.join('; ')}`);
+        const { value, auditProblems } = await setTradingState(
+          { bus: handles.bus, db: handles.database?.db ?? null },
           state,
           reason,
           operator(),
         );
         process.stdout.write(`trading is ${value.state}: ${value.reason} (by ${value.by})\n`);
+        if (auditProblems.length > 0) {
+          process.stderr.write(
+            `WARNING: the change is made but its audit entry is incomplete:\n${auditProblems.map((p) => `  - ${p}`).join('\n')}\n`,
+          );
+          process.exitCode = 2;
+        }
       } finally {
         await handles.close();
       }
