@@ -54,10 +54,17 @@ export function renderStatus(status: StackStatus): string {
 
   lines.push('', pc.bold('Trading'));
   const state = status.tradingState;
+  const executionUp = status.services.some(
+    (service) => service.name === 'execution' && service.state === 'ready',
+  );
   const stateText = !state
-    ? `${pc.green('RUNNING')} ${pc.dim('(no state set)')}`
+    ? `${pc.green('RUNNING')} ${pc.dim('(no state set: the default)')}`
     : `${state.state === 'RUNNING' ? pc.green(state.state) : state.state === 'HALTED' ? pc.bgRed(pc.white(` ${state.state} `)) : pc.yellow(state.state)}  ${state.reason}  ${pc.dim(`by ${state.by} at ${state.at}`)}`;
   lines.push(`  state   ${stateText}`);
+  if (!executionUp)
+    lines.push(
+      `          ${pc.yellow('execution is not ready: no order is placed, whatever the state says')}`,
+    );
   lines.push(
     `  lease   ${status.lease ? `${status.lease.holder} ${pc.dim(`(epoch ${status.lease.epoch}, renewed ${status.lease.renewedAt})`)}` : pc.yellow('no holder: nothing can place orders')}`,
   );
@@ -93,6 +100,23 @@ export function renderStatus(status: StackStatus): string {
     ),
   );
 
+  lines.push('', pc.bold('Recent fills'));
+  lines.push(
+    ...(status.recentFills.length === 0
+      ? ['  none yet']
+      : table(
+          status.recentFills.map((fill) => [
+            pc.dim(fill.at),
+            fill.sleeve ?? pc.dim('no intent'),
+            fill.instrument,
+            fill.side,
+            fill.quantity,
+            `@ ${fill.price}`,
+            fill.commission === null ? '' : pc.dim(`commission ${fill.commission}`),
+          ]),
+        )),
+  );
+
   lines.push('', pc.bold(`Positions (${status.positions.length})`));
   lines.push(
     ...table(
@@ -109,7 +133,7 @@ export function renderStatus(status: StackStatus): string {
   lines.push('', pc.bold('Today'));
   lines.push(
     status.account
-      ? `  NAV ${money(status.account.netLiquidation)}  daily P&L ${money(status.account.dailyPnl)} (${status.account.dailyReturnPct}%)  drawdown ${status.account.drawdownPct}%  ${pc.dim(status.account.at)}`
+      ? `  NAV ${money(status.account.netLiquidation)}  daily P&L ${money(status.account.dailyPnl)} (${status.account.dailyReturnPct}%)  drawdown ${status.account.drawdownPct}%  ${snapshotAge(status.at, status.account.at)}`
       : '  no account snapshot yet',
   );
 
@@ -130,3 +154,14 @@ export function renderStatus(status: StackStatus): string {
   }
   return lines.join('\n');
 }
+
+/** The snapshot's time, flagged when it is too old to describe the account now. */
+function snapshotAge(now: string, at: string): string {
+  const seconds = Math.round((Date.parse(now) - Date.parse(at)) / 1000);
+  return seconds > STALE_SNAPSHOT_SECONDS
+    ? pc.red(`as of ${at} (${seconds} s ago: stale)`)
+    : pc.dim(`as of ${at}`);
+}
+
+/** Execution records a snapshot every few seconds while it is connected. */
+const STALE_SNAPSHOT_SECONDS = 120;

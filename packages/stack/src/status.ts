@@ -8,6 +8,8 @@ import type { Bus } from '@ibstack/bus';
 import { KV_KEYS, Lease, subjects, Tick, TradingState } from '@ibstack/contracts';
 import type { Database, Kysely } from '@ibstack/db';
 
+const RECENT_FILLS = 5;
+
 export interface ServiceHealth {
   name: string;
   url: string;
@@ -36,6 +38,16 @@ export interface StackStatus {
     quantity: string;
     filled: string;
     status: string;
+  }>;
+  /** The last fills, newest first. */
+  recentFills: Array<{
+    at: string;
+    sleeve: string | null;
+    instrument: string;
+    side: string;
+    quantity: string;
+    price: string;
+    commission: string | null;
   }>;
   positions: Array<{
     account: string;
@@ -148,6 +160,7 @@ export async function gatherStatus(input: {
 
   let openOrders: StackStatus['openOrders'] = [];
   let positions: StackStatus['positions'] = [];
+  let recentFills: StackStatus['recentFills'] = [];
   let account: StackStatus['account'] = null;
   let lastReconciliation: StackStatus['lastReconciliation'] = null;
   if (db) {
@@ -175,6 +188,32 @@ export async function gatherStatus(input: {
         quantity: row.quantity,
         filled: row.filled_quantity,
         status: row.status,
+      }));
+      recentFills = (
+        await db
+          .selectFrom('executions as x')
+          .leftJoin('orders as o', 'o.id', 'x.order_id')
+          .select([
+            'x.executed_at',
+            'o.sleeve',
+            'x.instrument',
+            'x.side',
+            'x.quantity',
+            'x.price',
+            'x.commission',
+          ])
+          .where('x.superseded_by', 'is', null)
+          .orderBy('x.executed_at', 'desc')
+          .limit(RECENT_FILLS)
+          .execute()
+      ).map((row) => ({
+        at: row.executed_at.toISOString(),
+        sleeve: row.sleeve,
+        instrument: row.instrument,
+        side: row.side,
+        quantity: row.quantity,
+        price: row.price,
+        commission: row.commission,
       }));
       positions = (
         await db
@@ -235,6 +274,7 @@ export async function gatherStatus(input: {
     lease,
     instruments,
     openOrders,
+    recentFills,
     positions,
     account,
     lastReconciliation,

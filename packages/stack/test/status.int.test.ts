@@ -1,0 +1,137 @@
+/** `npm run status` reads the real tables and KV and says plainly what is going on, and what it cannot see. */
+import { stripVTControlCharacters } from 'node:util';
+
+import { KV_KEYS, TradingState } from '@ibstack/contracts';
+import {
+  createTestBus,
+  createTestDatabase,
+  freePortRange,
+  type TestBus,
+  type TestDatabase,
+} from '@ibstack/test-kit';
+
+import { renderStatus } from '../src/render';
+import { gatherStatus } from '../src/status';
+
+const NOW = Date.parse('2026-11-24T15:10:00.000Z');
+
+describe('status', () => {
+  let database: TestDatabase;
+  let testBus: TestBus;
+
+  beforeEach(async () => {
+    [database, testBus] = await Promise.all([createTestDatabase(), createTestBus()]);
+  });
+
+  afterEach(async () => {
+    await testBus.destroy();
+    await database.drop();
+  });
+
+  async function seed(): Promise<void> {
+    const { db } = database;
+    const [order] = await db
+      .insertInto('orders')
+      .values({
+        intent_id: 'a'.repeat(32),
+        broker_order_id: 11,
+        client_id: 10,
+        account: 'DU1234567',
+        sleeve: 'demo',
+        instrument: 'EURCAD',
+        side: 'BUY',
+        quantity: '20000',
+        order_type: 'MKT',
+        time_in_force: 'DAY',
+        status: 'filled',
+        filled_quantity: '20000',
+        remaining_quantity: '0',
+        leader_epoch: 1,
+      })
+      .returning('id')
+      .execute();
+    await db
+      .insertInto('executions')
+      .values(
+        ['01', '02', '03', '04', '05', '06'].map((n, i) => ({
+          exec_id: `0000e0d5.6571a2b4.${n}.01`,
+          order_id: order!.id,
+          broker_order_id: 11,
+          perm_id: 900,
+          intent_id: 'a'.repeat(32),
+          account: 'DU1234567',
+          instrument: 'EURCAD',
+          side: 'BUY',
+          quantity: String(1000 * (i + 1)),
+          price: '1.4801',
+          executed_at: new Date(NOW - (10 - i) * 60_000),
+          commission: i === 5 ? '2.1' : null,
+        })),
+      )
+      .execute();
+    await db
+      .insertInto('positions')
+      .values({ account: 'DU1234567', instrument: 'EURCAD', quantity: '21000', average_cost: '1.4801' })
+      .execute();
+    await db
+      .insertInto('account_snapshots')
+      .values({
+        account: 'DU1234567',
+        currency: 'USD',
+        ts: new Date(NOW - 600_000),
+        net_liquidation: '1000012.5',
+        cash: '1000000',
+        realized_pnl: '0',
+        unrealized_pnl: '12.5',
+        daily_pnl: '12.5',
+        daily_return_pct: '0.00125',
+        high_water_mark: '1000012.5',
+        drawdown_pct: '0',
+      })
+      .execute();
+    const kv = await testBus.bus.kv('trading', TradingState, { history: 10 });
+    await kv.put(KV_KEYS.tradingState, {
+      v: 1,
+      state: 'HALTED',
+      reason: 'reconciliation mismatch (1): position EURCAD',
+      by: 'execution',
+      at: new Date(NOW - 60_000).toISOString(),
+    });
+  }
+
+  it('shows the trading state, the last fills newest first, positions and a stale account snapshot', async () => {
+    await seed();
+    const status = await gatherStatus({
+      db: database.db,
+      bus: testBus.bus,
+      httpPortBase: await freePortRange(4),
+      now: NOW,
+    });
+    expect(status.tradingState).toMatchObject({ state: 'HALTED', by: 'execution' });
+    expect(status.recentFills.map((fill) => fill.quantity)).toEqual(['6000', '5000', '4000', '3000', '2000']);
+    expect(status.recentFills[0]).toMatchObject({ sleeve: 'demo', commission: '2.1', price: '1.4801' });
+    expect(status.positions).toEqual([expect.objectContaining({ instrument: 'EURCAD', quantity: '21000' })]);
+    expect(status.services.map((service) => service.state)).toEqual(['down', 'down', 'down', 'down']);
+
+    const text = stripVTControlCharacters(renderStatus(status));
+    expect(text).toContain('HALTED');
+    expect(text).toContain('reconciliation mismatch (1): position EURCAD');
+    expect(text).toContain('execution is not ready: no order is placed');
+    expect(text).toMatch(/demo\s+EURCAD\s+BUY\s+6000\s+@ 1\.4801/);
+    expect(text).toMatch(/\(600 s ago: stale\)/);
+  });
+
+  it('says what it cannot see when Postgres and NATS are both unreachable', async () => {
+    const status = await gatherStatus({
+      db: null,
+      bus: null,
+      httpPortBase: await freePortRange(4),
+      now: NOW,
+    });
+    expect(status.problems).toEqual([
+      'trading state, lease and prices unknown without NATS',
+      'orders, positions, P&L and reconciliation unknown without Postgres',
+    ]);
+    expect(renderStatus(status)).toContain('Could not see');
+  });
+});
