@@ -167,6 +167,18 @@ export class OrderRouter {
     }
     this.place(order, instrument);
     this.deps.crashPoints.hit('after_send');
+    log.info(
+      {
+        orderId: brokerOrderId,
+        intentId: intent.intentId,
+        sleeve: intent.sleeve,
+        instrument: intent.instrument,
+        side: intent.side,
+        quantity: intent.quantity,
+        orderType: intent.orderType,
+      },
+      'order sent',
+    );
   }
 
   /**

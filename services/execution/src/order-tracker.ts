@@ -273,6 +273,19 @@ export class OrderTracker {
     });
     if (!inserted) return;
     this.deps.crashPoints.hit('after_fill_stored');
+    this.deps.log.info(
+      {
+        orderId: execution.orderId,
+        intentId: order?.intent_id ?? null,
+        sleeve: order?.sleeve ?? null,
+        instrument: execution.instrument,
+        side: execution.side,
+        quantity: execution.quantity,
+        price: execution.price,
+        execId: execution.execId,
+      },
+      'fill',
+    );
     this.deps.metrics.fillsStored.inc({ instrument: execution.instrument });
     this.deps.onStored();
   }

@@ -25,6 +25,9 @@ const TICK_SEQUENCE_BASE = 1_000_000;
  * at a time.
  */
 export class BarPipeline {
+  /** Per sleeve, how many late bars in a row had decisions dropped: a replay says so once, not per bar. */
+  private readonly lateStreaks = new Map<string, number>();
+
   constructor(
     private readonly deps: {
       runners: SleeveRunners;
@@ -80,11 +83,18 @@ export class BarPipeline {
       if (decisions.length === 0) continue;
       if (stale) {
         metrics.staleBars.inc({ sleeve: name });
-        log.warn(
+        const streak = (this.lateStreaks.get(name) ?? 0) + 1;
+        this.lateStreaks.set(name, streak);
+        (streak === 1 ? log.warn.bind(log) : log.debug.bind(log))(
           { sleeve: name, barTs: bar.ts, closedAgoMs },
-          'bar processed too late to act on; decisions dropped',
+          'bar processed too late to act on; decisions dropped (until bars are current again)',
         );
         continue;
+      }
+      const streak = this.lateStreaks.get(name);
+      if (streak !== undefined) {
+        this.lateStreaks.delete(name);
+        log.info({ sleeve: name, lateBars: streak, barTs: bar.ts }, 'bars are current again; acting on them');
       }
       const orders = this.ordersOf(runner, decisions);
       if (orders.length > 0) batches.push({ runner, orders });
