@@ -95,6 +95,8 @@ export interface GatewaySim {
     /** IB's daily reset: 1100 … 1102 + farm notices. @default downMs 1000 */
     dailyReset(options?: { downMs?: number }): Promise<void>;
     rejectNextOrder(reason: string, code?: number): void;
+    /** The next `count` contract-details requests fail with this IB error instead of an answer. */
+    failNextContractLookups(count: number, code: number, message: string): void;
     /** Every fill waits this long (wall ms) before it is booked and reported; 0 = no delay. */
     delayFills(ms: number): void;
     /** Fills queue up until withholdFills(false). */
@@ -236,6 +238,11 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
     rejectNextOrder(reason, code) {
       metrics.faults.inc({ fault: 'reject_next_order' });
       broker.rejectNextOrder(reason, code);
+    },
+    failNextContractLookups(count, code, message) {
+      metrics.faults.inc({ fault: 'fail_contract_lookups' });
+      logger.warn({ count, code }, 'fault: failing contract lookups');
+      gateway.marketData.failNextContractLookups(count, code, message);
     },
     delayFills(ms) {
       checkDuration('ms', ms);

@@ -38,6 +38,18 @@ export class NoHistoricalDataError extends Error {
   }
 }
 
+/** A contract lookup that failed for a reason other than "no such contract" (pacing, a farm down, …). */
+export class ContractLookupError extends Error {
+  override readonly name = 'ContractLookupError';
+  constructor(
+    readonly instrument: string,
+    readonly ibCode: number,
+    detail: string,
+  ) {
+    super(`contract details of ${instrument} failed (IB ${ibCode}): ${detail}`);
+  }
+}
+
 /** A request whose session ended before it was answered. Not a refusal: the request is retried. */
 export class GatewayDisconnectedError extends Error {
   override readonly name = 'GatewayDisconnectedError';

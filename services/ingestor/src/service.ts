@@ -33,7 +33,12 @@ import { BatchWriter } from './batch-writer';
 import type { IngestorConfig } from './config';
 import { GatewayClock } from './domain/gateway-clock';
 import { PacingLimiter } from './domain/pacing';
-import { GatewayDisconnectedError, GatewayTimeoutError, UnknownInstrumentError } from './errors';
+import {
+  ContractLookupError,
+  GatewayDisconnectedError,
+  GatewayTimeoutError,
+  UnknownInstrumentError,
+} from './errors';
 import { InstrumentFeed } from './feed';
 import { GapRepair, type RepairReason } from './gap-repair';
 import { ingestorMetrics, type IngestorMetrics } from './metrics';
@@ -79,6 +84,9 @@ const SERVICE = 'ingestor';
 const DAY_MS = 86_400_000;
 /** Contract details (trading hours) are refreshed once a market day. */
 const REFRESH_CONTRACT_AFTER_MS = DAY_MS;
+/** A contract lookup that failed for a passing reason is asked again after 5 s, doubling up to 5 min. */
+const LOOKUP_RETRY_FIRST_MS = 5_000;
+const LOOKUP_RETRY_MAX_MS = 300_000;
 /** A refused history window is left alone for this many gap checks. */
 const COOLDOWN_CHECKS = 10;
 
@@ -111,6 +119,8 @@ export function createIngestorService(
   const timers: NodeJS.Timeout[] = [];
   let sessionWork: Promise<void> = Promise.resolve();
   let stopping = false;
+  const lookupRetries = new Map<InstrumentFeed, number>();
+  const lookupTimers = new Set<NodeJS.Timeout>();
   const byQuotes = new Map<number, InstrumentFeed>();
   const byBars = new Map<number, InstrumentFeed>();
 
@@ -196,15 +206,46 @@ export function createIngestorService(
         );
         return;
       }
-      if (error instanceof GatewayDisconnectedError || error instanceof GatewayTimeoutError) {
+      if (error instanceof GatewayDisconnectedError) {
         log.warn(
           { err: error, instrument: feed.key },
           'contract details not answered; retried on the next session',
         );
         return;
       }
+      if (error instanceof GatewayTimeoutError || error instanceof ContractLookupError) {
+        retryResolve(feed, error);
+        return;
+      }
       throw error;
     }
+  }
+
+  /** A lookup that failed for a passing reason is asked again, with backoff, while the session lasts. */
+  function retryResolve(feed: InstrumentFeed, error: Error): void {
+    const attempt = (lookupRetries.get(feed) ?? 0) + 1;
+    lookupRetries.set(feed, attempt);
+    const delayMs = Math.min(LOOKUP_RETRY_FIRST_MS * 2 ** (attempt - 1), LOOKUP_RETRY_MAX_MS);
+    log.warn(
+      { err: error, instrument: feed.key, attempt, retryInMs: delayMs },
+      'contract details failed; asking again',
+    );
+    const timer = setTimeout(() => {
+      lookupTimers.delete(timer);
+      if (stopping || !connection?.isReady() || feed.resolved) return;
+      void resolve(feed)
+        .then(() => {
+          if (!feed.resolved || stopping || !connection?.isReady()) return;
+          lookupRetries.delete(feed);
+          feed.subscribe();
+          repair!.request(feed, 'start');
+          indexSubscriptions();
+        })
+        .catch((failure: unknown) =>
+          log.error({ err: failure, instrument: feed.key }, 'contract lookup failed'),
+        );
+    }, delayMs);
+    lookupTimers.add(timer);
   }
 
   /** Collects a few clock answers so the first decisions already use the gateway's time. */
@@ -525,6 +566,7 @@ export function createIngestorService(
     async stop() {
       if (stopping) return;
       stopping = true;
+      for (const timer of lookupTimers) clearTimeout(timer);
       for (const timer of timers.splice(0)) clearInterval(timer);
       // Abort waits first; ending the session then fails the request in flight, so nothing hangs.
       repair?.abort();

@@ -44,6 +44,8 @@ function key(session: Session, reqId: number): string {
 export class MarketDataService {
   private readonly quotes = new Map<string, QuoteSubscription>();
   private readonly bars = new Map<string, BarSubscription>();
+  /** Fault: the next contract-details requests fail with this error (a pacing refusal, a farm down). */
+  private failingLookups: { count: number; code: number; message: string } | undefined;
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -96,7 +98,17 @@ export class MarketDataService {
 
   // ---------------------------------------------------------------- contract details
 
+  failNextContractLookups(count: number, code: number, message: string): void {
+    this.failingLookups = count > 0 ? { count, code, message } : undefined;
+  }
+
   private contractDetails(session: Session, reqId: number, contract: ContractQuery): void {
+    if (this.failingLookups) {
+      const { code, message } = this.failingLookups;
+      if (--this.failingLookups.count <= 0) this.failingLookups = undefined;
+      session.send(response.errorMessage(reqId, code, message));
+      return;
+    }
     const matches = this.ctx.instruments.match(contract);
     if (matches.length === 0) {
       session.send(response.errorMessage(reqId, IbCode.noSecurityDefinition, IbText.noSecurityDefinition));

@@ -24,12 +24,16 @@ import { classifyIbError, contractOf, type IbConnection } from '@ibstack/ib';
 import { parseHistoricalTime } from '../domain/backfill-plan';
 import type { RawBar } from '../domain/validation';
 import {
+  ContractLookupError,
   GatewayDisconnectedError,
   GatewayTimeoutError,
   HistoricalDataError,
   NoHistoricalDataError,
   UnknownInstrumentError,
 } from '../errors';
+
+/** IB's "No security definition has been found for the request". */
+const NO_SECURITY_DEFINITION = 200;
 
 /** What the gateway knows about a configured instrument. */
 export interface ResolvedInstrument {
@@ -194,7 +198,11 @@ export class IbMarketData extends EventEmitter<MarketDataEvents> {
       `contract details of ${key}`,
       this.options.requestTimeoutMs,
       (reqId) => this.connection.api.reqContractDetails(reqId, contractOf(instrument)),
-      (code, message) => new UnknownInstrumentError(key, code, message),
+      // Only 200 means the gateway has no such contract; anything else is worth asking again.
+      (code, message) =>
+        code === NO_SECURITY_DEFINITION
+          ? new UnknownInstrumentError(key, code, message)
+          : new ContractLookupError(key, code, message),
       { details: [] },
     );
     const first = details[0];
