@@ -276,3 +276,21 @@ export interface BarCoverageTable {
 export interface Database {
   bar_coverage: BarCoverageTable;
 }
+
+// Added by migration 0006_history_requests.
+
+/** A historical-data request the ingestor sent, kept for IB's pacing windows across a restart. */
+export interface HistoryRequestsTable {
+  /** Our wall clock when it was sent (IB's pacing counts real time). */
+  sent_at: Timestamptz;
+  /** What makes two requests identical (contract, end, duration, bar size, what to show…). */
+  signature: string;
+  /** The instrument key the same-contract rule groups by. */
+  contract_key: string;
+  /** IB counts a BID_ASK request twice. */
+  weight: ColumnType<number, number | undefined, number>;
+}
+
+export interface Database {
+  history_requests: HistoryRequestsTable;
+}

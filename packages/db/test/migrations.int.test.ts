@@ -98,6 +98,23 @@ describe('schema', () => {
     expect(row.ts).toEqual(new Date('2026-11-24T15:00:00Z'));
   });
 
+  it('keeps the ingestor’s history requests keyed by send time, so loading and pruning scan an index', async () => {
+    const index = await sql<{ indexdef: string }>`
+      select indexdef from pg_indexes where tablename = 'history_requests'`.execute(database.db);
+    expect(index.rows.map((row) => row.indexdef)).toEqual([
+      expect.stringMatching(/UNIQUE INDEX history_requests_pkey .*\(sent_at, signature\)/),
+    ]);
+    const request = { sent_at: '2026-11-24T15:00:00.123Z', signature: 'a', contract_key: 'EURCAD' };
+    await database.db.insertInto('history_requests').values(request).execute();
+    await database.db
+      .insertInto('history_requests')
+      .values(request)
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    const rows = await database.db.selectFrom('history_requests').selectAll().execute();
+    expect(rows).toEqual([{ ...request, sent_at: new Date(request.sent_at), weight: 1 }]);
+  });
+
   it('allows one order per intent id', async () => {
     const order = {
       intent_id: 'a'.repeat(32),
