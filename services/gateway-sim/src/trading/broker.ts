@@ -12,14 +12,13 @@
  * - order ids handed out (nextOrderId) are above every id ever used, across restarts with a state file;
  * - each client's highest id is kept apart from its orders, so pruning finished orders never lets an old
  *   id be used again;
- * - finished orders are kept until the end of the trading day they finished in (17:00 New York), executions
- *   for seven days (what reqExecutions serves); older ones are pruned.
+ * - finished orders and executions are kept for seven days (what reqExecutions serves; the admin API
+ *   and a sped-up test see a whole run), then pruned.
  */
-import { DateTime } from 'luxon';
 
 import type { ContractQuery, InstrumentTable, SimInstrument } from '../market/instruments';
 import type { Quote, QuoteBook } from '../market/quotes';
-import { NEW_YORK, type MarketSchedule } from '../market/trading-hours';
+import type { MarketSchedule } from '../market/trading-hours';
 import { hashInts, hashString } from '../market/price-model';
 import { IbCode, IbText } from '../protocol/ib-errors';
 import { fillCommission } from './commission';
@@ -116,14 +115,6 @@ export interface BrokerOptions {
 export const EXECUTION_RETENTION_MS = 7 * 86_400_000;
 /** How often (simulated) finished orders and old executions are pruned. */
 const PRUNE_INTERVAL_MS = 60_000;
-
-/** The start of the trading day `time` is in: the last 17:00 New York at or before it. */
-function tradingDayStart(time: number): number {
-  const local = DateTime.fromMillis(time, { zone: NEW_YORK });
-  let start = local.set({ hour: 17, minute: 0, second: 0, millisecond: 0 });
-  if (start > local) start = start.minus({ days: 1 });
-  return start.toMillis();
-}
 
 /** Seconds the matching loop catches up after a pause; older seconds are skipped. */
 const MAX_CATCH_UP_SECONDS = 3_600;
@@ -237,16 +228,16 @@ export class Broker {
   }
 
   /**
-   * Drops finished orders whose trading day has ended and executions older than seven days, from memory and
-   * so from the state file. Returns whether anything was dropped.
+   * Drops finished orders and executions older than seven days, from memory and so from the state file.
+   * Returns whether anything was dropped.
    */
   prune(): boolean {
     const now = this.options.now();
     this.lastPruneAt = now;
-    const dayStart = tradingDayStart(now);
+    const oldest = now - EXECUTION_RETENTION_MS;
     let pruned = false;
     for (const [key, order] of this.orders) {
-      if (isWorking(order.status) || order.updatedAt >= dayStart) continue;
+      if (isWorking(order.status) || order.updatedAt >= oldest) continue;
       const work = this.work.get(key);
       // A fill still in the gate must find its order.
       if (work && work.reserved > order.filled) continue;
@@ -254,7 +245,6 @@ export class Broker {
       this.work.delete(key);
       pruned = true;
     }
-    const oldest = now - EXECUTION_RETENTION_MS;
     const keepFrom = this.executionList.findIndex((execution) => execution.time >= oldest);
     const drop = keepFrom === -1 ? this.executionList.length : keepFrom;
     if (drop > 0) {
