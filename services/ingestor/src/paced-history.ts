@@ -6,7 +6,7 @@
  * failed one still waits out the window: IB counted the failed one.)
  */
 import type { HistoricalAnswer, HistoricalRequest, ResolvedInstrument } from './adapters/ib-market-data';
-import type { PacingLimiter } from './domain/pacing';
+import type { PacingLimiter, PacingRecord } from './domain/pacing';
 import { GatewayDisconnectedError, StoppedError } from './errors';
 
 type Contract = ResolvedInstrument['contract'];
@@ -32,6 +32,11 @@ export interface PacedHistoryOptions {
    * counted against the pacing rules, or the retry after a reconnect would wait for nothing.
    */
   canSend?: () => boolean;
+  /**
+   * Called with each request as the limiter counted it, just before it is sent; the service stores it so
+   * a restarted ingestor starts from what IB has already counted. Must not block or throw.
+   */
+  onSent?: (record: PacingRecord) => void;
 }
 
 export interface PacedRequestInput {
@@ -94,7 +99,8 @@ export class PacedHistory {
       throw new GatewayDisconnectedError(`historical bars of ${input.label}`);
     // Checked, recorded and sent without an await in between, so concurrent callers cannot both take
     // the slot.
-    this.options.limiter.record(paced);
+    const record = this.options.limiter.record(paced);
+    this.options.onSent?.(record);
     const sending = this.options.fetch(input.contract, input.label, request, input.timeZone);
     this.inFlight.set(identity, sending);
     try {

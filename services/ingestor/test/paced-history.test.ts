@@ -1,16 +1,17 @@
 import { ManualClock } from '@ibstack/test-kit';
 
 import type { HistoricalAnswer, HistoricalRequest } from '../src/adapters/ib-market-data';
-import { IB_PACING_LIMITS, PacingLimiter } from '../src/domain/pacing';
+import { IB_PACING_LIMITS, PacingLimiter, type PacingRecord } from '../src/domain/pacing';
 import { GatewayDisconnectedError, StoppedError } from '../src/errors';
 import { PacedHistory } from '../src/paced-history';
 
-function setup(options: { ready?: () => boolean } = {}) {
+function setup(options: { ready?: () => boolean; past?: PacingRecord[] } = {}) {
   const clock = new ManualClock();
   const sent: Array<{ at: number; request: HistoricalRequest }> = [];
+  const recorded: PacingRecord[] = [];
   const waits: number[] = [];
   const history = new PacedHistory({
-    limiter: new PacingLimiter(IB_PACING_LIMITS, clock.now),
+    limiter: new PacingLimiter(IB_PACING_LIMITS, clock.now, options.past),
     wallClock: clock.now,
     fetch: (_contract, _label, request) => {
       sent.push({ at: clock.now(), request });
@@ -23,8 +24,9 @@ function setup(options: { ready?: () => boolean } = {}) {
       return Promise.resolve();
     },
     canSend: options.ready,
+    onSent: (record) => recorded.push(record),
   });
-  return { clock, sent, waits, history };
+  return { clock, sent, recorded, waits, history };
 }
 
 const input = (end: string) => ({
@@ -84,5 +86,35 @@ describe('paced history', () => {
     const pending = history.fetch(input('20261124-10:00:00'), controller.signal);
     controller.abort();
     await expect(pending).rejects.toBeInstanceOf(StoppedError);
+  });
+
+  it('hands each request it sends to onSent, as counted, and nothing for one it answered without sending', async () => {
+    const { history, sent, recorded, clock } = setup();
+    const start = clock.now();
+    const signal = new AbortController().signal;
+    await history.fetch(input('20261124-10:00:00'), signal);
+    await history.fetch(input('20261124-10:00:00'), signal);
+    clock.advance(1_000);
+    await history.fetch(input('20261124-11:00:00'), signal);
+    expect(sent).toHaveLength(2);
+    expect(recorded.map((record) => [record.at - start, record.contract, record.weight])).toEqual([
+      [0, 'EURCAD', 1],
+      [1_000, 'EURCAD', 1],
+    ]);
+    expect(recorded[0]!.identity).toContain('20261124-10:00:00');
+    expect(recorded[1]!.identity).toContain('20261124-11:00:00');
+  });
+
+  it('waits out an identical request an earlier run sent, whose answer it does not have', async () => {
+    const first = setup();
+    const start = first.clock.now();
+    await first.history.fetch(input('20261124-10:00:00'), new AbortController().signal);
+    first.clock.advance(5_000);
+    // The restarted process: a new limiter loaded with the first one's records, on the same clock.
+    const restarted = setup({ past: first.recorded });
+    restarted.clock.advance(5_000);
+    await restarted.history.fetch(input('20261124-10:00:00'), new AbortController().signal);
+    expect(restarted.waits).toEqual([10_000 + 100]);
+    expect(restarted.sent.map((entry) => entry.at)).toEqual([start + 15_100]);
   });
 });

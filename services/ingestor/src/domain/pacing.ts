@@ -10,6 +10,10 @@
  * IB measures these in real time, so the clock here is the wall clock, never the gateway's market clock.
  * A request of weight 2 (IB counts BID_ASK twice) takes two places. Pure: time comes from `clock`, and a
  * request is only counted once the caller says it was sent.
+ *
+ * IB keeps counting across our restarts, so the limiter can start from the requests sent before it
+ * existed (`past`, as `record` returned them and the caller stored them); without them a restart right
+ * after a large backfill would send a full window's worth at once and be refused for ten minutes.
  */
 export interface PacingLimits {
   /** @default 60 */
@@ -44,20 +48,32 @@ export interface PacedRequest {
   weight?: number;
 }
 
-interface Sent {
+/** A request as counted: when it was sent (the limiter's clock, epoch ms) and what it was. */
+export interface PacingRecord {
   at: number;
   identity: string;
   contract: string;
   weight: number;
 }
 
-export class PacingLimiter {
-  private sent: Sent[] = [];
+/** How long a sent request matters to any rule: records older than this can be forgotten. */
+export function pacingHorizonMs(limits: Readonly<PacingLimits>): number {
+  return Math.max(limits.windowMs, limits.identicalWindowMs, limits.sameContractWindowMs) + limits.marginMs;
+}
 
+export class PacingLimiter {
+  private sent: PacingRecord[];
+
+  /** @param past requests sent before this limiter existed (by an earlier run), in any order. */
   constructor(
     readonly limits: Readonly<PacingLimits>,
     private readonly clock: () => number,
-  ) {}
+    past: readonly PacingRecord[] = [],
+  ) {
+    // Oldest first, which prune relies on.
+    this.sent = past.map((entry) => ({ ...entry })).sort((a, b) => a.at - b.at);
+    this.prune(clock());
+  }
 
   /** Milliseconds the request must wait before it may be sent; 0 when it may go now. */
   delayFor(request: PacedRequest): number {
@@ -84,14 +100,16 @@ export class PacingLimiter {
     return Math.max(0, earliest - now);
   }
 
-  /** Counts a request as sent now. */
-  record(request: PacedRequest): void {
-    this.sent.push({
+  /** Counts a request as sent now; returns the record, for the caller to keep across a restart. */
+  record(request: PacedRequest): PacingRecord {
+    const entry: PacingRecord = {
       at: this.clock(),
       identity: request.identity,
       contract: request.contract,
       weight: request.weight ?? 1,
-    });
+    };
+    this.sent.push(entry);
+    return { ...entry };
   }
 
   /** Requests counted in the longest window (for metrics and tests). */
@@ -104,7 +122,12 @@ export class PacingLimiter {
    * The earliest time at which `weight` more requests keep the count of requests sent within the last
    * `windowMs` at or below `max`. A request sent at `at` counts while `now - at < windowMs`.
    */
-  private earliestWithin(entries: readonly Sent[], weight: number, max: number, windowMs: number): number {
+  private earliestWithin(
+    entries: readonly PacingRecord[],
+    weight: number,
+    max: number,
+    windowMs: number,
+  ): number {
     // Expand weights into one timestamp per counted place, oldest first.
     const times: number[] = [];
     for (const entry of entries) for (let i = 0; i < entry.weight; i++) times.push(entry.at);
@@ -116,9 +139,7 @@ export class PacingLimiter {
   }
 
   private prune(now: number): void {
-    const horizon =
-      Math.max(this.limits.windowMs, this.limits.identicalWindowMs, this.limits.sameContractWindowMs) +
-      this.limits.marginMs;
+    const horizon = pacingHorizonMs(this.limits);
     if (this.sent.length > 0 && now - this.sent[0]!.at >= horizon)
       this.sent = this.sent.filter((entry) => now - entry.at < horizon);
   }

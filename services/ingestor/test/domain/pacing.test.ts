@@ -63,4 +63,57 @@ describe('historical pacing limiter', () => {
     clock.advance(1_000);
     expect(limiter.delayFor(request('c', 'C'))).toBe(0);
   });
+
+  describe('starting from the requests an earlier run sent', () => {
+    it('holds the next request back when the earlier run used up the ten-minute window', () => {
+      const clock = new ManualClock();
+      const earlier = new PacingLimiter(IB_PACING_LIMITS, clock.now);
+      const records = Array.from({ length: 60 }, (_, i) => {
+        const record = earlier.record(request(`r${i}`, `contract${i % 12}`));
+        clock.advance(1_000);
+        return record;
+      });
+      // Restarted right after the last, 60 s after the first: the first leaves the window in 540 s.
+      const restarted = new PacingLimiter(IB_PACING_LIMITS, clock.now, records.reverse());
+      expect(restarted.recentRequests).toBe(60);
+      expect(restarted.delayFor(request('next', 'contract0'))).toBe(540_000 + 100);
+      // Without them it would have sent at once.
+      expect(new PacingLimiter(IB_PACING_LIMITS, clock.now).delayFor(request('next'))).toBe(0);
+    });
+
+    it('applies the identical-request and same-contract rules to the earlier run’s requests', () => {
+      const clock = new ManualClock();
+      const past = Array.from({ length: 5 }, (_, i) => ({
+        at: clock.now() - 500 + i,
+        identity: `r${i}`,
+        contract: 'EURCAD',
+        weight: 1,
+      }));
+      const limiter = new PacingLimiter(IB_PACING_LIMITS, clock.now, past);
+      expect(limiter.delayFor(request('r0', 'USDJPY'))).toBe(15_000 - 500 + 100);
+      expect(limiter.delayFor(request('new', 'EURCAD'))).toBe(2_000 - 500 + 100);
+      expect(limiter.delayFor(request('new', 'USDJPY'))).toBe(0);
+    });
+
+    it('forgets records older than the longest window and counts the weight they were sent with', () => {
+      const clock = new ManualClock();
+      const limiter = new PacingLimiter({ ...IB_PACING_LIMITS, maxRequests: 3 }, clock.now, [
+        { at: clock.now() - 600_100, identity: 'old', contract: 'X', weight: 1 },
+        { at: clock.now() - 1_000, identity: 'a', contract: 'X', weight: 2 },
+      ]);
+      expect(limiter.recentRequests).toBe(2);
+      expect(limiter.delayFor(request('b', 'Y'))).toBe(0);
+      expect(limiter.delayFor({ identity: 'b', contract: 'Y', weight: 2 })).toBe(600_000 - 1_000 + 100);
+    });
+
+    it('returns what it counted, so the caller can store it as the next run’s past', () => {
+      const clock = new ManualClock();
+      const limiter = new PacingLimiter(IB_PACING_LIMITS, clock.now);
+      clock.advance(42);
+      const record = limiter.record({ identity: 'a', contract: 'X', weight: 2 });
+      expect(record).toEqual({ at: clock.now(), identity: 'a', contract: 'X', weight: 2 });
+      record.at = 0; // a copy: changing it does not change the limiter
+      expect(limiter.delayFor(request('a', 'X'))).toBe(15_000 + 100);
+    });
+  });
 });
