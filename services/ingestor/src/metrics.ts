@@ -71,6 +71,16 @@ export function ingestorMetrics(registry: Registry) {
       'md_pacing_wait_seconds_total',
       'Time historical requests spent waiting for the pacing limiter',
     ),
+    pacingRecentRequests: gauge(
+      registry,
+      'md_pacing_recent_requests',
+      'Historical requests (by IB weight) the pacing limiter counts in its longest window, at the last change',
+    ),
+    pacingRestoredRequests: gauge(
+      registry,
+      'md_pacing_restored_requests',
+      'Historical requests (by IB weight) sent by an earlier run that the pacing limiter started from',
+    ),
     publishErrors: counter(registry, 'md_publish_errors_total', 'Publishes to NATS that failed', [
       'topic',
       'reason',

@@ -32,7 +32,7 @@ import { type BarRow, COPY_MIN_ROWS, PgBarStore, type TickRow } from './adapters
 import { BatchWriter } from './batch-writer';
 import type { IngestorConfig } from './config';
 import { GatewayClock } from './domain/gateway-clock';
-import { PacingLimiter } from './domain/pacing';
+import { IB_PACING_LIMITS, PacingLimiter, pacingHorizonMs, type PacingRecord } from './domain/pacing';
 import {
   ContractLookupError,
   GatewayDisconnectedError,
@@ -115,6 +115,7 @@ export function createIngestorService(
   let repair: GapRepair | undefined;
   let barWriter: BatchWriter<BarRow> | undefined;
   let tickWriter: BatchWriter<TickRow> | undefined;
+  let requestLog: BatchWriter<PacingRecord> | undefined;
   let feeds: InstrumentFeed[] = [];
   const timers: NodeJS.Timeout[] = [];
   let sessionWork: Promise<void> = Promise.resolve();
@@ -371,6 +372,7 @@ export function createIngestorService(
       await repair?.idle();
       await Promise.all(feeds.map((feed) => feed.idle()));
       await barWriter?.flush();
+      await requestLog?.flush();
     },
     async isReady() {
       return Boolean(connection?.isReady() && bus?.isConnected() && (await store?.ping()));
@@ -437,17 +439,42 @@ export function createIngestorService(
         requestTimeoutMs: 15_000,
         historyTimeoutMs: config.HISTORY_TIMEOUT_MS,
       });
-      const limiter = new PacingLimiter(
-        {
-          maxRequests: config.PACING_MAX_REQUESTS,
-          windowMs: config.PACING_WINDOW_MS,
-          identicalWindowMs: config.PACING_IDENTICAL_WINDOW_MS,
-          sameContractMaxRequests: config.PACING_SAME_CONTRACT_MAX_REQUESTS,
-          sameContractWindowMs: config.PACING_SAME_CONTRACT_WINDOW_MS,
-          marginMs: config.PACING_MARGIN_MS,
-        },
-        wallClock,
-      );
+      const pacingLimits = {
+        maxRequests: config.PACING_MAX_REQUESTS,
+        windowMs: config.PACING_WINDOW_MS,
+        identicalWindowMs: config.PACING_IDENTICAL_WINDOW_MS,
+        sameContractMaxRequests: config.PACING_SAME_CONTRACT_MAX_REQUESTS,
+        sameContractWindowMs: config.PACING_SAME_CONTRACT_WINDOW_MS,
+        marginMs: config.PACING_MARGIN_MS,
+      };
+      // IB counts requests for ten minutes whatever our configuration says, and the next run may be
+      // configured differently: keep at least that long.
+      const keepRequestsMs = Math.max(pacingHorizonMs(pacingLimits), pacingHorizonMs(IB_PACING_LIMITS));
+      // The requests an earlier run sent are still counted by IB: the limiter starts from them. A failure
+      // here stops the start (like Postgres being down), since starting from nothing risks error 162.
+      const pastRequests = await activeStore.historyRequestsSince(wallClock() - keepRequestsMs);
+      const limiter = new PacingLimiter(pacingLimits, wallClock, pastRequests);
+      const pacingChanged = () => metrics.pacingRecentRequests.set(limiter.recentRequests);
+      metrics.pacingRestoredRequests.set(limiter.recentRequests);
+      pacingChanged();
+      if (pastRequests.length > 0)
+        log.info(
+          { requests: limiter.recentRequests, since: new Date(pastRequests[0]!.at).toISOString() },
+          'pacing starts from the historical requests sent before the restart',
+        );
+      // Each record is written as soon as it is queued (batches form only while Postgres is failing), off
+      // the request's path. A crash can lose the records whose insert had not committed yet, a few ms'
+      // worth; the next run then undercounts by those.
+      requestLog = new BatchWriter<PacingRecord>({
+        name: 'history_requests',
+        batchSize: 1,
+        flushIntervalMs: 1_000,
+        limit: 10_000,
+        logger: log,
+        write: (records) => activeStore.writeHistoryRequests(records, wallClock() - keepRequestsMs),
+        onError: () => metrics.databaseErrors.inc({ operation: 'write_history_requests' }),
+      });
+      const activeRequestLog = requestLog;
       const activeMarketData = marketData;
       const history = new PacedHistory({
         fetch: (contract, label, request, timeZone) =>
@@ -455,7 +482,12 @@ export function createIngestorService(
         limiter,
         wallClock,
         canSend: () => activeConnection.isReady(),
+        onSent: (record) => {
+          activeRequestLog.enqueue(record);
+          pacingChanged();
+        },
         onWait: (ms) => {
+          pacingChanged();
           metrics.pacingWaits.inc();
           metrics.pacingWaitSeconds.inc(ms / 1000);
         },
@@ -578,6 +610,7 @@ export function createIngestorService(
       // The bar batch still waiting is written before the process goes.
       await barWriter?.stop();
       await tickWriter?.stop();
+      await requestLog?.stop();
       progress.close();
       await bus?.close().catch((error: unknown) => log.warn({ err: error }, 'closing NATS failed'));
       await health?.close();

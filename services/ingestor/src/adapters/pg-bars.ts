@@ -1,5 +1,6 @@
 /**
- * Bars, coverage, ticks and instruments in Postgres. Bars are keyed (instrument, timeframe, ts): writing
+ * Bars, coverage, ticks, instruments and the historical requests sent lately (IB's pacing state) in
+ * Postgres. Bars are keyed (instrument, timeframe, ts): writing
  * the same bar twice leaves one row untouched, writing a revised bar replaces the old one. A batch of bars
  * and the history windows it came from commit together, so a crash never leaves a window marked as
  * fetched without its bars.
@@ -17,6 +18,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
 import type { Ohlcv } from '../domain/bars';
+import type { PacingRecord } from '../domain/pacing';
 import type { Interval } from '../domain/trading-hours';
 import type { ResolvedInstrument } from './ib-market-data';
 
@@ -233,6 +235,46 @@ export class PgBarStore {
       .orderBy('ts')
       .execute();
     return rows.map((row) => ({ ...row, ts: row.ts.getTime() }));
+  }
+
+  /**
+   * Stores historical requests as sent (IB's pacing counts them for ten minutes whether or not we are
+   * still running) and drops those sent before `pruneBefore` (epoch ms). Writing a record twice is a no-op.
+   */
+  async writeHistoryRequests(records: readonly PacingRecord[], pruneBefore: number): Promise<void> {
+    if (records.length > 0)
+      await this.handle.db
+        .insertInto('history_requests')
+        .values(
+          records.map((record) => ({
+            sent_at: new Date(record.at),
+            signature: record.identity,
+            contract_key: record.contract,
+            weight: record.weight,
+          })),
+        )
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    await this.handle.db
+      .deleteFrom('history_requests')
+      .where('sent_at', '<', new Date(pruneBefore))
+      .execute();
+  }
+
+  /** Historical requests sent at or after `since` (epoch ms), oldest first. */
+  async historyRequestsSince(since: number): Promise<PacingRecord[]> {
+    const rows = await this.handle.db
+      .selectFrom('history_requests')
+      .select(['sent_at', 'signature', 'contract_key', 'weight'])
+      .where('sent_at', '>=', new Date(since))
+      .orderBy('sent_at')
+      .execute();
+    return rows.map((row) => ({
+      at: row.sent_at.getTime(),
+      identity: row.signature,
+      contract: row.contract_key,
+      weight: row.weight,
+    }));
   }
 
   /** History windows recorded as fetched that overlap [from, to). */

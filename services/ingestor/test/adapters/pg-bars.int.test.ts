@@ -88,4 +88,23 @@ describe('Postgres bar store', () => {
     const stored = await store.barsBetween('EURCAD', '1m', T0, T0 + 1_440 * MINUTE);
     expect(stored.map((row) => row.close)).toEqual(batch.map((row) => row.close));
   });
+
+  it('keeps the historical requests sent lately, once each, and prunes the old ones as it writes', async () => {
+    const record = (at: number, identity: string, weight = 1) => ({
+      at,
+      identity,
+      contract: 'EURCAD',
+      weight,
+    });
+    await store.writeHistoryRequests([record(T0, 'a'), record(T0 + 1_001, 'b', 2)], T0 - MINUTE);
+    // A batch written again (a retried write whose commit had gone through) adds nothing.
+    await store.writeHistoryRequests([record(T0 + 1_001, 'b', 2)], T0 - MINUTE);
+    expect(await store.historyRequestsSince(T0)).toEqual([record(T0, 'a'), record(T0 + 1_001, 'b', 2)]);
+    expect(await store.historyRequestsSince(T0 + 1)).toEqual([record(T0 + 1_001, 'b', 2)]);
+
+    await store.writeHistoryRequests([record(T0 + 11 * MINUTE, 'c')], T0 + MINUTE);
+    expect(await db.db.selectFrom('history_requests').select('signature').execute()).toEqual([
+      { signature: 'c' },
+    ]);
+  });
 });
