@@ -171,8 +171,7 @@ export function barLabel(bar: BarSize, instrument: SimInstrument, start: number,
   return `${DateTime.fromMillis(start, { zone: NEW_YORK }).toFormat('yyyyMMdd HH:mm:ss')} ${instrument.timeZoneId}`;
 }
 
-/** The bars of a historical request: bars starting in [start, end), each over its open parts only. */
-export function historicalBars(options: {
+export interface HistoricalBarsOptions {
   book: QuoteBook;
   schedule: MarketSchedule;
   instrument: SimInstrument;
@@ -184,7 +183,14 @@ export function historicalBars(options: {
   formatDate: number;
   /** Safety cap on the number of bars computed. */
   maxBars?: number;
-}): HistoricalBar[] {
+}
+
+/**
+ * The bars of a historical request: bars starting in [start, end), each over its open parts only. A
+ * generator that pauses after every bar, so a long request can be spread over event-loop turns
+ * (`historicalBarsInSlices`); `historicalBars` runs it to the end at once.
+ */
+export function* generateHistoricalBars(options: HistoricalBarsOptions): Generator<void, HistoricalBar[]> {
   const { book, schedule, instrument, whatToShow, bar, start, end } = options;
   const open = schedule.openIntervals(instrument.schedule, start, end, options.regularHoursOnly);
   const bars: HistoricalBar[] = [];
@@ -213,6 +219,7 @@ export function historicalBars(options: {
       const computed = computeBar(book, instrument, whatToShow, barStart, parts, step, false);
       if (computed)
         bars.push({ ...computed, label: barLabel(bar, instrument, barStart, options.formatDate) });
+      yield;
     } else if (bar.kind === 'seconds' && open[openIndex]!.start > barEnd) {
       // Jump over a closed stretch (a weekend) in one step.
       // Bars are aligned, so the bar holding the next open instant starts at or after this bar's end.
@@ -222,6 +229,47 @@ export function historicalBars(options: {
     barStart = nextBarStart(bar, instrument, barStart);
   }
   return bars;
+}
+
+/** The bars of a historical request, computed at once (see `generateHistoricalBars`). */
+export function historicalBars(options: HistoricalBarsOptions): HistoricalBar[] {
+  const steps = generateHistoricalBars(options);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+export interface SliceOptions {
+  /**
+   * Longest stretch of computing before other work (other sessions, ticks, matching) gets a turn.
+   * @default 8
+   */
+  sliceMs?: number;
+  /** Checked between slices: true stops the computation, which then resolves to undefined. */
+  cancelled?: () => boolean;
+}
+
+/**
+ * The bars of a historical request computed in slices of at most `sliceMs` with `setImmediate` in between,
+ * so a long request (30 years of daily bars) never holds up the other sessions, ticks or matching.
+ */
+export async function historicalBarsInSlices(
+  options: HistoricalBarsOptions,
+  slices: SliceOptions = {},
+): Promise<HistoricalBar[] | undefined> {
+  const sliceMs = slices.sliceMs ?? 8;
+  const steps = generateHistoricalBars(options);
+  for (;;) {
+    const sliceEnd = performance.now() + sliceMs;
+    for (;;) {
+      const next = steps.next();
+      if (next.done) return next.value;
+      if (performance.now() >= sliceEnd) break;
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (slices.cancelled?.()) return undefined;
+  }
 }
 
 /** `yyyyMMdd-HH:mm:ss` in UTC, the form IB uses for the start and end of a historical answer. */

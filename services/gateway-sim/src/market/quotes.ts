@@ -25,14 +25,28 @@ export interface Quote {
 
 const CACHE_SECONDS = 4096;
 
+// Module-local Math functions: see price-model.ts (global lookups are slow inside a vm context).
+const { floor, max, round } = Math;
+
 /** `ticks × minTick` without float residue (1.48235, not 1.4823500000000001). */
 export function ticksToPrice(ticks: number, instrument: SimInstrument): number {
   const scale = 10 ** instrument.priceDecimals;
-  return Math.round(ticks * instrument.minTick * scale) / scale;
+  return round(ticks * instrument.minTick * scale) / scale;
 }
 
 export function roundToTick(price: number, instrument: SimInstrument): number {
-  return ticksToPrice(Math.round(price / instrument.minTick), instrument);
+  return ticksToPrice(round(price / instrument.minTick), instrument);
+}
+
+/** A top-of-book size drawn from the second's hash (a plain function: no closure per quote). */
+function bookSize(
+  dynamics: SimInstrument['pricing']['dynamics'],
+  stream: number,
+  second: number,
+  salt: number,
+): number {
+  const steps = floor((dynamics.maxBookSize - dynamics.minBookSize) / dynamics.bookSizeStep) + 1;
+  return dynamics.minBookSize + dynamics.bookSizeStep * floor(unit(hashInts(stream, second, salt)) * steps);
 }
 
 export class QuoteBook {
@@ -62,7 +76,7 @@ export class QuoteBook {
 
   /** The quote in force at `time` (epoch ms). */
   at(instrument: SimInstrument, time: number): Quote {
-    return this.atSecond(instrument, Math.floor(time / 1000));
+    return this.atSecond(instrument, floor(time / 1000));
   }
 
   /** `remember: false` for sweeps (historical requests) that would only evict the live seconds. */
@@ -97,26 +111,22 @@ export class QuoteBook {
   private compute(instrument: SimInstrument, second: number): Quote {
     const dynamics = instrument.pricing.dynamics;
     const stream = this.streams.get(instrument.key)!;
-    const draw = (salt: number) => unit(hashInts(stream, second, salt));
     const time = second * 1000;
-    const sizeSteps = Math.floor((dynamics.maxBookSize - dynamics.minBookSize) / dynamics.bookSizeStep) + 1;
-    const bookSize = (salt: number) =>
-      dynamics.minBookSize + dynamics.bookSizeStep * Math.floor(draw(salt) * sizeSteps);
     const replayed = this.csv?.at(instrument.key, time);
     let bid: number;
     let ask: number;
     if (replayed) {
       bid = roundToTick(replayed.bid, instrument);
-      ask = Math.max(roundToTick(replayed.ask, instrument), bid);
+      ask = max(roundToTick(replayed.ask, instrument), bid);
     } else {
       const mid = this.midAt(instrument, second);
-      const spreadTicks = dynamics.spreadTicks * (draw(1) < 0.6 ? 1 : 2);
-      const bidTicks = Math.floor(mid / instrument.minTick - spreadTicks / 2);
+      const spreadTicks = dynamics.spreadTicks * (unit(hashInts(stream, second, 1)) < 0.6 ? 1 : 2);
+      const bidTicks = floor(mid / instrument.minTick - spreadTicks / 2);
       bid = ticksToPrice(bidTicks, instrument);
       ask = ticksToPrice(bidTicks + spreadTicks, instrument);
     }
-    const bidSize = replayed?.bidSize ?? bookSize(2);
-    const askSize = replayed?.askSize ?? bookSize(3);
+    const bidSize = replayed?.bidSize ?? bookSize(dynamics, stream, second, 2);
+    const askSize = replayed?.askSize ?? bookSize(dynamics, stream, second, 3);
     const mid = (bid + ask) / 2;
     if (instrument.secType === 'CASH') {
       return {
@@ -131,11 +141,11 @@ export class QuoteBook {
         volume: 0,
       };
     }
-    const last = replayed?.last ?? (draw(4) < 0.5 ? bid : ask);
-    const lastSize = 100 * (1 + Math.floor(draw(5) * 5));
+    const last = replayed?.last ?? (unit(hashInts(stream, second, 4)) < 0.5 ? bid : ask);
+    const lastSize = 100 * (1 + floor(unit(hashInts(stream, second, 5)) * 5));
     // Volume since 05:00 UTC (New York midnight in winter) at a steady 300 shares a second.
     const secondsToday = (second - 5 * 3600) % 86_400;
-    const volume = Math.max(0, Math.round((secondsToday * 300) / 100) * 100);
+    const volume = max(0, round((secondsToday * 300) / 100) * 100);
     return { time, bid, ask, mid, bidSize, askSize, last, lastSize, volume };
   }
 }

@@ -77,6 +77,7 @@ export class Gateway implements SessionHost, SessionDirectory {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.orders.gate.close();
+    this.historical.stop();
   }
 
   tick(): void {

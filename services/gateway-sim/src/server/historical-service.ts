@@ -9,7 +9,7 @@ import {
   barStartOf,
   type BarSize,
   durationSeconds,
-  historicalBars,
+  historicalBarsInSlices,
   LEGAL_BAR_SIZES,
   maxDurationSeconds,
   parseBarSize,
@@ -39,6 +39,18 @@ interface UpdateSubscription {
   lastSecond: number;
 }
 
+/** A validated, admitted request waiting for its bars. */
+interface Answer {
+  session: Session;
+  request: Extract<ClientRequest, { type: 'reqHistoricalData' }>;
+  instrument: SimInstrument;
+  whatToShow: WhatToShow;
+  bar: BarSize;
+  startTime: number;
+  endTime: number;
+  regularHoursOnly: boolean;
+}
+
 const CASH_WHAT_TO_SHOW = new Set(['MIDPOINT', 'BID', 'ASK', 'BID_ASK']);
 const STOCK_WHAT_TO_SHOW = new Set(['TRADES', 'MIDPOINT', 'BID', 'ASK', 'BID_ASK', 'ADJUSTED_LAST']);
 
@@ -48,6 +60,8 @@ function key(session: Session, reqId: number): string {
 
 export class HistoricalService {
   private readonly updates = new Map<string, UpdateSubscription>();
+  /** Requests whose bars are still being computed, with a flag that stops them. */
+  private readonly inFlight = new Map<string, { session: Session; cancelled: boolean }>();
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -64,7 +78,12 @@ export class HistoricalService {
       return true;
     }
     if (request.type === 'cancelHistoricalData') {
-      if (this.updates.delete(key(session, request.reqId))) {
+      const pending = this.inFlight.get(key(session, request.reqId));
+      if (pending) {
+        pending.cancelled = true;
+        this.inFlight.delete(key(session, request.reqId));
+      }
+      if (this.updates.delete(key(session, request.reqId)) || pending) {
         session.send(
           response.errorMessage(
             request.reqId,
@@ -78,7 +97,19 @@ export class HistoricalService {
     return false;
   }
 
+  /** Stops every computation in progress (the gateway is closing). */
+  stop(): void {
+    for (const pending of this.inFlight.values()) pending.cancelled = true;
+    this.inFlight.clear();
+  }
+
   dropSession(session: Session): void {
+    for (const [requestKey, pending] of this.inFlight) {
+      if (pending.session === session) {
+        pending.cancelled = true;
+        this.inFlight.delete(requestKey);
+      }
+    }
     for (const [subscriptionKey, subscription] of this.updates) {
       if (subscription.session === session) this.updates.delete(subscriptionKey);
     }
@@ -173,31 +204,77 @@ export class HistoricalService {
     const endTime = Math.min(end.time, now);
     const startTime = windowStart(duration, endTime);
     const regularHoursOnly = request.useRth && instrument.secType === 'STK';
-    const bars = historicalBars({
-      book: this.ctx.book,
-      schedule: this.ctx.schedule,
+    const requestKey = key(session, request.reqId);
+    const pending = { session, cancelled: false };
+    this.inFlight.set(requestKey, pending);
+    const query: Answer = {
+      session,
+      request,
       instrument,
       whatToShow: whatToShow as WhatToShow,
       bar,
-      start: startTime,
-      end: endTime,
+      startTime,
+      endTime,
       regularHoursOnly,
-      formatDate: request.formatDate,
-    });
+    };
+    // Long requests are computed in slices so the other sessions, ticks and matching keep going meanwhile.
+    this.answer(query, () => pending.cancelled)
+      .catch((error: unknown) => {
+        this.ctx.log.error({ err: error, reqId: request.reqId }, 'historical data request failed');
+        if (!pending.cancelled) {
+          session.send(
+            response.errorMessage(
+              request.reqId,
+              IbCode.validation,
+              IbText.validation(RequestId.reqHistoricalData, 'Internal error in the simulated gateway'),
+            ),
+          );
+        }
+      })
+      .finally(() => {
+        if (this.inFlight.get(requestKey) === pending) this.inFlight.delete(requestKey);
+      });
+  }
+
+  private async answer(query: Answer, cancelled: () => boolean): Promise<void> {
+    const { session, request, instrument, whatToShow, bar, startTime, endTime, regularHoursOnly } = query;
+    const bars = await historicalBarsInSlices(
+      {
+        book: this.ctx.book,
+        schedule: this.ctx.schedule,
+        instrument,
+        whatToShow,
+        bar,
+        start: startTime,
+        end: endTime,
+        regularHoursOnly,
+        formatDate: request.formatDate,
+      },
+      { cancelled },
+    );
+    if (bars === undefined || cancelled() || session.phase === 'closed') return;
     if (bars.length === 0) {
       const what = whatToShow.charAt(0) + whatToShow.slice(1).toLowerCase();
-      return fail(
-        IbCode.historicalData,
-        IbText.historical(`HMDS query returned no data: ${instrument.label}@${instrument.exchange} ${what}`),
+      session.send(
+        response.errorMessage(
+          request.reqId,
+          IbCode.historicalData,
+          IbText.historical(
+            `HMDS query returned no data: ${instrument.label}@${instrument.exchange} ${what}`,
+          ),
+        ),
       );
+      return;
     }
     session.send(response.historicalData(request.reqId, utcStamp(startTime), utcStamp(endTime), bars));
     if (request.keepUpToDate) {
+      // The clock moved on while the bars were computed: updates start from the bar in progress now.
+      const now = this.ctx.clock.now();
       this.updates.set(key(session, request.reqId), {
         session,
         reqId: request.reqId,
         instrument,
-        whatToShow: whatToShow as WhatToShow,
+        whatToShow,
         bar,
         regularHoursOnly,
         formatDate: request.formatDate,

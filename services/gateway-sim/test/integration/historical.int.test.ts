@@ -1,4 +1,5 @@
 import { BarSizeSetting, EventName, WhatToShow } from '@stoqey/ib';
+import { createRegistry, type Registry } from '@ibstack/observability';
 import { eventually } from '@ibstack/test-kit';
 import { DateTime } from 'luxon';
 
@@ -274,4 +275,50 @@ describe('historical data pacing', () => {
     await eventually(() => expect(finished.size).toBe(8));
     expect(client.errors).toEqual([]);
   });
+});
+
+describe('a long historical request', () => {
+  let sim: GatewaySim;
+  const clients: RecordingClient[] = [];
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.disconnect();
+    await sim.close();
+  });
+
+  async function received(registry: Registry, message: string): Promise<number> {
+    const metric = await registry.getSingleMetric('gateway_sim_messages_received_total')?.get();
+    return metric?.values.find((value) => value.labels.message === message)?.value ?? 0;
+  }
+
+  it('keeps answering other clients while 30 years of daily bars are computed', async () => {
+    const registry = createRegistry('test', { defaultMetrics: false });
+    sim = await startTestSim({ registry, marketHours: 'forex' });
+    const big = await connectClient(sim, 1);
+    const other = await connectClient(sim, 2);
+    clients.push(big, other);
+    const { bars, finished } = collectHistory(big);
+    const times: number[] = [];
+    other.api.on(EventName.currentTime, (time: number) => times.push(time));
+    big.api.reqHistoricalData(
+      1,
+      forex('EUR.CAD'),
+      '',
+      '30 Y',
+      BarSizeSetting.DAYS_ONE,
+      WhatToShow.MIDPOINT,
+      0,
+      2,
+      false,
+    );
+    // Once the simulator has read the big request, another client asks for the time: the answer must
+    // not wait for the bars.
+    await eventually(async () => expect(await received(registry, 'reqHistoricalData')).toBe(1));
+    other.api.reqCurrentTime();
+    await eventually(() => expect(times).toHaveLength(1), { timeoutMs: 30_000 });
+    expect(finished.has(1)).toBe(false);
+    await eventually(() => expect(finished.has(1)).toBe(true), { timeoutMs: 60_000 });
+    expect(bars.get(1)!.length).toBeGreaterThan(7_500);
+    expect(big.errors).toEqual([]);
+  }, 90_000);
 });
