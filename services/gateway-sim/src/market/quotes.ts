@@ -5,6 +5,7 @@
  */
 import type { CsvPrices } from './csv-prices';
 import type { InstrumentTable, SimInstrument } from './instruments';
+import { MinuteSummaries } from './minute-summaries';
 import { hashInts, hashString, PricePath, unit } from './price-model';
 
 export interface Quote {
@@ -54,6 +55,8 @@ export class QuoteBook {
   private readonly cache = new Map<string, Map<number, Quote>>();
   private readonly streams = new Map<string, number>();
   private readonly legs = new Map<string, [SimInstrument, SimInstrument]>();
+  /** Per-minute extremes and sums, for exact intraday bars. */
+  readonly minutes = new MinuteSummaries(this);
 
   constructor(
     readonly instruments: InstrumentTable,

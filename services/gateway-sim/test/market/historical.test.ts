@@ -9,7 +9,7 @@ import {
   parseEndDateTime,
   windowStart,
 } from '../../src/market/historical';
-import { computeBar } from '../../src/market/bars';
+import { computeBar, type WhatToShow } from '../../src/market/bars';
 import { QuoteBook } from '../../src/market/quotes';
 import { MarketSchedule } from '../../src/market/trading-hours';
 
@@ -153,6 +153,49 @@ describe('historical data requests', () => {
       close: direct!.close,
     });
   });
+
+  it.each([
+    ['EURCAD', 'MIDPOINT'],
+    ['EURCAD', 'BID'],
+    ['EURCAD', 'ASK'],
+    ['EURCAD', 'BID_ASK'],
+    ['USDJPY', 'MIDPOINT'],
+    ['AAPL', 'TRADES'],
+  ] as const)(
+    'gives a %s %s hour bar the high and low of the live 5-second bars inside it',
+    (name, whatToShow: WhatToShow) => {
+      const freshBook = new QuoteBook(table, 7);
+      const schedule = new MarketSchedule('always-open');
+      const instrument = table.get(name);
+      const start = at('2026-03-03T15:00:00Z');
+      // The live stream's 5-second bars, computed as market-data.ts does for reqRealTimeBars.
+      const live = Array.from({ length: 720 }, (_, i) => {
+        const barStart = start + i * 5_000;
+        const parts = schedule.openIntervals(instrument.schedule, barStart, barStart + 5_000, false);
+        return computeBar(freshBook, instrument, whatToShow, barStart, parts, 1)!;
+      });
+      const hours = historicalBars({
+        book: freshBook,
+        schedule,
+        instrument,
+        whatToShow,
+        bar: parseBarSize('1 hour')!,
+        start,
+        end: start + 3_600_000,
+        regularHoursOnly: false,
+        formatDate: 2,
+      });
+      expect(hours).toHaveLength(1);
+      const hour = hours[0]!;
+      expect(hour.high).toBe(Math.max(...live.map((bar) => bar.high)));
+      expect(hour.low).toBe(Math.min(...live.map((bar) => bar.low)));
+      if (whatToShow !== 'BID_ASK') {
+        expect(hour.open).toBe(live[0]!.open);
+        expect(hour.close).toBe(live[live.length - 1]!.close);
+      }
+      if (whatToShow === 'TRADES') expect(hour.volume).toBe(live.reduce((sum, bar) => sum + bar.volume, 0));
+    },
+  );
 
   it('reports trades with volume for stocks and -1 volume for forex', () => {
     const schedule = new MarketSchedule('always-open');
