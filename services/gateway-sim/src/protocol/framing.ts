@@ -40,18 +40,26 @@ export function splitFields(payload: Buffer): string[] {
   return parts;
 }
 
-/** Incremental reader for one connection's inbound bytes. Throws ProtocolViolationError on garbage. */
+/**
+ * Incremental reader for one connection's inbound bytes. Throws ProtocolViolationError on garbage. Chunks
+ * are kept as they arrive and joined only once a whole message is there, so a large frame arriving in many
+ * reads costs its length once, not once per read.
+ */
 export class InboundReader {
-  private buffer: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private buffered = 0;
   private greeted = false;
 
   /** Bytes received but not yet forming a complete message. */
   get pendingBytes(): number {
-    return this.buffer.length;
+    return this.buffered;
   }
 
   push(chunk: Buffer): InboundEvent[] {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
     const events: InboundEvent[] = [];
     for (;;) {
       const event = this.greeted ? this.readFrame() : this.readHello();
@@ -61,23 +69,45 @@ export class InboundReader {
     return events;
   }
 
+  /** The first `bytes` buffered bytes as one buffer (fewer if fewer are buffered), joining only those. */
+  private head(bytes: number): Buffer {
+    const first = this.chunks[0];
+    if (!first) return Buffer.alloc(0);
+    if (first.length >= bytes || this.chunks.length === 1) return first;
+    let joined = 0;
+    let count = 0;
+    while (count < this.chunks.length && joined < bytes) joined += this.chunks[count++]!.length;
+    const merged = Buffer.concat(this.chunks.slice(0, count), joined);
+    this.chunks.splice(0, count, merged);
+    return merged;
+  }
+
+  /** Drops the first `bytes` buffered bytes (they lie in the first chunk: `head` joined them). */
+  private consume(bytes: number): void {
+    const first = this.chunks[0]!;
+    if (first.length === bytes) this.chunks.shift();
+    else this.chunks[0] = first.subarray(bytes);
+    this.buffered -= bytes;
+  }
+
   private readHello(): InboundEvent | undefined {
-    const prefixBytes = Math.min(this.buffer.length, API_PREFIX.length);
-    if (!this.buffer.subarray(0, prefixBytes).equals(API_PREFIX.subarray(0, prefixBytes))) {
+    const prefixBytes = Math.min(this.buffered, API_PREFIX.length);
+    const start = this.head(API_PREFIX.length + 4);
+    if (!start.subarray(0, prefixBytes).equals(API_PREFIX.subarray(0, prefixBytes))) {
       throw new ProtocolViolationError('the connection did not start with "API\\0"', 'bad-prefix');
     }
-    if (this.buffer.length < API_PREFIX.length + 4) return undefined;
-    const length = this.buffer.readUInt32BE(API_PREFIX.length);
+    if (this.buffered < API_PREFIX.length + 4) return undefined;
+    const length = start.readUInt32BE(API_PREFIX.length);
     if (length > MAX_HANDSHAKE_LENGTH) {
       throw new ProtocolViolationError(`version announcement of ${length} bytes`, 'bad-version');
     }
     const end = API_PREFIX.length + 4 + length;
-    if (this.buffer.length < end) return undefined;
-    const text = this.buffer
+    if (this.buffered < end) return undefined;
+    const text = this.head(end)
       .subarray(API_PREFIX.length + 4, end)
       .toString('utf8')
       .replace(/\0+$/, '');
-    this.buffer = this.buffer.subarray(end);
+    this.consume(end);
     const hello = parseVersionRange(text);
     if (!hello) {
       throw new ProtocolViolationError(`"${text.slice(0, 64)}" is not a version range`, 'bad-version');
@@ -87,17 +117,18 @@ export class InboundReader {
   }
 
   private readFrame(): InboundEvent | undefined {
-    if (this.buffer.length < 4) return undefined;
-    const length = this.buffer.readUInt32BE(0);
+    if (this.buffered < 4) return undefined;
+    const length = this.head(4).readUInt32BE(0);
     if (length > MAX_FRAME_LENGTH) {
       throw new ProtocolViolationError(
         `frame of ${length} bytes exceeds ${MAX_FRAME_LENGTH}`,
         'oversized-frame',
       );
     }
-    if (this.buffer.length < 4 + length) return undefined;
-    const payload = this.buffer.subarray(4, 4 + length);
-    this.buffer = this.buffer.subarray(4 + length);
+    // Nothing is joined until the whole frame is here.
+    if (this.buffered < 4 + length) return undefined;
+    const payload = this.head(4 + length).subarray(4, 4 + length);
+    this.consume(4 + length);
     return { kind: 'frame', fields: splitFields(payload) };
   }
 }

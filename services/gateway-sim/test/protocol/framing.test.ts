@@ -23,6 +23,24 @@ describe('TWS API framing', () => {
     expect(events).toEqual([{ kind: 'hello', hello: { minVersion: 100, maxVersion: 193, options: '' } }]);
   });
 
+  it('joins a large frame arriving in many small reads once, not once per read', () => {
+    const reader = new InboundReader();
+    reader.push(hello('v100..193'));
+    const field = 'x'.repeat(15 * 1024 * 1024);
+    const frame = encodeFrame([49, field]);
+    const started = performance.now();
+    const events = [];
+    for (let offset = 0; offset < frame.length; offset += 512)
+      events.push(...reader.push(frame.subarray(offset, offset + 512)));
+    const elapsed = performance.now() - started;
+    expect(events).toHaveLength(1);
+    expect(events[0]).toEqual({ kind: 'frame', fields: ['49', field] });
+    expect(reader.pendingBytes).toBe(0);
+    // Joining at every read copies the growing buffer 30720 times (about 230 GiB); joining once copies 15 MiB.
+    // The bound leaves a loaded machine two orders of magnitude of room.
+    expect(elapsed).toBeLessThan(3_000);
+  });
+
   it('reads the hello and several frames that arrive merged in one read', () => {
     const reader = new InboundReader();
     const events = reader.push(
