@@ -12,6 +12,8 @@ import {
 import { eventually } from '@ibstack/test-kit';
 
 import type { GatewaySim } from '../../src';
+import { InstrumentTable } from '../../src/market/instruments';
+import { QuoteBook } from '../../src/market/quotes';
 import {
   connectApiNext,
   connectClient,
@@ -273,7 +275,7 @@ describe.each([176, 193] as const)('orders at server version %i', (serverVersion
     ]);
   });
 
-  it('holds a stop order as PreSubmitted until triggered, then fills it', async () => {
+  it('reports a stop the market already touches as PreSubmitted, then Submitted and Filled', async () => {
     const log = orderLog(client);
     const bid = sim.quote('EUR.USD')!.bid;
     client.api.placeOrder(6, forex('EUR.USD'), {
@@ -289,6 +291,49 @@ describe.each([176, 193] as const)('orders at server version %i', (serverVersion
     expect(statuses[0]).toBe('PreSubmitted');
     expect(statuses).toContain('Submitted');
   });
+
+  it('keeps a stop below the market PreSubmitted until the bid falls to it, then fills it', async () => {
+    const log = orderLog(client);
+    // The simulator's own quotes (default seed 42): a stop a tick under the lowest bid of the next few
+    // simulated minutes, and the first second after them at which the bid reaches it.
+    const table = new InstrumentTable();
+    const book = new QuoteBook(table, 42);
+    const eurUsd = table.get('EURUSD');
+    const bidAt = (second: number) => book.atSecond(eurUsd, second, false).bid;
+    const from = Math.floor(sim.now() / 1000);
+    let stop = 0;
+    let trigger: number | undefined;
+    for (const hold of [120, 180, 240, 300]) {
+      let lowest = Infinity;
+      for (let second = from; second <= from + hold; second++) lowest = Math.min(lowest, bidAt(second));
+      stop = Number((lowest - 0.00005).toFixed(5));
+      for (let second = from + hold + 1; second <= from + 900 && trigger === undefined; second++)
+        if (bidAt(second) <= stop) trigger = second;
+      if (trigger !== undefined) break;
+    }
+    expect(trigger).toBeDefined();
+    client.api.placeOrder(6, forex('EUR.USD'), {
+      action: OrderAction.SELL,
+      orderType: OrderType.STP,
+      auxPrice: stop,
+      totalQuantity: 25000,
+    });
+    await eventually(() => expect(sim.account.orders()).toHaveLength(1));
+    const placedAt = Math.floor(sim.now() / 1000);
+    expect(placedAt).toBeLessThan(trigger!);
+    expect(sim.account.orders()[0]).toMatchObject({ status: 'PreSubmitted', filled: 0 });
+    await eventually(
+      () =>
+        expect(log.some((entry) => entry.event === 'orderStatus' && entry.status === 'Filled')).toBe(true),
+      { timeoutMs: 25_000 },
+    );
+    const [execution] = sim.account.executions();
+    expect(Math.floor(execution!.time / 1000)).toBeGreaterThanOrEqual(trigger!);
+    expect(execution!.price).toBeLessThanOrEqual(stop);
+    const statuses = log.filter((entry) => entry.event === 'orderStatus').map((entry) => entry.status);
+    expect(statuses[0]).toBe('PreSubmitted');
+    expect(statuses).toContain('Submitted');
+  }, 40_000);
 
   it('answers a reused order id with 103 and invalid orders with IB codes', async () => {
     client.api.placeOrder(7, forex('EUR.CAD'), {
