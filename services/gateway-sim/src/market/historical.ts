@@ -171,6 +171,8 @@ export function barLabel(bar: BarSize, instrument: SimInstrument, start: number,
   return `${DateTime.fromMillis(start, { zone: NEW_YORK }).toFormat('yyyyMMdd HH:mm:ss')} ${instrument.timeZoneId}`;
 }
 
+const SCHEDULE_PIECE_MS = 30 * 86_400_000;
+
 export interface HistoricalBarsOptions {
   book: QuoteBook;
   schedule: MarketSchedule;
@@ -192,7 +194,18 @@ export interface HistoricalBarsOptions {
  */
 export function* generateHistoricalBars(options: HistoricalBarsOptions): Generator<void, HistoricalBar[]> {
   const { book, schedule, instrument, whatToShow, bar, start, end } = options;
-  const open = schedule.openIntervals(instrument.schedule, start, end, options.regularHoursOnly);
+  // The open intervals of a long window (30 years) take a while to list: a month at a time, with a pause
+  // after each, merged where a session crosses from one month into the next (as one call would).
+  const open: Interval[] = [];
+  for (let from = start; from < end; from += SCHEDULE_PIECE_MS) {
+    const to = Math.min(from + SCHEDULE_PIECE_MS, end);
+    for (const interval of schedule.openIntervals(instrument.schedule, from, to, options.regularHoursOnly)) {
+      const previous = open[open.length - 1];
+      if (previous && previous.end >= interval.start) previous.end = Math.max(previous.end, interval.end);
+      else open.push({ ...interval });
+    }
+    yield;
+  }
   const bars: HistoricalBar[] = [];
   if (open.length === 0) return bars;
   const step = sampleStep(bar.seconds);
