@@ -68,6 +68,11 @@ export interface GatewaySimOptions {
    * would exceed it is closed, as a Gateway whose buffers overflow drops the connection. @default 4 MiB
    */
   stallBacklogBytes?: number;
+  /**
+   * A connection that has not sent its handshake and startApi within this many wall ms is closed, so a
+   * port scanner or a client stuck mid-handshake holds no session for ever. @default 30000
+   */
+  handshakeTimeoutMs?: number;
   /** Quote updates per subscription per tick (1 = only the latest second). Raise it to stream every second. @default 1 */
   maxQuoteUpdatesPerInterval?: number;
 }
@@ -184,6 +189,7 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
       serverVersion,
       tickIntervalMs: options.tickIntervalMs ?? 100,
       stallBacklogBytes: options.stallBacklogBytes ?? 4 * 1024 * 1024,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 30_000,
       pacing: options.pacing === false ? undefined : new HistoricalPacing(() => clock.wallNow()),
       maxQuoteUpdatesPerInterval: Math.max(1, options.maxQuoteUpdatesPerInterval ?? 1),
       onStateChanged: persistSoon,

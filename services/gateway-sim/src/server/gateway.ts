@@ -29,6 +29,8 @@ export interface GatewayOptions extends MarketDataOptions {
   tickIntervalMs: number;
   /** Outbound bytes a session may queue while stalled before it is closed. */
   stallBacklogBytes: number;
+  /** Wall ms a connection may take to send its handshake and startApi before it is closed. */
+  handshakeTimeoutMs: number;
   onStateChanged: () => void;
 }
 
@@ -120,6 +122,10 @@ export class Gateway implements SessionHost, SessionDirectory {
 
   get stalled(): boolean {
     return this.stalledValue;
+  }
+
+  get handshakeTimeoutMs(): number {
+    return this.options.handshakeTimeoutMs;
   }
 
   get stallBacklogBytes(): number {

@@ -21,6 +21,7 @@ export interface SessionHost {
   readonly stalled: boolean;
   /** Bytes of outbound messages a session may queue during a stall before it is closed. */
   readonly stallBacklogBytes: number;
+  readonly handshakeTimeoutMs: number;
   /** The version to speak with this client, or undefined to refuse it (the socket is closed). */
   chooseVersion(hello: ClientHello): number | undefined;
   connectionTime(): string;
@@ -65,6 +66,24 @@ export class Session {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => this.log.debug({ err: error }, 'client socket error'));
     socket.on('close', () => this.onClose());
+    const handshakeTimer = setTimeout(() => this.closeIfNotStarted(), host.handshakeTimeoutMs);
+    handshakeTimer.unref();
+    socket.once('close', () => clearTimeout(handshakeTimer));
+  }
+
+  private closeIfNotStarted(): void {
+    if (this.phaseValue === 'ready' || this.phaseValue === 'closed') return;
+    // A stalled gateway is what keeps it from starting: the stall decides, not this timer.
+    if (this.host.stalled) {
+      setTimeout(() => this.closeIfNotStarted(), this.host.handshakeTimeoutMs).unref();
+      return;
+    }
+    this.host.countProtocolError('handshake-timeout');
+    this.log.warn(
+      { phase: this.phaseValue },
+      'closing a connection that never completed its handshake and startApi',
+    );
+    this.close();
   }
 
   get phase(): SessionPhase {

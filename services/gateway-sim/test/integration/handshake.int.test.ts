@@ -149,3 +149,30 @@ describe.each([176, 193] as const)('handshake and sessions at server version %i'
     await eventually(() => expect(times).toHaveLength(1));
   });
 });
+
+describe('connections that never start', () => {
+  let sim: GatewaySim | undefined;
+  const raws: RawClient[] = [];
+  const clients: RecordingClient[] = [];
+
+  afterEach(async () => {
+    for (const raw of raws.splice(0)) raw.destroy();
+    for (const client of clients.splice(0)) client.disconnect();
+    await sim?.close();
+  });
+
+  it('are closed after the handshake timeout, silent or stuck before startApi, while a started client stays', async () => {
+    sim = await startTestSim({ handshakeTimeoutMs: 300 });
+    const silent = await RawClient.open(sim.port);
+    const stuck = await RawClient.open(sim.port);
+    raws.push(silent, stuck);
+    stuck.write(helloBytes());
+    await eventually(() => expect(stuck.frames.length).toBeGreaterThan(0));
+    const started = await connectClient(sim, 5);
+    clients.push(started);
+    await eventually(() => expect([silent.closed, stuck.closed]).toEqual([true, true]), { timeoutMs: 5_000 });
+    await delay(500);
+    expect(started.api.isConnected).toBe(true);
+    expect(started.disconnects).toBe(0);
+  });
+});
