@@ -203,6 +203,51 @@ describe.each([176, 193] as const)('account at server version %i', (serverVersio
     expect(last.unrealized).toBeCloseTo((last.price - last.cost) * 50_000, 0);
   });
 
+  it('lists a client its own open orders on reqOpenOrders and those of every client on reqAllOpenOrders', async () => {
+    const other = await connectClient(sim, 2);
+    try {
+      const bid = sim.quote('EUR.CAD')!.bid;
+      const resting = (orderId: number) => ({
+        action: OrderAction.BUY,
+        orderType: OrderType.LMT,
+        lmtPrice: Number((bid * 0.9).toFixed(4)),
+        totalQuantity: 10_000 + orderId,
+        tif: TimeInForce.GTC,
+        transmit: true,
+      });
+      client.api.placeOrder(1, forex('EUR.CAD'), resting(1));
+      other.api.placeOrder(7, forex('EUR.CAD'), resting(7));
+      await eventually(() =>
+        expect(sim.account.orders().filter((o) => o.status === 'Submitted')).toHaveLength(2),
+      );
+
+      const listed = async (request: () => void) => {
+        const seen: Array<[number, number | undefined]> = [];
+        let ended = false;
+        const onOrder = (orderId: number, _contract: Contract, order: { clientId?: number }) =>
+          seen.push([orderId, order.clientId]);
+        const onEnd = () => (ended = true);
+        client.api.on(EventName.openOrder, onOrder);
+        client.api.on(EventName.openOrderEnd, onEnd);
+        try {
+          request();
+          await eventually(() => expect(ended).toBe(true));
+          return seen.sort((a, b) => a[0] - b[0]);
+        } finally {
+          client.api.off(EventName.openOrder, onOrder);
+          client.api.off(EventName.openOrderEnd, onEnd);
+        }
+      };
+      expect(await listed(() => client.api.reqOpenOrders())).toEqual([[1, 1]]);
+      expect(await listed(() => client.api.reqAllOpenOrders())).toEqual([
+        [1, 1],
+        [7, 2],
+      ]);
+    } finally {
+      other.disconnect();
+    }
+  });
+
   it('keeps orders, executions and positions across a client disconnect', async () => {
     const bid = sim.quote('EUR.CAD')!.bid;
     client.api.placeOrder(1, forex('EUR.CAD'), {
