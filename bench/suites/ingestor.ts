@@ -461,16 +461,26 @@ async function bareBackfillSeconds(
       reqId += 1;
       const id = reqId;
       await new Promise<void>((resolve, reject) => {
+        const done = (failure?: Error) => {
+          api.off(EventName.historicalData, onData);
+          api.off(EventName.error, onError);
+          if (failure) reject(failure);
+          else resolve();
+        };
         const onData = (answerId: number, time: string) => {
-          if (answerId === id && time.startsWith('finished')) {
-            api.off(EventName.historicalData, onData);
-            resolve();
-          }
+          if (answerId === id && time.startsWith('finished')) done();
+        };
+        // IB answers a window without data (a weekend) with 162 "no data": an empty answer, as the ingestor reads it.
+        const onError = (error: Error, code: number, errorId: number) => {
+          if (errorId !== id) return;
+          done(
+            code === 162 && /returned no data/i.test(error.message)
+              ? undefined
+              : new Error(`${code}: ${error.message}`),
+          );
         };
         api.on(EventName.historicalData, onData);
-        api.once(EventName.error, (error: Error, code: number, errorId: number) => {
-          if (errorId === id) reject(new Error(`${code}: ${error.message}`));
-        });
+        api.on(EventName.error, onError);
         api.reqHistoricalData(
           id,
           contract,
