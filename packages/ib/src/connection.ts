@@ -177,7 +177,11 @@ export class IbConnection extends EventEmitter<IbConnectionEvents> {
   }
 
   private closeSocket(): void {
-    if (this.socketOpen) this.api.disconnect();
+    if (!this.socketOpen) return;
+    // Closed from here on: a second call before the client's `disconnected` event must not disconnect
+    // again (the client answers that with a 504 warning on every clean stop).
+    this.socketOpen = false;
+    this.api.disconnect();
   }
 
   private setState(state: ConnectionState): void {
