@@ -24,6 +24,54 @@ export const GatewayStatus = z
   .strict();
 export type GatewayStatus = z.infer<typeof GatewayStatus>;
 
+/**
+ * The gateway's session as the gateway supervisor sees it (API codes, the readiness probe, IBGA's log).
+ * `reauthentication_overdue`: not logged in on Sunday evening / before Monday's open, after IBKR's weekly
+ * token reset. `unreachable`: no API socket at all (the process or its relay is down).
+ */
+export const GatewaySessionState = z.enum([
+  'unknown',
+  'unreachable',
+  'logged_out',
+  'two_factor_pending',
+  'logged_in',
+  'broker_disconnected',
+  'restored_data_lost',
+  'restored_data_kept',
+  'competing_session',
+  'client_id_in_use',
+  'reauthentication_overdue',
+]);
+export type GatewaySessionState = z.infer<typeof GatewaySessionState>;
+
+/**
+ * Published by the gateway supervisor on `sys.gateway.health` whenever the state changes, and as a
+ * heartbeat; the dashboard, the notifier and the alert rules read the same facts.
+ */
+export const GatewayHealth = z
+  .object({
+    v: V1,
+    state: GatewaySessionState,
+    /** When the gateway entered `state`. */
+    since: Timestamp,
+    previous: GatewaySessionState.optional(),
+    /** Inside one of IBKR's configured reset windows for the account's server region. */
+    inResetWindow: z.boolean(),
+    /** Result of the last readiness probe (handshake with its own client id + reqCurrentTime). */
+    ready: z.boolean(),
+    lastProbeAt: Timestamp.optional(),
+    probeLatencyMs: z.number().nonnegative().optional(),
+    /** IB code behind the state when there is one (1100, 1101, 1102, 2110, 10197, 326 …). */
+    code: z.number().int().optional(),
+    detail: z.string().optional(),
+    tradingMode: z.enum(['paper', 'live']),
+    accounts: z.array(z.string()).optional(),
+    lastLoginAt: Timestamp.optional(),
+    ts: Timestamp,
+  })
+  .strict();
+export type GatewayHealth = z.infer<typeof GatewayHealth>;
+
 export const TradingStateName = z.enum(['RUNNING', 'HALTED', 'REDUCING']);
 export type TradingStateName = z.infer<typeof TradingStateName>;
 

@@ -1,6 +1,7 @@
 import {
   Bar,
   ControlCommand,
+  GatewayHealth,
   deriveIntentId,
   instrumentKey,
   OrderIntent,
@@ -108,6 +109,20 @@ describe('messages', () => {
     });
     expect(halt.command).toBe('halt');
     expect(ControlCommand.safeParse({ ...halt, command: 'launch' }).success).toBe(false);
+  });
+
+  it('routes gateway health to sys.gateway.health and refuses an unknown session state', () => {
+    const health = {
+      v: 1 as const,
+      state: 'two_factor_pending' as const,
+      since: '2026-12-06T06:00:00.000Z',
+      inResetWindow: false,
+      ready: false,
+      tradingMode: 'paper' as const,
+      ts: '2026-12-06T06:01:00.000Z',
+    };
+    expect(topics.gatewayHealth.subjectOf(GatewayHealth.parse(health))).toBe('sys.gateway.health');
+    expect(GatewayHealth.safeParse({ ...health, state: 'sleeping' }).success).toBe(false);
   });
 });
 
