@@ -121,7 +121,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     if (method !== 'sendMessage') return reply(res, 200, { ok: true, result: true });
 
     const text = typeof params.text === 'string' ? params.text : '';
-    const chatId = String(params.chat_id ?? '');
+    const chatId =
+      typeof params.chat_id === 'string' || typeof params.chat_id === 'number' ? String(params.chat_id) : '';
     const parseMode = typeof params.parse_mode === 'string' ? params.parse_mode : undefined;
     const refuse = (description: string) =>
       reply(res, 400, { ok: false, error_code: 400, description: `Bad Request: ${description}` });

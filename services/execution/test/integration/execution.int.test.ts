@@ -165,7 +165,11 @@ describe('execution against the simulated gateway', () => {
     await eventually(async () =>
       expect((await service!.metrics.tradingStateInfo.get()).values).toEqual([
         expect.objectContaining({
-          labels: expect.objectContaining({ state: 'HALTED', reason: halted.reason, by: halted.by }),
+          labels: expect.objectContaining({
+            state: 'HALTED',
+            reason: halted.reason,
+            by: halted.by,
+          }) as unknown,
           value: 1,
         }),
       ]),
