@@ -162,6 +162,19 @@ describe('execution against the simulated gateway', () => {
       { timeoutMs: 10_000 },
     );
     expect(halted.reason).toMatch(/reconciliation mismatch/);
+    // The halted alert reads the state and its reason from the metrics.
+    await eventually(async () =>
+      expect((await service!.metrics.tradingStateInfo.get()).values).toEqual([
+        expect.objectContaining({
+          labels: expect.objectContaining({
+            state: 'HALTED',
+            reason: halted.reason,
+            by: halted.by,
+          }) as unknown,
+          value: 1,
+        }),
+      ]),
+    );
     const runs = await harness.database.db
       .selectFrom('reconciliation_runs')
       .selectAll()
@@ -243,6 +256,15 @@ describe('execution against the simulated gateway', () => {
 
     // The CLI resumes by writing KV (no control command reaches execution) ...
     await setTradingState(harness, 'RUNNING');
+    // ... which the trading-state metrics follow by themselves ...
+    await eventually(
+      async () =>
+        expect(
+          (await service!.metrics.tradingState.get()).values.find((sample) => sample.value === 1)?.labels
+            .state,
+        ).toBe('RUNNING'),
+      { timeoutMs: 10_000 },
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     // ... and the next burst of errors halts again.
     await rejectTwice(1);
