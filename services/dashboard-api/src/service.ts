@@ -29,7 +29,8 @@ import { OperatorActions } from './operator-actions';
 import { WebSocketHub } from './ws/hub';
 
 export const VERSION: string = packageJson.version;
-export const DEFAULT_WEB_ROOT = join(__dirname, '..', 'dist', 'web');
+/** The bundled page (npm run build -w @ibstack/dashboard-api); the image carries it beside the code. */
+export const DEFAULT_WEB_ROOT = join(__dirname, '..', 'public');
 
 export interface DashboardServiceOptions {
   logger: Logger;
