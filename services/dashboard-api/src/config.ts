@@ -77,7 +77,7 @@ export const dashboardEnv = commonEnv.extend(tradingModeEnv.shape).extend({
   IB_PORT: gatewayEnv.shape.IB_PORT,
   /** @default 90 */
   IB_TEST_CLIENT_ID: count(90, 0),
-  /** Where the built page is (npm run build -w @ibstack/dashboard-api). @default dist/web beside src */
+  /** Where the built page is (npm run build -w @ibstack/dashboard-api). @default public/ beside src */
   WEB_ROOT: z.string().optional(),
 });
 export type DashboardConfig = z.infer<typeof dashboardEnv>;
