@@ -122,7 +122,8 @@ export const topics = {
     schema: Fill,
     filter: subjects.allFills(),
     subjectOf: (m) => subjects.fill(m.instrument),
-    msgIdOf: (m) => `f:${m.execId}`,
+    // A fill published again once its late commission arrives is a revision: its own id.
+    msgIdOf: (m) => (m.commission === undefined ? `f:${m.execId}` : `f:${m.execId}:${m.commission}`),
   }),
   gatewayStatus: topic({
     name: 'gateway-status',

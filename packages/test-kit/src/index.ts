@@ -8,3 +8,4 @@ export * from './factories';
 export * from './process';
 export * from './ports';
 export * from './command';
+export * from './fake-telegram';
