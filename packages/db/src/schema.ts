@@ -324,3 +324,15 @@ export interface HistoryRequestsTable {
 export interface Database {
   history_requests: HistoryRequestsTable;
 }
+
+// Added by migration 0009_dashboard_users.
+
+export interface UsersTable {
+  /** Consecutive failed logins; reset by a successful one. */
+  failed_logins: ColumnType<number, number | undefined, number>;
+  last_login_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Tokens issued before this instant are refused. */
+  password_changed_at: TimestamptzDefault;
+}
+
+export type UserRow = Selectable<UsersTable>;
