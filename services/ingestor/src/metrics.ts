@@ -54,6 +54,12 @@ export function ingestorMetrics(registry: Registry) {
       'Gap checks of the stored series (each may lead to requests)',
       ['instrument'],
     ),
+    gapRepairs: counter(
+      registry,
+      'md_gap_repairs_total',
+      'Backfills and gap repairs that found minutes missing and ran to the end, by what started them',
+      ['instrument', 'reason'],
+    ),
     gapMinutes: gauge(
       registry,
       'md_gap_minutes',
