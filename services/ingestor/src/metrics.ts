@@ -62,14 +62,14 @@ export function ingestorMetrics(registry: Registry) {
     ),
     gapMinutes: gauge(
       registry,
-      'md_gap_minutes',
-      'Open-market minutes missing from the stored series at the last gap check',
+      'md_gap_missing_bars',
+      '1-minute bars of open market missing from the stored series at the last gap check',
       ['instrument'],
     ),
     abandonedMinutes: gauge(
       registry,
-      'md_history_abandoned_minutes',
-      'Open-market minutes whose history the gateway kept refusing; not asked again until a restart',
+      'md_history_abandoned_bars',
+      '1-minute bars of open market whose history the gateway kept refusing; not asked again until a restart',
       ['instrument'],
     ),
     pacingWaits: counter(
