@@ -7,3 +7,4 @@ export * from './clock';
 export * from './factories';
 export * from './process';
 export * from './ports';
+export * from './fake-telegram';

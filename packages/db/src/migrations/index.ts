@@ -6,6 +6,7 @@ import * as m0003 from './0003_execution';
 import * as m0004 from './0004_ingestor';
 import * as m0005 from './0005_unexplained_trades';
 import * as m0006 from './0006_history_requests';
+import * as m0010 from './0010_notifier';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same under tsx, jest and a
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0004_ingestor': m0004,
   '0005_unexplained_trades': m0005,
   '0006_history_requests': m0006,
+  '0010_notifier': m0010,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,5 +1,5 @@
 /**
- * Operator actions of the CLI. Halt and resume take effect at once in KV `trading` (they must work even
+ * Operator actions shared by the CLI (`npm run status -- halt …`) and dashboard-api. Halt and resume take effect at once in KV `trading` (they must work even
  * when execution is down) and are audited in `audit_log` and on `sys.audit`; reconcile asks execution,
  * which audits it when it runs.
  */
@@ -32,16 +32,18 @@ export async function setTradingState(
   state: TradingStateName,
   reason: string,
   by: string,
+  /** The channel the operator used, kept in the audit entry. @default 'ibstack cli' */
+  via = 'ibstack cli',
 ): Promise<StateChange> {
   const value: TradingState = { v: 1, state, reason, by, at: nowIso() };
   const kv = await deps.bus.kv('trading', TradingState, { history: 10 });
   await kv.put(KV_KEYS.tradingState, value);
   const entry: AuditEntry = {
     v: 1,
-    auditId: deterministicId('cli', state, value.at, by),
+    auditId: deterministicId(via === 'ibstack cli' ? 'cli' : via, state, value.at, by),
     actor: by,
     action: state === 'HALTED' ? 'halt' : state === 'RUNNING' ? 'resume' : 'reduce',
-    detail: { reason, via: 'ibstack cli' },
+    detail: { reason, via },
     at: value.at,
   };
   const auditProblems: string[] = [];
@@ -56,6 +58,10 @@ export async function setTradingState(
   return { value, auditProblems };
 }
 
-export async function requestReconciliation(bus: Bus, by: string): Promise<void> {
-  await bus.publish(topics.control, { v: 1, command: 'reconcile', commandId: randomId(), by, at: nowIso() });
+/** Asks execution to reconcile now; it audits the run itself. Returns the command id. */
+export async function requestReconciliation(bus: Bus, by: string): Promise<string> {
+  const commandId = randomId();
+  await bus.publish(topics.control, { v: 1, command: 'reconcile', commandId, by, at: nowIso() });
+  return commandId;
 }
+export * from './status';

@@ -1,0 +1,316 @@
+/**
+ * A fake Telegram Bot API on 127.0.0.1 for tests: it answers `/bot<token>/<method>` like Telegram does,
+ * long-polls `getUpdates` with updates the test scripts (a user's message, a pressed button), records
+ * every other call with its parameters (JSON or multipart, files included), and can be told to fail the
+ * next calls of a method (429 with `retry_after`, 500, 403). Nothing leaves the machine.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface TelegramCall {
+  method: string;
+  /** Parameters as the bot sent them (multipart fields that hold JSON are parsed). */
+  params: Record<string, unknown>;
+  /** Uploaded files (sendPhoto), by field name. */
+  files: Record<string, { name: string; type: string; bytes: Buffer }>;
+  /** Epoch ms when the fake received it. */
+  at: number;
+}
+
+export interface FakeUser {
+  id: number;
+  username?: string;
+  first_name?: string;
+}
+
+export interface FakeChat {
+  id: number;
+  type?: 'private' | 'group' | 'supergroup';
+}
+
+export interface ScriptedFailure {
+  status: number;
+  description: string;
+  retryAfter?: number;
+}
+
+interface PendingPoll {
+  offset: number;
+  limit: number;
+  respond: (updates: unknown[]) => void;
+}
+
+export const FAKE_TELEGRAM_TOKEN = '123456789:TESTtokenTESTtokenTESTtokenTESTtoken00';
+
+export class FakeTelegram {
+  readonly calls: TelegramCall[] = [];
+  /** getUpdates requests received (long polls included). */
+  polls = 0;
+  private readonly updates: Array<{ update_id: number } & Record<string, unknown>> = [];
+  private readonly waiting = new Set<PendingPoll>();
+  private readonly failures = new Map<string, ScriptedFailure[]>();
+  private nextUpdateId = 1;
+  private nextMessageId = 1;
+  private nextCallbackId = 1;
+
+  private constructor(
+    private readonly server: Server,
+    readonly token: string,
+  ) {}
+
+  static async start(options: { token?: string } = {}): Promise<FakeTelegram> {
+    const holder: { fake?: FakeTelegram } = {};
+    const server = createServer((req, res) => {
+      holder.fake!.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: false, error_code: 500, description: String(error) }));
+      });
+    });
+    const fake = new FakeTelegram(server, options.token ?? FAKE_TELEGRAM_TOKEN);
+    holder.fake = fake;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return fake;
+  }
+
+  /** What `apiRoot` the bot is given (grammY appends `/bot<token>/<method>`). */
+  get apiRoot(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** A user writes `text` in `chat` (a command gets its bot_command entity, as Telegram adds it). */
+  sendText(chat: FakeChat, from: FakeUser, text: string): number {
+    const command = /^\/\S+/.exec(text);
+    return this.push({
+      message: {
+        message_id: this.nextMessageId++,
+        date: Math.floor(Date.now() / 1000),
+        chat: {
+          id: chat.id,
+          type: chat.type ?? 'private',
+          ...(chat.type && chat.type !== 'private' ? { title: 'test group' } : {}),
+        },
+        from: { is_bot: false, first_name: 'Test', ...from },
+        text,
+        ...(command ? { entities: [{ type: 'bot_command', offset: 0, length: command[0].length }] } : {}),
+      },
+    });
+  }
+
+  /** A user presses an inline button with `data` under the bot's message `messageId`. */
+  pressButton(chat: FakeChat, from: FakeUser, messageId: number, data: string): number {
+    return this.push({
+      callback_query: {
+        id: String(this.nextCallbackId++),
+        from: { is_bot: false, first_name: 'Test', ...from },
+        chat_instance: `ci${chat.id}`,
+        data,
+        message: {
+          message_id: messageId,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: chat.id, type: chat.type ?? 'private' },
+          from: { id: 999, is_bot: true, first_name: 'ibstack test bot' },
+          text: 'confirm?',
+        },
+      },
+    });
+  }
+
+  /** The next `times` calls of `method` fail with `failure`. */
+  failNext(method: string, failure: ScriptedFailure, times = 1): void {
+    const queue = this.failures.get(method) ?? [];
+    for (let i = 0; i < times; i++) queue.push(failure);
+    this.failures.set(method, queue);
+  }
+
+  /** Calls of `method`, optionally to one chat. */
+  callsOf(method: string, chatId?: number): TelegramCall[] {
+    return this.calls.filter(
+      (call) => call.method === method && (chatId === undefined || Number(call.params.chat_id) === chatId),
+    );
+  }
+
+  /** Messages (sendMessage and sendPhoto) the bot sent to `chatId`, oldest first. */
+  messagesTo(chatId: number): TelegramCall[] {
+    return this.calls.filter(
+      (call) =>
+        (call.method === 'sendMessage' || call.method === 'sendPhoto') &&
+        Number(call.params.chat_id) === chatId,
+    );
+  }
+
+  /** Texts (or captions) the bot sent to `chatId`, edits of its messages included. */
+  textsTo(chatId: number): string[] {
+    return this.calls
+      .filter((call) => Number(call.params.chat_id) === chatId)
+      .map((call) => call.params.text ?? call.params.caption)
+      .filter((text): text is string => typeof text === 'string' && text.length > 0);
+  }
+
+  async close(): Promise<void> {
+    for (const poll of this.waiting) poll.respond([]);
+    this.waiting.clear();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private push(update: Record<string, unknown>): number {
+    const updateId = this.nextUpdateId++;
+    this.updates.push({ update_id: updateId, ...update });
+    for (const poll of [...this.waiting]) {
+      const ready = this.pending(poll.offset, poll.limit);
+      if (ready.length > 0) {
+        this.waiting.delete(poll);
+        poll.respond(ready);
+      }
+    }
+    return updateId;
+  }
+
+  private pending(offset: number, limit: number): unknown[] {
+    // Telegram forgets updates below the offset a client confirmed.
+    while (this.updates.length > 0 && this.updates[0]!.update_id < offset) this.updates.shift();
+    return this.updates.slice(0, limit);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const match = /^\/bot([^/]+)\/(\w+)$/.exec((req.url ?? '').split('?')[0] ?? '');
+    const body = await readBody(req);
+    const send = (status: number, payload: unknown) => {
+      const text = JSON.stringify(payload);
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(text),
+      });
+      res.end(text);
+    };
+    if (!match) return send(404, { ok: false, error_code: 404, description: 'Not Found' });
+    const [, token, method] = match as unknown as [string, string, string];
+    if (token !== this.token) return send(401, { ok: false, error_code: 401, description: 'Unauthorized' });
+    const { params, files } = await parseParams(req.headers['content-type'] ?? '', body);
+
+    if (method === 'getUpdates') {
+      this.polls += 1;
+      const offset = Number(params.offset ?? 0);
+      const limit = Number(params.limit ?? 100);
+      const ready = this.pending(offset, limit);
+      const timeout = Number(params.timeout ?? 0);
+      if (ready.length > 0 || timeout <= 0) return send(200, { ok: true, result: ready });
+      await new Promise<void>((resolve) => {
+        const socket = req.socket;
+        const finish = () => {
+          clearTimeout(timer);
+          socket.off('close', abandoned);
+          this.waiting.delete(poll);
+          resolve();
+        };
+        // The bot aborted its long poll (stop): forget it.
+        const abandoned = () => finish();
+        const poll: PendingPoll = {
+          offset,
+          limit,
+          respond: (updates) => {
+            if (!res.writableEnded && !res.destroyed) send(200, { ok: true, result: updates });
+            finish();
+          },
+        };
+        const timer = setTimeout(() => poll.respond([]), timeout * 1000);
+        socket.once('close', abandoned);
+        this.waiting.add(poll);
+      });
+      return;
+    }
+
+    this.calls.push({ method, params, files, at: Date.now() });
+    const failure = this.failures.get(method)?.shift();
+    if (failure)
+      return send(failure.status, {
+        ok: false,
+        error_code: failure.status,
+        description: failure.description,
+        ...(failure.retryAfter !== undefined ? { parameters: { retry_after: failure.retryAfter } } : {}),
+      });
+    send(200, { ok: true, result: this.result(method, params) });
+  }
+
+  private result(method: string, params: Record<string, unknown>): unknown {
+    const chat = {
+      id: Number(params.chat_id ?? 0),
+      type: Number(params.chat_id ?? 0) < 0 ? 'group' : 'private',
+    };
+    const message = { message_id: this.nextMessageId++, date: Math.floor(Date.now() / 1000), chat };
+    switch (method) {
+      case 'getMe':
+        return {
+          id: 999,
+          is_bot: true,
+          first_name: 'ibstack test bot',
+          username: 'ibstack_test_bot',
+          can_join_groups: true,
+          can_read_all_group_messages: false,
+          supports_inline_queries: false,
+        };
+      case 'sendMessage':
+      case 'editMessageText':
+        return {
+          ...message,
+          ...(method === 'editMessageText' ? { message_id: Number(params.message_id) } : {}),
+          text: params.text,
+        };
+      case 'sendPhoto':
+        return {
+          ...message,
+          photo: [
+            {
+              file_id: `photo${message.message_id}`,
+              file_unique_id: `u${message.message_id}`,
+              width: 900,
+              height: 450,
+            },
+          ],
+          ...(params.caption ? { caption: params.caption } : {}),
+        };
+      case 'editMessageReplyMarkup':
+        return { ...message, message_id: Number(params.message_id) };
+      default:
+        return true;
+    }
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function parseParams(
+  contentType: string,
+  body: Buffer,
+): Promise<{ params: Record<string, unknown>; files: TelegramCall['files'] }> {
+  if (body.length === 0) return { params: {}, files: {} };
+  if (contentType.startsWith('application/json'))
+    return { params: JSON.parse(body.toString('utf8')) as Record<string, unknown>, files: {} };
+  if (contentType.startsWith('multipart/form-data')) {
+    const form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
+    const params: Record<string, unknown> = {};
+    const files: TelegramCall['files'] = {};
+    for (const [name, value] of form.entries()) {
+      if (typeof value === 'string') {
+        params[name] = parseMaybeJson(value);
+      } else {
+        files[name] = { name: value.name, type: value.type, bytes: Buffer.from(await value.arrayBuffer()) };
+      }
+    }
+    return { params, files };
+  }
+  return { params: Object.fromEntries(new URLSearchParams(body.toString('utf8'))), files: {} };
+}
+
+function parseMaybeJson(value: string): unknown {
+  if (!/^[[{]/.test(value)) return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}
