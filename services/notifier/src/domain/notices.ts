@@ -42,7 +42,7 @@ export function fillsNotice(fills: readonly Fill[], clock: Clock): string {
   }
   const groups = new Map<
     string,
-    { side: string; instrument: string; quantity: Decimal; notional: Decimal; count: number }
+    { side: string; instrument: string; quantity: Decimal; notional: Decimal; count: number; places: number }
   >();
   for (const fill of fills) {
     const key = `${fill.instrument}|${fill.side}`;
@@ -52,17 +52,20 @@ export function fillsNotice(fills: readonly Fill[], clock: Clock): string {
       quantity: new Decimal(0),
       notional: new Decimal(0),
       count: 0,
+      places: 0,
     };
     group.quantity = group.quantity.plus(fill.quantity);
     group.notional = group.notional.plus(new Decimal(fill.quantity).times(fill.price));
     group.count += 1;
+    group.places = Math.max(group.places, fill.price.split('.')[1]?.length ?? 0);
     groups.set(key, group);
   }
   const lines = [`<b>${fills.length} fills</b>`];
   for (const group of groups.values()) {
-    const average = group.notional.dividedBy(group.quantity).toSignificantDigits(8);
+    // The average at the precision the prices came in, so it reads like them.
+    const average = group.notional.dividedBy(group.quantity).toDecimalPlaces(group.places);
     lines.push(
-      `${sideIcon(group.side)} ${group.side} ${quantity(group.quantity)} <b>${escapeHtml(group.instrument)}</b> avg ${average.toFixed()} (${group.count} fill${group.count === 1 ? '' : 's'})`,
+      `${sideIcon(group.side)} ${group.side} ${quantity(group.quantity)} <b>${escapeHtml(group.instrument)}</b> avg ${average.toFixed(group.places)} (${group.count} fill${group.count === 1 ? '' : 's'})`,
     );
   }
   const sorted = [...fills].sort((a, b) => a.ts.localeCompare(b.ts));
