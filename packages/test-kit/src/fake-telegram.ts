@@ -291,19 +291,46 @@ async function parseParams(
   if (contentType.startsWith('application/json'))
     return { params: JSON.parse(body.toString('utf8')) as Record<string, unknown>, files: {} };
   if (contentType.startsWith('multipart/form-data')) {
-    const form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
+    // A lenient parser: grammY writes `content-disposition:form-data;name="x"` without spaces, which
+    // Telegram accepts and undici's FormData parser does not.
+    const boundary = /boundary=("?)([^";]+)\1/.exec(contentType)?.[2];
+    if (!boundary) throw new Error('multipart body without a boundary');
     const params: Record<string, unknown> = {};
     const files: TelegramCall['files'] = {};
-    for (const [name, value] of form.entries()) {
-      if (typeof value === 'string') {
-        params[name] = parseMaybeJson(value);
-      } else {
-        files[name] = { name: value.name, type: value.type, bytes: Buffer.from(await value.arrayBuffer()) };
-      }
+    for (const part of splitBuffer(body, Buffer.from(`--${boundary}`))) {
+      if (part.length === 0 || part.subarray(0, 2).toString() === '--') continue;
+      const content = part.subarray(part.indexOf('\r\n') === 0 ? 2 : 0);
+      const headerEnd = content.indexOf('\r\n\r\n');
+      if (headerEnd < 0) continue;
+      const headers = content.subarray(0, headerEnd).toString('utf8');
+      let value = content.subarray(headerEnd + 4);
+      if (value.subarray(-2).toString() === '\r\n') value = value.subarray(0, -2);
+      const name = /;\s*name="([^"]*)"/i.exec(headers)?.[1];
+      if (!name) continue;
+      // grammY leaves the file name unquoted.
+      const filename = /filename=("?)([^";\r\n]*)\1/i.exec(headers)?.[2];
+      if (filename !== undefined) {
+        const type = /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1] ?? 'application/octet-stream';
+        files[name] = { name: filename, type, bytes: Buffer.from(value) };
+      } else params[name] = parseMaybeJson(value.toString('utf8'));
     }
     return { params, files };
   }
   return { params: Object.fromEntries(new URLSearchParams(body.toString('utf8'))), files: {} };
+}
+
+function splitBuffer(buffer: Buffer, separator: Buffer): Buffer[] {
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (;;) {
+    const at = buffer.indexOf(separator, from);
+    if (at < 0) {
+      parts.push(buffer.subarray(from));
+      return parts;
+    }
+    parts.push(buffer.subarray(from, at));
+    from = at + separator.length;
+  }
 }
 
 function parseMaybeJson(value: string): unknown {

@@ -259,7 +259,7 @@ export function createNotifierService(
     const png = equityChartPng({
       points,
       timeZone: config.NOTIFIER_TIME_ZONE,
-      title: `Equity (NAV), last ${days === 1 ? '24 hours' : `${days} days`}`,
+      title: `Equity (NAV) ${[...new Set(points.map((point) => point.account))].join(', ')}, last ${days === 1 ? '24 hours' : `${days} days`}`,
     });
     return { text, png };
   }

@@ -24,6 +24,17 @@ export interface EquityChartInput {
   title: string;
 }
 
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `14:00`, or the day (`Wed 3 Dec`) at midnight; the value is a wall-clock time written as UTC. */
+function timeLabel(value: number): string {
+  const at = new Date(value);
+  if (at.getUTCHours() === 0 && at.getUTCMinutes() === 0)
+    return `${WEEKDAYS[at.getUTCDay()]} ${at.getUTCDate()} ${MONTHS[at.getUTCMonth()]}`;
+  return `${String(at.getUTCHours()).padStart(2, '0')}:${String(at.getUTCMinutes()).padStart(2, '0')}`;
+}
+
 /** The chart as SVG text; times are shown as wall clock in `timeZone`. */
 export function equityChartSvg(input: EquityChartInput): string {
   const accounts = [...new Set(input.points.map((point) => point.account))];
@@ -35,11 +46,18 @@ export function equityChartSvg(input: EquityChartInput): string {
       useUTC: true,
       backgroundColor: '#ffffff',
       textStyle: { fontFamily: 'DejaVu Sans' },
-      title: { text: input.title, left: 12, top: 8, textStyle: { fontSize: 16 } },
-      subtext: input.timeZone,
+      title: {
+        text: input.title,
+        subtext: `times in ${input.timeZone}`,
+        left: 12,
+        top: 6,
+        itemGap: 4,
+        textStyle: { fontSize: 16 },
+        subtextStyle: { fontSize: 11 },
+      },
       legend: accounts.length > 1 ? { top: 10, right: 12 } : undefined,
-      grid: { left: 90, right: 24, top: 52, bottom: 44 },
-      xAxis: { type: 'time', axisLabel: { hideOverlap: true } },
+      grid: { left: 90, right: 24, top: 62, bottom: 44 },
+      xAxis: { type: 'time', axisLabel: { hideOverlap: true, formatter: timeLabel } },
       yAxis: {
         type: 'value',
         scale: true,

@@ -2,6 +2,8 @@
  * The bot's commands end to end: fake Telegram → grammY long polling → the chat gate and roles → the
  * operator control path → NATS KV and the audit log, with the real Postgres and NATS.
  */
+import { writeFileSync } from 'node:fs';
+
 import { KV_KEYS, TradingState } from '@ibstack/contracts';
 import { eventually } from '@ibstack/test-kit';
 
@@ -211,6 +213,53 @@ describe('notifier commands', () => {
       ),
     );
     expect(await tradingState()).toBeNull();
+  });
+
+  it("answers /pnl with today's figures and the equity curve as a PNG", async () => {
+    const now = Date.now();
+    await h.database.db
+      .insertInto('account_snapshots')
+      .values(
+        Array.from({ length: 300 }, (_, i) => {
+          const nav = (100_000 + Math.sin(i / 25) * 400 + i * 2).toFixed(2);
+          return {
+            account: 'DU1234567',
+            currency: 'USD',
+            ts: new Date(now - (300 - i) * 4 * 60_000),
+            net_liquidation: nav,
+            cash: '50000',
+            realized_pnl: '120.5',
+            unrealized_pnl: '-20.25',
+            daily_pnl: '234.10',
+            daily_return_pct: '0.2341',
+            high_water_mark: '101000',
+            drawdown_pct: '0.35',
+          };
+        }),
+      )
+      .execute();
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, '/pnl');
+    const photo = await eventually(() => {
+      const call = h.telegram.callsOf('sendPhoto', ALICE.id)[0];
+      if (!call) throw new Error(`no photo yet: ${JSON.stringify(h.telegram.textsTo(ALICE.id))}`);
+      return call;
+    });
+    expect(String(photo.params.caption)).toContain('<b>P&amp;L today</b>');
+    expect(String(photo.params.caption)).toContain('DU1234567: +234.10 USD (0.23%) · NAV');
+    expect(photo.params.parse_mode).toBe('HTML');
+    const [file] = Object.values(photo.files);
+    // To look at it: NOTIFIER_TEST_SAVE_CHART=/tmp/equity.png npx jest … -t pnl
+    if (process.env.NOTIFIER_TEST_SAVE_CHART)
+      writeFileSync(process.env.NOTIFIER_TEST_SAVE_CHART, file!.bytes);
+    expect(file!.bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+    // IHDR: width and height, big-endian, at bytes 16 and 20.
+    expect(file!.bytes.readUInt32BE(16)).toBe(900);
+    expect(file!.bytes.readUInt32BE(20)).toBe(450);
+
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, '/balance');
+    const balance = await textTo(ALICE.id, /High-water mark/);
+    expect(balance).toContain('NAV ');
+    expect(balance).toContain('drawdown 0.35%');
   });
 
   it('shows and changes its own notification levels with /notify, audited', async () => {
