@@ -186,7 +186,7 @@ export class FakeTelegram {
     if (!match) return send(404, { ok: false, error_code: 404, description: 'Not Found' });
     const [, token, method] = match as unknown as [string, string, string];
     if (token !== this.token) return send(401, { ok: false, error_code: 401, description: 'Unauthorized' });
-    const { params, files } = await parseParams(req.headers['content-type'] ?? '', body);
+    const { params, files } = parseParams(req.headers['content-type'] ?? '', body);
 
     if (method === 'getUpdates') {
       this.polls += 1;
@@ -283,10 +283,10 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function parseParams(
+function parseParams(
   contentType: string,
   body: Buffer,
-): Promise<{ params: Record<string, unknown>; files: TelegramCall['files'] }> {
+): { params: Record<string, unknown>; files: TelegramCall['files'] } {
   if (body.length === 0) return { params: {}, files: {} };
   if (contentType.startsWith('application/json'))
     return { params: JSON.parse(body.toString('utf8')) as Record<string, unknown>, files: {} };
