@@ -1,5 +1,5 @@
 # Thin wrappers over the npm scripts, so `make test` and `npm test` are the same thing.
-.PHONY: install test lint typecheck bench migrate start status format ci
+.PHONY: install test lint typecheck bench migrate start status format ci secrets
 
 install:
 	npm ci
@@ -30,3 +30,7 @@ format:
 
 ci:
 	.ci/run
+
+# Secret files for docker-compose.yml (mode 600, never overwrites a file that holds a value).
+secrets:
+	docker/make-secrets.sh

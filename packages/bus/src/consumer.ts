@@ -39,6 +39,8 @@ export interface ConsumerOptions<T> {
   deliverFrom?: { policy: 'all' } | { policy: 'new' } | { policy: 'start_time'; startTime: Date };
   /** First redelivery delay after a handler error, doubled each time, capped at 30 s. @default 500 */
   retryDelayMs?: number;
+  /** How often the consumer's lag metrics are read from JetStream. @default 5000 */
+  lagRefreshMs?: number;
   /** Called after JetStream confirmed the ack (for metrics and fault-injection seams). */
   afterAck?: (message: T, context: MessageContext) => void;
 }
@@ -221,11 +223,31 @@ export async function startConsumer<S extends z.ZodType>(
   };
   const closed = loop();
 
+  // Lag as JetStream counts it, for the consumer-lag alert: messages not yet delivered, and delivered but
+  // not yet acknowledged. Read on a timer rather than at scrape time, so a slow server never stalls /metrics.
+  const lagLabels = { consumer: durable };
+  const refreshLag = async (): Promise<void> => {
+    try {
+      const info = await bus.jsm.consumers.info(stream, durable);
+      if (stopped) return;
+      bus.metrics.consumerPending.set(lagLabels, info.num_pending);
+      bus.metrics.consumerAckPending.set(lagLabels, info.num_ack_pending);
+    } catch {
+      // Disconnected or the consumer is being recreated: keep the last values; the next read updates them.
+    }
+  };
+  void refreshLag();
+  const lagTimer = setInterval(() => void refreshLag(), options.lagRefreshMs ?? 5_000);
+  lagTimer.unref();
+
   return {
     durable,
     closed,
     stop: async () => {
       stopped = true;
+      clearInterval(lagTimer);
+      bus.metrics.consumerPending.remove(lagLabels);
+      bus.metrics.consumerAckPending.remove(lagLabels);
       // stop(), not close(): close() resolves only once someone has iterated to the end, which a loop busy
       // elsewhere may never do. The loop's own promise says when it is over.
       current?.stop();

@@ -29,6 +29,18 @@ export function busMetrics(registry: Registry) {
       'consumer',
       'reason',
     ]),
+    consumerPending: gauge(
+      registry,
+      'bus_consumer_pending_messages',
+      'Messages in the stream not yet delivered to this durable consumer (JetStream num_pending)',
+      ['consumer'],
+    ),
+    consumerAckPending: gauge(
+      registry,
+      'bus_consumer_ack_pending_messages',
+      'Messages delivered to this durable consumer and not yet acknowledged (JetStream num_ack_pending)',
+      ['consumer'],
+    ),
     connected: gauge(registry, 'bus_connected', '1 while connected to NATS'),
   };
 }

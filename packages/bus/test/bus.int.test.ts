@@ -214,6 +214,40 @@ describe('bus', () => {
     });
   });
 
+  it('exports its lag: messages not yet delivered and delivered but not yet acknowledged', async () => {
+    const { bus } = testBus;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const handled: string[] = [];
+    handles.push(
+      await bus.consume(topics.bar, {
+        durable: 'lagging',
+        maxAckPending: 1,
+        lagRefreshMs: 50,
+        handler: async (bar) => {
+          await released;
+          handled.push(bar.ts);
+        },
+      }),
+    );
+    const lag = async () => {
+      const value = async (name: string) =>
+        (await testBus.registry.getSingleMetric(name)!.get()).values.find(
+          (sample) => sample.labels.consumer === bus.namespace.consumer('lagging'),
+        )?.value;
+      return {
+        pending: await value('bus_consumer_pending_messages'),
+        ackPending: await value('bus_consumer_ack_pending_messages'),
+      };
+    };
+    for (const minute of [0, 1, 2])
+      await bus.publish(topics.bar, makeBar({ ts: `2026-11-24T15:0${minute}:00.000Z` }));
+    await eventually(async () => expect(await lag()).toEqual({ pending: 2, ackPending: 1 }));
+    release();
+    await eventually(() => expect(handled).toHaveLength(3));
+    await eventually(async () => expect(await lag()).toEqual({ pending: 0, ackPending: 0 }));
+  });
+
   it('stops a consumer that is stopped while it is still starting', async () => {
     const { bus } = testBus;
     for (let attempt = 0; attempt < 5; attempt++) {

@@ -35,7 +35,14 @@ function resolveFileVariables(
         continue;
       }
       try {
-        resolved[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+        const contents = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+        // An empty secret file is a setup mistake (a secret never written), not a value to validate.
+        if (contents.trim() === '') {
+          problems.push(`${name}_FILE: "${file}" is empty`);
+          unreadable.add(name);
+          continue;
+        }
+        resolved[name] = contents;
       } catch (error) {
         const reason = (error as { code?: string }).code ?? String(error);
         problems.push(`${name}_FILE: cannot read "${file}" (${reason})`);

@@ -111,6 +111,16 @@ describe('config', () => {
         ),
       ).toEqual(['SECRET_TOKEN: set either SECRET_TOKEN or SECRET_TOKEN_FILE, not both']);
     });
+
+    it('names an empty secret file instead of validating an empty value', () => {
+      const empty = join(dir, 'empty');
+      writeFileSync(empty, '\n');
+      expect(
+        problemsOf(() =>
+          loadConfig('svc', schema, { HTTP_PORT: '0', IB_CLIENT_ID: '1', SECRET_TOKEN_FILE: empty }),
+        ),
+      ).toEqual([`SECRET_TOKEN_FILE: "${empty}" is empty`]);
+    });
   });
 
   describe('trading mode', () => {

@@ -10,10 +10,13 @@ import {
   AuditEntry,
   type ControlCommandName,
   ControlCommand,
+  ControlReply,
   DeadLetter,
   GatewayHealth,
   GatewayStatus,
   ReconciliationResult,
+  SessionCommand,
+  type SessionCommandName,
   SystemEvent,
 } from './system';
 
@@ -49,6 +52,10 @@ export const subjects = {
   reconciliationResult: () => 'sys.recon.result',
   control: (command: ControlCommandName) => `sys.control.${command}`,
   allControl: () => 'sys.control.*',
+  sessionCommand: (command: SessionCommandName) => `sys.session.${command}`,
+  allSessionCommands: () => 'sys.session.*',
+  controlReply: (commandId: string) => `sys.reply.${commandId}`,
+  allControlReplies: () => 'sys.reply.*',
   audit: () => 'sys.audit',
   accountSnapshot: (account: string) => `sys.account.${account}`,
   allAccountSnapshots: () => 'sys.account.*',
@@ -122,7 +129,8 @@ export const topics = {
     schema: Fill,
     filter: subjects.allFills(),
     subjectOf: (m) => subjects.fill(m.instrument),
-    msgIdOf: (m) => `f:${m.execId}`,
+    // A fill published again once its late commission arrives is a revision: its own id.
+    msgIdOf: (m) => (m.commission === undefined ? `f:${m.execId}` : `f:${m.execId}:${m.commission}`),
   }),
   gatewayStatus: topic({
     name: 'gateway-status',
@@ -155,6 +163,22 @@ export const topics = {
     filter: subjects.allControl(),
     subjectOf: (m) => subjects.control(m.command),
     msgIdOf: (m) => `c:${m.commandId}`,
+  }),
+  sessionCommand: topic({
+    name: 'session-command',
+    stream: 'SYS',
+    schema: SessionCommand,
+    filter: subjects.allSessionCommands(),
+    subjectOf: (m) => subjects.sessionCommand(m.command),
+    msgIdOf: (m) => `sc:${m.commandId}`,
+  }),
+  controlReply: topic({
+    name: 'control-reply',
+    stream: 'SYS',
+    schema: ControlReply,
+    filter: subjects.allControlReplies(),
+    subjectOf: (m) => subjects.controlReply(m.commandId),
+    msgIdOf: (m) => `cr:${m.service}:${m.commandId}`,
   }),
   audit: topic({
     name: 'audit',

@@ -167,6 +167,49 @@ export const ControlCommand = z.discriminatedUnion('command', [
 export type ControlCommand = z.infer<typeof ControlCommand>;
 export type ControlCommandName = ControlCommand['command'];
 
+/**
+ * Run-time commands to the services' gateway sessions and market data, on `sys.session.<command>`:
+ * execution and ingestor drop or resume their gateway sessions, the ingestor adds or removes an
+ * instrument. Each service that handles one answers with a `ControlReply`. They are not `sys.control.*`
+ * commands because every running instance must see them (core subscriptions), not one durable consumer.
+ */
+/** The command id names the reply subject, so it must be one subject token. */
+const sessionBase = { ...commandBase, commandId: SubjectToken.max(128) };
+
+export const SessionCommand = z.discriminatedUnion('command', [
+  z.object({ ...sessionBase, command: z.literal('gateway_connect'), reason: z.string().min(1) }).strict(),
+  z.object({ ...sessionBase, command: z.literal('gateway_disconnect'), reason: z.string().min(1) }).strict(),
+  z
+    .object({
+      ...sessionBase,
+      command: z.literal('market_data_subscribe'),
+      /** An instrument spec as in INSTRUMENTS: `EUR.CAD`, `AAPL`, `AAPL@SMART:USD`. */
+      instrument: z.string().min(1).max(64),
+    })
+    .strict(),
+  z
+    .object({ ...sessionBase, command: z.literal('market_data_unsubscribe'), instrument: InstrumentKey })
+    .strict(),
+]);
+export type SessionCommand = z.infer<typeof SessionCommand>;
+export type SessionCommandName = SessionCommand['command'];
+
+/** A service's answer to a `SessionCommand`, on `sys.reply.<commandId>`. */
+export const ControlReply = z
+  .object({
+    v: V1,
+    commandId: SubjectToken.max(128),
+    service: ServiceName,
+    ok: z.boolean(),
+    /** IB's error code when the gateway refused (200: no security definition). */
+    code: z.number().int().optional(),
+    message: z.string(),
+    instrument: InstrumentKey.optional(),
+    ts: Timestamp,
+  })
+  .strict();
+export type ControlReply = z.infer<typeof ControlReply>;
+
 /** Who did what, for the audit log (`sys.audit` and table `audit_log`). */
 export const AuditEntry = z
   .object({

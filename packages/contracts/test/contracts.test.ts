@@ -1,11 +1,13 @@
 import {
   Bar,
   ControlCommand,
+  ControlReply,
   GatewayHealth,
   deriveIntentId,
   instrumentKey,
   OrderIntent,
   parseInstrumentSpec,
+  SessionCommand,
   subjects,
   Tick,
   toDecimalString,
@@ -139,5 +141,41 @@ describe('ids and decimals', () => {
     expect(toDecimalString(1e-7)).toBe('0.0000001');
     expect(toDecimalString(20000)).toBe('20000');
     expect(() => toDecimalString(Number.NaN)).toThrow(/finite/);
+  });
+});
+
+describe('session commands and their replies', () => {
+  it('puts each command on its own subject and a reply on the subject of its command id', () => {
+    const command = SessionCommand.parse({
+      v: 1,
+      command: 'market_data_subscribe',
+      commandId: 'c-1',
+      by: 'alice',
+      at: '2026-11-24T10:00:00.000Z',
+      instrument: 'AAPL@SMART:USD',
+    });
+    expect(topics.sessionCommand.subjectOf(command)).toBe('sys.session.market_data_subscribe');
+    const reply = ControlReply.parse({
+      v: 1,
+      commandId: 'c-1',
+      service: 'ingestor',
+      ok: false,
+      code: 200,
+      message: 'No security definition has been found for the request',
+      ts: '2026-11-24T10:00:01.000Z',
+    });
+    expect(topics.controlReply.subjectOf(reply)).toBe('sys.reply.c-1');
+  });
+
+  it('refuses a command id that is not one subject token', () => {
+    const parsed = SessionCommand.safeParse({
+      v: 1,
+      command: 'gateway_connect',
+      commandId: 'a.b',
+      by: 'alice',
+      at: '2026-11-24T10:00:00.000Z',
+      reason: 'back',
+    });
+    expect(parsed.success).toBe(false);
   });
 });

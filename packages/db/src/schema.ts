@@ -93,8 +93,10 @@ export interface OrdersTable {
   error_text: string | null;
   adopted: ColumnType<boolean, boolean | undefined, boolean>;
   leader_epoch: BigIntColumn | null;
-  /** When reconciliation reported this order as unexplained (adopted); null before. */
+  /** When reconciliation reported this order (unexplained, a duplicate, overfilled); null before. */
   flagged_at: Timestamptz | null;
+  /** A broker order carrying the intent id of this other order (a duplicate); null for the rest. */
+  duplicate_of: BigIntColumn | null;
   created_at: TimestamptzDefault;
   sent_at: Timestamptz | null;
   updated_at: TimestamptzDefault;
@@ -135,6 +137,29 @@ export interface ExecutionsTable {
   received_at: TimestamptzDefault;
   published: ColumnType<boolean, boolean | undefined, boolean>;
   /** When reconciliation reported this execution as unexplained (no intent behind it); null before. */
+  flagged_at: Timestamptz | null;
+  /** Whether the published fill carried its commission (a later one is published as a correction). */
+  commission_published: ColumnType<boolean, boolean | undefined, boolean>;
+  /** How a fill IB no longer lists was rebuilt (`completed_order`, `order_status`, `position`); null for a reported one. */
+  reconstructed_from: string | null;
+}
+
+/** A change of an order's terms: requested by an operator, or seen at the broker. */
+export interface OrderAmendmentsTable {
+  id: Generated<number>;
+  order_id: BigIntColumn;
+  origin: 'operator' | 'broker';
+  requested_by: string | null;
+  quantity: Numeric;
+  limit_price: Numeric | null;
+  stop_price: Numeric | null;
+  previous_quantity: Numeric;
+  previous_limit_price: Numeric | null;
+  previous_stop_price: Numeric | null;
+  at: TimestamptzDefault;
+  /** When the broker confirmed an operator's request. */
+  confirmed_at: Timestamptz | null;
+  /** When reconciliation reported a change nobody requested. */
   flagged_at: Timestamptz | null;
 }
 
@@ -182,6 +207,10 @@ export interface ReconciliationRunsTable {
   executions_checked: number;
   started_at: Timestamptz;
   finished_at: Timestamptz;
+  /** Why a run could not compare (a broker read timed out); null for a run that compared. */
+  error: string | null;
+  /** Broker cash and our trade flows per account and currency at the compared point. */
+  cash: ColumnType<unknown, string | null | undefined, string | null>;
 }
 
 export interface AuditLogTable {
@@ -224,6 +253,7 @@ export interface Database {
   users: UsersTable;
   leader_fence: LeaderFenceTable;
   commission_reports: CommissionReportsTable;
+  order_amendments: OrderAmendmentsTable;
 }
 
 export type BarRow = Selectable<BarsTable>;
@@ -294,6 +324,18 @@ export interface HistoryRequestsTable {
 export interface Database {
   history_requests: HistoryRequestsTable;
 }
+
+// Added by migration 0009_dashboard_users.
+
+export interface UsersTable {
+  /** Consecutive failed logins; reset by a successful one. */
+  failed_logins: ColumnType<number, number | undefined, number>;
+  last_login_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Tokens issued before this instant are refused. */
+  password_changed_at: TimestamptzDefault;
+}
+
+export type UserRow = Selectable<UsersTable>;
 
 // Added by migration 0010_notifier.
 

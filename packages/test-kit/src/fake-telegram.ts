@@ -1,20 +1,79 @@
 /**
- * A fake Telegram Bot API on 127.0.0.1 for tests: it answers `/bot<token>/<method>` like Telegram does,
- * long-polls `getUpdates` with updates the test scripts (a user's message, a pressed button), records
- * every other call with its parameters (JSON or multipart, files included), and can be told to fail the
- * next calls of a method (429 with `retry_after`, 500, 403). Nothing leaves the machine.
+ * A fake Telegram Bot API on 127.0.0.1 for tests: it answers `/bot<token>/<method>` like Telegram does
+ * (and refuses what Telegram would refuse: a wrong token, an empty or too long text, HTML it cannot
+ * parse), long-polls `getUpdates` with updates the test scripts (a user's message, a pressed button),
+ * records every other call with its parameters (JSON or multipart, files included), and can be told to
+ * fail the next calls of a method (429 with `retry_after`, 500, 403). Serves both a bot (grammY's
+ * `apiRoot`) and Alertmanager (`api_url`). Nothing leaves the machine.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** One Bot API call as the fake received it. */
 export interface TelegramCall {
   method: string;
+  token: string;
   /** Parameters as the bot sent them (multipart fields that hold JSON are parsed). */
   params: Record<string, unknown>;
   /** Uploaded files (sendPhoto), by field name. */
   files: Record<string, { name: string; type: string; bytes: Buffer }>;
   /** Epoch ms when the fake received it. */
   at: number;
+}
+
+/** A `sendMessage` that Telegram would have accepted. */
+export interface TelegramMessage {
+  messageId: number;
+  chatId: string;
+  text: string;
+  parseMode: string | undefined;
+  at: number;
+}
+
+export interface FakeTelegramOptions {
+  /** The only token accepted; others get 401 as from Telegram. @default any token */
+  token?: string;
+}
+
+/** Tags Telegram's HTML parse mode accepts (https://core.telegram.org/bots/api#html-style). */
+const HTML_TAGS = new Set([
+  'b',
+  'strong',
+  'i',
+  'em',
+  'u',
+  'ins',
+  's',
+  'strike',
+  'del',
+  'span',
+  'tg-spoiler',
+  'a',
+  'code',
+  'pre',
+  'blockquote',
+  'tg-emoji',
+]);
+const MAX_MESSAGE_LENGTH = 4096;
+const MAX_CAPTION_LENGTH = 1024;
+
+/**
+ * Why Telegram would refuse `text` in HTML parse mode ("can't parse entities"), or undefined: unknown
+ * or unbalanced tags, and a `<`, `>` or `&` that is not part of a tag or an entity.
+ */
+export function telegramHtmlProblem(text: string): string | undefined {
+  const open: string[] = [];
+  const token = /<(\/?)([a-z-]+)(\s[^<>]*)?>|&(lt|gt|amp|quot|#\d+|#x[0-9a-f]+);|[<>&]/gi;
+  for (const match of text.matchAll(token)) {
+    const [whole, closing, name] = match;
+    if (name === undefined && match[4] === undefined) return `unescaped "${whole}" at ${match.index}`;
+    if (name === undefined) continue;
+    const tag = name.toLowerCase();
+    if (!HTML_TAGS.has(tag)) return `unsupported tag <${tag}>`;
+    if (!closing) open.push(tag);
+    else if (open.pop() !== tag) return `unbalanced </${tag}>`;
+  }
+  return open.length > 0 ? `unclosed <${open.at(-1)}>` : undefined;
 }
 
 export interface FakeUser {
@@ -40,10 +99,18 @@ interface PendingPoll {
   respond: (updates: unknown[]) => void;
 }
 
+/** A token in the shape BotFather gives, for configurations that check it. */
 export const FAKE_TELEGRAM_TOKEN = '123456789:TESTtokenTESTtokenTESTtokenTESTtoken00';
+
+/** Starts a fake Bot API; see `FakeTelegram`. */
+export function startFakeTelegram(options: FakeTelegramOptions = {}): Promise<FakeTelegram> {
+  return FakeTelegram.start(options);
+}
 
 export class FakeTelegram {
   readonly calls: TelegramCall[] = [];
+  /** Accepted `sendMessage` calls, in arrival order. */
+  readonly messages: TelegramMessage[] = [];
   /** getUpdates requests received (long polls included). */
   polls = 0;
   private readonly updates: Array<{ update_id: number } & Record<string, unknown>> = [];
@@ -52,13 +119,18 @@ export class FakeTelegram {
   private nextUpdateId = 1;
   private nextMessageId = 1;
   private nextCallbackId = 1;
+  private readonly messageWaiters: Array<{
+    match: RegExp | string;
+    resolve: (message: TelegramMessage) => void;
+  }> = [];
 
   private constructor(
     private readonly server: Server,
-    readonly token: string,
+    /** The only token accepted, if any. */
+    readonly token: string | undefined,
   ) {}
 
-  static async start(options: { token?: string } = {}): Promise<FakeTelegram> {
+  static async start(options: FakeTelegramOptions = {}): Promise<FakeTelegram> {
     const holder: { fake?: FakeTelegram } = {};
     const server = createServer((req, res) => {
       holder.fake!.handle(req, res).catch((error: unknown) => {
@@ -66,15 +138,43 @@ export class FakeTelegram {
         res.end(JSON.stringify({ ok: false, error_code: 500, description: String(error) }));
       });
     });
-    const fake = new FakeTelegram(server, options.token ?? FAKE_TELEGRAM_TOKEN);
+    const fake = new FakeTelegram(server, options.token);
     holder.fake = fake;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return fake;
   }
 
-  /** What `apiRoot` the bot is given (grammY appends `/bot<token>/<method>`). */
-  get apiRoot(): string {
+  /** Bot API root: `${url}/bot<token>/<method>` (grammY's `apiRoot`, Alertmanager's `api_url`). */
+  get url(): string {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** The same as `url`, under grammY's name for it. */
+  get apiRoot(): string {
+    return this.url;
+  }
+
+  /** Resolves with the first message (already received or to come) whose text matches. */
+  waitForMessage(match: RegExp | string, timeoutMs = 60_000): Promise<TelegramMessage> {
+    const found = this.messages.find((message) => textMatches(message.text, match));
+    if (found) return Promise.resolve(found);
+    return new Promise<TelegramMessage>((resolve, reject) => {
+      const waiter = {
+        match,
+        resolve: (message: TelegramMessage) => {
+          clearTimeout(timer);
+          resolve(message);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.messageWaiters.splice(this.messageWaiters.indexOf(waiter), 1);
+        const seen = this.messages.map((message) => `  ${message.text.split('\n')[0]}`).join('\n');
+        reject(
+          new Error(`no Telegram message matching ${String(match)} within ${timeoutMs} ms; got:\n${seen}`),
+        );
+      }, timeoutMs);
+      this.messageWaiters.push(waiter);
+    });
   }
 
   /** A user writes `text` in `chat` (a command gets its bot_command entity, as Telegram adds it). */
@@ -185,8 +285,16 @@ export class FakeTelegram {
     };
     if (!match) return send(404, { ok: false, error_code: 404, description: 'Not Found' });
     const [, token, method] = match as unknown as [string, string, string];
-    if (token !== this.token) return send(401, { ok: false, error_code: 401, description: 'Unauthorized' });
-    const { params, files } = parseParams(req.headers['content-type'] ?? '', body);
+    const parsed = parseParams(req.headers['content-type'] ?? '', body);
+    const params =
+      Object.keys(parsed.params).length > 0
+        ? parsed.params
+        : Object.fromEntries(new URL(req.url ?? '/', 'http://fake').searchParams);
+    const { files } = parsed;
+    if (this.token !== undefined && token !== this.token) {
+      this.calls.push({ method, token, params, files, at: Date.now() });
+      return send(401, { ok: false, error_code: 401, description: 'Unauthorized' });
+    }
 
     if (method === 'getUpdates') {
       this.polls += 1;
@@ -220,7 +328,7 @@ export class FakeTelegram {
       return;
     }
 
-    this.calls.push({ method, params, files, at: Date.now() });
+    this.calls.push({ method, token, params, files, at: Date.now() });
     const failure = this.failures.get(method)?.shift();
     if (failure)
       return send(failure.status, {
@@ -229,19 +337,58 @@ export class FakeTelegram {
         description: failure.description,
         ...(failure.retryAfter !== undefined ? { parameters: { retry_after: failure.retryAfter } } : {}),
       });
-    send(200, { ok: true, result: this.result(method, params) });
+    const refusal = this.refusal(method, params);
+    if (refusal) return send(400, { ok: false, error_code: 400, description: `Bad Request: ${refusal}` });
+    const result = this.result(method, params);
+    if (method === 'sendMessage') this.accept(result as { message_id: number }, params);
+    send(200, { ok: true, result });
+  }
+
+  /** What Telegram would refuse in a message: no chat, no text, too long, HTML it cannot parse. */
+  private refusal(method: string, params: Record<string, unknown>): string | undefined {
+    const html = String(params.parse_mode ?? '').toUpperCase() === 'HTML';
+    if (method === 'sendMessage' || method === 'editMessageText') {
+      const text = typeof params.text === 'string' ? params.text : '';
+      if (method === 'sendMessage' && (params.chat_id === undefined || params.chat_id === ''))
+        return 'chat not found';
+      if (text.trim() === '') return 'message text is empty';
+      if (text.length > MAX_MESSAGE_LENGTH) return 'message is too long';
+      const problem = html ? telegramHtmlProblem(text) : undefined;
+      if (problem) return `can't parse entities: ${problem}`;
+    }
+    if (method === 'sendPhoto' && typeof params.caption === 'string') {
+      if (params.caption.length > MAX_CAPTION_LENGTH) return 'message caption is too long';
+      const problem = html ? telegramHtmlProblem(params.caption) : undefined;
+      if (problem) return `can't parse entities: ${problem}`;
+    }
+    return undefined;
+  }
+
+  private accept(result: { message_id: number }, params: Record<string, unknown>): void {
+    const message: TelegramMessage = {
+      messageId: result.message_id,
+      chatId: String(params.chat_id as string | number),
+      text: String(params.text as string),
+      parseMode: typeof params.parse_mode === 'string' ? params.parse_mode : undefined,
+      at: Date.now(),
+    };
+    this.messages.push(message);
+    for (const waiter of [...this.messageWaiters]) {
+      if (textMatches(message.text, waiter.match)) {
+        this.messageWaiters.splice(this.messageWaiters.indexOf(waiter), 1);
+        waiter.resolve(message);
+      }
+    }
   }
 
   private result(method: string, params: Record<string, unknown>): unknown {
-    const chat = {
-      id: Number(params.chat_id ?? 0),
-      type: Number(params.chat_id ?? 0) < 0 ? 'group' : 'private',
-    };
+    const chatId = Number(params.chat_id ?? 0);
+    const chat = { id: Number.isNaN(chatId) ? params.chat_id : chatId, type: 'private' };
     const message = { message_id: this.nextMessageId++, date: Math.floor(Date.now() / 1000), chat };
     switch (method) {
       case 'getMe':
         return {
-          id: 999,
+          id: 1,
           is_bot: true,
           first_name: 'ibstack test bot',
           username: 'ibstack_test_bot',
@@ -275,6 +422,10 @@ export class FakeTelegram {
         return true;
     }
   }
+}
+
+function textMatches(text: string, match: RegExp | string): boolean {
+  return typeof match === 'string' ? text.includes(match) : match.test(text);
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -7,4 +7,5 @@ export * from './clock';
 export * from './factories';
 export * from './process';
 export * from './ports';
+export * from './command';
 export * from './fake-telegram';

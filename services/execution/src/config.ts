@@ -1,7 +1,15 @@
 import { hostname } from 'node:os';
 
-import { commonEnv, gatewayEnv, port, tradingModeEnv } from '@ibstack/config';
+import {
+  commonEnv,
+  type ConfigCheck,
+  gatewayEnv,
+  port,
+  tradingModeCheck,
+  tradingModeEnv,
+} from '@ibstack/config';
 import { type Instrument, isValidTimeZone, parseInstrumentSpec } from '@ibstack/contracts';
+import { checkPortMatchesMode } from '@ibstack/ib';
 import { RiskLimits } from '@ibstack/risk';
 import { z } from 'zod';
 
@@ -96,3 +104,12 @@ export const executionEnv = commonEnv
     IBSTACK_CRASH_AT: z.string().optional(),
   });
 export type ExecutionConfig = z.infer<typeof executionEnv>;
+
+/** Checks across variables, run by `loadConfig` after the schema: the live guard and a port that fits the mode. */
+export const executionChecks: readonly ConfigCheck[] = [
+  tradingModeCheck,
+  (env) => {
+    const live = (env.TRADING_MODE ?? 'paper').toLowerCase() === 'live';
+    return checkPortMatchesMode(live ? 'live' : 'paper', Number(env.IB_PORT ?? 4002));
+  },
+];

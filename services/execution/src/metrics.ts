@@ -55,6 +55,17 @@ export function executionMetrics(registry: Registry) {
       '1 for the current trading state (RUNNING, HALTED, REDUCING)',
       ['state'],
     ),
+    reconciliationInterval: gauge(
+      registry,
+      'reconciliation_interval_seconds',
+      'Period of the periodic reconciliation (RECONCILE_INTERVAL_MS); the alert rule reads it',
+    ),
+    tradingStateInfo: gauge(
+      registry,
+      'trading_state_info',
+      '1 for the current trading state with the reason it was set and by whom',
+      ['state', 'reason', 'by'],
+    ),
     leaseHolder: gauge(registry, 'execution_lease_holder', '1 while this instance holds the execution lease'),
     leaseEpoch: gauge(registry, 'execution_lease_epoch', 'Fencing epoch of the lease this instance holds'),
     errorCircuitTripped: gauge(

@@ -2,7 +2,9 @@
  * Publishes what the database recorded: order events on `order.event.<sym>` and fills on `fill.<sym>`.
  * Rows are written unpublished in the same transaction as the change they describe, published here, then
  * marked; a crash in between re-publishes them after restart and JetStream drops the duplicate by its
- * Nats-Msg-Id. A fill waits briefly for its commission report so subscribers see the commission.
+ * Nats-Msg-Id. A fill waits briefly for its commission report so subscribers see the commission; a
+ * commission that arrives after its fill was published is published as a correction: the same fill
+ * (same exec id) again, now with its commission, under its own Nats-Msg-Id.
  */
 import { type Bus, InvalidMessageError } from '@ibstack/bus';
 import { type OrderSide, type OrderStatus, topics } from '@ibstack/contracts';
@@ -69,7 +71,12 @@ export class Outbox {
   }
 
   private async publishPending(): Promise<void> {
-    while ((await this.publishOrderEvents()) + (await this.publishFills()) > 0) {
+    while (
+      (await this.publishOrderEvents()) +
+        (await this.publishFills()) +
+        (await this.publishCommissionCorrections()) >
+      0
+    ) {
       // keep going while there is a backlog
     }
   }
@@ -154,9 +161,8 @@ export class Outbox {
     return rows.length;
   }
 
-  private async publishFills(): Promise<number> {
-    const waitMs = this.options.commissionWaitMs ?? 2_000;
-    const rows = await this.db
+  private fillRows() {
+    return this.db
       .selectFrom('executions as x')
       .leftJoin('orders as o', 'o.id', 'x.order_id')
       .select([
@@ -175,17 +181,10 @@ export class Outbox {
         'x.executed_at',
         'x.received_at',
         'o.sleeve',
-      ])
-      .where('x.published', '=', false)
-      .where((eb) =>
-        eb.or([
-          eb('x.commission', 'is not', null),
-          eb('x.received_at', '<', sql<Date>`now() - make_interval(secs => ${waitMs / 1000})`),
-        ]),
-      )
-      .orderBy('x.received_at')
-      .limit(200)
-      .execute();
+      ]);
+  }
+
+  private async publishFillRows(rows: Awaited<ReturnType<ReturnType<Outbox['fillRows']>['execute']>>) {
     await Promise.all(
       rows.map((row) =>
         this.publishOrSkip(row.exec_id, () =>
@@ -210,10 +209,58 @@ export class Outbox {
         ),
       ),
     );
+  }
+
+  private async publishFills(): Promise<number> {
+    const waitMs = this.options.commissionWaitMs ?? 2_000;
+    const rows = await this.fillRows()
+      .where('x.published', '=', false)
+      .where((eb) =>
+        eb.or([
+          eb('x.commission', 'is not', null),
+          eb('x.received_at', '<', sql<Date>`now() - make_interval(secs => ${waitMs / 1000})`),
+        ]),
+      )
+      .orderBy('x.received_at')
+      .limit(200)
+      .execute();
+    await this.publishFillRows(rows);
     if (rows.length > 0) {
+      // Whether the message carried the commission is what was read, not what the row holds now: a
+      // commission stored in between is published as a correction by the next pass.
       await this.db
         .updateTable('executions')
-        .set({ published: true })
+        .set({
+          published: true,
+          commission_published: sql<boolean>`exec_id = any(${rows
+            .filter((row) => row.commission !== null)
+            .map((row) => row.exec_id)}::text[])`,
+        })
+        .where(
+          'exec_id',
+          'in',
+          rows.map((row) => row.exec_id),
+        )
+        .execute();
+    }
+    return rows.length;
+  }
+
+  /** Fills published without a commission whose commission has arrived since. */
+  private async publishCommissionCorrections(): Promise<number> {
+    const rows = await this.fillRows()
+      .where('x.published', '=', true)
+      .where('x.commission_published', '=', false)
+      .where('x.commission', 'is not', null)
+      .orderBy('x.exec_id')
+      .limit(200)
+      .execute();
+    await this.publishFillRows(rows);
+    if (rows.length > 0) {
+      this.log.info({ fills: rows.length }, 'published commissions that arrived after their fills');
+      await this.db
+        .updateTable('executions')
+        .set({ commission_published: true })
         .where(
           'exec_id',
           'in',

@@ -63,6 +63,9 @@ export interface ExecutionService {
   reconcileNow(trigger?: ReconciliationTrigger): Promise<ReconciliationResult | undefined>;
 }
 
+/** How often the trading-state metrics re-read KV `trading`. */
+const TRADING_STATE_METRIC_REFRESH_MS = 5_000;
+
 export function createExecutionService(
   config: ExecutionConfig,
   options: ExecutionServiceOptions,
@@ -70,6 +73,7 @@ export function createExecutionService(
   const log = options.logger;
   const registry = options.registry ?? createRegistry('execution');
   const metrics = executionMetrics(registry);
+  metrics.reconciliationInterval.set(config.RECONCILE_INTERVAL_MS / 1000);
   const crashPoints = new CrashPoints(config.IBSTACK_CRASH_AT);
   const mode = resolveTradingMode(config);
   const tradingMode = mode.ok ? mode.mode : 'paper';
@@ -85,6 +89,7 @@ export function createExecutionService(
   let intentConsumer: ConsumerHandle | undefined;
   let controlConsumer: ConsumerHandle | undefined;
   let reconcileTimer: NodeJS.Timeout | undefined;
+  let tradingStateTimer: NodeJS.Timeout | undefined;
   let stopping = false;
   let everReconciled = false;
   let tookOverLease = false;
@@ -214,6 +219,8 @@ export function createExecutionService(
         const state = await tradingState.get();
         for (const name of ['RUNNING', 'HALTED', 'REDUCING'] as const)
           metrics.tradingState.set({ state: name }, state.state === name ? 1 : 0);
+        metrics.tradingStateInfo.reset();
+        metrics.tradingStateInfo.set({ state: state.state, reason: state.reason, by: state.by }, 1);
       };
 
       const publishGatewayStatus = (state: 'connecting' | 'connected' | 'disconnected') => {
@@ -410,6 +417,14 @@ export function createExecutionService(
       }
       outbox.start();
       await refreshTradingState();
+      // The operator CLI and the strategy write the trading state to KV themselves: the metric (and the
+      // halted alert) follows within seconds rather than at the next event of ours.
+      tradingStateTimer = setInterval(() => {
+        refreshTradingState().catch((error: unknown) =>
+          log.debug({ err: error }, 'could not read the trading state for its metric'),
+        );
+      }, TRADING_STATE_METRIC_REFRESH_MS);
+      tradingStateTimer.unref();
       lease.start();
       log.info(
         {
@@ -424,6 +439,7 @@ export function createExecutionService(
 
     async stop() {
       stopping = true;
+      if (tradingStateTimer) clearInterval(tradingStateTimer);
       await stopTakingIntents();
       await accountRecorder?.stop();
       await outbox?.flush().catch(() => undefined);

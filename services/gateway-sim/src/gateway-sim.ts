@@ -106,6 +106,8 @@ export interface GatewaySim {
     delayFills(ms: number): void;
     /** Fills queue up until withholdFills(false). */
     withholdFills(on: boolean): void;
+    /** Every commission report trails its execution by this many wall ms (reqExecutions leaves it out until then); 0 = right after it. */
+    delayCommissions(ms: number): void;
     /** A position change not caused by any order ('EUR.CAD' or key 'EURCAD'). */
     driftPosition(instrument: string, quantity: number): void;
     /**
@@ -258,6 +260,11 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
     withholdFills(on) {
       metrics.faults.inc({ fault: on ? 'withhold_fills' : 'release_fills' });
       gateway.orders.gate.setWithhold(on);
+    },
+    delayCommissions(ms) {
+      checkDuration('ms', ms);
+      metrics.faults.inc({ fault: 'delay_commissions' });
+      gateway.orders.setCommissionDelay(ms);
     },
     driftPosition(instrument, quantity) {
       metrics.faults.inc({ fault: 'drift_position' });

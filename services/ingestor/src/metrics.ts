@@ -25,6 +25,11 @@ export function ingestorMetrics(registry: Registry) {
       'Seconds without a tick while the market is open; 0 while it is closed',
       ['instrument'],
     ),
+    staleAfter: gauge(
+      registry,
+      'md_stale_after_seconds',
+      'No tick for this long while the market is open counts as stale (STALE_AFTER_MS); the alert rule reads it',
+    ),
     marketOpen: gauge(registry, 'md_market_open', '1 while the instrument trades (contract trading hours)', [
       'instrument',
     ]),

@@ -97,6 +97,7 @@ export function createIngestorService(
   const log = dependencies.logger;
   const registry = dependencies.registry ?? createRegistry(SERVICE);
   const metrics = ingestorMetrics(registry);
+  metrics.staleAfter.set(config.STALE_AFTER_MS / 1000);
   const wallClock = dependencies.wallClock ?? Date.now;
   const progress = dependencies.progress ?? logProgress(log);
   const clock = new GatewayClock({ wallClock });

@@ -6,6 +6,8 @@ import * as m0003 from './0003_execution';
 import * as m0004 from './0004_ingestor';
 import * as m0005 from './0005_unexplained_trades';
 import * as m0006 from './0006_history_requests';
+import * as m0007 from './0007_reconciliation';
+import * as m0009 from './0009_dashboard_users';
 import * as m0010 from './0010_notifier';
 
 /**
@@ -19,6 +21,8 @@ const migrations: Record<string, Migration> = {
   '0004_ingestor': m0004,
   '0005_unexplained_trades': m0005,
   '0006_history_requests': m0006,
+  '0007_reconciliation': m0007,
+  '0009_dashboard_users': m0009,
   '0010_notifier': m0010,
 };
 

@@ -6,6 +6,7 @@ import {
   type Harness,
   intent,
   ordersOf,
+  publishedMessages,
   publishIntent,
   reconciliationRuns,
   sendControl,
@@ -161,6 +162,19 @@ describe('execution against the simulated gateway', () => {
       { timeoutMs: 10_000 },
     );
     expect(halted.reason).toMatch(/reconciliation mismatch/);
+    // The halted alert reads the state and its reason from the metrics.
+    await eventually(async () =>
+      expect((await service!.metrics.tradingStateInfo.get()).values).toEqual([
+        expect.objectContaining({
+          labels: expect.objectContaining({
+            state: 'HALTED',
+            reason: halted.reason,
+            by: halted.by,
+          }) as unknown,
+          value: 1,
+        }),
+      ]),
+    );
     const runs = await harness.database.db
       .selectFrom('reconciliation_runs')
       .selectAll()
@@ -242,6 +256,15 @@ describe('execution against the simulated gateway', () => {
 
     // The CLI resumes by writing KV (no control command reaches execution) ...
     await setTradingState(harness, 'RUNNING');
+    // ... which the trading-state metrics follow by themselves ...
+    await eventually(
+      async () =>
+        expect(
+          (await service!.metrics.tradingState.get()).values.find((sample) => sample.value === 1)?.labels
+            .state,
+        ).toBe('RUNNING'),
+      { timeoutMs: 10_000 },
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     // ... and the next burst of errors halts again.
     await rejectTwice(1);
@@ -302,5 +325,36 @@ describe('execution against the simulated gateway', () => {
       .sort();
     expect(refs).toEqual(intents.map((value) => value.intentId).sort());
     expect((await tradingState(harness.bus))?.state ?? 'RUNNING').toBe('RUNNING');
+  });
+
+  it('publishes a commission that arrives after its fill was published as a correction of that fill', async () => {
+    harness = await startHarness();
+    service = await startInProcess(harness);
+    await reconciliationRuns(harness, 1);
+    // IB computes some commissions late: here after the outbox has stopped waiting (2 s) for it.
+    harness.sim.faults.delayCommissions(3_500);
+    await publishIntent(harness.bus, intent({ quantity: '10000' }));
+    const [execution] = await eventually(async () => {
+      const fills = await publishedMessages(harness, topics.fill);
+      expect(fills).toHaveLength(1);
+      expect(fills[0]!.commission).toBeUndefined();
+      return harness.sim.account.executions();
+    });
+    const corrected = await eventually(
+      async () => {
+        const fills = await publishedMessages(harness, topics.fill);
+        expect(fills).toHaveLength(2);
+        return fills[1]!;
+      },
+      { timeoutMs: 15_000 },
+    );
+    expect(corrected).toMatchObject({
+      execId: execution!.execId,
+      quantity: '10000',
+      commission: String(execution!.commission),
+      commissionCurrency: 'USD',
+    });
+    const [row] = await harness.database.db.selectFrom('executions').selectAll().execute();
+    expect(row).toMatchObject({ published: true, commission_published: true });
   });
 });

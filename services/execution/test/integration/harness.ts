@@ -179,6 +179,23 @@ export async function sendControl(harness: Harness, command: Record<string, unkn
   );
 }
 
+/** Every message of `topic` in its stream so far, oldest first, parsed by the topic's own schema. */
+export async function publishedMessages<T>(
+  harness: Harness,
+  topic: { stream: 'MD' | 'ORDERS' | 'SYS'; filter: string; schema: { parse(value: unknown): T } },
+): Promise<T[]> {
+  const stream = harness.bus.namespace.stream(topic.stream);
+  const info = await harness.bus.jsm.streams.info(stream);
+  const wanted = harness.bus.namespace.subject(topic.filter);
+  const pattern = new RegExp(`^${wanted.replace(/\./g, '\\.').replace(/\*/g, '[^.]+').replace(/>$/, '.+')}$`);
+  const messages: T[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const message = await harness.bus.jsm.streams.getMessage(stream, { seq }).catch(() => null);
+    if (message && pattern.test(message.subject)) messages.push(topic.schema.parse(message.json()));
+  }
+  return messages;
+}
+
 /** Sets the trading state the way the CLI does when it writes KV itself. */
 export async function setTradingState(harness: Harness, state: TradingState['state']): Promise<void> {
   const kv = await harness.bus.kv('trading', TradingState, { history: 10 });

@@ -9,6 +9,7 @@
  *   POST /admin/reject-next-order       { "reason": "…", "code": 201 }
  *   POST /admin/delay-fills             { "ms": 2000 }
  *   POST /admin/withhold-fills          { "on": true }
+ *   POST /admin/delay-commissions       { "ms": 3000 }
  *   POST /admin/drift-position          { "instrument": "EUR.CAD", "quantity": 10000 }
  *   POST /admin/fill-while-disconnected { "maxAdvanceMs": 3600000 }
  *   GET  /admin/quote?instrument=EURCAD
@@ -156,6 +157,7 @@ export function adminRoutes(options: { sim: GatewaySim; status: () => unknown })
     ),
     '/admin/delay-fills': route('POST', (p) => sim.faults.delayFills(durationField(p, 'ms'))),
     '/admin/withhold-fills': route('POST', (p) => sim.faults.withholdFills(booleanField(p, 'on', true))),
+    '/admin/delay-commissions': route('POST', (p) => sim.faults.delayCommissions(durationField(p, 'ms'))),
     '/admin/drift-position': route('POST', (p) =>
       sim.faults.driftPosition(stringField(p, 'instrument'), numberField(p, 'quantity')),
     ),

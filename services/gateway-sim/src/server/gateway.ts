@@ -78,7 +78,7 @@ export class Gateway implements SessionHost, SessionDirectory {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.orders.gate.close();
+    this.orders.close();
     this.historical.stop();
   }
 

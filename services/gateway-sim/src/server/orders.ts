@@ -18,6 +18,10 @@ import type { Session } from './session';
 
 export class OrderService {
   readonly gate: FillGate;
+  /** Wall ms a commission report trails its execution (a fault); 0 = right after it. */
+  private commissionDelayMs = 0;
+  /** Commission reports not sent yet, by exec id: reqExecutions leaves them out too. */
+  private readonly commissionsDue = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly ctx: GatewayContext,
@@ -68,6 +72,30 @@ export class OrderService {
     }
   }
 
+  /** Every commission report trails its execution by `ms` wall ms (IB computes some later). */
+  setCommissionDelay(ms: number): void {
+    this.commissionDelayMs = ms;
+  }
+
+  close(): void {
+    this.gate.close();
+    for (const timer of this.commissionsDue.values()) clearTimeout(timer);
+    this.commissionsDue.clear();
+  }
+
+  private sendCommission(clientId: number, execution: SimExecution): void {
+    if (this.commissionDelayMs <= 0) {
+      this.toOwner(clientId, (session) => session.send(response.commissionReport(execution)));
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.commissionsDue.delete(execution.execId);
+      this.toOwner(clientId, (session) => session.send(response.commissionReport(execution)));
+    }, this.commissionDelayMs);
+    timer.unref();
+    this.commissionsDue.set(execution.execId, timer);
+  }
+
   /** Runs the matching loop (called on the gateway's timer). */
   tick(): void {
     this.route(this.ctx.broker.evaluate());
@@ -113,8 +141,8 @@ export class OrderService {
               ),
             );
             this.sendOrder(session, event.order);
-            session.send(response.commissionReport(event.execution));
           });
+          this.sendCommission(event.order.clientId, event.execution);
           break;
         case 'position':
           stateChanged = true;
@@ -172,7 +200,8 @@ export class OrderService {
         ),
       );
     }
-    for (const execution of matches) session.send(response.commissionReport(execution));
+    for (const execution of matches)
+      if (!this.commissionsDue.has(execution.execId)) session.send(response.commissionReport(execution));
     session.send(response.executionDetailsEnd(reqId));
   }
 

@@ -244,6 +244,34 @@ describe('faults as a client sees them', () => {
     expect(sim.account.orders().map((order) => order.status)).toEqual(['Filled', 'Filled']);
   });
 
+  it('delays commissions: the report trails its execution, and reqExecutions leaves it out until it is due', async () => {
+    const connected = await client(1);
+    const commissions: Array<{ execId: string; at: number }> = [];
+    const executions: Array<{ reqId: number; execId: string; at: number }> = [];
+    connected.api.on(EventName.commissionReport, (report: { execId?: string }) =>
+      commissions.push({ execId: report.execId!, at: Date.now() }),
+    );
+    connected.api.on(EventName.execDetails, (reqId: number, _contract: Contract, execution: Execution) =>
+      executions.push({ reqId, execId: execution.execId!, at: Date.now() }),
+    );
+    const ended = new Set<number>();
+    connected.api.on(EventName.execDetailsEnd, (reqId: number) => ended.add(reqId));
+    sim.faults.delayCommissions(600);
+    connected.api.placeOrder(1, forex('EUR.CAD'), {
+      action: OrderAction.BUY,
+      orderType: OrderType.MKT,
+      totalQuantity: 10_000,
+    });
+    await eventually(() => expect(executions).toHaveLength(1));
+    connected.api.reqExecutions(7, {});
+    await eventually(() => expect(ended.has(7)).toBe(true));
+    expect(executions.filter((execution) => execution.reqId === 7)).toHaveLength(1);
+    expect(commissions).toEqual([]);
+    await eventually(() => expect(commissions).toHaveLength(1));
+    expect(commissions[0]!.execId).toBe(executions[0]!.execId);
+    expect(commissions[0]!.at - executions[0]!.at).toBeGreaterThanOrEqual(550);
+  });
+
   it('drifts a position without any order: position subscribers see it, executions do not', async () => {
     const connected = await client(1);
     const positions: Array<{ symbol: string; position: number }> = [];

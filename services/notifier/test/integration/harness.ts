@@ -64,7 +64,7 @@ export function notifierEnvFor(
 
 export async function startNotifier(env: Record<string, string> = {}): Promise<NotifierHarness> {
   const [telegram, database, testBus] = await Promise.all([
-    FakeTelegram.start(),
+    FakeTelegram.start({ token: FAKE_TELEGRAM_TOKEN }),
     createTestDatabase(),
     createTestBus(),
   ]);

@@ -7,8 +7,9 @@ import Decimal from 'decimal.js';
  * orders still in flight. Pure state; the service feeds it from Postgres at start and from the bus after.
  *
  * Invariants:
- * - A fill counts once per execution: a repeated exec id is ignored, and a correction (same id up to the
- *   last dot, higher revision) replaces what the corrected fill contributed.
+ * - A fill counts once per execution: a repeated exec id is ignored (except that a commission it brings
+ *   late replaces the one counted), and a correction (same id up to the last dot, higher revision)
+ *   replaces what the corrected fill contributed.
  * - An intent's in-flight quantity is its ordered quantity less what has filled, until a terminal order
  *   event; then only fills the terminal event reported but the book has not seen yet stay in flight.
  */
@@ -94,7 +95,17 @@ export class SleeveBook {
   applyFill(fill: BookFill): boolean {
     const { base, revision } = parseExecId(fill.execId);
     const existing = this.fills.get(base);
-    if (existing && (existing.execId === fill.execId || existing.revision >= revision)) return false;
+    if (existing?.execId === fill.execId) {
+      // The same fill again, maybe now with the commission that had not arrived when it was first published.
+      if (fill.commission !== undefined && !existing.commission.eq(fill.commission)) {
+        this.contribute(existing, -1);
+        existing.commission = new Decimal(fill.commission);
+        existing.commissionCurrency = fill.commissionCurrency ?? existing.commissionCurrency;
+        this.contribute(existing, 1);
+      }
+      return false;
+    }
+    if (existing && existing.revision >= revision) return false;
     if (existing) this.contribute(existing, -1);
     const quantity = signedQuantity(fill.side, fill.quantity);
     const counted: CountedFill = {

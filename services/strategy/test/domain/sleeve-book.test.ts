@@ -32,6 +32,18 @@ describe('sleeve book: fills', () => {
     expect(figures.netExposureUsd.toFixed()).toBe('480');
     expect(figures.pnlUsd.toFixed()).toBe('68');
   });
+
+  it('takes a commission published after its fill without counting the fill twice', () => {
+    const book = new SleeveBook();
+    expect(book.applyFill(fill('e1', 'BUY', '1000', '1.5'))).toBe(true);
+    // The correction: the same execution again, now with its commission.
+    expect(
+      book.applyFill({ ...fill('e1', 'BUY', '1000', '1.5'), commission: '2', commissionCurrency: 'USD' }),
+    ).toBe(false);
+    expect(book.position('demo', 'EURCAD').toFixed()).toBe('1000');
+    // Long 1000 at 1.6 CAD; cash −1500 CAD: P&L = 100 CAD × 0.5 − 2 USD.
+    expect(book.figures('demo', prices, currencies, rates).pnlUsd.toFixed()).toBe('48');
+  });
 });
 
 describe('sleeve book: orders in flight', () => {

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# `make secrets`: writes the secret files docker-compose.yml mounts, mode 600, never overwriting one that
+# already holds a value (re-running it is safe). Engine secrets get strong random values; the IB
+# credentials are asked for (hidden input on a terminal; one line each from stdin otherwise). An IB answer
+# left empty writes an empty file: the simulated stack does not need it, and the IBGA gateway refuses to
+# start, naming the file, until it is filled.
+#
+#   docker/make-secrets.sh [secrets-dir]        (default: secrets/ next to docker-compose.yml)
+set -euo pipefail
+
+dir="${1:-$(cd "$(dirname "$0")/.." && pwd)/secrets}"
+# The uid our images run as (the Node image's `node` user): it must be able to read the engine secrets,
+# because compose bind-mounts the files with their host owner and mode.
+readonly SERVICE_UID=1000
+umask 077
+mkdir -p "$dir"
+
+has_value() { [ -s "$1" ] && [ -n "$(tr -d '[:space:]' <"$1")" ]; }
+
+random_hex() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
+
+write_secret() { # file value
+  printf '%s\n' "$2" >"$1.tmp"
+  chmod 600 "$1.tmp"
+  mv "$1.tmp" "$1"
+}
+
+# ask VARIABLE PROMPT HIDDEN: one answer, from the terminal when there is one.
+ask() {
+  local answer=''
+  if [ -t 0 ]; then
+    if [ "$3" = hidden ]; then
+      read -r -s -p "$2: " answer || true
+      printf '\n' >&2
+    else
+      read -r -p "$2: " answer || true
+    fi
+  else
+    read -r answer || true
+  fi
+  printf -v "$1" '%s' "$answer"
+}
+
+engine=()
+if ! has_value "$dir/postgres_password"; then
+  password="$(random_hex)"
+  write_secret "$dir/postgres_password" "$password"
+  write_secret "$dir/database_url" "postgres://ibstack:$password@postgres:5432/ibstack"
+  echo "wrote postgres_password and database_url (random, 256 bits)"
+elif ! has_value "$dir/database_url"; then
+  write_secret "$dir/database_url" "postgres://ibstack:$(tr -d '[:space:]' <"$dir/postgres_password")@postgres:5432/ibstack"
+  echo "wrote database_url from the existing postgres_password"
+else
+  echo "kept postgres_password and database_url"
+fi
+engine+=("$dir/postgres_password" "$dir/database_url")
+
+for entry in \
+  "ib_username|IBKR username (a dedicated API user is best)|shown" \
+  "ib_password|IBKR password|hidden" \
+  "ib_totp_key|TOTP secret, base32 (\"none\" if the login needs no TOTP)|hidden"; do
+  IFS='|' read -r name prompt visibility <<<"$entry"
+  file="$dir/$name"
+  if has_value "$file"; then
+    echo "kept $name"
+    continue
+  fi
+  ask value "$prompt" "$visibility"
+  write_secret "$file" "$value"
+  if [ -n "$value" ]; then
+    echo "wrote $name"
+  else
+    echo "left $name empty: fill it before running the gateway with --profile ibga"
+  fi
+done
+
+chmod 700 "$dir"
+chmod 600 "$dir"/postgres_password "$dir"/database_url "$dir"/ib_username "$dir"/ib_password "$dir"/ib_totp_key
+if [ "$(id -u)" = 0 ]; then
+  chown "$SERVICE_UID:$SERVICE_UID" "${engine[@]}"
+elif [ "$(id -u)" != "$SERVICE_UID" ]; then
+  echo "note: the services run as uid $SERVICE_UID and must read database_url; run:" >&2
+  echo "  sudo chown $SERVICE_UID ${engine[*]}" >&2
+fi

@@ -1,0 +1,3 @@
+export * from './paths';
+export * from './tools';
+export * from './rules';

@@ -1,0 +1,399 @@
+/**
+ * docker-compose.yml, proven without a Docker engine: the compose-spec schema (dclint's copy, with ajv),
+ * Debian's docker-compose 1.29 `config -q` on the keys it understands, and the stack's own rules for every
+ * service, under each way of running it (SCENARIOS).
+ *
+ * HOW TO ADD A SERVICE
+ * - Of ours (built from the Dockerfile): add a row to SERVICES with its compose name, its real config loader
+ *   (the same `loadConfig` + checks its main.ts runs) and the secrets it may mount. Every rule below then
+ *   applies to it: the loader must accept the compose environment (secrets read from secrets/*.example),
+ *   `depends_on` must cover DATABASE_URL, NATS_URL and IB_HOST (plus `servers` for anything else it
+ *   connects to), its Dockerfile target's CMD must exist, and so on.
+ * - Upstream (prometheus, grafana, …): no row needed. It must still be pinned, and if long-running have a
+ *   healthcheck, `restart: unless-stopped`, log rotation and a memory limit; it may mount no secret unless
+ *   listed in UPSTREAM_SECRETS.
+ * - The reverse proxy is the one service that may publish ports: its name goes in PUBLISHING_SERVICES.
+ * - A new secret: a top-level `secrets:` entry, a secrets/<name>.example file, and the services allowed to
+ *   mount it (a row's `secrets`, or UPSTREAM_SECRETS).
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import {
+  commonEnv,
+  ConfigError,
+  type Env as ConfigEnv,
+  LIVE_CONFIRMATION_PHRASE,
+  loadConfig,
+} from '@ibstack/config';
+import { executionChecks, executionEnv } from '@ibstack/execution';
+import { gatewaySimEnv } from '@ibstack/gateway-sim';
+import { checkIngestorEnv, ingestorEnv } from '@ibstack/ingestor';
+import { builtInStrategies, loadSleevesFile, strategyEnv } from '@ibstack/strategy';
+import Ajv from 'ajv';
+
+import {
+  activeServices,
+  buildTarget,
+  type ComposeDocument,
+  dependsOn,
+  environmentOf,
+  type Env,
+  isPinnedImage,
+  readCompose,
+  readComposeRaw,
+  readDockerfile,
+  REPO,
+  secretsOf,
+} from './compose-file';
+
+interface OurService {
+  /** Compose service name. */
+  service: string;
+  /** The service's real configuration loader; throws ConfigError when it refuses the environment. */
+  load(env: ConfigEnv): Record<string, unknown>;
+  /** Secrets it may mount. */
+  secrets: readonly string[];
+  /** Runs once and exits (no healthcheck, `restart: "no"`); others depend on it completing. */
+  oneShot?: boolean;
+  /** A setting its loader must refuse, to prove the loader is real. @default LOG_LEVEL=loud */
+  refuses?: Record<string, string>;
+  /** Hosts it connects to besides those in DATABASE_URL, NATS_URL and IB_HOST. */
+  servers?(config: Record<string, unknown>): string[];
+}
+
+const SERVICES: readonly OurService[] = [
+  {
+    service: 'migrate',
+    load: (env) => loadConfig('migrate', commonEnv.pick({ DATABASE_URL: true }), env),
+    secrets: ['database_url'],
+    oneShot: true,
+    refuses: { DATABASE_URL_FILE: '/nonexistent/database_url' },
+  },
+  {
+    service: 'gateway-sim',
+    load: (env) => loadConfig('gateway-sim', gatewaySimEnv, env),
+    secrets: [],
+  },
+  {
+    service: 'ingestor',
+    load: (env) => loadConfig('ingestor', ingestorEnv, env, { checks: [checkIngestorEnv] }),
+    secrets: ['database_url'],
+  },
+  {
+    service: 'strategy',
+    load: (env) => {
+      const config = loadConfig('strategy', strategyEnv, env);
+      loadSleevesFile(config.SLEEVES_FILE, builtInStrategies());
+      return config;
+    },
+    secrets: ['database_url'],
+  },
+  {
+    service: 'execution',
+    load: (env) => loadConfig('execution', executionEnv, env, { checks: executionChecks }),
+    secrets: ['database_url'],
+  },
+];
+
+/** Secrets an upstream image may mount. The IB credentials belong to the gateway alone. */
+const UPSTREAM_SECRETS: Readonly<Record<string, readonly string[]>> = {
+  postgres: ['postgres_password'],
+  gateway: ['ib_username', 'ib_password', 'ib_totp_key'],
+};
+const GATEWAY_SECRETS = ['ib_username', 'ib_password', 'ib_totp_key'];
+
+/** Services that may publish a port on every interface (issue 17: the reverse proxy). */
+const PUBLISHING_SERVICES: readonly string[] = [];
+
+const SCENARIOS: ReadonlyArray<{ name: string; env: Env }> = [
+  { name: 'docker compose up (simulated gateway)', env: {} },
+  { name: 'profile ibga, paper', env: { COMPOSE_PROFILES: 'ibga', IB_GATEWAY: 'gateway' } },
+  {
+    name: 'profile ibga, live',
+    env: {
+      COMPOSE_PROFILES: 'ibga',
+      IB_GATEWAY: 'gateway',
+      TRADING_MODE: 'live',
+      LIVE_TRADING_CONFIRMATION: LIVE_CONFIRMATION_PHRASE,
+      IB_LOGINTYPE: 'Live Trading',
+      GATEWAY_TIME_ZONE: 'America/New_York',
+    },
+  },
+];
+
+const raw = readComposeRaw();
+const dockerfile = readDockerfile();
+const ours = new Map(SERVICES.map((row) => [row.service, row]));
+
+/** The service's environment as the container sees it, with secret files read from secrets/*.example. */
+function containerEnv(document: ComposeDocument, service: string): Record<string, string> {
+  const environment = environmentOf(document.services[service]!);
+  for (const [name, value] of Object.entries(environment)) {
+    const secret = /^\/run\/secrets\/([a-z0-9_]+)$/.exec(value)?.[1];
+    if (name.endsWith('_FILE') && secret) environment[name] = join(REPO, 'secrets', `${secret}.example`);
+  }
+  return environment;
+}
+
+function hostsOf(config: Record<string, unknown>): string[] {
+  const hosts: string[] = [];
+  if (typeof config.DATABASE_URL === 'string') hosts.push(new URL(config.DATABASE_URL).hostname);
+  if (typeof config.NATS_URL === 'string')
+    hosts.push(...config.NATS_URL.split(',').map((url) => new URL(url.trim()).hostname));
+  if (typeof config.IB_HOST === 'string') hosts.push(config.IB_HOST);
+  return hosts;
+}
+
+function isLongRunning(name: string, document: ComposeDocument): boolean {
+  return !ours.get(name)?.oneShot && document.services[name]?.restart !== 'no';
+}
+
+describe('docker-compose.yml', () => {
+  it('has a SERVICES row for every service built from our Dockerfile', () => {
+    const built = Object.entries(raw.services)
+      .filter(([, service]) => typeof service.build === 'object' && service.build.context === '.')
+      .map(([name]) => name)
+      .sort();
+    expect(built).toEqual(SERVICES.map((row) => row.service).sort());
+  });
+
+  describe.each(SCENARIOS)('$name', ({ env }) => {
+    const document = readCompose(env);
+    const active = activeServices(document, env);
+
+    it('validates against the compose-spec JSON schema', () => {
+      const schema = JSON.parse(
+        readFileSync(join(REPO, 'node_modules', 'dclint', 'schemas', 'compose.schema.json'), 'utf8'),
+      ) as Record<string, unknown>;
+      delete schema.$schema; // ajv does not know that draft URL; the schema is draft-07
+      const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+      const valid = validate(document);
+      expect(validate.errors ?? []).toEqual([]);
+      expect(valid).toBe(true);
+    });
+
+    it('starts the services of this scenario', () => {
+      expect(active).toEqual(expect.arrayContaining(SERVICES.map((row) => row.service)));
+      expect(active.includes('gateway')).toBe(env.COMPOSE_PROFILES === 'ibga');
+    });
+
+    it.each(SERVICES.map((row) => row.service))(
+      '%s: its own config loader accepts its environment',
+      (name) => {
+        const row = ours.get(name)!;
+        const environment = containerEnv(document, name);
+        expect(() => row.load(environment)).not.toThrow();
+        // The loader is the real one: a broken value is refused with the configuration error.
+        expect(() => row.load({ ...environment, ...(row.refuses ?? { LOG_LEVEL: 'loud' }) })).toThrow(
+          ConfigError,
+        );
+      },
+    );
+
+    it.each(SERVICES.map((row) => row.service))(
+      '%s: depends on every server it connects to, healthy or completed',
+      (name) => {
+        const row = ours.get(name)!;
+        const config = row.load(containerEnv(document, name));
+        const servers = [...hostsOf(config), ...(row.servers?.(config) ?? [])];
+        const dependencies = dependsOn(document.services[name]!);
+        for (const server of servers) {
+          expect({ server, known: Object.keys(document.services).includes(server) }).toEqual({
+            server,
+            known: true,
+          });
+          expect({ server, dependency: dependencies[server]?.condition }).toEqual({
+            server,
+            dependency: 'service_healthy',
+          });
+          expect(active).toContain(server);
+        }
+        // Whoever uses the database waits for the migrations.
+        if (servers.includes('postgres') && name !== 'migrate')
+          expect(dependencies.migrate?.condition).toBe('service_completed_successfully');
+      },
+    );
+
+    it('depends only on services that exist here, or says the dependency is optional', () => {
+      for (const name of active) {
+        for (const [dependency, entry] of Object.entries(dependsOn(document.services[name]!))) {
+          expect(Object.keys(document.services)).toContain(dependency);
+          if (!active.includes(dependency))
+            expect({ name, dependency, required: entry.required }).toEqual({
+              name,
+              dependency,
+              required: false,
+            });
+          if (ours.get(dependency)?.oneShot)
+            expect({ name, dependency, condition: entry.condition }).toEqual({
+              name,
+              dependency,
+              condition: 'service_completed_successfully',
+            });
+        }
+      }
+    });
+  });
+
+  it('pins every image: a tag that is not latest, or a digest, also in the Dockerfile', () => {
+    const document = readCompose(SCENARIOS[1]!.env);
+    for (const [name, service] of Object.entries(document.services)) {
+      expect({ name, image: service.image, pinned: isPinnedImage(service.image ?? '') }).toEqual({
+        name,
+        image: service.image,
+        pinned: true,
+      });
+      if (typeof service.build === 'object' && /^https?:\/\//.test(service.build.context))
+        expect(`${name}: ${service.build.context}`).toMatch(/#[0-9a-f]{40}$/);
+    }
+    const stageNames = new Set(dockerfile.stages.map((stage) => stage.name));
+    for (const stage of dockerfile.stages)
+      if (!stageNames.has(stage.from))
+        expect({ stage: stage.name, pinned: isPinnedImage(stage.from) }).toEqual({
+          stage: stage.name,
+          pinned: true,
+        });
+  });
+
+  it('gives every long-running service a healthcheck, restart policy, log rotation and memory limit', () => {
+    const document = readCompose(SCENARIOS[1]!.env);
+    for (const [name, service] of Object.entries(document.services)) {
+      const memory = service.mem_limit ?? service.deploy?.resources?.limits?.memory;
+      expect({ name, memory: memory !== undefined }).toEqual({ name, memory: true });
+      const rotation = service.logging?.options ?? {};
+      expect(`${name}: ${service.logging?.driver} ${rotation['max-size']} ${rotation['max-file']}`).toMatch(
+        /^[a-z-]+: json-file \d+[kmg] \d+$/,
+      );
+      if (!isLongRunning(name, document)) continue;
+      expect({ name, restart: service.restart }).toEqual({ name, restart: 'unless-stopped' });
+      const healthcheck = service.healthcheck;
+      expect({ name, healthcheck: Boolean(healthcheck?.test) && !healthcheck?.disable }).toEqual({
+        name,
+        healthcheck: true,
+      });
+    }
+  });
+
+  it('mounts each secret only where it is used; the IB credentials into the gateway alone', () => {
+    const document = readCompose(SCENARIOS[1]!.env);
+    const declared = Object.keys(document.secrets ?? {});
+    for (const [name, service] of Object.entries(document.services)) {
+      const allowed = ours.get(name)?.secrets ?? UPSTREAM_SECRETS[name] ?? [];
+      for (const secret of secretsOf(service)) {
+        expect({ name, secret, allowed: allowed.includes(secret) }).toEqual({ name, secret, allowed: true });
+        expect(declared).toContain(secret);
+        if (GATEWAY_SECRETS.includes(secret)) expect(name).toBe('gateway');
+      }
+      // Every /run/secrets path in its environment is a secret it mounts.
+      for (const value of Object.values(environmentOf(service))) {
+        const secret = /^\/run\/secrets\/([a-z0-9_]+)$/.exec(value)?.[1];
+        if (secret)
+          expect({ name, secret, mounted: secretsOf(service).includes(secret) }).toEqual({
+            name,
+            secret,
+            mounted: true,
+          });
+      }
+    }
+    expect(secretsOf(document.services.gateway!).sort()).toEqual([...GATEWAY_SECRETS].sort());
+  });
+
+  it('documents every secret with a secrets/<name>.example, and keeps real secrets out of git', () => {
+    const document = readComposeRaw();
+    const examples = readdirSync(join(REPO, 'secrets'))
+      .filter((file) => file.endsWith('.example'))
+      .map((file) => file.replace(/\.example$/, ''))
+      .sort();
+    for (const [name, secret] of Object.entries(document.secrets ?? {})) {
+      expect(secret.file).toBe(`./secrets/${name}`);
+      expect(examples).toContain(name);
+    }
+    expect(examples).toEqual(Object.keys(document.secrets ?? {}).sort());
+    const tracked = execFileSync('git', ['ls-files', 'secrets'], { cwd: REPO, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
+    expect(tracked.filter((file) => !file.endsWith('.example') && !file.endsWith('README.md'))).toEqual([]);
+    // The database URL's password is the Postgres password (make secrets writes both).
+    const password = readFileSync(join(REPO, 'secrets', 'postgres_password.example'), 'utf8').trim();
+    const url = new URL(readFileSync(join(REPO, 'secrets', 'database_url.example'), 'utf8').trim());
+    expect(decodeURIComponent(url.password)).toBe(password);
+  });
+
+  it('publishes no port except the proxy, or bound to 127.0.0.1', () => {
+    const document = readCompose(SCENARIOS[1]!.env);
+    for (const [name, service] of Object.entries(document.services)) {
+      if (PUBLISHING_SERVICES.includes(name)) continue;
+      for (const port of service.ports ?? []) {
+        const hostIp =
+          typeof port === 'string' ? (/^(\d+\.\d+\.\d+\.\d+):/.exec(port)?.[1] ?? '') : (port.host_ip ?? '');
+        expect({ name, port, hostIp }).toEqual({ name, port, hostIp: '127.0.0.1' });
+      }
+    }
+  });
+
+  it('builds every service of ours from a Dockerfile target whose CMD is an entry that exists', () => {
+    const document = readComposeRaw();
+    for (const row of SERVICES) {
+      const service = document.services[row.service]!;
+      const target = buildTarget(service);
+      const stage = dockerfile.stages.find((candidate) => candidate.name === target);
+      expect({ service: row.service, target, stage: stage?.name }).toEqual({
+        service: row.service,
+        target: row.service,
+        stage: row.service,
+      });
+      const command = (service.command as string[] | undefined) ?? stage!.cmd!;
+      // Exec form, node first: SIGTERM goes to node itself (tini, `init: true`, forwards it), no shell.
+      expect(command[0]).toBe('node');
+      const entry = command[1]!;
+      expect(entry).toMatch(/^(packages|services)\/[a-z-]+\/src\/.+\.js$/);
+      expect({ entry, exists: existsSync(join(REPO, entry.replace(/\.js$/, '.ts'))) }).toEqual({
+        entry,
+        exists: true,
+      });
+      expect((service as { init?: boolean }).init).toBe(true);
+      if (!row.oneShot) expect(stage!.healthcheck).toBe(true);
+    }
+  });
+
+  it('passes docker-compose 1.29 `config -q` on the keys it understands', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ibstack-compose-'));
+    try {
+      // v1 predates the top-level `name` and `depends_on.required`; everything else it checks as written.
+      const document = readComposeRaw();
+      delete document.name;
+      for (const service of Object.values(document.services))
+        for (const entry of Object.values(dependsOn(service))) delete entry.required;
+      // JSON is YAML too, and leaves no room for YAML 1.1's `no` turning into false.
+      writeFileSync(join(dir, 'docker-compose.yml'), JSON.stringify(document, null, 2));
+      mkdirSync(join(dir, 'secrets'));
+      for (const secret of Object.keys(document.secrets ?? {}))
+        writeFileSync(join(dir, 'secrets', secret), 'x', { flag: 'w' });
+      for (const scenario of SCENARIOS) {
+        const result = execFileSync(
+          'docker-compose',
+          ['--project-directory', dir, '-f', join(dir, 'docker-compose.yml'), 'config', '-q'],
+          {
+            env: { PATH: process.env.PATH, ...scenario.env },
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
+        expect(result).toBe('');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

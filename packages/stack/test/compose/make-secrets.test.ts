@@ -1,0 +1,66 @@
+/** `make secrets` (docker/make-secrets.sh): strong engine secrets, IB answers, mode 600, never overwrites. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { REPO } from './compose-file';
+
+const SCRIPT = join(REPO, 'docker', 'make-secrets.sh');
+const dir = mkdtempSync(join(tmpdir(), 'ibstack-secrets-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function makeSecrets(target: string, answers: string): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = execFile('bash', [SCRIPT, target], { timeout: 10_000 }, (error, stdout) =>
+      resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout }),
+    );
+    child.stdin!.end(answers);
+  });
+}
+
+const read = (target: string, name: string) => readFileSync(join(target, name), 'utf8').trim();
+
+describe('make secrets', () => {
+  const target = join(dir, 'secrets');
+
+  it('writes random engine secrets and the IB answers, each file mode 600', async () => {
+    const run = await makeSecrets(target, 'apiuser\np4ss word\nJBSWY3DPEHPK3PXP\n');
+    expect(run.code).toBe(0);
+    const password = read(target, 'postgres_password');
+    expect(password).toMatch(/^[0-9a-f]{64}$/);
+    expect(read(target, 'database_url')).toBe(`postgres://ibstack:${password}@postgres:5432/ibstack`);
+    expect([read(target, 'ib_username'), read(target, 'ib_password'), read(target, 'ib_totp_key')]).toEqual([
+      'apiuser',
+      'p4ss word',
+      'JBSWY3DPEHPK3PXP',
+    ]);
+    for (const name of ['postgres_password', 'database_url', 'ib_username', 'ib_password', 'ib_totp_key'])
+      expect({ name, mode: (statSync(join(target, name)).mode & 0o777).toString(8) }).toEqual({
+        name,
+        mode: '600',
+      });
+    // Never printed.
+    expect(run.stdout).not.toContain(password);
+    expect(run.stdout).not.toContain('p4ss');
+  });
+
+  it('keeps every file that holds a value on a second run', async () => {
+    const before = read(target, 'postgres_password');
+    const run = await makeSecrets(target, 'other\nother\nother\n');
+    expect(run.code).toBe(0);
+    expect(read(target, 'postgres_password')).toBe(before);
+    expect(read(target, 'ib_username')).toBe('apiuser');
+    expect(run.stdout).toContain('kept ib_totp_key');
+  });
+
+  it('leaves unanswered IB secrets empty and says so; a new Postgres password gives a new URL', async () => {
+    const other = join(dir, 'other');
+    const first = await makeSecrets(other, '');
+    expect(first.stdout).toContain('left ib_username empty');
+    expect(read(other, 'ib_username')).toBe('');
+    writeFileSync(join(other, 'database_url'), '');
+    await makeSecrets(other, '');
+    expect(read(other, 'database_url')).toContain(read(other, 'postgres_password'));
+  });
+});

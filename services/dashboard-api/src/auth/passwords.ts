@@ -1,0 +1,32 @@
+/**
+ * Password hashes: argon2id (RFC 9106) through the `argon2` package, whose npm tarball carries prebuilt
+ * binaries for Linux (glibc and musl), macOS and Windows, so installing it downloads nothing from outside
+ * the registry and needs no compiler. Parameters are the package defaults (64 MiB, 3 passes, 4 lanes),
+ * stored in the PHC string, so raising them later still verifies old hashes.
+ */
+import argon2 from 'argon2';
+
+export const MIN_PASSWORD_LENGTH = 10;
+
+export function hashPassword(password: string): Promise<string> {
+  return argon2.hash(password, { type: argon2.argon2id });
+}
+
+/** False for a wrong password and for a hash that is not an argon2 hash at all. */
+export async function verifyPassword(hash: string, password: string): Promise<boolean> {
+  try {
+    return await argon2.verify(hash, password);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A hash of a password nobody has, verified when the user name is unknown, so a login takes as long
+ * for an unknown name as for a wrong password and does not reveal which names exist.
+ */
+let decoy: Promise<string> | undefined;
+export function decoyHash(): Promise<string> {
+  decoy ??= hashPassword(`decoy-${Math.random()}`);
+  return decoy;
+}

@@ -1,0 +1,208 @@
+/**
+ * dashboard-api: REST + WebSocket over what the stack already has. It reads Postgres, listens on NATS
+ * and publishes intents and commands there; it never calls another service's HTTP API.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+
+import { Bus } from '@ibstack/bus';
+import { resolveTradingMode } from '@ibstack/config';
+import { deterministicId, randomId } from '@ibstack/contracts';
+import { assertSchemaCurrent, connectDatabase, type DatabaseHandle } from '@ibstack/db';
+import { createRegistry, type Logger, type Registry } from '@ibstack/observability';
+
+import packageJson from '../package.json';
+import { LiveFeed } from './adapters/live-feed';
+import { ReadStore } from './adapters/pg-read';
+import { createApp } from './api/http-app';
+import { routes } from './api/routes';
+import { Authenticator } from './auth/authenticate';
+import { LoginService } from './auth/login';
+import { TokenIssuer } from './auth/tokens';
+import { UserCache, UserStore } from './auth/users';
+import type { DashboardConfig } from './config';
+import { ControlClient } from './control-client';
+import { routeLiveEvents } from './live-router';
+import { dashboardMetrics } from './metrics';
+import { OperatorActions } from './operator-actions';
+import { WebSocketHub } from './ws/hub';
+
+export const VERSION: string = packageJson.version;
+/** The bundled page (npm run build -w @ibstack/dashboard-api); the image carries it beside the code. */
+export const DEFAULT_WEB_ROOT = join(__dirname, '..', 'public');
+
+export interface DashboardServiceOptions {
+  logger: Logger;
+  registry?: Registry;
+}
+
+export interface DashboardService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** `http://127.0.0.1:<port>` once started. */
+  readonly url: string;
+  readonly port: number;
+}
+
+export function createDashboardService(
+  config: DashboardConfig,
+  options: DashboardServiceOptions,
+): DashboardService {
+  const log = options.logger;
+  const registry = options.registry ?? createRegistry('dashboard-api');
+  const metrics = dashboardMetrics(registry);
+  const mode = resolveTradingMode(config);
+  let database: DatabaseHandle | undefined;
+  let bus: Bus | undefined;
+  let server: Server | undefined;
+  let hub: WebSocketHub | undefined;
+  let live: LiveFeed | undefined;
+  let router: ReturnType<typeof routeLiveEvents> | undefined;
+  let port = 0;
+
+  return {
+    get url() {
+      return `http://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
+
+    async start() {
+      const startedAt = Date.now();
+      database = await connectDatabase(config.DATABASE_URL, {
+        applicationName: 'dashboard-api',
+        onError: (error) => log.warn({ err: error }, 'postgres connection error'),
+      });
+      await assertSchemaCurrent(database.db);
+      bus = await Bus.connect({
+        url: config.NATS_URL,
+        name: 'dashboard-api',
+        namespace: config.BUS_NAMESPACE,
+        logger: log,
+        registry,
+      });
+      await bus.ensureStreams();
+      const activeBus = bus;
+      const db = database.db;
+      const pool = database.pool;
+      const read = new ReadStore(db);
+      const users = new UserStore(db);
+      const userCache = new UserCache(users);
+      const tokens = new TokenIssuer(config.JWT_SECRET, config.JWT_TTL_SECONDS);
+      const auth = new Authenticator(tokens, userCache);
+      const actions = new OperatorActions({
+        bus: activeBus,
+        db,
+        read,
+        sleeve: config.OPERATOR_SLEEVE,
+        orderWaitMs: config.ORDER_WAIT_MS,
+      });
+      const login = new LoginService({
+        users,
+        cache: userCache,
+        tokens,
+        metrics,
+        cookieSecure: config.COOKIE_SECURE,
+        audit: (actor, action, detail) =>
+          actions.audit(
+            actor,
+            action,
+            action === 'login' ? deterministicId('login', actor, Date.now()) : randomId(),
+            detail,
+          ),
+      });
+      const readiness = async () => ({
+        nats: activeBus.isConnected(),
+        postgres: await pool.query('select 1').then(
+          () => true,
+          () => false,
+        ),
+      });
+
+      hub = new WebSocketHub({
+        auth,
+        logger: log,
+        metrics,
+        authTimeoutMs: config.WS_AUTH_TIMEOUT_MS,
+        heartbeatMs: config.WS_HEARTBEAT_INTERVAL,
+        maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+        maxPayloadBytes: config.WS_MAX_PAYLOAD_BYTES,
+        allowedOrigins: config.CORS_ORIGINS,
+        snapshot: async (channel) => {
+          if (channel === 'trading_state') return live?.tradingState ?? undefined;
+          if (channel === 'gateway')
+            return {
+              health: live?.gatewayHealth ?? null,
+              services: [...(live?.gatewayStatuses.values() ?? [])],
+            };
+          if (channel === 'positions') return read.positions();
+          if (channel === 'account') return (await read.accounts())[0];
+          return undefined;
+        },
+      });
+      const activeHub = hub;
+      router = routeLiveEvents(activeHub, read, (error) =>
+        log.warn({ err: error }, 'could not refresh positions'),
+      );
+      live = new LiveFeed(activeBus, log, router.route);
+      await live.start();
+
+      const app = createApp({
+        routes: routes({
+          read,
+          live,
+          login,
+          actions,
+          control: new ControlClient(activeBus, config.CONTROL_REPLY_TIMEOUT_MS),
+          tradingMode: mode.ok ? mode.mode : 'paper',
+          ibkrTest: { host: config.IB_HOST, port: config.IB_PORT, clientId: config.IB_TEST_CLIENT_ID },
+          health: readiness,
+          version: VERSION,
+          startedAt,
+        }),
+        auth,
+        logger: log,
+        registry,
+        metrics,
+        readiness,
+        corsOrigins: config.CORS_ORIGINS,
+        ratePerMinute: config.RATE_LIMIT_PER_MINUTE,
+        userRatePerMinute: config.USER_RATE_LIMIT_PER_MINUTE,
+        loginLimit: config.LOGIN_RATE_LIMIT,
+        bodyLimit: config.BODY_LIMIT,
+        webRoot: config.WEB_ROOT ?? DEFAULT_WEB_ROOT,
+        version: VERSION,
+      });
+      server = createServer(app);
+      server.headersTimeout = 20_000;
+      server.requestTimeout = 30_000;
+      server.on('upgrade', (request, socket, head) => activeHub.handleUpgrade(request, socket, head));
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(config.HTTP_PORT, config.HTTP_HOST, () => resolve());
+      });
+      port = (server.address() as AddressInfo).port;
+      activeHub.start();
+      log.info(
+        { url: `http://127.0.0.1:${port}`, mode: mode.ok ? mode.mode : 'paper' },
+        'dashboard-api started',
+      );
+    },
+
+    async stop() {
+      await hub?.stop();
+      router?.stop();
+      live?.stop();
+      if (server) {
+        const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server.closeAllConnections();
+        await closing;
+      }
+      await bus?.close();
+      await database?.close();
+      log.info('dashboard-api stopped');
+    },
+  };
+}
