@@ -346,7 +346,7 @@ export class FakeTelegram {
 
   /** What Telegram would refuse in a message: no chat, no text, too long, HTML it cannot parse. */
   private refusal(method: string, params: Record<string, unknown>): string | undefined {
-    const html = String(params.parse_mode ?? '').toUpperCase() === 'HTML';
+    const html = typeof params.parse_mode === 'string' && params.parse_mode.toUpperCase() === 'HTML';
     if (method === 'sendMessage' || method === 'editMessageText') {
       const text = typeof params.text === 'string' ? params.text : '';
       if (method === 'sendMessage' && (params.chat_id === undefined || params.chat_id === ''))
@@ -367,8 +367,8 @@ export class FakeTelegram {
   private accept(result: { message_id: number }, params: Record<string, unknown>): void {
     const message: TelegramMessage = {
       messageId: result.message_id,
-      chatId: String(params.chat_id as string | number),
-      text: String(params.text as string),
+      chatId: String(params.chat_id),
+      text: String(params.text),
       parseMode: typeof params.parse_mode === 'string' ? params.parse_mode : undefined,
       at: Date.now(),
     };

@@ -46,6 +46,7 @@ export class OutboxSender {
   private running = false;
   private sweeping: Promise<void> | null = null;
   private sweepAgain = false;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: OutboxSenderOptions) {}
 
@@ -57,6 +58,7 @@ export class OutboxSender {
   /** Stops taking new work and waits for the sends in progress. */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping.abort();
     if (this.timer) clearTimeout(this.timer);
     await this.sweeping;
     await Promise.all(this.workers.values());
@@ -116,7 +118,8 @@ export class OutboxSender {
     const { store, pacer } = this.options;
     while (this.running) {
       // Compose at the moment the chat may receive: whatever arrived while waiting joins this message.
-      await pacer.waitUntilFree(chatId);
+      await pacer.waitUntilFree(chatId, this.stopping.signal);
+      if (!this.running) return;
       const due = await store.dueFor(chatId, new Date(), MAX_BATCH);
       if (due.length === 0) return;
       const first = due[0]!;

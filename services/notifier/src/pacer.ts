@@ -37,10 +37,22 @@ export class ChatPacer {
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 
-  /** Resolves when the chat's next slot is free (a sender composes its message then, to batch more). */
-  async waitUntilFree(chatId: number): Promise<void> {
+  /**
+   * Resolves when the chat's next slot is free (a sender composes its message then, to batch more), or
+   * at once when `signal` aborts (a stopping sender must not sit out a long hold-off).
+   */
+  async waitUntilFree(chatId: number, signal?: AbortSignal): Promise<void> {
     const wait = this.nextFree(chatId) - this.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait <= 0 || signal?.aborted) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, wait);
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** Telegram asked to wait: nothing more to this chat for `ms`. */

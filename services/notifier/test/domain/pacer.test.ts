@@ -33,4 +33,13 @@ describe('ChatPacer', () => {
     p.holdOff(7, 1_000);
     expect(p.nextFree(7)).toBe(now + 5_000);
   });
+
+  it('lets a waiting sender go at once when it is stopped', async () => {
+    const p = new ChatPacer({ chatIntervalMs: 1_000, groupIntervalMs: 3_000, globalIntervalMs: 40 });
+    p.holdOff(7, 60_000);
+    const stopping = new AbortController();
+    const waited = p.waitUntilFree(7, stopping.signal);
+    stopping.abort();
+    await expect(waited).resolves.toBeUndefined();
+  });
 });
