@@ -56,3 +56,8 @@ FROM runtime AS execution
 ENV HTTP_PORT=9403
 EXPOSE 9403
 CMD ["node", "services/execution/src/main.js"]
+
+FROM runtime AS gateway-supervisor
+ENV HTTP_PORT=9406
+EXPOSE 9406
+CMD ["node", "services/gateway-supervisor/src/main.js"]
