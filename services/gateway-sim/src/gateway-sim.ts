@@ -297,7 +297,8 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
       metrics.faults.inc({ fault: `login_${state}` });
       logger.warn({ state, reason }, 'fault: gateway login state');
       gateway.setLogin(state);
-      if (state === 'two_factor_pending') ibgaLog('!!! IB Gateway is waiting for two-factor authentication !!!');
+      if (state === 'two_factor_pending')
+        ibgaLog('!!! IB Gateway is waiting for two-factor authentication !!!');
       if (state === 'logged_out')
         ibgaLog(reason ? `login failed: ${reason}` : 'IB Gateway is no longer running, will restart');
     },

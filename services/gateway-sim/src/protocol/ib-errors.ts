@@ -51,7 +51,8 @@ export const IbText = {
   timeLengthExceedMax: 'Time length exceed max.',
   connectivityLost: 'Connectivity between IB and Trader Workstation has been lost.',
   connectivityRestored: 'Connectivity between IB and Trader Workstation has been restored - data maintained.',
-  connectivityRestoredDataLost: 'Connectivity between IB and Trader Workstation has been restored - data lost.',
+  connectivityRestoredDataLost:
+    'Connectivity between IB and Trader Workstation has been restored - data lost.',
   validation: (messageId: number, cause: string) =>
     `Error validating request.-'b${messageId}' : cause - ${cause}`,
   impliedTimeZone:

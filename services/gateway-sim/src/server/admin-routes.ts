@@ -187,11 +187,18 @@ export function adminRoutes(options: { sim: GatewaySim; status: () => unknown })
         throw new AdminRequestError(400, 'invalid_field', '"code" must be 1100 or 2110', 'code');
       sim.faults.brokerLink({ up, code, dataLost: booleanField(p, 'dataLost', false) });
     }),
-    '/admin/competing-session': route('POST', (p) => sim.faults.competingSession(booleanField(p, 'on', true))),
+    '/admin/competing-session': route('POST', (p) =>
+      sim.faults.competingSession(booleanField(p, 'on', true)),
+    ),
     '/admin/hold-client-id': route('POST', (p) => {
       const clientId = numberField(p, 'clientId');
       if (!Number.isInteger(clientId) || clientId < 0)
-        throw new AdminRequestError(400, 'invalid_field', '"clientId" must be a non-negative integer', 'clientId');
+        throw new AdminRequestError(
+          400,
+          'invalid_field',
+          '"clientId" must be a non-negative integer',
+          'clientId',
+        );
       sim.faults.holdClientId(clientId, booleanField(p, 'on', true));
     }),
     '/admin/quote': route('GET', (p) => {

@@ -58,7 +58,7 @@ function run(steps: readonly Step[], start = WEDNESDAY): SupervisorState {
   let at = start;
   for (const { after, ...event } of steps) {
     at += after;
-    state = nextState(state, { ...event, at } as GatewayEvent, RULES);
+    state = nextState(state, { ...event, at }, RULES);
   }
   return state;
 }

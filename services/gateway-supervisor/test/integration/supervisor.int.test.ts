@@ -133,7 +133,9 @@ describe('gateway supervisor against the simulated gateway', () => {
     await eventually(async () =>
       expect(await metric('gateway_probe_duration_seconds_count')).toBeGreaterThan(probesBefore + 1),
     );
-    expect({ state: state(), trail: published.map((m) => `${m.state}:${m.detail}`) }).toMatchObject({ state: 'two_factor_pending' });
+    expect({ state: state(), trail: published.map((m) => `${m.state}:${m.detail}`) }).toMatchObject({
+      state: 'two_factor_pending',
+    });
     sim.faults.setLogin('logged_in');
     await eventually(() => expect(supervisor.health()).toMatchObject({ state: 'logged_in', ready: true }));
     expect(await metric('gateway_logins_total')).toBe(1);
