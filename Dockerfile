@@ -61,3 +61,8 @@ FROM runtime AS gateway-supervisor
 ENV HTTP_PORT=9406
 EXPOSE 9406
 CMD ["node", "services/gateway-supervisor/src/main.js"]
+
+FROM runtime AS notifier
+ENV HTTP_PORT=9405
+EXPOSE 9405
+CMD ["node", "services/notifier/src/main.js"]
