@@ -3,7 +3,7 @@
  * `npm run status` made compact, and one screen per part.
  */
 import type { GatewayHealth } from '@ibstack/contracts';
-import type { OpenOrder, OpenPosition, RecentFill, StackStatus } from '@ibstack/operator';
+import type { AccountFigures, OpenOrder, OpenPosition, RecentFill, StackStatus } from '@ibstack/operator';
 import Decimal from 'decimal.js';
 
 import type { Role } from './chats';
@@ -138,20 +138,6 @@ export function tradesScreen(fills: readonly RecentFill[], clock: Clock): string
   ]);
 }
 
-export interface AccountFigures {
-  account: string;
-  currency: string;
-  netLiquidation: string;
-  cash: string;
-  realizedPnl: string;
-  unrealizedPnl: string;
-  dailyPnl: string;
-  dailyReturnPct: string;
-  highWaterMark: string;
-  drawdownPct: string;
-  at: string;
-}
-
 export function balanceScreen(accounts: readonly AccountFigures[], clock: Clock): string {
   if (accounts.length === 0)
     return '<b>Balance</b>: no account snapshot yet (execution records one once connected)';
@@ -211,7 +197,8 @@ export function gatewayScreen(
     `API probe: ${gateway.ready ? 'ready' : 'not ready'}${gateway.probeLatencyMs !== undefined ? ` (${Math.round(gateway.probeLatencyMs)} ms)` : ''}${gateway.lastProbeAt ? ` at ${when(gateway.lastProbeAt, clock)}` : ''}`,
   ];
   if (gateway.inResetWindow) lines.push("Inside IBKR's daily reset window: disconnects are expected.");
-  if (gateway.previous) lines.push(`Before: ${gateway.previous.replace(/_/g, ' ')}`);
+  if (gateway.previous && gateway.previous !== 'unknown')
+    lines.push(`Before: ${gateway.previous.replace(/_/g, ' ')}`);
   if (gateway.code !== undefined) lines.push(`IB code: ${gateway.code}`);
   if (gateway.detail) lines.push(escapeHtml(gateway.detail));
   if (gateway.accounts?.length) lines.push(`Accounts: ${gateway.accounts.map(escapeHtml).join(', ')}`);
@@ -220,7 +207,7 @@ export function gatewayScreen(
 }
 
 export function helpScreen(role: Role, levels: Levels): string {
-  const lines = [`<b>ibstack bot</b> · this chat is a <b>${role}</b>`, ''];
+  const lines = [`<b>ibstack bot</b> · this chat's role: <b>${role}</b>`, ''];
   for (const command of COMMANDS) {
     if (!mayRun(role, command)) continue;
     lines.push(
