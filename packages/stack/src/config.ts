@@ -12,7 +12,7 @@ export const stackEnv = commonEnv
   .extend({
     /** Gateway API port (the sim listens here; ingestor and execution connect to it). @default 4002 */
     IB_PORT: port.default(4002),
-    /** First of four HTTP ports: gateway-sim, ingestor, strategy, execution. @default 9400 */
+    /** First of five HTTP ports: gateway-sim, ingestor, strategy, execution, dashboard-api. @default 9400 */
     STACK_HTTP_PORT_BASE: port.default(9400),
     /**
      * Simulated seconds per wall second. 10 makes the demo trade within a minute; 1 is real time.

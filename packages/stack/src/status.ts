@@ -73,7 +73,7 @@ export interface StackStatus {
   problems: string[];
 }
 
-export const SERVICE_NAMES = ['gateway-sim', 'ingestor', 'strategy', 'execution'] as const;
+export const SERVICE_NAMES = ['gateway-sim', 'ingestor', 'strategy', 'execution', 'dashboard-api'] as const;
 
 async function serviceHealth(name: string, url: string): Promise<ServiceHealth> {
   try {
