@@ -56,3 +56,8 @@ FROM runtime AS execution
 ENV HTTP_PORT=9403
 EXPOSE 9403
 CMD ["node", "services/execution/src/main.js"]
+
+FROM runtime AS notifier
+ENV HTTP_PORT=9405
+EXPOSE 9405
+CMD ["node", "services/notifier/src/main.js"]
