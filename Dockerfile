@@ -57,6 +57,11 @@ ENV HTTP_PORT=9403
 EXPOSE 9403
 CMD ["node", "services/execution/src/main.js"]
 
+FROM runtime AS gateway-supervisor
+ENV HTTP_PORT=9406
+EXPOSE 9406
+CMD ["node", "services/gateway-supervisor/src/main.js"]
+
 FROM runtime AS notifier
 ENV HTTP_PORT=9405
 EXPOSE 9405

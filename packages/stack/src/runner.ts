@@ -124,6 +124,13 @@ export function stackServices(config: StackConfig, baseEnv: NodeJS.ProcessEnv = 
       },
       healthUrl: `http://127.0.0.1:${http(4)}`,
     },
+    // Offset 5 is the notifier's.
+    {
+      name: 'gateway-supervisor',
+      entry: entry('gateway-supervisor'),
+      env: { ...shared, HTTP_PORT: String(http(6)) },
+      healthUrl: `http://127.0.0.1:${http(6)}`,
+    },
   );
   const notifier = notifierSetup(config);
   if (notifier.enabled)

@@ -139,7 +139,7 @@ describe('the whole stack (npm start) against the simulated gateway', () => {
   beforeAll(async () => {
     const base = new URL(testEnvironment().databaseUrl);
     base.pathname = `/${databaseName}`;
-    const httpBase = await freePortRange(5);
+    const httpBase = await freePortRange(7);
     simUrl = `http://127.0.0.1:${httpBase}`;
     env = {
       DATABASE_URL: base.toString(),

@@ -38,6 +38,7 @@ import {
 } from '@ibstack/config';
 import { executionChecks, executionEnv } from '@ibstack/execution';
 import { gatewaySimEnv } from '@ibstack/gateway-sim';
+import { gatewaySupervisorChecks, gatewaySupervisorEnv } from '@ibstack/gateway-supervisor';
 import { checkIngestorEnv, ingestorEnv } from '@ibstack/ingestor';
 import { notifierEnv } from '@ibstack/notifier';
 import { builtInStrategies, loadSleevesFile, strategyEnv } from '@ibstack/strategy';
@@ -106,6 +107,12 @@ const SERVICES: readonly OurService[] = [
     service: 'execution',
     load: (env) => loadConfig('execution', executionEnv, env, { checks: executionChecks }),
     secrets: ['database_url'],
+  },
+  {
+    service: 'gateway-supervisor',
+    load: (env) =>
+      loadConfig('gateway-supervisor', gatewaySupervisorEnv, env, { checks: gatewaySupervisorChecks }),
+    secrets: [],
   },
   {
     service: 'notifier',
