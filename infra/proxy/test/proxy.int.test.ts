@@ -268,8 +268,10 @@ describe('the reverse proxy (nginx) in front of dashboard-api', () => {
     const redirect = await get('/api/positions?since=1');
     expect(redirect.status).toBe(301);
     expect(redirect.headers.location).toBe('https://dash.example.com/api/positions?since=1');
-    // Let's Encrypt's HTTP-01 challenge is answered over HTTP, not redirected.
+    // Let's Encrypt's HTTP-01 challenge is answered over HTTP, not redirected; so is the container's
+    // health check, from the container itself.
     expect((await get('/.well-known/acme-challenge/token-that-is-not-there')).status).toBe(404);
+    expect((await get('/proxy-health')).status).toBe(200);
   });
 
   it('speaks TLS 1.2 and 1.3 with a certificate the internal CA signed, and refuses 1.0 and 1.1', async () => {
