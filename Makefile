@@ -1,5 +1,5 @@
 # Thin wrappers over the npm scripts, so `make test` and `npm test` are the same thing.
-.PHONY: install test lint typecheck bench migrate start status format ci secrets
+.PHONY: install test lint typecheck bench migrate start status format ci secrets totp
 
 install:
 	npm ci
@@ -34,3 +34,12 @@ ci:
 # Secret files for docker-compose.yml (mode 600, never overwrites a file that holds a value).
 secrets:
 	docker/make-secrets.sh
+
+# Compare the TOTP secret's current code with your authenticator app (Node on the host, or the image).
+totp:
+	@if command -v node >/dev/null 2>&1 && [ -d node_modules ]; then \
+	  npm run --silent totp -- check --file secrets/ib_totp_key; \
+	else \
+	  docker compose run --rm --no-deps -v "$$PWD/secrets/ib_totp_key:/run/secrets/ib_totp_key:ro" \
+	    --entrypoint node execution packages/stack/src/cli/totp.js check --file /run/secrets/ib_totp_key; \
+	fi

@@ -1,3 +1,4 @@
 export * from './paths';
 export * from './tools';
 export * from './rules';
+export * from './alertmanager';
