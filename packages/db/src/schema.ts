@@ -336,3 +336,39 @@ export interface UsersTable {
 }
 
 export type UserRow = Selectable<UsersTable>;
+
+// Added by migration 0010_notifier.
+
+/** A Telegram notification on its way: sent once Telegram took it, failed once given up (never silently). */
+export interface NotifierOutboxTable {
+  id: Generated<number>;
+  chat_id: BigIntColumn;
+  /** What it tells (`fill`, `rejection`, `trading_state`, …): fills waiting together go as one message. */
+  kind: string;
+  /** Equal for the same event told twice (a redelivery), so the chat gets it once. */
+  dedupe_key: string;
+  /** Sent without a sound (the chat's level for this kind is `silent`). */
+  silent: ColumnType<boolean, boolean | undefined, boolean>;
+  payload: Json;
+  created_at: TimestamptzDefault;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: TimestamptzDefault;
+  sent_at: Timestamptz | null;
+  failed_at: Timestamptz | null;
+  last_error: string | null;
+  telegram_message_id: BigIntColumn | null;
+}
+
+/** A chat's own level for one kind of notification, set with /notify; absent means the configured default. */
+export interface NotifierChatSettingsTable {
+  chat_id: BigIntColumn;
+  notification: string;
+  level: string;
+  updated_by: string;
+  updated_at: TimestamptzDefault;
+}
+
+export interface Database {
+  notifier_outbox: NotifierOutboxTable;
+  notifier_chat_settings: NotifierChatSettingsTable;
+}

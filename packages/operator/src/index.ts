@@ -64,3 +64,4 @@ export async function requestReconciliation(bus: Bus, by: string): Promise<strin
   await bus.publish(topics.control, { v: 1, command: 'reconcile', commandId, by, at: nowIso() });
   return commandId;
 }
+export * from './status';

@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 
-import type { StackStatus } from './status';
+import type { StackStatus } from '@ibstack/operator';
 
 function table(rows: string[][]): string[] {
   if (rows.length === 0) return [];

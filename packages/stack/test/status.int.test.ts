@@ -11,7 +11,7 @@ import {
 } from '@ibstack/test-kit';
 
 import { renderStatus } from '../src/render';
-import { gatherStatus } from '../src/status';
+import { gatherStatus } from '@ibstack/operator';
 
 const NOW = Date.parse('2026-11-24T15:10:00.000Z');
 

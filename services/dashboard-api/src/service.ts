@@ -26,6 +26,7 @@ import { ControlClient } from './control-client';
 import { routeLiveEvents } from './live-router';
 import { dashboardMetrics } from './metrics';
 import { OperatorActions } from './operator-actions';
+import { ensureWebBuilt } from './web-build';
 import { WebSocketHub } from './ws/hub';
 
 export const VERSION: string = packageJson.version;
@@ -71,6 +72,8 @@ export function createDashboardService(
 
     async start() {
       const startedAt = Date.now();
+      const webRoot = config.WEB_ROOT ?? DEFAULT_WEB_ROOT;
+      if (!config.WEB_ROOT) await ensureWebBuilt(webRoot);
       database = await connectDatabase(config.DATABASE_URL, {
         applicationName: 'dashboard-api',
         onError: (error) => log.warn({ err: error }, 'postgres connection error'),
@@ -172,7 +175,7 @@ export function createDashboardService(
         userRatePerMinute: config.USER_RATE_LIMIT_PER_MINUTE,
         loginLimit: config.LOGIN_RATE_LIMIT,
         bodyLimit: config.BODY_LIMIT,
-        webRoot: config.WEB_ROOT ?? DEFAULT_WEB_ROOT,
+        webRoot,
         version: VERSION,
       });
       server = createServer(app);

@@ -5,12 +5,11 @@ import { Bus } from '@ibstack/bus';
 import { ConfigError, loadConfig } from '@ibstack/config';
 import { connectDatabase, type DatabaseHandle } from '@ibstack/db';
 import { createLogger, createRegistry } from '@ibstack/observability';
+import { gatherStatus, requestReconciliation, setTradingState } from '@ibstack/operator';
 import { Command } from 'commander';
 
 import { stackEnv } from '../config';
-import { requestReconciliation, setTradingState } from '../operator';
 import { renderStatus } from '../render';
-import { gatherStatus } from '../status';
 
 function config() {
   try {

@@ -1,0 +1,541 @@
+/**
+ * The dashboard page: plain DOM and TradingView's lightweight-charts, bundled by esbuild into public/
+ * (no CDN: the stack may run on hosts without internet). It talks only to dashboard-api: REST for
+ * snapshots and actions, the WebSocket for everything live. The session is the httpOnly cookie the
+ * login sets; the page never sees the token.
+ */
+import {
+  CandlestickSeries,
+  createChart,
+  type IChartApi,
+  type ISeriesApi,
+  LineSeries,
+  type UTCTimestamp,
+} from 'lightweight-charts';
+
+type Json = Record<string, unknown>;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const state: {
+  role: string;
+  instrument: string;
+  chart?: IChartApi;
+  candles?: ISeriesApi<'Candlestick'>;
+  equity?: ISeriesApi<'Line'>;
+  socket?: WebSocket;
+} = {
+  role: 'viewer',
+  instrument: 'EURCAD',
+};
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function api<T = Json>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  const parsed = text
+    ? (JSON.parse(text) as T & { error?: { message: string } })
+    : ({} as T & { error?: { message: string } });
+  if (!response.ok) {
+    if (response.status === 401 && path !== '/api/auth/login') showLogin();
+    throw new HttpError(response.status, parsed.error?.message ?? `HTTP ${response.status}`);
+  }
+  return parsed;
+}
+
+/** A field of an API answer as text (numbers and strings as they are, anything else empty). */
+const text = (value: unknown): string =>
+  typeof value === 'string'
+    ? value
+    : typeof value === 'number' || typeof value === 'boolean'
+      ? `${value}`
+      : '';
+const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000) as UTCTimestamp;
+const fmt = (value: unknown, digits = 2) => {
+  const number = Number(value);
+  return Number.isFinite(number)
+    ? number.toLocaleString(undefined, { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : '–';
+};
+const signClass = (value: unknown) => (Number(value) > 0 ? 'up' : Number(value) < 0 ? 'down' : '');
+
+function table(
+  element: HTMLTableElement,
+  headers: string[],
+  rows: Array<Array<string | Node>>,
+  numeric: number[] = [],
+): void {
+  element.replaceChildren();
+  const head = element.createTHead().insertRow();
+  headers.forEach((text, index) => {
+    const th = document.createElement('th');
+    th.textContent = text;
+    if (numeric.includes(index)) th.className = 'num';
+    head.append(th);
+  });
+  const body = element.createTBody();
+  if (rows.length === 0) {
+    const cell = body.insertRow().insertCell();
+    cell.colSpan = headers.length;
+    cell.className = 'empty';
+    cell.textContent = 'none';
+    return;
+  }
+  for (const row of rows) {
+    const tr = body.insertRow();
+    row.forEach((value, index) => {
+      const td = tr.insertCell();
+      if (numeric.includes(index)) td.className = 'num';
+      if (typeof value === 'string') td.textContent = value;
+      else td.append(value);
+    });
+  }
+}
+
+function showLogin(): void {
+  state.socket?.close();
+  $('app').hidden = true;
+  $('login').hidden = false;
+}
+
+async function start(): Promise<void> {
+  try {
+    const me = await api<{ username: string; role: string }>('GET', '/api/auth/me');
+    await enter(me);
+  } catch {
+    showLogin();
+  }
+}
+
+async function enter(me: { username: string; role: string }): Promise<void> {
+  state.role = me.role;
+  $('login').hidden = true;
+  $('app').hidden = false;
+  $('user').textContent = `${me.username} (${me.role})`;
+  for (const element of document.querySelectorAll<HTMLElement>('.operator-only'))
+    element.hidden = me.role !== 'operator';
+  setupCharts();
+  await Promise.all([loadInstruments(), loadStatus()]);
+  await Promise.all([
+    loadBars(),
+    loadAccount(),
+    loadEquity(),
+    loadPositions(),
+    loadOrders(),
+    loadTrades(),
+    loadSleeves(),
+    loadReconciliation(),
+  ]);
+  connect();
+}
+
+function setupCharts(): void {
+  if (state.chart) return;
+  const options = {
+    layout: { background: { color: '#171b21' }, textColor: '#8893a0' },
+    grid: { vertLines: { color: '#20252d' }, horzLines: { color: '#20252d' } },
+    timeScale: { timeVisible: true, secondsVisible: false },
+    autoSize: true,
+  };
+  state.chart = createChart($('chart'), options);
+  state.candles = state.chart.addSeries(CandlestickSeries, {
+    upColor: '#26a69a',
+    downColor: '#ef5350',
+    wickUpColor: '#26a69a',
+    wickDownColor: '#ef5350',
+    borderVisible: false,
+    priceFormat: { type: 'price', precision: 5, minMove: 0.00001 },
+  });
+  const equityChart = createChart($('equity'), { ...options, rightPriceScale: { borderVisible: false } });
+  state.equity = equityChart.addSeries(LineSeries, { color: '#4c8dff', lineWidth: 2 });
+}
+
+async function loadInstruments(): Promise<void> {
+  const [sleeves, positions] = await Promise.all([
+    api<Array<{ instruments: string[] }>>('GET', '/api/sleeves'),
+    api<Array<{ instrument: string }>>('GET', '/api/positions'),
+  ]);
+  const names = [
+    ...new Set([
+      ...sleeves.flatMap((s) => s.instruments),
+      ...positions.map((p) => p.instrument),
+      state.instrument,
+    ]),
+  ].sort();
+  const select = $<HTMLSelectElement>('instrument');
+  select.replaceChildren(...names.map((name) => new Option(name, name, false, name === state.instrument)));
+}
+
+async function loadBars(): Promise<void> {
+  const bars = await api<Array<{ ts: string; open: string; high: string; low: string; close: string }>>(
+    'GET',
+    `/api/bars?instrument=${state.instrument}&timeframe=1m&limit=720`,
+  );
+  state.candles?.setData(
+    bars.map((bar) => ({
+      time: seconds(bar.ts),
+      open: +bar.open,
+      high: +bar.high,
+      low: +bar.low,
+      close: +bar.close,
+    })),
+  );
+  const last = bars.at(-1);
+  if (last) $('last-price').textContent = last.close;
+  state.chart?.timeScale().scrollToRealTime();
+}
+
+async function loadAccount(): Promise<void> {
+  const [account] = await api<Json[]>('GET', '/api/account');
+  renderAccount(account);
+}
+
+function renderAccount(account: Json | undefined): void {
+  const list = $('account');
+  if (!account) {
+    list.innerHTML = '<dt>no account snapshot yet</dt><dd></dd>';
+    return;
+  }
+  const rows: Array<[string, unknown, boolean?]> = [
+    ['Account', account.account],
+    ['Net liquidation', `${fmt(account.netLiquidation)} ${text(account.currency)}`],
+    ['Cash', fmt(account.cash)],
+    ['Buying power', account.buyingPower == null ? '–' : fmt(account.buyingPower)],
+    ['Daily P&L', fmt(account.dailyPnl), true],
+    ['Drawdown', `${fmt(account.drawdownPct)} %`],
+    ['High-water mark', fmt(account.highWaterMark)],
+  ];
+  list.replaceChildren(
+    ...rows.flatMap(([label, value, signed]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = label;
+      const dd = document.createElement('dd');
+      dd.textContent = text(value);
+      if (signed) dd.className = signClass(account.dailyPnl);
+      return [dt, dd];
+    }),
+  );
+}
+
+async function loadEquity(): Promise<void> {
+  const points = await api<Array<{ ts: string; netLiquidation: string }>>('GET', '/api/pnl?points=400');
+  state.equity?.setData(points.map((point) => ({ time: seconds(point.ts), value: +point.netLiquidation })));
+  state.equity?.priceScale().applyOptions({ autoScale: true });
+}
+
+function renderPositions(positions: Json[]): void {
+  table(
+    $('positions'),
+    ['Instrument', 'Quantity', 'Avg cost', 'Last', 'Unrealized', 'Realized'],
+    positions.map((p) => {
+      const unrealized = document.createElement('span');
+      unrealized.textContent = p.unrealizedPnl == null ? '–' : fmt(p.unrealizedPnl);
+      unrealized.className = signClass(p.unrealizedPnl);
+      return [
+        text(p.instrument),
+        fmt(p.quantity, 0),
+        fmt(p.averageCost, 5),
+        p.lastPrice == null ? '–' : fmt(p.lastPrice, 5),
+        unrealized,
+        fmt(p.realizedPnl),
+      ];
+    }),
+    [1, 2, 3, 4, 5],
+  );
+}
+
+async function loadPositions(): Promise<void> {
+  renderPositions(await api<Json[]>('GET', '/api/positions'));
+}
+
+async function loadOrders(): Promise<void> {
+  const page = await api<{ items: Json[] }>('GET', '/api/orders?status=open&limit=50');
+  table(
+    $('orders'),
+    ['Id', 'Sleeve', 'Instrument', 'Side', 'Qty', 'Type', 'Limit', 'Status', ''],
+    page.items.map((order) => {
+      const cancel = document.createElement('button');
+      cancel.textContent = 'Cancel';
+      cancel.dataset.orderId = text(order.id);
+      cancel.hidden = state.role !== 'operator';
+      cancel.addEventListener('click', () => {
+        cancel.disabled = true;
+        api('DELETE', `/api/orders/${text(order.id)}`).catch((error: Error) => {
+          cancel.disabled = false;
+          $('order-result').textContent = error.message;
+        });
+      });
+      return [
+        text(order.id),
+        text(order.sleeve ?? ''),
+        text(order.instrument),
+        text(order.side),
+        fmt(order.quantity, 0),
+        text(order.orderType),
+        order.limitPrice == null ? '' : text(order.limitPrice),
+        text(order.status),
+        cancel,
+      ];
+    }),
+    [4, 6],
+  );
+}
+
+async function loadTrades(): Promise<void> {
+  const trades = await api<Json[]>('GET', '/api/trades?limit=15');
+  table(
+    $('trades'),
+    ['Time', 'Sleeve', 'Instrument', 'Side', 'Qty', 'Price', 'Commission', 'Realized'],
+    trades.map((t) => [
+      new Date(text(t.executedAt)).toLocaleString(),
+      text(t.sleeve ?? ''),
+      text(t.instrument),
+      text(t.side),
+      fmt(t.quantity, 0),
+      text(t.price),
+      t.commission == null ? '' : fmt(t.commission),
+      t.realizedPnl == null ? '' : fmt(t.realizedPnl),
+    ]),
+    [4, 5, 6, 7],
+  );
+}
+
+async function loadSleeves(): Promise<void> {
+  const sleeves = await api<Json[]>('GET', '/api/sleeves');
+  table(
+    $('sleeves'),
+    ['Sleeve', 'Open', 'Today', 'Realized'],
+    sleeves.map((s) => [text(s.sleeve), text(s.openOrders), text(s.ordersToday), fmt(s.realizedPnl)]),
+    [1, 2, 3],
+  );
+}
+
+async function loadReconciliation(): Promise<void> {
+  const [run] = await api<Json[]>('GET', '/api/reconciliations?limit=1');
+  renderReconciliation(run);
+}
+
+function renderReconciliation(run: Json | undefined): void {
+  const element = $('reconciliation');
+  if (!run) {
+    element.textContent = 'no run yet';
+    return;
+  }
+  const mismatches = Array.isArray(run.mismatches) ? run.mismatches.length : 0;
+  element.textContent = `${run.ok ? 'clean' : `${mismatches} mismatches`} · ${text(run.trigger)} · ${new Date(text(run.finishedAt)).toLocaleString()}`;
+  element.className = run.ok ? 'up' : 'down';
+}
+
+function renderState(value: { state: string; reason: string; by: string; at: string }): void {
+  const badge = $('state');
+  badge.textContent = value.state;
+  badge.className = `badge ${value.state === 'RUNNING' ? 'ok' : value.state === 'HALTED' ? 'bad' : 'warn'}`;
+  $('state-reason').textContent =
+    value.state === 'RUNNING' ? '' : `${value.reason} — ${value.by}, ${new Date(value.at).toLocaleString()}`;
+  $<HTMLButtonElement>('halt').disabled = value.state === 'HALTED';
+  $<HTMLButtonElement>('resume').disabled = value.state === 'RUNNING';
+}
+
+function renderGateway(status: { state: string; tradingMode?: string; lastHeartbeat?: string | null }): void {
+  const badge = $('gateway');
+  badge.textContent = `gateway ${status.state.replace(/_/g, ' ')}`;
+  badge.className = `badge ${['connected', 'logged_in'].includes(status.state) ? 'ok' : 'bad'}`;
+  if (status.lastHeartbeat) badge.title = `last heartbeat ${new Date(status.lastHeartbeat).toLocaleString()}`;
+  if (status.tradingMode) {
+    const mode = $('mode');
+    mode.textContent = status.tradingMode.toUpperCase();
+    mode.className = `badge ${status.tradingMode === 'live' ? 'bad' : 'ok'}`;
+  }
+}
+
+async function loadStatus(): Promise<void> {
+  const [trading, gateway] = await Promise.all([
+    api<{ state: string; reason: string; by: string; at: string }>('GET', '/api/trading-state'),
+    api<{ state: string; tradingMode: string; lastHeartbeat: string | null }>('GET', '/api/ibkr/status'),
+  ]);
+  renderState(trading);
+  renderGateway(gateway);
+}
+
+let reconnectDelay = 1_000;
+function connect(): void {
+  const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+  state.socket = socket;
+  socket.addEventListener('open', () => socket.send(JSON.stringify({ type: 'authenticate', payload: {} })));
+  socket.addEventListener('message', (message: MessageEvent<string>) => {
+    const frame = JSON.parse(message.data) as { type: string; channel?: string; payload?: Json };
+    if (frame.type === 'authenticated') {
+      reconnectDelay = 1_000;
+      socket.send(
+        JSON.stringify({
+          type: 'subscribe',
+          payload: {
+            channels: [
+              `quotes:${state.instrument}`,
+              `bars:${state.instrument}:1m`,
+              'orders',
+              'fills',
+              'positions',
+              'account',
+              'trading_state',
+              'gateway',
+              'reconciliation',
+            ],
+          },
+        }),
+      );
+    } else if (frame.type === 'event' && frame.channel && frame.payload)
+      onEvent(frame.channel, frame.payload);
+  });
+  socket.addEventListener('close', () => {
+    if ($('app').hidden) return;
+    setTimeout(connect, reconnectDelay);
+    reconnectDelay = Math.min(reconnectDelay * 2, 30_000);
+  });
+}
+
+let ordersTimer: number | undefined;
+function refreshOrdersSoon(): void {
+  clearTimeout(ordersTimer);
+  ordersTimer = window.setTimeout(() => void Promise.all([loadOrders(), loadSleeves()]), 200);
+}
+
+function onEvent(channel: string, payload: Json): void {
+  if (channel.startsWith('quotes:')) {
+    const bid = Number(payload.bid);
+    const ask = Number(payload.ask);
+    const price = Number.isFinite(bid) && Number.isFinite(ask) ? (bid + ask) / 2 : Number(payload.last);
+    if (!Number.isFinite(price)) return;
+    $('last-price').textContent = price.toFixed(5);
+    const bar = state.candles?.data().at(-1) as
+      { time: UTCTimestamp; open: number; high: number; low: number; close: number } | undefined;
+    if (bar)
+      state.candles?.update({
+        ...bar,
+        high: Math.max(bar.high, price),
+        low: Math.min(bar.low, price),
+        close: price,
+      });
+  } else if (channel.startsWith('bars:')) {
+    state.candles?.update({
+      time: seconds(text(payload.ts)),
+      open: +text(payload.open),
+      high: +text(payload.high),
+      low: +text(payload.low),
+      close: +text(payload.close),
+    });
+  } else if (channel === 'orders') refreshOrdersSoon();
+  else if (channel === 'fills') void loadTrades();
+  else if (channel === 'positions' && Array.isArray(payload)) renderPositions(payload as Json[]);
+  // The live snapshot lacks buying power (IB's raw values stay in Postgres): read the whole row again.
+  else if (channel === 'account') void loadAccount();
+  else if (channel === 'trading_state')
+    renderState(payload as { state: string; reason: string; by: string; at: string });
+  else if (channel === 'gateway') void loadStatus();
+  else if (channel === 'reconciliation') renderReconciliation({ ...payload, finishedAt: payload.finishedAt });
+}
+
+function confirmAction(text: string): Promise<string | null> {
+  const dialog = $<HTMLDialogElement>('confirm');
+  $('confirm-text').textContent = text;
+  const reason = $<HTMLInputElement>('confirm-reason');
+  reason.value = '';
+  dialog.showModal();
+  return new Promise((resolve) =>
+    dialog.addEventListener(
+      'close',
+      () => resolve(dialog.returnValue === 'ok' ? reason.value.trim() : null),
+      { once: true },
+    ),
+  );
+}
+
+$('login-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target as HTMLFormElement);
+  $('login-error').textContent = '';
+  api<{ user: { username: string; role: string } }>('POST', '/api/auth/login', {
+    username: form.get('username'),
+    password: form.get('password'),
+  })
+    .then((answer) => enter(answer.user))
+    .catch((error: Error) => ($('login-error').textContent = error.message));
+});
+
+$('logout').addEventListener('click', () => void api('POST', '/api/auth/logout').finally(showLogin));
+
+for (const [id, action] of [
+  ['halt', 'halt'],
+  ['resume', 'resume'],
+] as const)
+  $(id).addEventListener('click', () => {
+    void confirmAction(
+      action === 'halt'
+        ? 'Halt all trading? No order will be sent until someone resumes.'
+        : 'Resume trading?',
+    ).then((reason) => {
+      if (reason)
+        api('POST', `/api/trading/${action}`, { reason }).catch(
+          (error: Error) => ($('state-reason').textContent = error.message),
+        );
+    });
+  });
+
+$('instrument').addEventListener('change', (event) => {
+  state.instrument = (event.target as HTMLSelectElement).value;
+  state.socket?.close();
+  void loadBars();
+});
+
+let pendingKey: string | null = null;
+$('order-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target as HTMLFormElement);
+  const orderType = text(form.get('orderType'));
+  const body = {
+    instrument: state.instrument,
+    side: form.get('side'),
+    quantity: text(form.get('quantity')).trim(),
+    orderType,
+    ...(orderType === 'LMT' ? { limitPrice: text(form.get('limitPrice')).trim() } : {}),
+  };
+  // One key per order: a retry after a network error reuses it, so it can never become a second order.
+  pendingKey ??= crypto.randomUUID();
+  $('order-result').textContent = 'sending…';
+  api<{ state: string; order: Json | null }>('POST', '/api/orders', body, { 'idempotency-key': pendingKey })
+    .then((answer) => {
+      pendingKey = null;
+      $('order-result').textContent = answer.order
+        ? `order ${text(answer.order.id)}: ${text(answer.order.status)}`
+        : 'sent; waiting for execution';
+      refreshOrdersSoon();
+    })
+    .catch((error: Error) => {
+      if (error instanceof HttpError && error.status < 500) pendingKey = null;
+      $('order-result').textContent = error.message;
+    });
+});
+
+// Keeps the session while the page is open: a token lives 15 minutes, refreshed every 5.
+setInterval(() => {
+  if (!$('app').hidden) void api('POST', '/api/auth/refresh').catch(() => undefined);
+}, 5 * 60_000);
+
+void start();

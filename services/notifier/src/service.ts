@@ -1,0 +1,574 @@
+/**
+ * The notifier: a Telegram bot for the operator (status, P&L, halt and resume) and the stack's voice
+ * on the operator's phone (fills, rejections, halts, reconciliation mismatches, the gateway's session,
+ * a daily summary, the weekly re-authentication reminder).
+ *
+ *   NATS (fills, order events, reconciliation, system events, gateway health) + KV `trading`
+ *     → NotificationRouter (per chat, per level) → notifier_outbox → OutboxSender (paced) → Telegram
+ *   Telegram updates → TelegramBot (chat gate, roles, confirm buttons) → @ibstack/operator → NATS/Postgres
+ *
+ * Every event is acknowledged on NATS only once its notifications are in the outbox, and the outbox
+ * delivers them or says loudly that it could not.
+ */
+import { Bus, type ConsumerHandle } from '@ibstack/bus';
+import {
+  type AuditEntry,
+  deterministicId,
+  type GatewayHealth,
+  KV_KEYS,
+  nowIso,
+  randomId,
+  type ReconciliationResult,
+  sessionOf,
+  TradingState,
+  type TradingStateName,
+  topics,
+} from '@ibstack/contracts';
+import { assertSchemaCurrent, connectDatabase, type DatabaseHandle, insertAuditEntries } from '@ibstack/db';
+import {
+  createRegistry,
+  type HealthServer,
+  type Logger,
+  type Registry,
+  startHealthServer,
+} from '@ibstack/observability';
+import {
+  gatherStatus,
+  openOrders,
+  openPositions,
+  readGatewayHealth,
+  recentFills,
+  requestReconciliation,
+  setTradingState,
+} from '@ibstack/operator';
+import { Cron } from 'croner';
+
+import { equityChartPng } from './adapters/equity-chart';
+import { OutboxStore } from './adapters/outbox-store';
+import { NotifierQueries } from './adapters/pg-queries';
+import { TelegramBot } from './adapters/telegram-bot';
+import type { NotifierConfig } from './config';
+import {
+  dailySummaryNotice,
+  gatewayNotice,
+  isRejection,
+  reauthReminderNotice,
+  reconciliationNotice,
+  reconciliationReply,
+  rejectionNotice,
+  systemNotice,
+  tradingStateNotice,
+} from './domain/notices';
+import {
+  balanceScreen,
+  gatewayScreen,
+  ordersScreen,
+  pnlScreen,
+  positionsScreen,
+  statusScreen,
+  tradesScreen,
+} from './domain/screens';
+import { type Clock, escapeHtml } from './domain/text';
+import { notifierMetrics, type NotifierMetrics } from './metrics';
+import { NotificationRouter } from './notification-router';
+import { OutboxSender } from './outbox-sender';
+import { ChatPacer } from './pacer';
+
+export interface NotifierServiceOptions {
+  logger: Logger;
+  registry?: Registry;
+  /** Start the HTTP health/metrics server. @default true */
+  http?: boolean;
+}
+
+export interface NotifierService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly metrics: NotifierMetrics;
+  readonly healthUrl: string | undefined;
+  /** Queues the daily summary now (what the schedule does). */
+  sendDailySummary(): Promise<void>;
+  /** Queues the weekly re-authentication reminder now. */
+  sendReauthReminder(): Promise<void>;
+}
+
+/** Handler failures (Postgres down) before an event goes to the dead-letter subject: about 25 minutes. */
+const MAX_DELIVER = 60;
+/** Delivered and given-up notifications are kept this long. */
+const OUTBOX_RETENTION_MS = 30 * 86_400_000;
+const DAY_MS = 86_400_000;
+
+export function createNotifierService(
+  config: NotifierConfig,
+  options: NotifierServiceOptions,
+): NotifierService {
+  const log = options.logger;
+  const registry = options.registry ?? createRegistry('notifier');
+  const metrics = notifierMetrics(registry);
+  const clock = (): Clock => ({ timeZone: config.NOTIFIER_TIME_ZONE, now: Date.now() });
+  const pacer = new ChatPacer({
+    chatIntervalMs: config.TELEGRAM_CHAT_INTERVAL_MS,
+    groupIntervalMs: config.TELEGRAM_GROUP_INTERVAL_MS,
+    globalIntervalMs: config.TELEGRAM_GLOBAL_INTERVAL_MS,
+  });
+
+  let database: DatabaseHandle | undefined;
+  let bus: Bus | undefined;
+  let health: HealthServer | undefined;
+  let bot: TelegramBot | undefined;
+  let sender: OutboxSender | undefined;
+  let router: NotificationRouter | undefined;
+  let store: OutboxStore | undefined;
+  let queries: NotifierQueries | undefined;
+  let latestGateway: GatewayHealth | null = null;
+  let stopWatching: (() => void) | undefined;
+  let watching: Promise<void> | undefined;
+  const consumers: ConsumerHandle[] = [];
+  const jobs: Cron[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  /**
+   * Trading states this process is setting from a chat, by state, reason and actor: that chat is answered
+   * directly and not told again. Registered before the write, since the KV watch may see it first.
+   */
+  const setFromChat = new Map<string, number>();
+  const changeKey = (state: { state: string; reason: string; by: string }) =>
+    `${state.state}\u0000${state.reason}\u0000${state.by}`;
+  /** Chats waiting for the result of the reconciliation they asked for. */
+  const reconcileWaiters = new Set<{ chatId: number; requestedAt: number; timer: NodeJS.Timeout }>();
+
+  const need = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the notifier is not started');
+    return value;
+  };
+
+  async function audit(
+    action: string,
+    actor: string,
+    detail: Record<string, unknown>,
+    auditId?: string,
+  ): Promise<void> {
+    const entry: AuditEntry = {
+      v: 1,
+      auditId: auditId ?? randomId(),
+      actor,
+      action,
+      detail: { ...detail, via: 'telegram' },
+      at: nowIso(),
+    };
+    await insertAuditEntries(need(database).db, [entry]).execute();
+    await need(bus)
+      .publish(topics.audit, entry)
+      .catch((error: unknown) => log.warn({ err: error }, 'could not publish an audit entry to sys.audit'));
+  }
+
+  /** A message for one chat only (a command's late answer), durable and paced like any notification. */
+  async function tellChat(chatId: number, key: string, text: string): Promise<void> {
+    const added = await need(store).enqueue([
+      {
+        chatId,
+        kind: 'reconciliation',
+        dedupeKey: `reply:${key}`,
+        silent: false,
+        payload: { type: 'text', text },
+      },
+    ]);
+    if (added > 0) sender?.kick();
+  }
+
+  async function onReconciliation(result: ReconciliationResult): Promise<void> {
+    const answered = new Set<number>();
+    for (const waiter of reconcileWaiters) {
+      if (result.trigger !== 'operator' || Date.parse(result.startedAt) < waiter.requestedAt - 1_000)
+        continue;
+      clearTimeout(waiter.timer);
+      reconcileWaiters.delete(waiter);
+      if (answered.has(waiter.chatId)) continue;
+      answered.add(waiter.chatId);
+      await tellChat(waiter.chatId, `reconcile:${result.runId}`, reconciliationReply(result, clock()));
+    }
+    if (!result.ok) {
+      const text = reconciliationNotice(result, clock());
+      const rows = await need(router).notify(
+        'reconciliation',
+        result.runId,
+        { type: 'text', text },
+        {
+          ...(answered.size === 1 ? { exceptChat: [...answered][0]! } : {}),
+        },
+      );
+      log.info(
+        { runId: result.runId, mismatches: result.mismatches.length, notifications: rows },
+        'reconciliation mismatch told',
+      );
+    }
+  }
+
+  async function watchTradingState(
+    activeBus: Bus,
+    activeStore: OutboxStore,
+    activeRouter: NotificationRouter,
+  ): Promise<void> {
+    const kv = await activeBus.kv('trading', TradingState, { history: 10 });
+    // Tell what changed since the last state told (also while we were down); on a first start, only what
+    // changes from now on.
+    const threshold = (await activeStore.lastToldTradingStateAt()) ?? nowIso();
+    const watcher = await kv.raw.watch({ key: KV_KEYS.tradingState, include: 'history' });
+    stopWatching = () => watcher.stop();
+    watching = (async () => {
+      for await (const entry of watcher) {
+        if (entry.operation !== 'PUT' || entry.length === 0) continue;
+        const parsed = TradingState.safeParse(entry.json());
+        if (!parsed.success) {
+          log.warn({ revision: entry.revision }, 'KV trading/state holds an invalid value; not told');
+          continue;
+        }
+        const state = parsed.data;
+        if (state.at <= threshold) continue;
+        const exceptChat = setFromChat.get(changeKey(state));
+        setFromChat.delete(changeKey(state));
+        await activeRouter
+          .notify(
+            'trading_state',
+            `${state.at}:${state.state}`,
+            { type: 'text', text: tradingStateNotice(state, clock()), at: state.at },
+            exceptChat === undefined ? {} : { exceptChat },
+          )
+          .catch((error: unknown) =>
+            log.error({ err: error, state }, 'could not queue a trading state notification'),
+          );
+      }
+    })();
+  }
+
+  async function pnl(days: number): Promise<{ text: string; png: Buffer | null }> {
+    const q = need(queries);
+    const now = Date.now();
+    // The trading day as execution's daily P&L counts it: from the 17:00 New York roll.
+    const dayStart = sessionOf(now, 'America/New_York', 17).startMs;
+    const [accounts, totals, points] = await Promise.all([
+      q.accounts(),
+      q.fillTotals(new Date(dayStart)),
+      q.equityCurve(new Date(now - days * DAY_MS), new Date(now)),
+    ]);
+    const text = pnlScreen(
+      { accounts, ...totals, dayStart: new Date(dayStart).toISOString(), days },
+      clock(),
+    );
+    if (points.length < 2)
+      return { text: `${text}\nNo equity curve yet: too few account snapshots.`, png: null };
+    const png = equityChartPng({
+      points,
+      timeZone: config.NOTIFIER_TIME_ZONE,
+      title: `Equity (NAV) ${[...new Set(points.map((point) => point.account))].join(', ')}, last ${days === 1 ? '24 hours' : `${days} days`}`,
+    });
+    return { text, png };
+  }
+
+  const service: NotifierService = {
+    metrics,
+    get healthUrl() {
+      return health?.url;
+    },
+
+    async sendDailySummary() {
+      const q = need(queries);
+      const now = Date.now();
+      const since = new Date(now - DAY_MS);
+      const db = need(database).db;
+      const [accounts, opening, fills, totals, positions, reconciliations, failed, tradingState] =
+        await Promise.all([
+          q.accounts(),
+          q.netLiquidationAt(since),
+          q.fillsByInstrument(since),
+          q.fillTotals(since),
+          openPositions(db),
+          q.reconciliations(since),
+          need(store).failedSince(since),
+          (async () =>
+            (await (await need(bus).kv('trading', TradingState, { history: 10 })).get(KV_KEYS.tradingState))
+              ?.value ?? null)(),
+        ]);
+      const text = dailySummaryNotice(
+        {
+          windowStart: since.toISOString(),
+          windowEnd: new Date(now).toISOString(),
+          timeZone: config.NOTIFIER_TIME_ZONE,
+          accounts: accounts.map((account) => ({
+            account: account.account,
+            currency: account.currency,
+            netLiquidation: account.netLiquidation,
+            openingNetLiquidation: opening.get(account.account) ?? null,
+            dailyPnl: account.dailyPnl,
+            drawdownPct: account.drawdownPct,
+          })),
+          fills,
+          realizedPnl: totals.realizedPnl,
+          positions,
+          tradingState,
+          gateway: latestGateway,
+          reconciliations,
+          notificationsFailed: failed,
+        },
+        clock(),
+      );
+      await need(router).notify('daily_summary', new Date(now).toISOString().slice(0, 16), {
+        type: 'text',
+        text,
+      });
+    },
+
+    async sendReauthReminder() {
+      const now = Date.now();
+      await need(router).notify('reauth_reminder', new Date(now).toISOString().slice(0, 16), {
+        type: 'text',
+        text: reauthReminderNotice(latestGateway, clock()),
+      });
+    },
+
+    async start() {
+      database = await connectDatabase(config.DATABASE_URL, {
+        applicationName: 'notifier',
+        maxConnections: 5,
+        onError: (error) => log.warn({ err: error }, 'postgres connection error'),
+      });
+      await assertSchemaCurrent(database.db);
+      bus = await Bus.connect({
+        url: config.NATS_URL,
+        name: 'notifier',
+        namespace: config.BUS_NAMESPACE,
+        logger: log,
+        registry,
+      });
+      await bus.ensureStreams();
+      const activeBus = bus;
+      const db = database.db;
+      store = new OutboxStore(db);
+      const activeStore = store;
+      queries = new NotifierQueries(db);
+      sender = new OutboxSender({
+        store,
+        send: (chatId, html, sendOptions) => need(bot).sendMessage(chatId, html, sendOptions),
+        pacer,
+        metrics,
+        log: log.child({ component: 'outbox' }),
+        clock,
+        retryBaseMs: config.NOTIFIER_RETRY_BASE_MS,
+        giveUpAfterMs: config.NOTIFIER_GIVE_UP_AFTER_MS,
+      });
+      const activeSender = sender;
+      router = new NotificationRouter({
+        chats: config.TELEGRAM_CHATS,
+        defaults: config.TELEGRAM_NOTIFY,
+        store,
+        metrics,
+        queued: () => activeSender.kick(),
+      });
+      const activeRouter = router;
+      await router.load();
+      latestGateway = await readGatewayHealth(bus);
+
+      bot = new TelegramBot({
+        token: config.TELEGRAM_BOT_TOKEN,
+        apiRoot: config.TELEGRAM_API_ROOT,
+        chats: config.TELEGRAM_CHATS,
+        confirmTimeoutMs: config.NOTIFIER_CONFIRM_TIMEOUT_MS,
+        pacer,
+        metrics,
+        log: log.child({ component: 'telegram' }),
+        operations: {
+          status: async () =>
+            statusScreen(
+              await gatherStatus({
+                db,
+                bus: activeBus,
+                httpPortBase: config.STACK_HTTP_PORT_BASE,
+                ...(config.STATUS_SERVICES ? { services: config.STATUS_SERVICES } : {}),
+              }),
+              latestGateway,
+              clock(),
+            ),
+          positions: async () => positionsScreen(await openPositions(db)),
+          orders: async () => ordersScreen(await openOrders(db)),
+          trades: async (limit) => tradesScreen(await recentFills(db, limit), clock()),
+          balance: async () => balanceScreen(await need(queries).accounts(), clock()),
+          pnl,
+          gateway: async () => {
+            const gateway = latestGateway ?? (await readGatewayHealth(activeBus));
+            const status = gateway
+              ? null
+              : await gatherStatus({
+                  db,
+                  bus: activeBus,
+                  httpPortBase: config.STACK_HTTP_PORT_BASE,
+                  ...(config.STATUS_SERVICES ? { services: config.STATUS_SERVICES } : {}),
+                });
+            return gatewayScreen(gateway, status, clock());
+          },
+          setTradingState: async (state: TradingStateName, reason: string, actor: string, chatId: number) => {
+            const key = changeKey({ state, reason, by: actor });
+            setFromChat.set(key, chatId);
+            const { value, auditProblems } = await setTradingState(
+              { bus: activeBus, db },
+              state,
+              reason,
+              actor,
+              'telegram',
+            ).catch((error: unknown) => {
+              setFromChat.delete(key);
+              throw error;
+            });
+            log.info({ state, reason, actor, chatId }, 'trading state set from Telegram');
+            const text = tradingStateNotice(value, clock());
+            return auditProblems.length === 0
+              ? text
+              : `${text}\n⚠️ The change is made but its audit entry is incomplete:\n${auditProblems.map((p) => `• ${escapeHtml(p)}`).join('\n')}`;
+          },
+          reconcile: async (actor, chatId) => {
+            const requestedAt = Date.now();
+            const commandId = await requestReconciliation(activeBus, actor);
+            const waiter = {
+              chatId,
+              requestedAt,
+              timer: setTimeout(() => {
+                reconcileWaiters.delete(waiter);
+                void tellChat(
+                  chatId,
+                  `reconcile-timeout:${commandId}`,
+                  `⚠️ No reconciliation result ${Math.round(config.NOTIFIER_RECONCILE_TIMEOUT_MS / 1000)} s after /reconcile: is execution running and holding the lease? (/status)`,
+                ).catch((error: unknown) =>
+                  log.warn({ err: error }, 'could not queue the reconcile timeout'),
+                );
+              }, config.NOTIFIER_RECONCILE_TIMEOUT_MS),
+            };
+            reconcileWaiters.add(waiter);
+            log.info({ actor, chatId, commandId }, 'reconciliation requested from Telegram');
+            return 'Reconciliation requested; execution runs it and I send the result here.';
+          },
+          levels: (chatId) => activeRouter.levels(chatId),
+          setLevel: (chatId, notification, level, actor) =>
+            activeRouter.setLevel(chatId, notification, level, actor),
+          audit: async (action, actor, detail, auditId) => {
+            // A stranger is audited once per chat, however often it writes.
+            const id =
+              auditId ??
+              (action === 'telegram_refused'
+                ? deterministicId('telegram_refused', String(detail.chatId))
+                : undefined);
+            await audit(action, actor, detail, id);
+          },
+          refusedChats: () => need(queries).refusedChats(),
+        },
+      });
+      await bot.start();
+
+      consumers.push(
+        await bus.consume(topics.fill, {
+          durable: 'notifier-fills',
+          deliverFrom: { policy: 'new' },
+          maxDeliver: MAX_DELIVER,
+          handler: async (fill) => {
+            await activeRouter.notify('fills', fill.execId, { type: 'fill', fill });
+          },
+        }),
+        await bus.consume(topics.orderEvent, {
+          durable: 'notifier-order-events',
+          deliverFrom: { policy: 'new' },
+          maxDeliver: MAX_DELIVER,
+          handler: async (event) => {
+            if (!isRejection(event)) return;
+            await activeRouter.notify('rejections', event.eventId, {
+              type: 'text',
+              text: rejectionNotice(event, clock()),
+            });
+          },
+        }),
+        await bus.consume(topics.reconciliationResult, {
+          durable: 'notifier-reconciliation',
+          deliverFrom: { policy: 'new' },
+          maxDeliver: MAX_DELIVER,
+          handler: onReconciliation,
+        }),
+        await bus.consume(topics.systemEvent, {
+          durable: 'notifier-system-events',
+          deliverFrom: { policy: 'new' },
+          maxDeliver: MAX_DELIVER,
+          handler: async (event) => {
+            if (event.severity === 'info') return;
+            const text = systemNotice(event, clock());
+            if (text) await activeRouter.notify('system', event.eventId, { type: 'text', text });
+          },
+        }),
+        await bus.consume(topics.gatewayHealth, {
+          durable: 'notifier-gateway-health',
+          deliverFrom: { policy: 'new' },
+          maxDeliver: MAX_DELIVER,
+          handler: async (healthMessage) => {
+            if (!latestGateway || healthMessage.ts >= latestGateway.ts) latestGateway = healthMessage;
+            const notice = gatewayNotice(healthMessage, clock());
+            if (notice) await activeRouter.notify('gateway', notice.key, { type: 'text', text: notice.text });
+          },
+        }),
+      );
+      await watchTradingState(activeBus, activeStore, activeRouter);
+      sender.start();
+
+      const schedule = (pattern: string | null, name: string, run: () => Promise<void>) => {
+        if (!pattern) return;
+        jobs.push(
+          new Cron(pattern, { timezone: config.NOTIFIER_TIME_ZONE, protect: true }, async () => {
+            await run().catch((error: unknown) => log.error({ err: error }, `could not queue the ${name}`));
+          }),
+        );
+      };
+      schedule(config.DAILY_SUMMARY_CRON, 'daily summary', () => service.sendDailySummary());
+      schedule(config.REAUTH_REMINDER_CRON, 're-authentication reminder', () => service.sendReauthReminder());
+      const prune = setInterval(() => {
+        activeStore
+          .prune(new Date(Date.now() - OUTBOX_RETENTION_MS))
+          .catch((error: unknown) => log.warn({ err: error }, 'could not prune the outbox'));
+      }, 3_600_000);
+      prune.unref();
+      timers.add(prune);
+
+      if (options.http ?? true) {
+        const pool = database.pool;
+        const activeBot = bot;
+        health = await startHealthServer({
+          port: config.HTTP_PORT,
+          registry,
+          checks: [
+            { name: 'nats', check: () => activeBus.isConnected() },
+            {
+              name: 'postgres',
+              check: async () => {
+                await pool.query('select 1');
+                return true;
+              },
+            },
+            { name: 'telegram', check: () => activeBot.isPolling() },
+          ],
+        });
+      }
+      log.info(
+        { chats: config.TELEGRAM_CHATS.length, health: health?.url, timeZone: config.NOTIFIER_TIME_ZONE },
+        'notifier started',
+      );
+    },
+
+    async stop() {
+      for (const job of jobs.splice(0)) job.stop();
+      for (const timer of timers) clearInterval(timer);
+      for (const waiter of reconcileWaiters) clearTimeout(waiter.timer);
+      reconcileWaiters.clear();
+      await bot?.stop();
+      await Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));
+      stopWatching?.();
+      await watching;
+      await sender?.stop();
+      await health?.close();
+      await bus?.close();
+      await database?.close();
+    },
+  };
+  return service;
+}

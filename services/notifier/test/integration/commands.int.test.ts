@@ -1,0 +1,277 @@
+/**
+ * The bot's commands end to end: fake Telegram → grammY long polling → the chat gate and roles → the
+ * operator control path → NATS KV and the audit log, with the real Postgres and NATS.
+ */
+import { writeFileSync } from 'node:fs';
+
+import { KV_KEYS, TradingState } from '@ibstack/contracts';
+import { eventually } from '@ibstack/test-kit';
+
+import {
+  ALICE,
+  BOB,
+  MALLORY,
+  metricValue,
+  type NotifierHarness,
+  OPERATOR_CHAT,
+  startNotifier,
+  STRANGER_CHAT,
+  VIEWER_CHAT,
+} from './harness';
+
+describe('notifier commands', () => {
+  let h: NotifierHarness;
+
+  beforeEach(async () => {
+    h = await startNotifier();
+  });
+
+  afterEach(async () => {
+    await h.close();
+  });
+
+  const tradingState = async () =>
+    (await (await h.testBus.bus.kv('trading', TradingState, { history: 10 })).get(KV_KEYS.tradingState))
+      ?.value ?? null;
+
+  const auditRows = (action: string) =>
+    h.database.db.selectFrom('audit_log').selectAll().where('action', '=', action).orderBy('id').execute();
+
+  /** Waits for a text to `chatId` matching `pattern` and returns it. */
+  const textTo = (chatId: number, pattern: RegExp) =>
+    eventually(() => {
+      const text = h.telegram.textsTo(chatId).find((candidate) => pattern.test(candidate));
+      if (!text)
+        throw new Error(
+          `no text matching ${String(pattern)} to ${chatId}; got ${JSON.stringify(h.telegram.textsTo(chatId))}`,
+        );
+      return text;
+    });
+
+  it('answers /status in a configured chat with the compact status screen', async () => {
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, '/status');
+    const text = await textTo(ALICE.id, /ibstack/);
+    expect(text).toContain('Trading: ✅ RUNNING');
+    expect(text).toContain('Services: gateway-sim');
+    expect(text).toContain('Reconciliation: none yet');
+    const call = h.telegram.callsOf('sendMessage', ALICE.id).at(-1)!;
+    expect(call.params.parse_mode).toBe('HTML');
+  });
+
+  it('refuses a stranger once, audits it once, and then ignores the chat', async () => {
+    h.telegram.sendText(STRANGER_CHAT, MALLORY, '/status');
+    h.telegram.sendText(STRANGER_CHAT, MALLORY, '/halt let me in');
+    h.telegram.sendText(STRANGER_CHAT, MALLORY, 'hello?');
+    // Updates are handled in order: once the viewer's later /help is answered, the stranger's three are done.
+    h.telegram.sendText(VIEWER_CHAT, BOB, '/help');
+    await textTo(BOB.id, /ibstack bot/);
+
+    const toStranger = h.telegram.messagesTo(MALLORY.id);
+    expect(toStranger).toHaveLength(1);
+    expect(toStranger[0]!.params.text).toContain(`this chat (id ${MALLORY.id}) is not one it serves`);
+    const refused = await auditRows('telegram_refused');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ actor: `telegram:@mallory (${MALLORY.id})` });
+    expect(refused[0]!.detail).toMatchObject({ chatId: MALLORY.id, via: 'telegram' });
+    expect(await metricValue(h.registry, 'notifier_refused_updates_total')).toBe(3);
+    expect(await tradingState()).toBeNull();
+  });
+
+  it('still refuses no stranger twice after a restart', async () => {
+    h.telegram.sendText(STRANGER_CHAT, MALLORY, '/status');
+    await eventually(() => expect(h.telegram.messagesTo(MALLORY.id)).toHaveLength(1));
+    await h.restart();
+    h.telegram.sendText(STRANGER_CHAT, MALLORY, '/status');
+    h.telegram.sendText(VIEWER_CHAT, BOB, '/help');
+    await eventually(() =>
+      expect(h.telegram.textsTo(BOB.id).some((text) => text.includes('ibstack bot'))).toBe(true),
+    );
+    expect(h.telegram.messagesTo(MALLORY.id)).toHaveLength(1);
+    expect(await auditRows('telegram_refused')).toHaveLength(1);
+  });
+
+  it('denies /halt to a viewer chat, changes nothing and audits the attempt', async () => {
+    h.telegram.sendText(VIEWER_CHAT, BOB, '/halt I want to stop it');
+    const text = await textTo(BOB.id, /needs an operator chat/);
+    expect(text).toContain('Nothing was changed');
+    expect(
+      h.telegram.callsOf('sendMessage', BOB.id).every((call) => call.params.reply_markup === undefined),
+    ).toBe(true);
+    expect(await tradingState()).toBeNull();
+    const denied = await auditRows('telegram_denied');
+    expect(denied).toHaveLength(1);
+    expect(denied[0]).toMatchObject({ actor: `telegram:@bob (${BOB.id})` });
+    expect(denied[0]!.detail).toMatchObject({ command: 'halt', role: 'viewer' });
+    expect(
+      await metricValue(h.registry, 'notifier_commands_total', { command: 'halt', outcome: 'denied' }),
+    ).toBe(1);
+  });
+
+  /** Sends `/<command> <reason>` as alice and presses the Confirm button; returns the edited text. */
+  async function confirmed(command: 'halt' | 'resume', reason: string): Promise<string> {
+    const before = h.telegram.callsOf('sendMessage', ALICE.id).length;
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, `/${command} ${reason}`);
+    const question = await eventually(() => {
+      const call = h.telegram.callsOf('sendMessage', ALICE.id)[before];
+      if (!call) throw new Error('no confirmation question yet');
+      return call;
+    });
+    const keyboard = (
+      question.params.reply_markup as {
+        inline_keyboard: Array<Array<{ text: string; callback_data: string }>>;
+      }
+    ).inline_keyboard[0]!;
+    expect(keyboard.map((button) => button.text)).toEqual([
+      command === 'halt' ? '🛑 Confirm halt' : '✅ Confirm resume',
+      'Cancel',
+    ]);
+    const editsBefore = h.telegram.callsOf('editMessageText', ALICE.id).length;
+    h.telegram.pressButton(OPERATOR_CHAT, ALICE, 77, keyboard[0]!.callback_data);
+    const edit = await eventually(() => {
+      const call = h.telegram.callsOf('editMessageText', ALICE.id)[editsBefore];
+      if (!call) throw new Error('confirmation not answered yet');
+      return call;
+    });
+    expect(edit.params.message_id).toBe(77);
+    return String(edit.params.text);
+  }
+
+  it('halts and resumes from an operator chat with a confirm button, through the control path, audited', async () => {
+    // Asking alone changes nothing.
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, '/halt');
+    await textTo(ALICE.id, /Give a reason/);
+
+    const halted = await confirmed('halt', 'broker maintenance tonight');
+    expect(halted).toContain('Trading HALTED');
+    expect(halted).toContain('broker maintenance tonight');
+    expect(await tradingState()).toMatchObject({
+      state: 'HALTED',
+      reason: 'broker maintenance tonight',
+      by: `telegram:@alice (${ALICE.id})`,
+    });
+    // The other chats are told; the chat that halted saw it in its confirmation.
+    const told = await textTo(BOB.id, /Trading HALTED/);
+    expect(told).toContain(`by telegram:@alice (${ALICE.id})`);
+
+    const resumed = await confirmed('resume', 'maintenance over');
+    expect(resumed).toContain('Trading RUNNING');
+    expect(await tradingState()).toMatchObject({ state: 'RUNNING', reason: 'maintenance over' });
+    await textTo(BOB.id, /Trading RUNNING/);
+
+    const audit = await h.database.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', 'in', ['halt', 'resume'])
+      .orderBy('at')
+      .execute();
+    expect(
+      audit.map((row) => [
+        row.action,
+        row.actor,
+        (row.detail as { reason: string }).reason,
+        (row.detail as { via: string }).via,
+      ]),
+    ).toEqual([
+      ['halt', `telegram:@alice (${ALICE.id})`, 'broker maintenance tonight', 'telegram'],
+      ['resume', `telegram:@alice (${ALICE.id})`, 'maintenance over', 'telegram'],
+    ]);
+    // No trading-state notification went back to the chat that made the change.
+    expect(
+      h.telegram.textsTo(ALICE.id).filter((text) => text.startsWith('🛑 <b>Trading HALTED')),
+    ).toHaveLength(1);
+  });
+
+  it('lets only the person who asked confirm, and Cancel changes nothing', async () => {
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, '/halt testing');
+    const question = await eventually(() => {
+      const call = h.telegram
+        .callsOf('sendMessage', ALICE.id)
+        .find((candidate) => candidate.params.reply_markup);
+      if (!call) throw new Error('no question');
+      return call;
+    });
+    const [confirm, cancel] = (
+      question.params.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> }
+    ).inline_keyboard[0]!;
+    h.telegram.pressButton(OPERATOR_CHAT, BOB, 5, confirm!.callback_data);
+    await eventually(() =>
+      expect(h.telegram.callsOf('answerCallbackQuery').map((call) => call.params.text)).toContain(
+        'Only the person who sent the command can confirm it.',
+      ),
+    );
+    h.telegram.pressButton(OPERATOR_CHAT, ALICE, 5, cancel!.callback_data);
+    await eventually(() =>
+      expect(h.telegram.callsOf('editMessageText', ALICE.id).map((call) => call.params.text)).toContain(
+        'Cancelled: nothing was changed (/halt).',
+      ),
+    );
+    // The used confirmation is gone: pressing Confirm now is too late.
+    h.telegram.pressButton(OPERATOR_CHAT, ALICE, 5, confirm!.callback_data);
+    await eventually(() =>
+      expect(h.telegram.callsOf('answerCallbackQuery').map((call) => call.params.text)).toContain(
+        'This confirmation has expired; send the command again.',
+      ),
+    );
+    expect(await tradingState()).toBeNull();
+  });
+
+  it("answers /pnl with today's figures and the equity curve as a PNG", async () => {
+    const now = Date.now();
+    await h.database.db
+      .insertInto('account_snapshots')
+      .values(
+        Array.from({ length: 300 }, (_, i) => {
+          const nav = (100_000 + Math.sin(i / 25) * 400 + i * 2).toFixed(2);
+          return {
+            account: 'DU1234567',
+            currency: 'USD',
+            ts: new Date(now - (300 - i) * 4 * 60_000),
+            net_liquidation: nav,
+            cash: '50000',
+            realized_pnl: '120.5',
+            unrealized_pnl: '-20.25',
+            daily_pnl: '234.10',
+            daily_return_pct: '0.2341',
+            high_water_mark: '101000',
+            drawdown_pct: '0.35',
+          };
+        }),
+      )
+      .execute();
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, '/pnl');
+    const photo = await eventually(() => {
+      const call = h.telegram.callsOf('sendPhoto', ALICE.id)[0];
+      if (!call) throw new Error(`no photo yet: ${JSON.stringify(h.telegram.textsTo(ALICE.id))}`);
+      return call;
+    });
+    expect(String(photo.params.caption)).toContain('<b>P&amp;L today</b>');
+    expect(String(photo.params.caption)).toContain('DU1234567: +234.10 USD (0.23%) · NAV');
+    expect(photo.params.parse_mode).toBe('HTML');
+    const [file] = Object.values(photo.files);
+    // To look at it: NOTIFIER_TEST_SAVE_CHART=/tmp/equity.png npx jest … -t pnl
+    if (process.env.NOTIFIER_TEST_SAVE_CHART)
+      writeFileSync(process.env.NOTIFIER_TEST_SAVE_CHART, file!.bytes);
+    expect(file!.bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+    // IHDR: width and height, big-endian, at bytes 16 and 20.
+    expect(file!.bytes.readUInt32BE(16)).toBe(900);
+    expect(file!.bytes.readUInt32BE(20)).toBe(450);
+
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, '/balance');
+    const balance = await textTo(ALICE.id, /High-water mark/);
+    expect(balance).toContain('NAV ');
+    expect(balance).toContain('drawdown 0.35%');
+  });
+
+  it('shows and changes its own notification levels with /notify, audited', async () => {
+    h.telegram.sendText(VIEWER_CHAT, BOB, '/notify fills silent');
+    const text = await textTo(BOB.id, /fills: silent/);
+    expect(text).toContain('daily_summary: silent');
+    const rows = await h.database.db.selectFrom('notifier_chat_settings').selectAll().execute();
+    expect(rows).toEqual([
+      expect.objectContaining({ chat_id: BOB.id, notification: 'fills', level: 'silent' }),
+    ]);
+    expect(await auditRows('telegram_notify')).toHaveLength(1);
+    h.telegram.sendText(VIEWER_CHAT, BOB, '/notify fills loud');
+    await textTo(BOB.id, /Usage: \/notify/);
+  });
+});
