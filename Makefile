@@ -1,5 +1,5 @@
 # Thin wrappers over the npm scripts, so `make test` and `npm test` are the same thing.
-.PHONY: install test lint typecheck bench migrate start status format ci secrets totp
+.PHONY: install test lint typecheck bench migrate start status format ci secrets totp backup backup-list restore proxy-ca deploy
 
 install:
 	npm ci
@@ -43,3 +43,17 @@ totp:
 	  docker compose run --rm --no-deps -v "$$PWD/secrets/ib_totp_key:/run/secrets/ib_totp_key:ro" \
 	    --entrypoint node execution packages/stack/src/cli/totp.js check --file /run/secrets/ib_totp_key; \
 	fi
+
+# Backups (services/backup): take one now, list them, put one back (stops and restarts the stack).
+backup:
+	docker compose run --rm --no-deps -T backup node services/backup/src/cli.js backup
+
+backup-list:
+	docker compose run --rm --no-deps -T backup node services/backup/src/cli.js list
+
+restore:
+	@scripts/restore.sh "$(FILE)"
+
+# The internal CA's certificate, to import into a browser when the proxy has no domain (infra/proxy).
+proxy-ca:
+	@docker compose exec -T proxy cat /var/lib/ibstack-tls/ca/ca.crt

@@ -49,6 +49,21 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** The backup `name` in `directory`, or null when it is not a complete one. */
+function readBackup(directory: string, name: string): StoredBackup | null {
+  const parsed = parseBackupName(name);
+  if (!parsed) return null;
+  const path = join(directory, name);
+  let manifest: BackupManifest;
+  try {
+    manifest = BackupManifest.parse(JSON.parse(readFileSync(join(path, MANIFEST), 'utf8')));
+  } catch {
+    return null;
+  }
+  const bytes = readdirSync(path).reduce((sum, file) => sum + statSync(join(path, file)).size, 0);
+  return { name, path, at: parsed.at, manifest, bytes };
+}
+
 export class BackupStore {
   constructor(readonly directory: string) {}
 
@@ -59,32 +74,29 @@ export class BackupStore {
   /** Complete backups, oldest first. A directory without a valid manifest is not a backup. */
   list(): StoredBackup[] {
     if (!existsSync(this.directory)) return [];
-    const backups: StoredBackup[] = [];
-    for (const name of readdirSync(this.directory).sort()) {
-      const parsed = parseBackupName(name);
-      if (!parsed) continue;
-      const path = join(this.directory, name);
-      let manifest: BackupManifest;
-      try {
-        manifest = BackupManifest.parse(JSON.parse(readFileSync(join(path, MANIFEST), 'utf8')));
-      } catch {
-        continue;
-      }
-      const bytes = readdirSync(path).reduce((sum, file) => sum + statSync(join(path, file)).size, 0);
-      backups.push({ name, path, at: parsed.at, manifest, bytes });
-    }
-    return backups;
+    return readdirSync(this.directory)
+      .sort()
+      .map((name) => readBackup(this.directory, name))
+      .filter((backup): backup is StoredBackup => backup !== null);
   }
 
   newest(): StoredBackup | null {
     return this.list().at(-1) ?? null;
   }
 
-  /** A backup by its name, or by a path to it (`make restore FILE=…` accepts either). */
+  /**
+   * A backup by its name in this directory, or by a path to a backup anywhere (one copied back from the
+   * standby): `make restore FILE=…` accepts either.
+   */
   find(nameOrPath: string): StoredBackup {
-    const name = basename(nameOrPath.replace(/\/+$/, ''));
-    const inDirectory = !nameOrPath.includes('/') || resolve(dirname(nameOrPath)) === resolve(this.directory);
-    const found = inDirectory ? this.list().find((backup) => backup.name === name) : undefined;
+    if (nameOrPath.includes('/')) {
+      const path = resolve(nameOrPath);
+      const found = readBackup(dirname(path), basename(path));
+      if (!found)
+        throw new BackupNotFoundError(`${nameOrPath} is not a complete backup (no valid ${MANIFEST})`);
+      return found;
+    }
+    const found = this.list().find((backup) => backup.name === nameOrPath);
     if (!found) {
       const known = this.list().map((backup) => backup.name);
       throw new BackupNotFoundError(

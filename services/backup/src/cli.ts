@@ -3,6 +3,7 @@
  *
  *   backup [--reason manual|deploy]       take a backup now; prints its name
  *   list [--json]                         the good backups, oldest first
+ *   check <name>                          verify a backup's files against its manifest
  *   restore <name> [--database NAME] [--replace]
  *                                         put a backup back (stop the stack first: `make restore` does)
  *
@@ -17,7 +18,7 @@ import { BackupReason } from './backup-set';
 import { BackupStore } from './backup-store';
 import { backupEnv, standbyCheck } from './config';
 import { BackupBusyError } from './errors';
-import { restoreBackup } from './restore';
+import { restoreBackup, verifyBackup } from './restore';
 import { takeBackup } from './take-backup';
 
 const config = loadConfigOrExit('backup', backupEnv, process.env, { checks: [standbyCheck] });
@@ -78,6 +79,20 @@ program
       process.stdout.write(
         `${backup.name}  ${megabytes(backup.bytes).padStart(10)}  ${backup.manifest.directories.map((entry) => entry.name).join(' ')}\n`,
       );
+  });
+
+program
+  .command('check')
+  .description("verify a backup's files against its manifest")
+  .argument('<backup>', 'a name from `list`, or a path to a backup')
+  .action(async (backup: string) => {
+    try {
+      const found = store.find(backup);
+      await verifyBackup(found);
+      process.stdout.write(`${found.name}: complete, every file matches its manifest\n`);
+    } catch (error) {
+      fail(error);
+    }
   });
 
 program

@@ -12,7 +12,7 @@ import type { Logger } from '@ibstack/observability';
 import { createDatabase, databaseState, libpqConnection, recreateDatabase } from './adapters/postgres';
 import { runProgram } from './adapters/run-program';
 import { DATABASE_FILE } from './backup-set';
-import { type BackupStore, sha256File } from './backup-store';
+import { type BackupStore, sha256File, type StoredBackup } from './backup-store';
 import type { BackupEnv } from './config';
 import { BackupStepError, RestoreRefusedError } from './errors';
 
@@ -33,6 +33,19 @@ export interface RestoreResult {
   readonly notRestored: readonly string[];
 }
 
+/** Every file of a backup against its manifest's checksum; throws naming the first that differs. */
+export async function verifyBackup(backup: StoredBackup): Promise<void> {
+  const { manifest } = backup;
+  for (const entry of [manifest.database, ...manifest.directories]) {
+    const actual = await sha256File(join(backup.path, entry.file)).catch(() => 'missing');
+    if (actual !== entry.sha256)
+      throw new BackupStepError(
+        'check',
+        `${entry.file} does not match its manifest (damaged, altered or missing)`,
+      );
+  }
+}
+
 export async function restoreBackup(
   settings: Pick<BackupEnv, 'DATABASE_URL' | 'BACKUP_STATE_DIRS'>,
   deps: { store: BackupStore; logger: Logger },
@@ -42,11 +55,7 @@ export async function restoreBackup(
   try {
     const backup = deps.store.find(options.backup);
     const { manifest } = backup;
-    for (const entry of [manifest.database, ...manifest.directories]) {
-      const actual = await sha256File(join(backup.path, entry.file));
-      if (actual !== entry.sha256)
-        throw new BackupStepError('check', `${entry.file} does not match its manifest (damaged or altered)`);
-    }
+    await verifyBackup(backup);
 
     const url = options.databaseUrl ?? settings.DATABASE_URL;
     const state = await databaseState(url);

@@ -214,6 +214,25 @@ describe('backup and restore', () => {
     expect(await query(urlOf(target), 'select actor from audit_log')).toEqual([{ actor: 'backup-test' }]);
   });
 
+  it('restores from a backup elsewhere, given its path (a copy from the standby)', async () => {
+    const backup = await takeBackup(settings, { store, logger }, 'manual');
+    const copied = join(dir, 'from-standby');
+    mkdirSync(copied);
+    await runCommandOk('cp', ['-a', backup.path, copied]);
+    rmSync(backup.path, { recursive: true });
+    const target = freshDatabaseName();
+    const result = await restoreBackup(
+      settings,
+      { store, logger },
+      { backup: join(copied, backup.name), databaseUrl: urlOf(target) },
+    );
+    expect(result.backup).toBe(backup.name);
+    expect(await query(urlOf(target), 'select actor from audit_log')).toEqual([{ actor: 'backup-test' }]);
+    await expect(
+      restoreBackup(settings, { store, logger }, { backup: copied, databaseUrl: urlOf(target) }),
+    ).rejects.toThrow(/is not a complete backup/);
+  });
+
   it('refuses a backup whose files do not match their manifest', async () => {
     const backup = await takeBackup(settings, { store, logger }, 'manual');
     writeFileSync(join(backup.path, 'gateway-sim.tar.gz'), 'corrupted');
