@@ -70,3 +70,8 @@ USER node
 ENV HTTP_PORT=9404
 EXPOSE 9404
 CMD ["node", "services/backup/src/main.js"]
+
+FROM runtime AS notifier
+ENV HTTP_PORT=9405
+EXPOSE 9405
+CMD ["node", "services/notifier/src/main.js"]

@@ -74,11 +74,28 @@ for entry in \
   fi
 done
 
+# The Telegram bot's token (services/notifier, compose profile `telegram`): read by the notifier (uid
+# $SERVICE_UID), so it goes with the engine secrets. Empty means no bot.
+file="$dir/telegram_bot_token"
+if has_value "$file"; then
+  echo "kept telegram_bot_token"
+else
+  ask value "Telegram bot token from BotFather (empty: no Telegram bot)" hidden
+  write_secret "$file" "$value"
+  if [ -n "$value" ]; then
+    echo "wrote telegram_bot_token"
+  else
+    echo "left telegram_bot_token empty: fill it before COMPOSE_PROFILES=telegram (README: Telegram)"
+  fi
+fi
+engine+=("$file")
+
 chmod 700 "$dir"
-chmod 600 "$dir"/postgres_password "$dir"/database_url "$dir"/ib_username "$dir"/ib_password "$dir"/ib_totp_key
+chmod 600 "$dir"/postgres_password "$dir"/database_url "$dir"/ib_username "$dir"/ib_password "$dir"/ib_totp_key \
+  "$dir"/telegram_bot_token
 if [ "$(id -u)" = 0 ]; then
   chown "$SERVICE_UID:$SERVICE_UID" "${engine[@]}"
 elif [ "$(id -u)" != "$SERVICE_UID" ]; then
-  echo "note: the services run as uid $SERVICE_UID and must read database_url; run:" >&2
+  echo "note: the services run as uid $SERVICE_UID and must read database_url and telegram_bot_token; run:" >&2
   echo "  sudo chown $SERVICE_UID ${engine[*]}" >&2
 fi

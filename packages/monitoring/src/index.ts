@@ -2,3 +2,8 @@ export * from './paths';
 export * from './tools';
 export * from './rules';
 export * from './alertmanager';
+export * from './dashboards';
+export * from './promql';
+export * from './harness';
+export * from './exporters';
+export * from './inventory';

@@ -35,5 +35,12 @@ export const stackEnv = commonEnv
     STACK_SIM: booleanFlag.default(true),
     /** @default 127.0.0.1 */
     IB_HOST: z.string().default('127.0.0.1'),
+    /** The Telegram bot's token file; the bot runs when it holds a token. @default secrets/telegram_bot_token */
+    TELEGRAM_BOT_TOKEN_FILE: z
+      .string()
+      .min(1)
+      .default(join(REPO_ROOT, 'secrets', 'telegram_bot_token')),
+    /** Chats the Telegram bot serves, `123456789:operator,-100…:viewer`; the bot needs them to run. */
+    TELEGRAM_CHATS: z.string().optional(),
   });
 export type StackConfig = z.infer<typeof stackEnv>;

@@ -1,7 +1,7 @@
 /**
  * Runs the whole trading path as local processes, in dependency order, each started only after the one
- * before answers /readyz: gateway-sim → ingestor → strategy → execution. Checks Postgres and NATS first
- * and runs the migrations. Restarts a crashed service with backoff; stops everything (in reverse order,
+ * before answers /readyz: gateway-sim → ingestor → strategy → execution (→ notifier, the Telegram bot, when
+ * it is configured). Checks Postgres and NATS first and runs the migrations. Restarts a crashed service with backoff; stops everything (in reverse order,
  * SIGTERM first, so an order in flight is recorded) on `stop()`.
  */
 import { mkdirSync } from 'node:fs';
@@ -13,6 +13,7 @@ import pc from 'picocolors';
 
 import { REPO_ROOT, type StackConfig } from './config';
 import { colourFor, formatLine } from './log-format';
+import { notifierSetup } from './notifier-setup';
 import { type ServiceSpec, Supervisor } from './supervisor';
 
 export interface StackHandle {
@@ -99,6 +100,14 @@ export function stackServices(config: StackConfig, baseEnv: NodeJS.ProcessEnv = 
       healthUrl: `http://127.0.0.1:${http(3)}`,
     },
   );
+  const notifier = notifierSetup(config);
+  if (notifier.enabled)
+    services.push({
+      name: 'notifier',
+      entry: entry('notifier'),
+      env: { ...shared, ...notifier.env },
+      healthUrl: `http://127.0.0.1:${notifier.env.HTTP_PORT}`,
+    });
   return services;
 }
 
@@ -118,6 +127,8 @@ export async function runStack(config: StackConfig, options: RunnerOptions = {})
   say(report.applied.length > 0 ? `migrated: ${report.applied.join(', ')}` : 'database is up to date');
 
   const specs = stackServices(config, options.env);
+  const notifier = notifierSetup(config);
+  if (!notifier.enabled) say(`Telegram bot is off (${notifier.reason}); to turn it on, ${notifier.howTo}`);
   const width = Math.max(...specs.map((spec) => spec.name.length), 5) + 1;
   const supervisors = specs.map(
     (spec, index) =>

@@ -164,6 +164,7 @@ export class GapRepair {
       }
       options.progress.finish(feed.key, 'done');
       options.metrics.gapMinutes.set({ instrument: feed.key }, 0);
+      options.metrics.gapRepairs.inc({ instrument: feed.key, reason });
     } catch (error) {
       if (chunks.length > 0) options.progress.finish(feed.key, 'interrupted');
       if (error instanceof StoppedError) return;

@@ -54,16 +54,22 @@ export function ingestorMetrics(registry: Registry) {
       'Gap checks of the stored series (each may lead to requests)',
       ['instrument'],
     ),
+    gapRepairs: counter(
+      registry,
+      'md_gap_repairs_total',
+      'Backfills and gap repairs that found minutes missing and ran to the end, by what started them',
+      ['instrument', 'reason'],
+    ),
     gapMinutes: gauge(
       registry,
-      'md_gap_minutes',
-      'Open-market minutes missing from the stored series at the last gap check',
+      'md_gap_missing_bars',
+      '1-minute bars of open market missing from the stored series at the last gap check',
       ['instrument'],
     ),
     abandonedMinutes: gauge(
       registry,
-      'md_history_abandoned_minutes',
-      'Open-market minutes whose history the gateway kept refusing; not asked again until a restart',
+      'md_history_abandoned_bars',
+      '1-minute bars of open market whose history the gateway kept refusing; not asked again until a restart',
       ['instrument'],
     ),
     pacingWaits: counter(

@@ -79,6 +79,11 @@ describe('ingestor: reconnects and gap repair', () => {
   });
 
   it('fills the minute of market lost while the gateway connection was down', async () => {
+    const gapRepairs = async () => {
+      const values = (await service.registry.getSingleMetric('md_gap_repairs_total')?.get())?.values ?? [];
+      return values.reduce((sum, sample) => sum + sample.value, 0);
+    };
+    const repairsBefore = await gapRepairs();
     const before = service.gatewayNow();
     const reconnects = await metricValue(service, 'ib_reconnect_total');
     const requests = await metricValue(service, 'md_backfill_requests_total', {
@@ -101,6 +106,8 @@ describe('ingestor: reconnects and gap repair', () => {
       result: 'ok',
     });
     expect(after).toBeGreaterThan(requests);
+    // ... and counted as a repaired gap.
+    expect(await gapRepairs()).toBeGreaterThan(repairsBefore);
   });
 
   it('fills the gap of IB’s daily reset (1100, then 1102) without a reconnect', async () => {

@@ -78,7 +78,7 @@ describe('ingestor: market hours', () => {
     expect(
       await metricValue(active, 'md_backfill_requests_total', { instrument: 'EURCAD', result: 'ok' }),
     ).toBe(1);
-    expect(await metricValue(active, 'md_gap_minutes', { instrument: 'EURCAD' })).toBe(0);
+    expect(await metricValue(active, 'md_gap_missing_bars', { instrument: 'EURCAD' })).toBe(0);
     const expected = await simSeries(sim, forexContract('EUR.CAD'), {
       start: FRIDAY_MORNING,
       end: FRIDAY_CLOSE,
@@ -133,7 +133,7 @@ describe('ingestor: market hours', () => {
     expect(
       await metricValue(active, 'md_backfill_requests_total', { instrument: 'EURCAD', result: 'refused' }),
     ).toBe(0);
-    expect(await metricValue(active, 'md_gap_minutes', { instrument: 'EURCAD' })).toBe(0);
+    expect(await metricValue(active, 'md_gap_missing_bars', { instrument: 'EURCAD' })).toBe(0);
     expect(await metricValue(active, 'md_market_open', { instrument: 'EURCAD' })).toBe(1);
     expect(await systemEventCodes(stack)).not.toContain('market_data_stale');
 

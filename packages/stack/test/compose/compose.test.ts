@@ -40,6 +40,7 @@ import { backupEnv, standbyCheck } from '@ibstack/backup';
 import { executionChecks, executionEnv } from '@ibstack/execution';
 import { gatewaySimEnv } from '@ibstack/gateway-sim';
 import { checkIngestorEnv, ingestorEnv } from '@ibstack/ingestor';
+import { notifierEnv } from '@ibstack/notifier';
 import { builtInStrategies, loadSleevesFile, strategyEnv } from '@ibstack/strategy';
 import Ajv from 'ajv';
 
@@ -71,6 +72,8 @@ interface OurService {
   refuses?: Record<string, string>;
   /** Hosts it connects to besides those in DATABASE_URL, NATS_URL and IB_HOST. */
   servers?(config: Record<string, unknown>): string[];
+  /** Runs only under this compose profile (the Telegram bot needs a token first). */
+  profile?: string;
 }
 
 const SERVICES: readonly OurService[] = [
@@ -111,6 +114,14 @@ const SERVICES: readonly OurService[] = [
     load: (env) => loadConfig('execution', executionEnv, env, { checks: executionChecks }),
     secrets: ['database_url'],
   },
+  {
+    service: 'notifier',
+    load: (env) => loadConfig('notifier', notifierEnv, env),
+    secrets: ['database_url', 'telegram_bot_token'],
+    // Its /status probes the other services' /readyz but needs none of them: the bot must answer (and say
+    // what is down) exactly when something is.
+    profile: 'telegram',
+  },
 ];
 
 /** Secrets an upstream image may mount. The IB credentials belong to the gateway alone. */
@@ -145,6 +156,7 @@ const SCENARIOS: ReadonlyArray<{ name: string; env: Env }> = [
       GATEWAY_TIME_ZONE: 'America/New_York',
     },
   },
+  { name: 'profile telegram', env: { COMPOSE_PROFILES: 'telegram', TELEGRAM_CHATS: '123456789:operator' } },
 ];
 
 const raw = readComposeRaw();
@@ -198,47 +210,50 @@ describe('docker-compose.yml', () => {
       expect(valid).toBe(true);
     });
 
+    const profiles = (env.COMPOSE_PROFILES ?? '').split(',');
+    const running = SERVICES.filter((row) => !row.profile || profiles.includes(row.profile)).map(
+      (row) => row.service,
+    );
+
     it('starts the services of this scenario', () => {
-      expect(active).toEqual(expect.arrayContaining(SERVICES.map((row) => row.service)));
+      expect(active).toEqual(expect.arrayContaining(running));
+      for (const row of SERVICES)
+        expect({ [row.service]: active.includes(row.service) }).toEqual({
+          [row.service]: running.includes(row.service),
+        });
       expect(active.includes('gateway')).toBe(env.COMPOSE_PROFILES === 'ibga');
     });
 
-    it.each(SERVICES.map((row) => row.service))(
-      '%s: its own config loader accepts its environment',
-      (name) => {
-        const row = ours.get(name)!;
-        const environment = containerEnv(document, name);
-        expect(() => row.load(environment)).not.toThrow();
-        // The loader is the real one: a broken value is refused with the configuration error.
-        expect(() => row.load({ ...environment, ...(row.refuses ?? { LOG_LEVEL: 'loud' }) })).toThrow(
-          ConfigError,
-        );
-      },
-    );
+    it.each(running)('%s: its own config loader accepts its environment', (name) => {
+      const row = ours.get(name)!;
+      const environment = containerEnv(document, name);
+      expect(() => row.load(environment)).not.toThrow();
+      // The loader is the real one: a broken value is refused with the configuration error.
+      expect(() => row.load({ ...environment, ...(row.refuses ?? { LOG_LEVEL: 'loud' }) })).toThrow(
+        ConfigError,
+      );
+    });
 
-    it.each(SERVICES.map((row) => row.service))(
-      '%s: depends on every server it connects to, healthy or completed',
-      (name) => {
-        const row = ours.get(name)!;
-        const config = row.load(containerEnv(document, name));
-        const servers = [...hostsOf(config), ...(row.servers?.(config) ?? [])];
-        const dependencies = dependsOn(document.services[name]!);
-        for (const server of servers) {
-          expect({ server, known: Object.keys(document.services).includes(server) }).toEqual({
-            server,
-            known: true,
-          });
-          expect({ server, dependency: dependencies[server]?.condition }).toEqual({
-            server,
-            dependency: 'service_healthy',
-          });
-          expect(active).toContain(server);
-        }
-        // Whoever uses the database waits for the migrations.
-        if (servers.includes('postgres') && name !== 'migrate')
-          expect(dependencies.migrate?.condition).toBe('service_completed_successfully');
-      },
-    );
+    it.each(running)('%s: depends on every server it connects to, healthy or completed', (name) => {
+      const row = ours.get(name)!;
+      const config = row.load(containerEnv(document, name));
+      const servers = [...hostsOf(config), ...(row.servers?.(config) ?? [])];
+      const dependencies = dependsOn(document.services[name]!);
+      for (const server of servers) {
+        expect({ server, known: Object.keys(document.services).includes(server) }).toEqual({
+          server,
+          known: true,
+        });
+        expect({ server, dependency: dependencies[server]?.condition }).toEqual({
+          server,
+          dependency: 'service_healthy',
+        });
+        expect(active).toContain(server);
+      }
+      // Whoever uses the database waits for the migrations.
+      if (servers.includes('postgres') && name !== 'migrate')
+        expect(dependencies.migrate?.condition).toBe('service_completed_successfully');
+    });
 
     it('depends only on services that exist here, or says the dependency is optional', () => {
       for (const name of active) {

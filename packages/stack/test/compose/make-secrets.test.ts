@@ -25,7 +25,10 @@ describe('make secrets', () => {
   const target = join(dir, 'secrets');
 
   it('writes random engine secrets and the IB answers, each file mode 600', async () => {
-    const run = await makeSecrets(target, 'apiuser\np4ss word\nJBSWY3DPEHPK3PXP\n');
+    const run = await makeSecrets(
+      target,
+      'apiuser\np4ss word\nJBSWY3DPEHPK3PXP\n123456789:AAEtelegramTOKENtelegramTOKENtelegram00\n',
+    );
     expect(run.code).toBe(0);
     const password = read(target, 'postgres_password');
     expect(password).toMatch(/^[0-9a-f]{64}$/);
@@ -35,7 +38,15 @@ describe('make secrets', () => {
       'p4ss word',
       'JBSWY3DPEHPK3PXP',
     ]);
-    for (const name of ['postgres_password', 'database_url', 'ib_username', 'ib_password', 'ib_totp_key'])
+    expect(read(target, 'telegram_bot_token')).toBe('123456789:AAEtelegramTOKENtelegramTOKENtelegram00');
+    for (const name of [
+      'postgres_password',
+      'database_url',
+      'ib_username',
+      'ib_password',
+      'ib_totp_key',
+      'telegram_bot_token',
+    ])
       expect({ name, mode: (statSync(join(target, name)).mode & 0o777).toString(8) }).toEqual({
         name,
         mode: '600',
@@ -43,6 +54,7 @@ describe('make secrets', () => {
     // Never printed.
     expect(run.stdout).not.toContain(password);
     expect(run.stdout).not.toContain('p4ss');
+    expect(run.stdout).not.toContain('AAEtelegram');
   });
 
   it('keeps every file that holds a value on a second run', async () => {
@@ -58,6 +70,7 @@ describe('make secrets', () => {
     const other = join(dir, 'other');
     const first = await makeSecrets(other, '');
     expect(first.stdout).toContain('left ib_username empty');
+    expect(first.stdout).toContain('left telegram_bot_token empty');
     expect(read(other, 'ib_username')).toBe('');
     writeFileSync(join(other, 'database_url'), '');
     await makeSecrets(other, '');

@@ -1,0 +1,4 @@
+export * from './daemon';
+export * from './prometheus';
+export * from './alertmanager';
+export * from './stack';
