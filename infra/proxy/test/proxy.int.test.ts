@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, connect as tlsConnect, type SecureVersion } from 'node:tls';
 
+import { BLACKBOX_EXPORTER_METRICS } from '@ibstack/monitoring';
 import {
   createTestBus,
   createTestDatabase,
@@ -465,6 +466,8 @@ describe('the reverse proxy (nginx) in front of dashboard-api', () => {
         { timeoutMs: 20_000 },
       );
       const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+      // Every name the alert rules read from this exporter (packages/monitoring's inventory relies on it).
+      for (const name of BLACKBOX_EXPORTER_METRICS) expect(metrics).toMatch(new RegExp(`^${name} `, 'm'));
       expect(value('probe_success')).toBe(1);
       const served = new X509Certificate(readFileSync(join(conf, 'tls', 'fullchain.pem')));
       expect(value('probe_ssl_earliest_cert_expiry')).toBe(Date.parse(served.validTo) / 1000);

@@ -18,6 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { BACKUP_SERVICE_METRICS } from '@ibstack/monitoring';
 import { createLogger, createRegistry } from '@ibstack/observability';
 import {
   createTestDatabase,
@@ -268,6 +269,10 @@ describe('backup and restore', () => {
       // A backup by another process (the CLI) shows at the next scrape.
       await takeBackup(settings, { store, logger }, 'manual');
       expect(await value('backup_kept')).toBe(2);
+      // Every name the alert rules and dashboards may read (packages/monitoring's inventory relies on it).
+      const exposed = await registry.metrics();
+      for (const name of BACKUP_SERVICE_METRICS)
+        expect(exposed).toMatch(new RegExp(`^${name}(\\{[^}]*\\})? `, 'm'));
     } finally {
       await service.stop();
     }
