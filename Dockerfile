@@ -57,6 +57,11 @@ ENV HTTP_PORT=9403
 EXPOSE 9403
 CMD ["node", "services/execution/src/main.js"]
 
+FROM runtime AS gateway-supervisor
+ENV HTTP_PORT=9406
+EXPOSE 9406
+CMD ["node", "services/gateway-supervisor/src/main.js"]
+
 FROM runtime AS backup
 USER root
 # pg_dump and pg_restore of the database server's major version (postgres:15 in docker-compose.yml; the

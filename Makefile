@@ -1,5 +1,6 @@
-# Thin wrappers over the npm scripts, so `make test` and `npm test` are the same thing.
-.PHONY: install test lint typecheck bench migrate start status format ci secrets totp backup backup-list restore proxy-ca deploy
+# Thin wrappers: over docker compose for the stack as containers (up, down, logs, ps, status, backup,
+# restore, deploy), and over the npm scripts, so `make test` and `npm test` are the same thing.
+.PHONY: install test lint typecheck bench migrate start status format ci secrets totp up down logs ps backup backup-list restore proxy-ca
 
 install:
 	npm ci
@@ -22,8 +23,13 @@ migrate:
 start:
 	npm start
 
+# The status screen: inside the execution container when the compose stack runs, else `npm run status`.
 status:
-	npm run status
+	@if docker compose ps --status running --services 2>/dev/null | grep -qx execution; then \
+	  docker compose exec execution node packages/stack/src/cli/ibstack.js; \
+	else \
+	  npm run status; \
+	fi
 
 format:
 	npm run format
@@ -43,6 +49,21 @@ totp:
 	  docker compose run --rm --no-deps -v "$$PWD/secrets/ib_totp_key:/run/secrets/ib_totp_key:ro" \
 	    --entrypoint node execution packages/stack/src/cli/totp.js check --file /run/secrets/ib_totp_key; \
 	fi
+
+# The stack as containers, in the background (settings in .env, see .env.example).
+up:
+	@test -s secrets/database_url || { echo "no secrets yet: run make secrets first" >&2; exit 78; }
+	docker compose up -d --build
+	@echo "started; make logs follows them, make status shows what the stack does"
+
+down:
+	docker compose down
+
+logs:
+	docker compose logs -f --tail=100
+
+ps:
+	docker compose ps
 
 # Backups (services/backup): take one now, list them, put one back (stops and restarts the stack).
 backup:

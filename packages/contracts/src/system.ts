@@ -67,6 +67,10 @@ export const GatewayHealth = z
     tradingMode: z.enum(['paper', 'live']),
     accounts: z.array(z.string()).optional(),
     lastLoginAt: Timestamp.optional(),
+    /** A broker disconnect that outlasted the grace outside every reset window (alert-worthy). */
+    escalated: z.boolean().optional(),
+    /** The reset window the gateway is in, by IBKR's name for it (`daily reset`). */
+    resetWindow: z.string().optional(),
     ts: Timestamp,
   })
   .strict();

@@ -21,13 +21,15 @@ export interface HealthcheckResult {
   ok: boolean;
   /** One line that says why. */
   reason: string;
+  /** Where a failed check stopped, and how: the gateway supervisor reads the session state from it. */
+  failure?: { stage: Stage; how: 'error' | 'notice' | 'closed' | 'timeout'; code?: number };
   serverVersion?: number;
   /** Gateway time from reqCurrentTime, epoch seconds. */
   gatewayTime?: number;
   elapsedMs: number;
 }
 
-type Stage = 'connecting' | 'handshake' | 'nextValidId' | 'currentTime';
+export type Stage = 'connecting' | 'handshake' | 'nextValidId' | 'currentTime';
 
 export function runHealthcheck(options: HealthcheckOptions): Promise<HealthcheckResult> {
   const timeoutMs = options.timeoutMs ?? 5_000;
@@ -38,7 +40,12 @@ export function runHealthcheck(options: HealthcheckOptions): Promise<Healthcheck
   let serverVersion: number | undefined;
   return new Promise<HealthcheckResult>((resolve) => {
     let settled = false;
-    const finish = (ok: boolean, reason: string, gatewayTime?: number) => {
+    const finish = (
+      ok: boolean,
+      reason: string,
+      gatewayTime?: number,
+      failure?: HealthcheckResult['failure'],
+    ) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -50,10 +57,14 @@ export function runHealthcheck(options: HealthcheckOptions): Promise<Healthcheck
       } catch {
         // Already closed.
       }
-      resolve({ ok, reason, serverVersion, gatewayTime, elapsedMs: Date.now() - started });
+      resolve({ ok, reason, failure, serverVersion, gatewayTime, elapsedMs: Date.now() - started });
     };
     const timer = setTimeout(
-      () => finish(false, `no answer within ${timeoutMs} ms (stuck at ${stage})`),
+      () =>
+        finish(false, `no answer within ${timeoutMs} ms (stuck at ${stage})`, undefined, {
+          stage,
+          how: 'timeout',
+        }),
       timeoutMs,
     );
     api.on(EventName.connected, () => (stage = 'handshake'));
@@ -76,12 +87,19 @@ export function runHealthcheck(options: HealthcheckOptions): Promise<Healthcheck
     api.on(EventName.error, (error: Error, code: number) => {
       // 502: connect failed (refused, reset); 506: unsupported version; 503/504: not connected.
       if ([502, 503, 504, 506, 507].includes(code))
-        finish(false, `error ${code} at ${stage}: ${error.message}`);
+        finish(false, `error ${code} at ${stage}: ${error.message}`, undefined, {
+          stage,
+          how: 'error',
+          code,
+        });
     });
     api.on(EventName.info, (message: string, code: number) => {
-      if (code === 326 || code === 1100 || code === 2110) finish(false, `gateway says ${code}: ${message}`);
+      if (code === 326 || code === 1100 || code === 2110)
+        finish(false, `gateway says ${code}: ${message}`, undefined, { stage, how: 'notice', code });
     });
-    api.on(EventName.disconnected, () => finish(false, `connection closed at ${stage}`));
+    api.on(EventName.disconnected, () =>
+      finish(false, `connection closed at ${stage}`, undefined, { stage, how: 'closed' }),
+    );
     api.connect(clientId);
   });
 }

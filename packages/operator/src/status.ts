@@ -66,6 +66,21 @@ export interface AccountSummary {
   at: string;
 }
 
+/** Every figure of an account snapshot, as `/balance`-like screens show them. */
+export interface AccountFigures {
+  account: string;
+  currency: string;
+  netLiquidation: string;
+  cash: string;
+  realizedPnl: string;
+  unrealizedPnl: string;
+  dailyPnl: string;
+  dailyReturnPct: string;
+  highWaterMark: string;
+  drawdownPct: string;
+  at: string;
+}
+
 export interface LastReconciliation {
   ok: boolean;
   trigger: string;
@@ -255,6 +270,30 @@ export async function latestAccount(db: Kysely<Database>): Promise<AccountSummar
         at: snapshot.ts.toISOString(),
       }
     : null;
+}
+
+/** The newest snapshot of each account, by account. */
+export async function latestAccountSnapshots(db: Kysely<Database>): Promise<AccountFigures[]> {
+  const rows = await db
+    .selectFrom('account_snapshots')
+    .selectAll()
+    .distinctOn('account')
+    .orderBy('account')
+    .orderBy('ts', 'desc')
+    .execute();
+  return rows.map((row) => ({
+    account: row.account,
+    currency: row.currency,
+    netLiquidation: row.net_liquidation,
+    cash: row.cash,
+    realizedPnl: row.realized_pnl,
+    unrealizedPnl: row.unrealized_pnl,
+    dailyPnl: row.daily_pnl,
+    dailyReturnPct: row.daily_return_pct,
+    highWaterMark: row.high_water_mark,
+    drawdownPct: row.drawdown_pct,
+    at: row.ts.toISOString(),
+  }));
 }
 
 export async function lastReconciliation(db: Kysely<Database>): Promise<LastReconciliation | null> {

@@ -12,7 +12,10 @@ export const stackEnv = commonEnv
   .extend({
     /** Gateway API port (the sim listens here; ingestor and execution connect to it). @default 4002 */
     IB_PORT: port.default(4002),
-    /** First of four HTTP ports: gateway-sim, ingestor, strategy, execution. @default 9400 */
+    /**
+     * First of the HTTP ports: + 0 gateway-sim, 1 ingestor, 2 strategy, 3 execution, 4 dashboard-api,
+     * 5 notifier, 6 gateway-supervisor. @default 9400
+     */
     STACK_HTTP_PORT_BASE: port.default(9400),
     /**
      * Simulated seconds per wall second. 10 makes the demo trade within a minute; 1 is real time.

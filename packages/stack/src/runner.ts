@@ -99,6 +99,13 @@ export function stackServices(config: StackConfig, baseEnv: NodeJS.ProcessEnv = 
       env: { ...shared, HTTP_PORT: String(http(3)) },
       healthUrl: `http://127.0.0.1:${http(3)}`,
     },
+    // Offsets 4 and 5 are dashboard-api's and the notifier's.
+    {
+      name: 'gateway-supervisor',
+      entry: entry('gateway-supervisor'),
+      env: { ...shared, HTTP_PORT: String(http(6)) },
+      healthUrl: `http://127.0.0.1:${http(6)}`,
+    },
   );
   const notifier = notifierSetup(config);
   if (notifier.enabled)

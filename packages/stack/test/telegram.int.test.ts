@@ -58,7 +58,7 @@ describe('the Telegram bot under npm start', () => {
   const texts = () => telegram.textsTo(ALICE.id);
 
   it('tells fills, answers /pnl, halts and resumes from the phone, and refuses a stranger once', async () => {
-    const httpBase = await freePortRange(6);
+    const httpBase = await freePortRange(7);
     runner = spawnTs(START, [], {
       DATABASE_URL: databaseUrl,
       NATS_URL: testEnvironment().natsUrl,

@@ -59,6 +59,8 @@ export const gatewaySimEnv = commonEnv.pick({ LOG_LEVEL: true }).extend({
     .min(1)
     .max(100_000)
     .default(1),
+  /** Login faults also append IBGA's log lines here (for the gateway supervisor's log watching). */
+  GATEWAY_SIM_IBGA_LOG_FILE: z.string().min(1).optional(),
 });
 export type GatewaySimConfig = z.infer<typeof gatewaySimEnv>;
 
@@ -81,5 +83,6 @@ export function toGatewaySimOptions(config: GatewaySimConfig): GatewaySimOptions
     csvFile: config.GATEWAY_SIM_CSV,
     tickIntervalMs: config.GATEWAY_SIM_TICK_INTERVAL_MS,
     maxQuoteUpdatesPerInterval: config.GATEWAY_SIM_QUOTE_UPDATES_PER_TICK,
+    ibgaLogFile: config.GATEWAY_SIM_IBGA_LOG_FILE,
   };
 }

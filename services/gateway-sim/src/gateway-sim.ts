@@ -3,6 +3,8 @@
  * health/metrics/admin HTTP server) and returns its programmatic handle. Both `main.ts` and the tests boot
  * it through here, so they run the same wiring.
  */
+import { appendFileSync } from 'node:fs';
+
 import {
   createLogger,
   createRegistry,
@@ -75,6 +77,11 @@ export interface GatewaySimOptions {
   handshakeTimeoutMs?: number;
   /** Quote updates per subscription per tick (1 = only the latest second). Raise it to stream every second. @default 1 */
   maxQuoteUpdatesPerInterval?: number;
+  /**
+   * Login faults also write the log lines IBGA prints in that situation to this file (appended), so the
+   * gateway supervisor's log watching is tested against the simulator. Unset: no file.
+   */
+  ibgaLogFile?: string;
 }
 
 export interface Quote {
@@ -117,6 +124,18 @@ export interface GatewaySim {
      * @default maxAdvanceMs 3_600_000 (one simulated hour)
      */
     fillWhileDisconnected(options?: { maxAdvanceMs?: number }): Promise<void>;
+    /**
+     * The gateway's login. `logged_out` and `two_factor_pending` drop every session and hang up on new
+     * connections (IBGA's relay with no logged-in gateway behind it), and write IBGA's log line for it;
+     * `reason` (logged_out only) writes IBGA's `login failed: <reason>` instead.
+     */
+    setLogin(state: 'logged_in' | 'logged_out' | 'two_factor_pending', reason?: string): void;
+    /** The gateway's link to IB: down with 1100 or 2110; up with 1102, or 1101 when `dataLost`. */
+    brokerLink(change: { up: boolean; code?: 1100 | 2110; dataLost?: boolean }): void;
+    /** Another login of the same user: market-data requests get 10197, and IBGA logs `existing session detected`. */
+    competingSession(on: boolean): void;
+    /** A client id held by a connection the gateway still counts (startApi with it gets 326). */
+    holdClientId(clientId: number, on: boolean): void;
   };
   readonly account: {
     orders(): SimOrder[];
@@ -221,6 +240,10 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
       throw new RangeError(`${name} must be between 0 and 2147483647 ms, got ${ms}`);
   };
   let closed = false;
+  // The lines IBGA prints, verbatim, as the supervisor greps them (IBGA's scripts, see the research notes).
+  const ibgaLog = (line: string) => {
+    if (options.ibgaLogFile) appendFileSync(options.ibgaLogFile, `${line}\n`);
+  };
   const faults: GatewaySim['faults'] = {
     dropAllConnections() {
       metrics.faults.inc({ fault: 'drop_connections' });
@@ -269,6 +292,29 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
     driftPosition(instrument, quantity) {
       metrics.faults.inc({ fault: 'drift_position' });
       gateway.orders.route(broker.drift(resolveInstrument(instrument), quantity));
+    },
+    setLogin(state, reason) {
+      metrics.faults.inc({ fault: `login_${state}` });
+      logger.warn({ state, reason }, 'fault: gateway login state');
+      gateway.setLogin(state);
+      if (state === 'two_factor_pending')
+        ibgaLog('!!! IB Gateway is waiting for two-factor authentication !!!');
+      if (state === 'logged_out')
+        ibgaLog(reason ? `login failed: ${reason}` : 'IB Gateway is no longer running, will restart');
+    },
+    brokerLink(change) {
+      metrics.faults.inc({ fault: change.up ? 'broker_link_up' : 'broker_link_down' });
+      logger.warn(change, 'fault: broker link');
+      gateway.setBrokerLink(change);
+    },
+    competingSession(on) {
+      metrics.faults.inc({ fault: on ? 'competing_session' : 'competing_session_end' });
+      gateway.setCompetingSession(on);
+      if (on) ibgaLog('existing session detected');
+    },
+    holdClientId(clientId, on) {
+      metrics.faults.inc({ fault: on ? 'hold_client_id' : 'release_client_id' });
+      gateway.holdClientId(clientId, on);
     },
     async fillWhileDisconnected(fillOptions = {}) {
       const maxAdvanceMs = fillOptions.maxAdvanceMs ?? 3_600_000;
@@ -380,6 +426,7 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
             transmitMode,
             account: broker.account,
             stalled: gateway.stalled,
+            login: gateway.loginState,
             brokerLinkUp: gateway.brokerLinkUp,
             fills: gateway.orders.gate.state,
             nextOrderId: broker.nextOrderId(),

@@ -541,6 +541,8 @@ export function createIngestorService(
       marketData.on('subscriptionError', (reqId, code, message) => {
         const feed = byQuotes.get(reqId) ?? byBars.get(reqId);
         log.error({ instrument: feed?.key, code, reqId }, `market data subscription refused: ${message}`);
+        // Another login holds the market-data lines: the gateway supervisor reads this from sys.gateway.status.
+        if (code === 10197) gatewayStatus('connected', code, message);
         const barsFeed = byBars.get(reqId);
         if (barsFeed) retryBars(barsFeed, reqId);
       });

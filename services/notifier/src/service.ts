@@ -34,6 +34,7 @@ import {
 } from '@ibstack/observability';
 import {
   gatherStatus,
+  latestAccountSnapshots,
   openOrders,
   openPositions,
   readGatewayHealth,
@@ -246,7 +247,7 @@ export function createNotifierService(
     // The trading day as execution's daily P&L counts it: from the 17:00 New York roll.
     const dayStart = sessionOf(now, 'America/New_York', 17).startMs;
     const [accounts, totals, points] = await Promise.all([
-      q.accounts(),
+      latestAccountSnapshots(need(database).db),
       q.fillTotals(new Date(dayStart)),
       q.equityCurve(new Date(now - days * DAY_MS), new Date(now)),
     ]);
@@ -277,7 +278,7 @@ export function createNotifierService(
       const db = need(database).db;
       const [accounts, opening, fills, totals, positions, reconciliations, failed, tradingState] =
         await Promise.all([
-          q.accounts(),
+          latestAccountSnapshots(db),
           q.netLiquidationAt(since),
           q.fillsByInstrument(since),
           q.fillTotals(since),
@@ -390,7 +391,7 @@ export function createNotifierService(
           positions: async () => positionsScreen(await openPositions(db)),
           orders: async () => ordersScreen(await openOrders(db)),
           trades: async (limit) => tradesScreen(await recentFills(db, limit), clock()),
-          balance: async () => balanceScreen(await need(queries).accounts(), clock()),
+          balance: async () => balanceScreen(await latestAccountSnapshots(db), clock()),
           pnl,
           gateway: async () => {
             const gateway = latestGateway ?? (await readGatewayHealth(activeBus));

@@ -39,6 +39,7 @@ import {
 import { backupEnv, standbyCheck } from '@ibstack/backup';
 import { executionChecks, executionEnv } from '@ibstack/execution';
 import { gatewaySimEnv } from '@ibstack/gateway-sim';
+import { gatewaySupervisorChecks, gatewaySupervisorEnv } from '@ibstack/gateway-supervisor';
 import { checkIngestorEnv, ingestorEnv } from '@ibstack/ingestor';
 import { notifierEnv } from '@ibstack/notifier';
 import { builtInStrategies, loadSleevesFile, strategyEnv } from '@ibstack/strategy';
@@ -113,6 +114,12 @@ const SERVICES: readonly OurService[] = [
     service: 'execution',
     load: (env) => loadConfig('execution', executionEnv, env, { checks: executionChecks }),
     secrets: ['database_url'],
+  },
+  {
+    service: 'gateway-supervisor',
+    load: (env) =>
+      loadConfig('gateway-supervisor', gatewaySupervisorEnv, env, { checks: gatewaySupervisorChecks }),
+    secrets: [],
   },
   {
     service: 'notifier',

@@ -28,9 +28,11 @@ export const IbCode = {
   impliedTimeZone: 2174,
   cancelNotFound: 10147,
   cancelWrongState: 10148,
+  competingSession: 10197,
 } as const;
 
 export const IbText = {
+  competingSession: 'No market data during competing live session',
   duplicateOrderId: 'Duplicate order id',
   priceVariation: 'The price does not conform to the minimum price variation for this contract.',
   noSecurityDefinition: 'No security definition has been found for the request',
@@ -49,6 +51,8 @@ export const IbText = {
   timeLengthExceedMax: 'Time length exceed max.',
   connectivityLost: 'Connectivity between IB and Trader Workstation has been lost.',
   connectivityRestored: 'Connectivity between IB and Trader Workstation has been restored - data maintained.',
+  connectivityRestoredDataLost:
+    'Connectivity between IB and Trader Workstation has been restored - data lost.',
   validation: (messageId: number, cause: string) =>
     `Error validating request.-'b${messageId}' : cause - ${cause}`,
   impliedTimeZone:

@@ -12,6 +12,10 @@
  *   POST /admin/delay-commissions       { "ms": 3000 }
  *   POST /admin/drift-position          { "instrument": "EUR.CAD", "quantity": 10000 }
  *   POST /admin/fill-while-disconnected { "maxAdvanceMs": 3600000 }
+ *   POST /admin/login                   { "state": "logged_out"|"two_factor_pending"|"logged_in", "reason": "…" }
+ *   POST /admin/broker-link             { "up": false, "code": 1100|2110 } / { "up": true, "dataLost": false }
+ *   POST /admin/competing-session       { "on": true }
+ *   POST /admin/hold-client-id          { "clientId": 90, "on": true }
  *   GET  /admin/quote?instrument=EURCAD
  *
  * Errors share one shape: `{ "error": { "code", "message", "field" } }`.
@@ -164,6 +168,39 @@ export function adminRoutes(options: { sim: GatewaySim; status: () => unknown })
     '/admin/fill-while-disconnected': route('POST', (p) =>
       sim.faults.fillWhileDisconnected({ maxAdvanceMs: durationField(p, 'maxAdvanceMs', 3_600_000) }),
     ),
+    '/admin/login': route('POST', (p) => {
+      const state = stringField(p, 'state');
+      if (state !== 'logged_in' && state !== 'logged_out' && state !== 'two_factor_pending')
+        throw new AdminRequestError(
+          400,
+          'invalid_field',
+          '"state" must be logged_in, logged_out or two_factor_pending',
+          'state',
+        );
+      const reason = p.reason === undefined ? undefined : stringField(p, 'reason');
+      sim.faults.setLogin(state, reason);
+    }),
+    '/admin/broker-link': route('POST', (p) => {
+      const up = booleanField(p, 'up', true);
+      const code = p.code === undefined ? 1100 : numberField(p, 'code');
+      if (code !== 1100 && code !== 2110)
+        throw new AdminRequestError(400, 'invalid_field', '"code" must be 1100 or 2110', 'code');
+      sim.faults.brokerLink({ up, code, dataLost: booleanField(p, 'dataLost', false) });
+    }),
+    '/admin/competing-session': route('POST', (p) =>
+      sim.faults.competingSession(booleanField(p, 'on', true)),
+    ),
+    '/admin/hold-client-id': route('POST', (p) => {
+      const clientId = numberField(p, 'clientId');
+      if (!Number.isInteger(clientId) || clientId < 0)
+        throw new AdminRequestError(
+          400,
+          'invalid_field',
+          '"clientId" must be a non-negative integer',
+          'clientId',
+        );
+      sim.faults.holdClientId(clientId, booleanField(p, 'on', true));
+    }),
     '/admin/quote': route('GET', (p) => {
       const instrument = stringField(p, 'instrument');
       const quote = sim.quote(instrument);

@@ -29,4 +29,6 @@ export interface GatewayContext {
   readonly timeline: Timeline;
   /** False while the simulated link to IB is down (daily reset): no market data flows. */
   brokerLinkUp(): boolean;
+  /** True while another login holds the market-data lines (IB answers market-data requests with 10197). */
+  competingSession(): boolean;
 }

@@ -56,10 +56,15 @@ export class Gateway implements SessionHost, SessionDirectory {
   private readonly ctx: GatewayContext;
 
   constructor(
-    context: Omit<GatewayContext, 'sessions' | 'brokerLinkUp'>,
+    context: Omit<GatewayContext, 'sessions' | 'brokerLinkUp' | 'competingSession'>,
     private readonly options: GatewayOptions,
   ) {
-    this.ctx = { ...context, sessions: this, brokerLinkUp: () => this.linkUp };
+    this.ctx = {
+      ...context,
+      sessions: this,
+      brokerLinkUp: () => this.linkUp,
+      competingSession: () => this.competing,
+    };
     this.marketData = new MarketDataService(this.ctx, options);
     this.historical = new HistoricalService(this.ctx, options.pacing);
     this.accounts = new AccountService(this.ctx);
@@ -96,6 +101,12 @@ export class Gateway implements SessionHost, SessionDirectory {
   // ---------------------------------------------------------------- sessions
 
   accept(socket: Socket): void {
+    if (this.login !== 'logged_in') {
+      // As behind IBGA's relay while IB Gateway is not logged in: the port answers, then hangs up.
+      this.ctx.metrics.connectionsRejected.inc({ reason: this.login });
+      socket.destroy();
+      return;
+    }
     const session = new Session(socket, this, this.ctx.log);
     this.all.add(session);
     this.ctx.metrics.connections.set(this.all.size);
@@ -153,7 +164,7 @@ export class Gateway implements SessionHost, SessionDirectory {
 
   onStartApi(session: Session, clientId: number): void {
     const holder = this.byClient.get(clientId);
-    if (holder && holder !== session && holder.phase !== 'closed') {
+    if (this.heldClientIds.has(clientId) || (holder && holder !== session && holder.phase !== 'closed')) {
       this.ctx.metrics.connectionsRejected.inc({ reason: 'client_id_in_use' });
       this.ctx.log.warn(
         { clientId, session: session.id },
@@ -274,27 +285,79 @@ export class Gateway implements SessionHost, SessionDirectory {
 
   /** IB's daily reset: 1100 to everyone, no data while down, then 1102 and the farms again. */
   async dailyReset(downMs: number): Promise<void> {
-    this.linkUp = false;
-    this.ctx.broker.setLinkUp(false);
-    for (const session of this.ready()) {
-      session.send(response.errorMessage(-1, IbCode.connectivityLost, IbText.connectivityLost));
-      for (const notice of FARM_BROKEN_NOTICES)
-        session.send(response.errorMessage(-1, notice.code, notice.text));
-    }
+    this.setBrokerLink({ up: false });
     await new Promise((resolve) => setTimeout(resolve, downMs));
+    this.setBrokerLink({ up: true });
+  }
+
+  /**
+   * The gateway's own link to IB. Down: 1100 (or 2110, "TWS to server broken") and the farms broken, no
+   * market data or matching. Up: 1102 (subscriptions kept) or 1101 (data lost: subscriptions are dropped,
+   * as IB drops them), then the farms again.
+   */
+  setBrokerLink(change: { up: boolean; code?: 1100 | 2110; dataLost?: boolean }): void {
+    if (!change.up) {
+      this.linkUp = false;
+      this.ctx.broker.setLinkUp(false);
+      const code = change.code ?? IbCode.connectivityLost;
+      const text =
+        code === IbCode.connectivityLost
+          ? IbText.connectivityLost
+          : 'Connectivity between Trader Workstation and server is broken. It will be restored automatically.';
+      for (const session of this.ready()) {
+        session.send(response.errorMessage(-1, code, text));
+        for (const notice of FARM_BROKEN_NOTICES)
+          session.send(response.errorMessage(-1, notice.code, notice.text));
+      }
+      return;
+    }
     this.linkUp = true;
     this.ctx.broker.setLinkUp(true);
     const farms = FARM_NOTICES.map((notice) => notice.text.split(':')[1]).join('; ');
     for (const session of this.ready()) {
-      session.send(
-        response.errorMessage(
-          -1,
-          IbCode.connectivityRestored,
-          `${IbText.connectivityRestored} All data farms are connected: ${farms}.`,
-        ),
-      );
+      if (change.dataLost) {
+        this.marketData.dropSession(session);
+        session.send(
+          response.errorMessage(-1, IbCode.connectivityRestoredDataLost, IbText.connectivityRestoredDataLost),
+        );
+      } else {
+        session.send(
+          response.errorMessage(
+            -1,
+            IbCode.connectivityRestored,
+            `${IbText.connectivityRestored} All data farms are connected: ${farms}.`,
+          ),
+        );
+      }
       for (const notice of FARM_NOTICES) session.send(response.errorMessage(-1, notice.code, notice.text));
     }
+  }
+
+  // ------------------------------------------------- login faults (for the gateway supervisor's tests)
+
+  private login: 'logged_in' | 'logged_out' | 'two_factor_pending' = 'logged_in';
+  private competing = false;
+  private readonly heldClientIds = new Set<number>();
+
+  /** Not logged in: every session is dropped and new connections are hung up on (IBGA's relay with no gateway behind it). */
+  setLogin(state: 'logged_in' | 'logged_out' | 'two_factor_pending'): void {
+    this.login = state;
+    if (state !== 'logged_in') this.dropAll();
+  }
+
+  get loginState(): 'logged_in' | 'logged_out' | 'two_factor_pending' {
+    return this.login;
+  }
+
+  /** Another login with the same user holds the market-data lines: market-data requests get 10197. */
+  setCompetingSession(on: boolean): void {
+    this.competing = on;
+  }
+
+  /** Treats a client id as held by another connection (a fast restart's old socket): startApi gets 326. */
+  holdClientId(clientId: number, on: boolean): void {
+    if (on) this.heldClientIds.add(clientId);
+    else this.heldClientIds.delete(clientId);
   }
 
   /** Resolves once no session is open (after dropAll). */

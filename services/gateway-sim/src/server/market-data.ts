@@ -56,6 +56,13 @@ export class MarketDataService {
     return { quotes: this.quotes.size, realTimeBars: this.bars.size };
   }
 
+  /** IB's answer to a market-data request while another login holds the lines. */
+  private refuseForCompetingSession(session: Session, reqId: number): boolean {
+    if (!this.ctx.competingSession()) return false;
+    session.send(response.errorMessage(reqId, IbCode.competingSession, IbText.competingSession));
+    return true;
+  }
+
   /** Handles a market-data request; false when the request is not one of these. */
   handle(session: Session, request: ClientRequest): boolean {
     switch (request.type) {
@@ -63,6 +70,7 @@ export class MarketDataService {
         this.contractDetails(session, request.reqId, request.contract);
         return true;
       case 'reqMktData':
+        if (this.refuseForCompetingSession(session, request.reqId)) return true;
         this.subscribeQuotes(session, request.reqId, request.contract, request.snapshot);
         return true;
       case 'cancelMktData':
@@ -77,6 +85,7 @@ export class MarketDataService {
         }
         return true;
       case 'reqRealTimeBars':
+        if (this.refuseForCompetingSession(session, request.reqId)) return true;
         this.subscribeBars(session, request);
         return true;
       case 'cancelRealTimeBars':

@@ -4,8 +4,6 @@
  */
 import { type Database, type Kysely, sql } from '@ibstack/db';
 
-import type { AccountFigures } from '../domain/screens';
-
 export interface EquityPoint {
   account: string;
   at: Date;
@@ -14,30 +12,6 @@ export interface EquityPoint {
 
 export class NotifierQueries {
   constructor(private readonly db: Kysely<Database>) {}
-
-  /** The newest snapshot of each account. */
-  async accounts(): Promise<AccountFigures[]> {
-    const rows = await this.db
-      .selectFrom('account_snapshots')
-      .selectAll()
-      .distinctOn('account')
-      .orderBy('account')
-      .orderBy('ts', 'desc')
-      .execute();
-    return rows.map((row) => ({
-      account: row.account,
-      currency: row.currency,
-      netLiquidation: row.net_liquidation,
-      cash: row.cash,
-      realizedPnl: row.realized_pnl,
-      unrealizedPnl: row.unrealized_pnl,
-      dailyPnl: row.daily_pnl,
-      dailyReturnPct: row.daily_return_pct,
-      highWaterMark: row.high_water_mark,
-      drawdownPct: row.drawdown_pct,
-      at: row.ts.toISOString(),
-    }));
-  }
 
   /** Fills since `since`: how many, realized P&L and commissions (decimal strings). */
   async fillTotals(since: Date): Promise<{ fills: number; realizedPnl: string; commissions: string }> {

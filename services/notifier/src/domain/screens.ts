@@ -3,7 +3,7 @@
  * `npm run status` made compact, and one screen per part.
  */
 import type { GatewayHealth } from '@ibstack/contracts';
-import type { OpenOrder, OpenPosition, RecentFill, StackStatus } from '@ibstack/operator';
+import type { AccountFigures, OpenOrder, OpenPosition, RecentFill, StackStatus } from '@ibstack/operator';
 import Decimal from 'decimal.js';
 
 import type { Role } from './chats';
@@ -136,20 +136,6 @@ export function tradesScreen(fills: readonly RecentFill[], clock: Clock): string
     ),
     '</pre>',
   ]);
-}
-
-export interface AccountFigures {
-  account: string;
-  currency: string;
-  netLiquidation: string;
-  cash: string;
-  realizedPnl: string;
-  unrealizedPnl: string;
-  dailyPnl: string;
-  dailyReturnPct: string;
-  highWaterMark: string;
-  drawdownPct: string;
-  at: string;
 }
 
 export function balanceScreen(accounts: readonly AccountFigures[], clock: Clock): string {

@@ -1,7 +1,13 @@
 import type { GatewayHealth, GatewaySessionState } from '@ibstack/contracts';
 import { makeFill } from '@ibstack/test-kit';
 
-import { fillsNotice, gatewayNotice, MAX_FILL_LINES, systemNotice } from '../../src/domain/notices';
+import {
+  dailySummaryNotice,
+  fillsNotice,
+  gatewayNotice,
+  MAX_FILL_LINES,
+  systemNotice,
+} from '../../src/domain/notices';
 import {
   type Clock,
   fitMessage,
@@ -142,5 +148,56 @@ describe('systemNotice', () => {
     expect(systemNotice({ ...event, code: 'sleeve_paused' }, CLOCK)).toContain(
       '🚨 <b>execution</b>: sleeve paused',
     );
+  });
+});
+
+describe('dailySummaryNotice', () => {
+  it('gives the day in one message: NAV and its change, fills, positions, state, gateway, reconciliations', () => {
+    const text = dailySummaryNotice(
+      {
+        windowStart: '2026-11-23T22:30:00.000Z',
+        windowEnd: '2026-11-24T22:30:00.000Z',
+        timeZone: 'America/New_York',
+        accounts: [
+          {
+            account: 'DU1234567',
+            currency: 'USD',
+            netLiquidation: '100234.10',
+            openingNetLiquidation: '100000',
+            dailyPnl: '234.1',
+            drawdownPct: '0.1',
+          },
+        ],
+        fills: [{ instrument: 'EURCAD', side: 'BUY', quantity: '40000', count: 2, commission: '4.2' }],
+        realizedPnl: '-12.5',
+        positions: [{ account: 'DU1234567', instrument: 'EURCAD', quantity: '40000', averageCost: '1.4801' }],
+        tradingState: {
+          v: 1,
+          state: 'HALTED',
+          reason: 'mismatch',
+          by: 'execution',
+          at: '2026-11-24T20:00:00.000Z',
+        },
+        gateway: null,
+        reconciliations: { runs: 12, mismatching: 1 },
+        notificationsFailed: 2,
+      },
+      { ...CLOCK, now: Date.parse('2026-11-24T22:30:00.000Z') },
+    );
+    expect(text.split('\n')).toEqual([
+      '📊 <b>Daily summary</b> · 17:30:00 America/New_York (last 24 h)',
+      'DU1234567: NAV 100,234.10 USD · 24 h +234.10 · today +234.10 · drawdown 0.10%',
+      '',
+      '<b>Fills</b>: 2 · realized -12.50',
+      '🟢 BUY 40,000 EURCAD (2) · commission 4.20',
+      '',
+      '<b>Positions</b>: 1',
+      'EURCAD 40,000 avg 1.4801',
+      '',
+      'Trading: HALTED (mismatch)',
+      'Gateway: no report from the gateway supervisor',
+      'Reconciliation: 12 runs, <b>1 with mismatches</b>',
+      "⚠️ 2 notifications could not be delivered (see the notifier's log).",
+    ]);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 
-import { KV_KEYS, TradingState } from '@ibstack/contracts';
+import { ControlCommand, KV_KEYS, nowIso, subjects, topics, TradingState } from '@ibstack/contracts';
 import { eventually } from '@ibstack/test-kit';
 
 import {
@@ -260,6 +260,46 @@ describe('notifier commands', () => {
     const balance = await textTo(ALICE.id, /High-water mark/);
     expect(balance).toContain('NAV ');
     expect(balance).toContain('drawdown 0.35%');
+  });
+
+  it('asks execution to reconcile for an operator and brings the result back to that chat only', async () => {
+    h.telegram.sendText(VIEWER_CHAT, BOB, '/reconcile');
+    await textTo(BOB.id, /\/reconcile needs an operator chat/);
+
+    const requestedAt = nowIso();
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, '/reconcile');
+    await textTo(ALICE.id, /Reconciliation requested/);
+    // The request is the CLI's: a control command on sys.control.reconcile, by the Telegram user.
+    const command = await eventually(async () => {
+      const message = await h.testBus.bus.jsm.streams.getMessage(h.testBus.bus.namespace.stream('SYS'), {
+        last_by_subj: h.testBus.bus.namespace.subject(subjects.control('reconcile')),
+      });
+      return ControlCommand.parse(message!.json());
+    });
+    expect(command).toMatchObject({ command: 'reconcile', by: `telegram:@alice (${ALICE.id})` });
+
+    // Execution answers with a run that found a mismatch.
+    await h.testBus.bus.publish(topics.reconciliationResult, {
+      v: 1,
+      runId: 'operator-run',
+      trigger: 'operator',
+      ok: false,
+      mismatches: [
+        { kind: 'position_quantity', instrument: 'EURCAD', local: '1', broker: '0', detail: 'drift' },
+      ],
+      positionsChecked: 1,
+      openOrdersChecked: 0,
+      executionsChecked: 2,
+      startedAt: requestedAt,
+      finishedAt: nowIso(),
+    });
+    const answer = await textTo(ALICE.id, /Reconciliation: 1 mismatch/);
+    expect(answer).toContain('position_quantity EURCAD (ours 1, broker 0): drift');
+    // The viewer is told of the mismatch as any notification; the asker once, as the answer.
+    await textTo(BOB.id, /Reconciliation: 1 mismatch/);
+    expect(
+      h.telegram.textsTo(ALICE.id).filter((text) => text.includes('Reconciliation: 1 mismatch')),
+    ).toHaveLength(1);
   });
 
   it('shows and changes its own notification levels with /notify, audited', async () => {

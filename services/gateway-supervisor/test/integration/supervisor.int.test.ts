@@ -1,0 +1,240 @@
+/**
+ * Every gateway state against the simulated gateway, through the real @stoqey/ib (the supervisor's own
+ * session and its readiness probe), the real NATS, and IBGA's log lines as the simulator writes them.
+ * The state machine's clock is pinned to a Wednesday afternoon in New York (no reset window, no weekly
+ * re-authentication), so the run does not depend on when CI runs; everything else is real time.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { loadConfig } from '@ibstack/config';
+import { type GatewayHealth, type GatewayStatus, topics } from '@ibstack/contracts';
+import { type GatewaySim, startGatewaySim } from '@ibstack/gateway-sim';
+import { createRegistry } from '@ibstack/observability';
+import { createTestBus, eventually, silentLogger, type TestBus } from '@ibstack/test-kit';
+
+import {
+  createGatewaySupervisor,
+  type GatewaySupervisor,
+  gatewaySupervisorChecks,
+  gatewaySupervisorEnv,
+} from '../../src';
+
+const WEDNESDAY_AFTERNOON = Date.UTC(2026, 2, 4, 20, 0, 0);
+const SUPERVISOR_CLIENT_ID = 90;
+
+let sim: GatewaySim;
+let testBus: TestBus;
+let supervisor: GatewaySupervisor;
+let registry: ReturnType<typeof createRegistry>;
+let dir: string;
+const published: GatewayHealth[] = [];
+
+async function metric(name: string, labels = ''): Promise<number> {
+  const text = await registry.metrics();
+  const line = text
+    .split('\n')
+    .find((candidate) => candidate.startsWith(`${name}${labels ? `{${labels}` : ''}`));
+  return line === undefined ? Number.NaN : Number(line.split(' ').at(-1));
+}
+
+const state = () => supervisor.health().state;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ibstack-supervisor-'));
+  const logFile = join(dir, 'ibga.log');
+  sim = await startGatewaySim({
+    port: 0,
+    marketHours: 'always-open',
+    logger: silentLogger(),
+    ibgaLogFile: logFile,
+  });
+  testBus = await createTestBus();
+  registry = createRegistry('gateway-supervisor', { defaultMetrics: false });
+  const config = loadConfig(
+    'gateway-supervisor',
+    gatewaySupervisorEnv,
+    {
+      NATS_URL: process.env.NATS_URL,
+      BUS_NAMESPACE: testBus.namespace,
+      HTTP_PORT: '0',
+      IB_HOST: '127.0.0.1',
+      IB_PORT: String(sim.port),
+      IB_CLIENT_ID: String(SUPERVISOR_CLIENT_ID),
+      PROBE_CLIENT_ID: '91',
+      PROBE_INTERVAL_MS: '200',
+      PROBE_TIMEOUT_MS: '2000',
+      TICK_INTERVAL_MS: '50',
+      LOG_POLL_INTERVAL_MS: '50',
+      HEARTBEAT_INTERVAL_MS: '60000',
+      DISCONNECT_GRACE_MS: '300',
+      RESTORED_SETTLE_MS: '500',
+      CONFLICT_HOLD_MS: '1500',
+      IBGA_LOG_FILE: logFile,
+      IB_LOGINTYPE: 'Paper Trading',
+    },
+    { checks: gatewaySupervisorChecks },
+  );
+  const realStart = Date.now();
+  supervisor = createGatewaySupervisor(config, {
+    logger: silentLogger(),
+    registry,
+    bus: testBus.bus,
+    now: () => WEDNESDAY_AFTERNOON + (Date.now() - realStart),
+  });
+  published.length = 0;
+  await testBus.bus.consume(topics.gatewayHealth, {
+    durable: 'health-reader',
+    handler: async (message) => {
+      published.push(message);
+      await Promise.resolve();
+    },
+  });
+});
+
+afterEach(async () => {
+  await supervisor.stop();
+  await sim.close();
+  await testBus.destroy();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('gateway supervisor against the simulated gateway', () => {
+  it('logged in: ready, the state metrics, and GatewayHealth on sys.gateway.health', async () => {
+    await supervisor.start();
+    await eventually(() => expect(supervisor.health()).toMatchObject({ state: 'logged_in', ready: true }));
+    expect(supervisor.health().accounts).toEqual(['DU1234567']);
+    expect(await metric('gateway_state', 'state="logged_in"')).toBe(1);
+    expect(await metric('gateway_state', 'state="logged_out"')).toBe(0);
+    expect(await metric('gateway_ready')).toBe(1);
+    expect(await metric('gateway_in_reset_window')).toBe(0);
+    expect(await metric('gateway_two_factor_pending_seconds')).toBe(0);
+    expect(await metric('gateway_probe_duration_seconds_count')).toBeGreaterThan(0);
+    expect(await metric('gateway_last_probe_unix')).toBeGreaterThan(WEDNESDAY_AFTERNOON / 1000);
+    await eventually(() =>
+      expect(published.some((message) => message.state === 'logged_in' && message.ready)).toBe(true),
+    );
+    expect(published.every((message) => message.tradingMode === 'paper')).toBe(true);
+  });
+
+  it('logged out, then two-factor pending (from the log), then logged in again: one login', async () => {
+    await supervisor.start();
+    await eventually(() => expect(state()).toBe('logged_in'));
+    sim.faults.setLogin('logged_out');
+    await eventually(() => expect(supervisor.health()).toMatchObject({ state: 'logged_out', ready: false }));
+    sim.faults.setLogin('two_factor_pending');
+    await eventually(() => expect(state()).toBe('two_factor_pending'));
+    await eventually(async () =>
+      expect(await metric('gateway_two_factor_pending_seconds')).toBeGreaterThan(0.2),
+    );
+    // Probes keep failing while 2FA waits: the state stays.
+    const probesBefore = await metric('gateway_probe_duration_seconds_count');
+    await eventually(async () =>
+      expect(await metric('gateway_probe_duration_seconds_count')).toBeGreaterThan(probesBefore + 1),
+    );
+    expect({ state: state(), trail: published.map((m) => `${m.state}:${m.detail}`) }).toMatchObject({
+      state: 'two_factor_pending',
+    });
+    sim.faults.setLogin('logged_in');
+    await eventually(() => expect(supervisor.health()).toMatchObject({ state: 'logged_in', ready: true }));
+    expect(await metric('gateway_logins_total')).toBe(1);
+    expect(await metric('gateway_last_login_unix')).toBeGreaterThan(WEDNESDAY_AFTERNOON / 1000);
+    expect(await metric('gateway_two_factor_pending_seconds')).toBe(0);
+  });
+
+  it('a login IBGA reports as failed: logged out with its line', async () => {
+    await supervisor.start();
+    await eventually(() => expect(state()).toBe('logged_in'));
+    sim.faults.setLogin('logged_out', 'Invalid username or password');
+    await eventually(() =>
+      expect(supervisor.health()).toMatchObject({
+        state: 'logged_out',
+        detail: 'login failed: Invalid username or password',
+      }),
+    );
+  });
+
+  it('broker disconnected (1100, 2110), escalated past the grace, restored with data lost (1101) or kept (1102)', async () => {
+    await supervisor.start();
+    await eventually(() => expect(state()).toBe('logged_in'));
+    sim.faults.brokerLink({ up: false, code: 1100 });
+    await eventually(() =>
+      expect(supervisor.health()).toMatchObject({ state: 'broker_disconnected', code: 1100 }),
+    );
+    await eventually(() => expect(supervisor.health().escalated).toBe(true));
+    expect(await metric('gateway_disconnect_escalated')).toBe(1);
+    sim.faults.brokerLink({ up: true, dataLost: true });
+    await eventually(() =>
+      expect(supervisor.health()).toMatchObject({ state: 'restored_data_lost', code: 1101 }),
+    );
+    expect(supervisor.health().escalated).toBe(false);
+    await eventually(() => expect(state()).toBe('logged_in'));
+    sim.faults.brokerLink({ up: false, code: 2110 });
+    await eventually(() =>
+      expect(supervisor.health()).toMatchObject({ state: 'broker_disconnected', code: 2110 }),
+    );
+    sim.faults.brokerLink({ up: true });
+    await eventually(() =>
+      expect(supervisor.health()).toMatchObject({ state: 'restored_data_kept', code: 1102 }),
+    );
+    await eventually(() => expect(state()).toBe('logged_in'));
+    // None of it is a new login.
+    expect(await metric('gateway_logins_total')).toBe(0);
+  });
+
+  it("competing session: from IBGA's log, and from 10197 another service reports", async () => {
+    await supervisor.start();
+    await eventually(() => expect(supervisor.health()).toMatchObject({ state: 'logged_in', ready: true }));
+    sim.faults.competingSession(true);
+    await eventually(() =>
+      expect(supervisor.health()).toMatchObject({
+        state: 'competing_session',
+        detail: 'existing session detected',
+      }),
+    );
+    // Nobody reports it again: it clears after the hold time.
+    await eventually(() => expect(state()).toBe('logged_in'), { timeoutMs: 5_000 });
+    const status: GatewayStatus = {
+      v: 1,
+      service: 'ingestor',
+      state: 'connected',
+      host: '127.0.0.1',
+      port: sim.port,
+      clientId: 20,
+      code: 10197,
+      message: 'No market data during competing live session',
+      ts: new Date().toISOString(),
+    };
+    await testBus.bus.publish(topics.gatewayStatus, status);
+    await eventually(() =>
+      expect(supervisor.health()).toMatchObject({
+        state: 'competing_session',
+        code: 10197,
+        detail: 'ingestor: No market data during competing live session',
+      }),
+    );
+  });
+
+  it('client id in use (326) for its own session, until the id is free again', async () => {
+    sim.faults.holdClientId(SUPERVISOR_CLIENT_ID, true);
+    await supervisor.start();
+    await eventually(() =>
+      expect(supervisor.health()).toMatchObject({ state: 'client_id_in_use', code: 326 }),
+    );
+    sim.faults.holdClientId(SUPERVISOR_CLIENT_ID, false);
+    await eventually(() => expect(state()).toBe('logged_in'), { timeoutMs: 20_000 });
+  });
+
+  it('unreachable while the port refuses connections; the probe fails, nothing restarts', async () => {
+    await supervisor.start();
+    await eventually(() => expect(state()).toBe('logged_in'));
+    sim.faults.refuseConnections(1_500);
+    sim.faults.dropAllConnections();
+    await eventually(() => expect(supervisor.health()).toMatchObject({ state: 'unreachable', ready: false }));
+    expect(await metric('gateway_ready')).toBe(0);
+    await eventually(() => expect(supervisor.health()).toMatchObject({ state: 'logged_in', ready: true }), {
+      timeoutMs: 15_000,
+    });
+  });
+});
