@@ -10,6 +10,7 @@ const AlertingRule = z.object({
   alert: z.string(),
   expr: z.string(),
   for: z.string().optional(),
+  keep_firing_for: z.string().optional(),
   labels: z.record(z.string(), z.string()).default({}),
   annotations: z.record(z.string(), z.string()).default({}),
 });

@@ -4,7 +4,7 @@
  * read exists; every service exports Node's process metrics with event-loop lag; labels use the same
  * words everywhere; the ops plan's order metrics carry its labels; and promtool's metric lint passes.
  */
-import { freePort, eventually } from '@ibstack/test-kit';
+import { eventually, type FakeTelegram, freePort, startFakeTelegram } from '@ibstack/test-kit';
 
 import {
   BACKUP_SERVICE_METRICS,
@@ -86,6 +86,7 @@ const DEFAULT_PROCESS_METRICS = [
 
 describe('metrics of a running stack', () => {
   let stack: LocalStack | undefined;
+  let telegram: FakeTelegram | undefined;
   let nodeExporter: Daemon | undefined;
   let postgresExporter: Daemon | undefined;
   const nodeExporterUrl = { value: '' };
@@ -108,7 +109,16 @@ describe('metrics of a running stack', () => {
       .reduce((total, sample) => total + sample.value, 0);
 
   beforeAll(async () => {
-    stack = await startLocalStack({ speed: 30 });
+    // The notifier too, against a fake Bot API.
+    telegram = await startFakeTelegram({ token: '7770001:inventory_test_token_not_a_real_one' });
+    stack = await startLocalStack({
+      speed: 30,
+      telegram: {
+        apiRoot: telegram.url,
+        token: '7770001:inventory_test_token_not_a_real_one',
+        chats: '4242:operator',
+      },
+    });
     const nodePort = await freePort();
     nodeExporterUrl.value = `http://127.0.0.1:${nodePort}`;
     nodeExporter = await startDaemon({
@@ -151,6 +161,7 @@ describe('metrics of a running stack', () => {
     await nodeExporter?.stop();
     await postgresExporter?.stop();
     await stack?.stop();
+    await telegram?.close();
   });
 
   it('exports every metric the alert rules and dashboards read (ours, or the named exporters)', async () => {

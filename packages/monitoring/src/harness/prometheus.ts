@@ -25,7 +25,7 @@ export interface LocalPrometheusOptions {
   scrapeInterval?: string;
   /** @default the production file's */
   evaluationInterval?: string;
-  /** Every rule's `for` multiplied by this. @default 1 (the production rules as they are) */
+  /** Every rule's `for` and `keep_firing_for` multiplied by this. @default 1 (the production rules as they are) */
   forScale?: number;
   /** How often a firing alert is sent again to Alertmanager. @default Prometheus's (1m) */
   resendDelay?: string;
@@ -74,7 +74,7 @@ function formatSeconds(seconds: number): string {
   return Number.isInteger(seconds) ? `${seconds}s` : `${Math.max(1, Math.round(seconds * 1000))}ms`;
 }
 
-/** The production rule files, with every `for` scaled (expressions untouched). */
+/** The production rule files, with every `for` and `keep_firing_for` scaled (expressions untouched). */
 function writeRules(dir: string, forScale: number): void {
   for (const file of ruleFiles()) {
     const text = readFileSync(file, 'utf8');
@@ -82,10 +82,15 @@ function writeRules(dir: string, forScale: number): void {
       writeFileSync(join(dir, basename(file)), text);
       continue;
     }
-    const parsed = parse(text) as { groups: Array<{ rules: Array<{ for?: string }> }> };
+    const parsed = parse(text) as {
+      groups: Array<{ rules: Array<{ for?: string; keep_firing_for?: string }> }>;
+    };
     for (const group of parsed.groups)
-      for (const rule of group.rules)
+      for (const rule of group.rules) {
         if (rule.for) rule.for = formatSeconds(durationSeconds(rule.for) * forScale);
+        if (rule.keep_firing_for)
+          rule.keep_firing_for = formatSeconds(durationSeconds(rule.keep_firing_for) * forScale);
+      }
     writeFileSync(join(dir, basename(file)), stringify(parsed));
   }
 }

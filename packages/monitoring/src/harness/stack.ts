@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,6 +23,8 @@ export interface LocalStackOptions {
   env?: Record<string, string>;
   /** HTTP ports STACK_HTTP_PORT_BASE + 0 … n−1 are reserved. @default 8 */
   httpPorts?: number;
+  /** Runs the notifier against this (fake) Bot API; without it the notifier stays off. */
+  telegram?: { apiRoot: string; token: string; chats: string };
 }
 
 export interface LocalStack {
@@ -57,6 +59,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     const httpBase = await freePortRange(options.httpPorts ?? 8);
+    // The notifier runs when its token file holds a token: never the developer's own by accident.
+    const tokenFile = join(stateDir, 'telegram_bot_token');
+    if (options.telegram) writeFileSync(tokenFile, options.telegram.token, { mode: 0o600 });
     const config = loadConfig('monitoring-test', stackEnv, {
       DATABASE_URL: database.url,
       NATS_URL: testEnvironment().natsUrl,
@@ -67,13 +72,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       SIM_SPEED: String(options.speed ?? 30),
       BACKFILL_DAYS: '0.05',
       LOG_LEVEL: 'warn',
+      TELEGRAM_BOT_TOKEN_FILE: tokenFile,
+      ...(options.telegram ? { TELEGRAM_CHATS: options.telegram.chats } : {}),
     });
     const handle = await runStack(config, {
       write: (line) => {
         lines.push(line);
         if (lines.length > 300) lines.splice(0, lines.length - 300);
       },
-      env: { ...process.env, NO_COLOR: '1', ...options.env },
+      env: {
+        ...process.env,
+        NO_COLOR: '1',
+        ...(options.telegram ? { TELEGRAM_API_ROOT: options.telegram.apiRoot } : {}),
+        ...options.env,
+      },
     });
     const services = handle.services.map((service) => ({
       name: service.spec.name,

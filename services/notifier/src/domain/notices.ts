@@ -178,7 +178,8 @@ export function gatewayNotice(health: GatewayHealth, clock: Clock): { key: strin
   if (health.state === 'broker_disconnected' && health.inResetWindow)
     lines.push("Expected: this is inside IBKR's daily reset window.");
   const facts = [`since ${when(health.since, clock)}`];
-  if (health.previous) facts.push(`was ${health.previous.replace(/_/g, ' ')}`);
+  if (health.previous && health.previous !== 'unknown')
+    facts.push(`was ${health.previous.replace(/_/g, ' ')}`);
   if (health.code !== undefined) facts.push(`IB ${health.code}`);
   if (health.lastLoginAt) facts.push(`last login ${when(health.lastLoginAt, clock)}`);
   lines.push(`${facts.join(' · ')} · ${health.tradingMode}`);

@@ -197,7 +197,8 @@ export function gatewayScreen(
     `API probe: ${gateway.ready ? 'ready' : 'not ready'}${gateway.probeLatencyMs !== undefined ? ` (${Math.round(gateway.probeLatencyMs)} ms)` : ''}${gateway.lastProbeAt ? ` at ${when(gateway.lastProbeAt, clock)}` : ''}`,
   ];
   if (gateway.inResetWindow) lines.push("Inside IBKR's daily reset window: disconnects are expected.");
-  if (gateway.previous) lines.push(`Before: ${gateway.previous.replace(/_/g, ' ')}`);
+  if (gateway.previous && gateway.previous !== 'unknown')
+    lines.push(`Before: ${gateway.previous.replace(/_/g, ' ')}`);
   if (gateway.code !== undefined) lines.push(`IB code: ${gateway.code}`);
   if (gateway.detail) lines.push(escapeHtml(gateway.detail));
   if (gateway.accounts?.length) lines.push(`Accounts: ${gateway.accounts.map(escapeHtml).join(', ')}`);
@@ -206,7 +207,7 @@ export function gatewayScreen(
 }
 
 export function helpScreen(role: Role, levels: Levels): string {
-  const lines = [`<b>ibstack bot</b> · this chat is a <b>${role}</b>`, ''];
+  const lines = [`<b>ibstack bot</b> · this chat's role: <b>${role}</b>`, ''];
   for (const command of COMMANDS) {
     if (!mayRun(role, command)) continue;
     lines.push(
