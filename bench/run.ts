@@ -7,6 +7,7 @@ import { type Figure, formatFigure, type Suite } from './lib/report';
 import { busSuite } from './suites/bus';
 import { executionSuite } from './suites/execution';
 import { gatewaySimSuite } from './suites/gateway-sim';
+import { imagesSuite } from './suites/images';
 import { ingestorSuite } from './suites/ingestor';
 import { strategySuite } from './suites/strategy';
 import { tickToOrderSuite } from './suites/tick-to-order';
@@ -18,6 +19,7 @@ const suites: Suite[] = [
   ingestorSuite,
   executionSuite,
   tickToOrderSuite,
+  imagesSuite,
 ];
 
 async function main(): Promise<void> {

@@ -40,7 +40,7 @@ function filesUnder(folder: string): string[] {
   });
 }
 
-beforeAll(() => buildImageTree(REPO, app), 240_000);
+beforeAll(() => buildImageTree(REPO, app), 600_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const targets = readDockerfile().stages.filter((stage) => stage.cmd?.[0] === 'node');
