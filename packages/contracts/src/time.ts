@@ -30,7 +30,12 @@ export function wallClockMs(instantMs: number, timeZone: string): number {
   for (const part of formatter(timeZone).formatToParts(new Date(instantMs))) {
     if (part.type in parts) parts[part.type as keyof typeof parts] = Number(part.value);
   }
-  return Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
+  // The formatter stops at seconds; the milliseconds are the instant's own (zone offsets are whole
+  // minutes), and without them the offset `wall - instant` is off by up to a second.
+  const milliseconds = ((instantMs % 1000) + 1000) % 1000;
+  return (
+    Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second) + milliseconds
+  );
 }
 
 /** Checks a time-zone name once, so a configuration typo fails at start rather than on the first bar. */

@@ -56,6 +56,25 @@ describe('calendar-day sessions (midnight New York)', () => {
   });
 });
 
+describe('sessions of instants between whole seconds', () => {
+  it('start on the whole second, whatever the milliseconds of the instant asked about', () => {
+    expect(session('2026-11-24T22:30:00.500Z')).toEqual({
+      day: '2026-11-25',
+      start: '2026-11-24T22:00:00.000Z',
+    });
+    expect(session('2026-11-24T21:59:59.999Z')).toEqual({
+      day: '2026-11-24',
+      start: '2026-11-23T22:00:00.000Z',
+    });
+  });
+
+  it('keep the milliseconds on the wall clock', () => {
+    expect(new Date(wallClockMs(at('2026-11-24T15:00:00.250Z'), NY)).toISOString()).toBe(
+      '2026-11-24T10:00:00.250Z',
+    );
+  });
+});
+
 describe('wall clocks in a zone', () => {
   it.each([
     ['2026-11-24T15:00:00.000Z', NY, '2026-11-24T10:00:00.000Z'],
