@@ -272,11 +272,12 @@ export async function latestAccount(db: Kysely<Database>): Promise<AccountSummar
     : null;
 }
 
-/** The newest snapshot of each account, by account. */
-export async function latestAccountSnapshots(db: Kysely<Database>): Promise<AccountFigures[]> {
+/** The newest snapshot of each account, by account; with `at`, the newest taken at or before it. */
+export async function latestAccountSnapshots(db: Kysely<Database>, at?: Date): Promise<AccountFigures[]> {
   const rows = await db
     .selectFrom('account_snapshots')
     .selectAll()
+    .$if(at !== undefined, (query) => query.where('ts', '<=', at!))
     .distinctOn('account')
     .orderBy('account')
     .orderBy('ts', 'desc')

@@ -9,25 +9,27 @@ import { DEFAULT_LEVELS, parseLevels } from './domain/notifications';
 const milliseconds = (minimum: number) =>
   z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(minimum);
 
-/** A cron pattern (5 or 6 fields), or `off`. */
+/** A cron pattern (5 or 6 fields), or `off` (null). */
 const schedule = (fallback: string) =>
   z
     .string()
     .default(fallback)
-    .transform((value, ctx) => {
-      const pattern = value.trim();
-      if (pattern === 'off' || pattern === '') return null;
-      try {
-        new Cron(pattern, { paused: true }).stop();
-        return pattern;
-      } catch (error) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be a cron pattern like "30 17 * * 1-5" or off (${(error as Error).message})`,
-        });
-        return z.NEVER;
-      }
+    .transform((value, ctx) => cronOrOff(value, ctx));
+
+function cronOrOff(value: string, ctx: z.RefinementCtx): string | null {
+  const pattern = value.trim();
+  if (pattern === 'off' || pattern === '') return null;
+  try {
+    new Cron(pattern, { paused: true }).stop();
+    return pattern;
+  } catch (error) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be a cron pattern like "30 17 * * 1-5" or off (${(error as Error).message})`,
     });
+    return z.NEVER;
+  }
+}
 
 /** The notifier's environment. The token comes from a file (`TELEGRAM_BOT_TOKEN_FILE`, a docker secret). */
 export const notifierEnv = commonEnv.extend({
@@ -75,11 +77,23 @@ export const notifierEnv = commonEnv.extend({
   /** When the daily summary goes out (cron, in NOTIFIER_TIME_ZONE), or off. @default 30 17 * * 1-5 */
   DAILY_SUMMARY_CRON: schedule('30 17 * * 1-5'),
   /**
-   * When to remind of IBKR's weekly re-authentication (cron, in NOTIFIER_TIME_ZONE), or off. IBKR ends
-   * every session once a week around Sunday 01:00 New York; the default reminds on Sunday 15:00, two
-   * hours before the forex market opens. @default 0 15 * * 0
+   * When to remind of IBKR's weekly re-authentication (cron, in NOTIFIER_TIME_ZONE), or off. Unset: on
+   * Sunday two hours before WEEKLY_REAUTH_DEADLINE_HOUR, New York time (15:00 with the default deadline).
    */
-  REAUTH_REMINDER_CRON: schedule('0 15 * * 0'),
+  REAUTH_REMINDER_CRON: z
+    .string()
+    .optional()
+    .transform((value, ctx) => (value === undefined ? undefined : cronOrOff(value, ctx))),
+  /**
+   * Sunday hour (New York) by which the gateway must be logged in again after IBKR's weekly reset: the
+   * gateway supervisor's setting of the same name, which compose gives both. @default 17 (the forex open)
+   */
+  WEEKLY_REAUTH_DEADLINE_HOUR: z.coerce
+    .number({ error: 'must be an hour from 2 to 23' })
+    .int('must be an hour from 2 to 23')
+    .min(2, 'must be an hour from 2 to 23')
+    .max(23, 'must be an hour from 2 to 23')
+    .default(17),
   /** Least time between two messages to one chat (Telegram allows about one a second). @default 1000 */
   TELEGRAM_CHAT_INTERVAL_MS: milliseconds(0).default(1_000),
   /** Least time between two messages to one group (Telegram allows about 20 a minute). @default 3000 */

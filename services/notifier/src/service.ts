@@ -70,6 +70,7 @@ import {
   tradesScreen,
 } from './domain/screens';
 import { type Clock, escapeHtml } from './domain/text';
+import { lastTradingDay, NEW_YORK, reauthReminderCron, upcomingReauth } from './domain/trading-calendar';
 import { EnqueueRetrier } from './enqueue-retrier';
 import { notifierMetrics, type NotifierMetrics } from './metrics';
 import { NotificationRouter } from './notification-router';
@@ -281,16 +282,18 @@ export function createNotifierService(
     async sendDailySummary() {
       const q = need(queries);
       const now = Date.now();
-      const since = new Date(now - DAY_MS);
+      const tradingDay = lastTradingDay(now);
+      const since = new Date(tradingDay.startMs);
+      const until = new Date(tradingDay.endMs);
       const db = need(database).db;
       const [accounts, opening, fills, totals, positions, reconciliations, failed, tradingState] =
         await Promise.all([
-          latestAccountSnapshots(db),
+          latestAccountSnapshots(db, until),
           q.netLiquidationAt(since),
-          q.fillsByInstrument(since),
-          q.fillTotals(since),
+          q.fillsByInstrument(since, until),
+          q.fillTotals(since, until),
           openPositions(db),
-          q.reconciliations(since),
+          q.reconciliations(since, until),
           need(store).failedSince(since),
           (async () =>
             (await (await need(bus).kv('trading', TradingState, { history: 10 })).get(KV_KEYS.tradingState))
@@ -298,8 +301,7 @@ export function createNotifierService(
         ]);
       const text = dailySummaryNotice(
         {
-          windowStart: since.toISOString(),
-          windowEnd: new Date(now).toISOString(),
+          tradingDay,
           timeZone: config.NOTIFIER_TIME_ZONE,
           accounts: accounts.map((account) => ({
             account: account.account,
@@ -308,6 +310,7 @@ export function createNotifierService(
             openingNetLiquidation: opening.get(account.account) ?? null,
             dailyPnl: account.dailyPnl,
             drawdownPct: account.drawdownPct,
+            at: account.at,
           })),
           fills,
           realizedPnl: totals.realizedPnl,
@@ -319,17 +322,16 @@ export function createNotifierService(
         },
         clock(),
       );
-      await need(router).notify('daily_summary', new Date(now).toISOString().slice(0, 16), {
-        type: 'text',
-        text,
-      });
+      // One summary per trading day, however often the schedule (or a retry) asks.
+      await need(router).notify('daily_summary', tradingDay.day, { type: 'text', text });
     },
 
     async sendReauthReminder() {
       const now = Date.now();
-      await need(router).notify('reauth_reminder', new Date(now).toISOString().slice(0, 16), {
+      const reauth = upcomingReauth(now, config.WEEKLY_REAUTH_DEADLINE_HOUR);
+      await need(router).notify('reauth_reminder', new Date(reauth.resetAt).toISOString(), {
         type: 'text',
-        text: reauthReminderNotice(latestGateway, clock()),
+        text: reauthReminderNotice(latestGateway, reauth, clock()),
       });
     },
 
@@ -520,19 +522,27 @@ export function createNotifierService(
       await watchTradingState(activeBus, activeStore, activeRouter);
       sender.start();
 
-      const schedule = (pattern: string | null, run: () => Promise<unknown>) => {
+      const schedule = (pattern: string | null, timezone: string, run: () => Promise<unknown>) => {
         if (!pattern) return;
         jobs.push(
-          new Cron(pattern, { timezone: config.NOTIFIER_TIME_ZONE, protect: true }, async () => {
+          new Cron(pattern, { timezone, protect: true }, async () => {
             await run();
           }),
         );
       };
-      schedule(config.DAILY_SUMMARY_CRON, () =>
+      schedule(config.DAILY_SUMMARY_CRON, config.NOTIFIER_TIME_ZONE, () =>
         retrier.run('daily_summary', 'the daily summary', () => service.sendDailySummary()),
       );
-      schedule(config.REAUTH_REMINDER_CRON, () =>
-        retrier.run('reauth_reminder', 'the re-authentication reminder', () => service.sendReauthReminder()),
+      // Unset, the reminder follows the re-authentication deadline, which is New York time.
+      schedule(
+        config.REAUTH_REMINDER_CRON === undefined
+          ? reauthReminderCron(config.WEEKLY_REAUTH_DEADLINE_HOUR)
+          : config.REAUTH_REMINDER_CRON,
+        config.REAUTH_REMINDER_CRON === undefined ? NEW_YORK : config.NOTIFIER_TIME_ZONE,
+        () =>
+          retrier.run('reauth_reminder', 'the re-authentication reminder', () =>
+            service.sendReauthReminder(),
+          ),
       );
       const prune = setInterval(() => {
         activeStore

@@ -13,8 +13,11 @@ export interface EquityPoint {
 export class NotifierQueries {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Fills since `since`: how many, realized P&L and commissions (decimal strings). */
-  async fillTotals(since: Date): Promise<{ fills: number; realizedPnl: string; commissions: string }> {
+  /** Fills since `since` (and before `until`): how many, realized P&L and commissions (decimal strings). */
+  async fillTotals(
+    since: Date,
+    until?: Date,
+  ): Promise<{ fills: number; realizedPnl: string; commissions: string }> {
     const row = await this.db
       .selectFrom('executions')
       .select([
@@ -23,14 +26,16 @@ export class NotifierQueries {
         sql<string>`coalesce(sum(commission), 0)::text`.as('commissions'),
       ])
       .where('executed_at', '>=', since)
+      .$if(until !== undefined, (query) => query.where('executed_at', '<', until!))
       .where('superseded_by', 'is', null)
       .executeTakeFirstOrThrow();
     return { fills: Number(row.fills), realizedPnl: row.realized, commissions: row.commissions };
   }
 
-  /** Fills since `since` per instrument and side. */
+  /** Fills from `since` to before `until` per instrument and side. */
   async fillsByInstrument(
     since: Date,
+    until: Date,
   ): Promise<
     Array<{ instrument: string; side: string; quantity: string; count: number; commission: string }>
   > {
@@ -44,6 +49,7 @@ export class NotifierQueries {
         sql<string>`coalesce(sum(commission), 0)::text`.as('commission'),
       ])
       .where('executed_at', '>=', since)
+      .where('executed_at', '<', until)
       .where('superseded_by', 'is', null)
       .groupBy(['instrument', 'side'])
       .orderBy('instrument')
@@ -84,8 +90,8 @@ export class NotifierQueries {
     }));
   }
 
-  /** Reconciliation runs since `since`, and how many found mismatches. */
-  async reconciliations(since: Date): Promise<{ runs: number; mismatching: number }> {
+  /** Reconciliation runs finished from `since` to before `until`, and how many found mismatches. */
+  async reconciliations(since: Date, until: Date): Promise<{ runs: number; mismatching: number }> {
     const row = await this.db
       .selectFrom('reconciliation_runs')
       .select([
@@ -93,6 +99,7 @@ export class NotifierQueries {
         sql<string>`count(*) filter (where not ok)`.as('mismatching'),
       ])
       .where('finished_at', '>=', since)
+      .where('finished_at', '<', until)
       .executeTakeFirstOrThrow();
     return { runs: Number(row.runs), mismatching: Number(row.mismatching) };
   }

@@ -13,6 +13,7 @@ import type {
 } from '@ibstack/contracts';
 import Decimal from 'decimal.js';
 
+import type { TradingDay, WeeklyReauth } from './trading-calendar';
 import {
   clip,
   type Clock,
@@ -215,39 +216,51 @@ export function systemNotice(event: SystemEvent, clock: Clock): string | null {
 }
 
 export interface DailySummary {
-  windowStart: string;
-  windowEnd: string;
+  /** The trading day told (`lastTradingDay`): fills, realized P&L and reconciliations are of it. */
+  tradingDay: TradingDay;
   timeZone: string;
+  /** Each account's last snapshot of the day, and its NAV when the day opened (when a snapshot that old exists). */
   accounts: Array<{
     account: string;
     currency: string;
     netLiquidation: string;
-    /** NAV at the start of the window, when a snapshot that old exists. */
     openingNetLiquidation: string | null;
     dailyPnl: string;
     drawdownPct: string;
+    at: string;
   }>;
   fills: Array<{ instrument: string; side: string; quantity: string; count: number; commission: string }>;
   realizedPnl: string;
+  /** Now, when the summary is sent. */
   positions: Array<{ account: string; instrument: string; quantity: string; averageCost: string }>;
   tradingState: TradingState | null;
   gateway: GatewayHealth | null;
   reconciliations: { runs: number; mismatching: number };
+  /** Notifications given up since the day opened. */
   notificationsFailed: number;
 }
 
+/** A last snapshot taken this long before the day closed is flagged with its time (execution was down). */
+const SUMMARY_STALE_SNAPSHOT_MS = 10 * 60_000;
+
 export function dailySummaryNotice(summary: DailySummary, clock: Clock): string {
+  const { tradingDay } = summary;
   const lines = [
-    `📊 <b>Daily summary</b> · ${when(summary.windowEnd, clock)} ${escapeHtml(summary.timeZone)} (last 24 h)`,
+    `📊 <b>Daily summary</b> · trading day ${tradingDay.day}`,
+    `${when(new Date(tradingDay.startMs), clock)} to ${when(new Date(tradingDay.endMs), clock)} ${escapeHtml(summary.timeZone)}`,
   ];
-  if (summary.accounts.length === 0) lines.push('No account snapshot yet.');
+  if (summary.accounts.length === 0) lines.push('No account snapshot of that day.');
   for (const account of summary.accounts) {
     const change =
       account.openingNetLiquidation !== null
-        ? ` · 24 h ${signedMoney(new Decimal(account.netLiquidation).minus(account.openingNetLiquidation))}`
+        ? ` (${signedMoney(new Decimal(account.netLiquidation).minus(account.openingNetLiquidation))} over the day)`
+        : '';
+    const stale =
+      tradingDay.endMs - Date.parse(account.at) > SUMMARY_STALE_SNAPSHOT_MS
+        ? ` · ⚠️ as of ${when(account.at, clock)}`
         : '';
     lines.push(
-      `${escapeHtml(account.account)}: NAV ${money(account.netLiquidation)} ${escapeHtml(account.currency)}${change} · today ${signedMoney(account.dailyPnl)} · drawdown ${new Decimal(account.drawdownPct).toFixed(2)}%`,
+      `${escapeHtml(account.account)}: P&amp;L ${signedMoney(account.dailyPnl)} ${escapeHtml(account.currency)} · NAV ${money(account.netLiquidation)}${change} · drawdown ${new Decimal(account.drawdownPct).toFixed(2)}%${stale}`,
     );
   }
   const fillCount = summary.fills.reduce((sum, row) => sum + row.count, 0);
@@ -259,7 +272,10 @@ export function dailySummaryNotice(summary: DailySummary, clock: Clock): string 
     lines.push(
       `${sideIcon(row.side)} ${row.side} ${quantity(row.quantity)} ${escapeHtml(row.instrument)} (${row.count}) · commission ${money(row.commission)}`,
     );
-  lines.push('', `<b>Positions</b>: ${summary.positions.length === 0 ? 'flat' : summary.positions.length}`);
+  lines.push(
+    '',
+    `<b>Positions now</b>: ${summary.positions.length === 0 ? 'flat' : summary.positions.length}`,
+  );
   for (const position of summary.positions)
     lines.push(
       `${escapeHtml(position.instrument)} ${quantity(position.quantity)} avg ${escapeHtml(position.averageCost)}`,
@@ -278,11 +294,27 @@ export function dailySummaryNotice(summary: DailySummary, clock: Clock): string 
   return fitMessage(lines);
 }
 
-export function reauthReminderNotice(gateway: GatewayHealth | null, clock: Clock): string {
-  const lines = [
-    '🔔 <b>Weekly IBKR re-authentication</b>',
-    'IBKR ends every session once a week. Unless the gateway logs in with a TOTP secret, approve its login on IBKR Mobile before the market opens.',
-  ];
+/**
+ * The reminder of IBKR's weekly re-authentication: when the reset is (or was) and the deadline, and
+ * whether the gateway has already logged in again since the reset.
+ */
+export function reauthReminderNotice(
+  gateway: GatewayHealth | null,
+  reauth: WeeklyReauth,
+  clock: Clock,
+): string {
+  const lines = ['🔔 <b>Weekly IBKR re-authentication</b>'];
+  const relogged = gateway?.lastLoginAt !== undefined && Date.parse(gateway.lastLoginAt) >= reauth.resetAt;
+  const resetPast = reauth.resetAt <= clock.now;
+  lines.push(
+    `IBKR ${resetPast ? 'ended' : 'ends'} every session at ${when(new Date(reauth.resetAt), clock)}; the gateway must be logged in again by ${when(new Date(reauth.deadlineAt), clock)}, when the forex market opens.`,
+  );
+  if (relogged)
+    lines.push(`✅ It has logged in since the reset (${when(gateway.lastLoginAt!, clock)}): nothing to do.`);
+  else
+    lines.push(
+      'Unless the gateway logs in with a TOTP secret, approve its login on IBKR Mobile before then.',
+    );
   if (gateway) {
     const since = duration(clock.now - Date.parse(gateway.since));
     lines.push(

@@ -6,9 +6,12 @@ import {
   fillsNotice,
   gatewayNotice,
   MAX_FILL_LINES,
+  reauthReminderNotice,
   systemNotice,
+  tradingStateNotice,
 } from '../../src/domain/notices';
 import {
+  clip,
   type Clock,
   fitMessage,
   groupDigits,
@@ -16,6 +19,12 @@ import {
   signedMoney,
   when,
 } from '../../src/domain/text';
+import {
+  lastTradingDay,
+  reauthReminderCron,
+  upcomingReauth,
+  weeklyReauth,
+} from '../../src/domain/trading-calendar';
 
 const CLOCK: Clock = { timeZone: 'America/New_York', now: Date.parse('2026-11-24T15:10:00.000Z') };
 
@@ -152,11 +161,11 @@ describe('systemNotice', () => {
 });
 
 describe('dailySummaryNotice', () => {
-  it('gives the day in one message: NAV and its change, fills, positions, state, gateway, reconciliations', () => {
+  it('tells the trading day that closed: P&L, NAV over the day, fills, then positions, state, gateway now', () => {
+    const tradingDay = lastTradingDay(Date.parse('2026-11-24T22:30:00.000Z'));
     const text = dailySummaryNotice(
       {
-        windowStart: '2026-11-23T22:30:00.000Z',
-        windowEnd: '2026-11-24T22:30:00.000Z',
+        tradingDay,
         timeZone: 'America/New_York',
         accounts: [
           {
@@ -166,6 +175,16 @@ describe('dailySummaryNotice', () => {
             openingNetLiquidation: '100000',
             dailyPnl: '234.1',
             drawdownPct: '0.1',
+            at: '2026-11-24T21:59:58.000Z',
+          },
+          {
+            account: 'DU7654321',
+            currency: 'EUR',
+            netLiquidation: '5000',
+            openingNetLiquidation: null,
+            dailyPnl: '0',
+            drawdownPct: '0',
+            at: '2026-11-24T18:00:00.000Z',
           },
         ],
         fills: [{ instrument: 'EURCAD', side: 'BUY', quantity: '40000', count: 2, commission: '4.2' }],
@@ -185,13 +204,15 @@ describe('dailySummaryNotice', () => {
       { ...CLOCK, now: Date.parse('2026-11-24T22:30:00.000Z') },
     );
     expect(text.split('\n')).toEqual([
-      '📊 <b>Daily summary</b> · 17:30:00 America/New_York (last 24 h)',
-      'DU1234567: NAV 100,234.10 USD · 24 h +234.10 · today +234.10 · drawdown 0.10%',
+      '📊 <b>Daily summary</b> · trading day 2026-11-24',
+      'Mon 23 Nov 17:00 to 17:00:00 America/New_York',
+      'DU1234567: P&amp;L +234.10 USD · NAV 100,234.10 (+234.10 over the day) · drawdown 0.10%',
+      'DU7654321: P&amp;L +0.00 EUR · NAV 5,000.00 · drawdown 0.00% · ⚠️ as of 13:00:00',
       '',
       '<b>Fills</b>: 2 · realized -12.50',
       '🟢 BUY 40,000 EURCAD (2) · commission 4.20',
       '',
-      '<b>Positions</b>: 1',
+      '<b>Positions now</b>: 1',
       'EURCAD 40,000 avg 1.4801',
       '',
       'Trading: HALTED (mismatch)',
@@ -199,5 +220,98 @@ describe('dailySummaryNotice', () => {
       'Reconciliation: 12 runs, <b>1 with mismatches</b>',
       "⚠️ 2 notifications could not be delivered (see the notifier's log).",
     ]);
+  });
+});
+
+describe('trading calendar', () => {
+  it('gives the trading day that closed last, 17:00 to 17:00 New York, across a DST change', () => {
+    // Tuesday 17:30 New York (EST): the day that closed half an hour ago.
+    expect(lastTradingDay(Date.parse('2026-11-24T22:30:00.000Z'))).toEqual({
+      day: '2026-11-24',
+      startMs: Date.parse('2026-11-23T22:00:00.000Z'),
+      endMs: Date.parse('2026-11-24T22:00:00.000Z'),
+    });
+    // Tuesday 16:59 New York: Tuesday's day still runs, so Monday's.
+    expect(lastTradingDay(Date.parse('2026-11-24T21:59:00.000Z')).day).toBe('2026-11-23');
+    // Sunday 1 Nov 2026 17:30 EST; that day opened Saturday 17:00 EDT, before clocks went back: 25 hours.
+    expect(lastTradingDay(Date.parse('2026-11-01T22:30:00.000Z'))).toEqual({
+      day: '2026-11-01',
+      startMs: Date.parse('2026-10-31T21:00:00.000Z'),
+      endMs: Date.parse('2026-11-01T22:00:00.000Z'),
+    });
+  });
+
+  it("finds IBKR's weekly reset and the deadline after it, and the one to remind of", () => {
+    // Wednesday 25 Nov 2026: the reset was Sunday 22 Nov 01:00 EST, the deadline that Sunday 17:00.
+    expect(weeklyReauth(Date.parse('2026-11-25T12:00:00.000Z'), 17)).toEqual({
+      resetAt: Date.parse('2026-11-22T06:00:00.000Z'),
+      deadlineAt: Date.parse('2026-11-22T22:00:00.000Z'),
+    });
+    // Sunday 00:30 New York: still last week's reset.
+    expect(weeklyReauth(Date.parse('2026-11-29T05:30:00.000Z'), 17).resetAt).toBe(
+      Date.parse('2026-11-22T06:00:00.000Z'),
+    );
+    // Sunday 15:00 New York: this Sunday's, its deadline two hours ahead.
+    expect(upcomingReauth(Date.parse('2026-11-29T20:00:00.000Z'), 17)).toEqual({
+      resetAt: Date.parse('2026-11-29T06:00:00.000Z'),
+      deadlineAt: Date.parse('2026-11-29T22:00:00.000Z'),
+    });
+    // Wednesday: the deadline passed, so next Sunday's.
+    expect(upcomingReauth(Date.parse('2026-11-25T12:00:00.000Z'), 17).resetAt).toBe(
+      Date.parse('2026-11-29T06:00:00.000Z'),
+    );
+    expect(reauthReminderCron(17)).toBe('0 15 * * 0');
+    expect(reauthReminderCron(3)).toBe('0 2 * * 0');
+  });
+});
+
+describe('reauthReminderNotice', () => {
+  const reauth = upcomingReauth(Date.parse('2026-11-29T20:00:00.000Z'), 17);
+  const clock: Clock = { timeZone: 'America/New_York', now: Date.parse('2026-11-29T20:00:00.000Z') };
+  const gateway: GatewayHealth = {
+    v: 1,
+    state: 'logged_out',
+    since: '2026-11-29T06:00:05.000Z',
+    inResetWindow: false,
+    ready: false,
+    tradingMode: 'paper',
+    lastLoginAt: '2026-11-23T13:00:00.000Z',
+    ts: '2026-11-29T19:59:00.000Z',
+  };
+
+  it('names the reset and the deadline, and asks for the login while none came since the reset', () => {
+    const text = reauthReminderNotice(gateway, reauth, clock);
+    expect(text).toContain(
+      'IBKR ended every session at 01:00:00; the gateway must be logged in again by 17:00:00',
+    );
+    expect(text).toContain('approve its login on IBKR Mobile before then');
+    expect(text).toContain('Gateway now: logged out for 13 h 59 min · last login Mon 23 Nov 08:00');
+  });
+
+  it('says there is nothing to do once the gateway logged in after the reset', () => {
+    const text = reauthReminderNotice(
+      { ...gateway, state: 'logged_in', lastLoginAt: '2026-11-29T12:00:00.000Z' },
+      reauth,
+      clock,
+    );
+    expect(text).toContain('✅ It has logged in since the reset (07:00:00): nothing to do.');
+    expect(text).not.toContain('approve');
+  });
+});
+
+describe('clip', () => {
+  it('cuts free text to its limit with an ellipsis, never inside a surrogate pair', () => {
+    expect(clip('short', 10)).toBe('short');
+    expect(clip('abcdefghijkl', 5)).toBe('abcd…');
+    expect(clip('🛑🛑🛑🛑', 3)).toBe('🛑🛑…');
+  });
+
+  it('keeps a trading state notice with a reason of any length under the limit', () => {
+    const text = tradingStateNotice(
+      { v: 1, state: 'HALTED', reason: '<&>'.repeat(3_000), by: 'cli', at: '2026-11-24T15:00:00.000Z' },
+      CLOCK,
+    );
+    expect(text.length).toBeLessThan(MAX_MESSAGE_LENGTH);
+    expect(text).toContain('reason: &lt;&amp;&gt;');
   });
 });

@@ -8,6 +8,7 @@ import { type Database, type Kysely, sql } from '@ibstack/db';
 import { setTradingState } from '@ibstack/operator';
 import { eventually, makeFill } from '@ibstack/test-kit';
 
+import { lastTradingDay } from '../../src/domain/trading-calendar';
 import { ALICE, BOB, metricValue, type NotifierHarness, startNotifier } from './harness';
 
 /**
@@ -311,11 +312,37 @@ describe('notifier notifications', () => {
 
   it('sends the daily summary silently by default, and the weekly re-authentication reminder', async () => {
     h = await startNotifier({ TELEGRAM_CHATS: `${ALICE.id}:operator` });
+    // The summary tells the trading day that closed last: its last snapshot, not one of the day now running.
+    const day = lastTradingDay(Date.now());
+    const snapshot = (ts: number, dailyPnl: string, nav: string) => ({
+      account: 'DU1234567',
+      currency: 'USD',
+      ts: new Date(ts),
+      net_liquidation: nav,
+      cash: '50000',
+      realized_pnl: '0',
+      unrealized_pnl: '0',
+      daily_pnl: dailyPnl,
+      daily_return_pct: '0',
+      high_water_mark: '101000',
+      drawdown_pct: '0',
+    });
+    await h.database.db
+      .insertInto('account_snapshots')
+      .values([
+        snapshot(day.startMs + 60_000, '1.00', '100000'),
+        snapshot(day.endMs - 60_000, '321.00', '100321'),
+        snapshot(day.endMs + 60_000, '5.00', '100326'),
+      ])
+      .execute();
     await h.service.sendDailySummary();
     await h.service.sendReauthReminder();
     await eventually(() => expect(h!.telegram.callsOf('sendMessage', ALICE.id)).toHaveLength(2));
     const [summary, reminder] = h.telegram.callsOf('sendMessage', ALICE.id);
-    expect(summary!.params.text).toContain('📊 <b>Daily summary</b>');
+    expect(summary!.params.text).toContain(`📊 <b>Daily summary</b> · trading day ${day.day}`);
+    expect(summary!.params.text).toContain(
+      'DU1234567: P&amp;L +321.00 USD · NAV 100,321.00 (+321.00 over the day)',
+    );
     expect(summary!.params.disable_notification).toBe(true);
     expect(reminder!.params.text).toContain('🔔 <b>Weekly IBKR re-authentication</b>');
     expect(reminder!.params.disable_notification).toBe(false);
