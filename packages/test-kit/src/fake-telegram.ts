@@ -216,6 +216,11 @@ export class FakeTelegram {
     });
   }
 
+  /** Any update as it is, for what the helpers above cannot say (malformed or unusual updates). */
+  sendUpdate(update: Record<string, unknown>): number {
+    return this.push(update);
+  }
+
   /** The next `times` calls of `method` fail with `failure`. */
   failNext(method: string, failure: ScriptedFailure, times = 1): void {
     const queue = this.failures.get(method) ?? [];

@@ -218,6 +218,55 @@ describe('notifier commands', () => {
     expect(await tradingState()).toBeNull();
   });
 
+  it('ignores a confirmation pressed from another chat or by a stranger, and odd updates crash nothing', async () => {
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, '/halt guarded');
+    const question = await eventually(() => {
+      const call = h.telegram.callsOf('sendMessage', ALICE.id).find((c) => c.params.reply_markup);
+      if (!call) throw new Error('no question');
+      return call;
+    });
+    const [confirm] = (
+      question.params.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> }
+    ).inline_keyboard[0]!;
+    // The same callback data from the viewer's own chat, and from a stranger's.
+    h.telegram.pressButton(VIEWER_CHAT, BOB, 3, confirm!.callback_data);
+    h.telegram.pressButton(STRANGER_CHAT, MALLORY, 4, confirm!.callback_data);
+    // Forged data, a button under no message, a message without a sender or text, a huge command.
+    h.telegram.pressButton(OPERATOR_CHAT, ALICE, 5, 'c:zzzz');
+    h.telegram.pressButton(OPERATOR_CHAT, ALICE, 6, `x:${'f'.repeat(200)}`);
+    h.telegram.sendUpdate({
+      callback_query: {
+        id: 'inline',
+        from: { id: ALICE.id, is_bot: false, first_name: 'A' },
+        chat_instance: 'i',
+        data: confirm!.callback_data,
+      },
+    });
+    h.telegram.sendUpdate({
+      message: {
+        message_id: 900,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: ALICE.id, type: 'private' },
+      },
+    });
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, `/notify ${'x'.repeat(4_000)}`);
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, '/help');
+    await textTo(ALICE.id, /ibstack bot/);
+
+    const answers = h.telegram.callsOf('answerCallbackQuery').map((call) => call.params.text);
+    expect(answers).toEqual([
+      'This confirmation has expired; send the command again.',
+      'This button has expired.',
+      'This button has expired.',
+    ]);
+    expect(h.telegram.messagesTo(MALLORY.id)).toHaveLength(1); // the refusal, nothing else
+    expect(h.telegram.textsTo(ALICE.id).some((text) => text.startsWith('Usage: /notify'))).toBe(true);
+    expect(await tradingState()).toBeNull();
+    // The real asker can still confirm: the forged presses did not use the confirmation up.
+    h.telegram.pressButton(OPERATOR_CHAT, ALICE, 7, confirm!.callback_data);
+    await eventually(async () => expect((await tradingState())?.state).toBe('HALTED'));
+  });
+
   it("answers /pnl with today's figures and the equity curve as a PNG", async () => {
     const now = Date.now();
     await h.database.db
