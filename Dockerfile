@@ -62,6 +62,20 @@ ENV HTTP_PORT=9406
 EXPOSE 9406
 CMD ["node", "services/gateway-supervisor/src/main.js"]
 
+FROM runtime AS backup
+USER root
+# pg_dump and pg_restore of the database server's major version (postgres:15 in docker-compose.yml; the
+# compose test keeps the two in step), and rsync over ssh for the copy to the standby.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client-15 rsync openssh-client \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /var/lib/ibstack/backups \
+ && chown node:node /var/lib/ibstack/backups
+USER node
+ENV HTTP_PORT=9404
+EXPOSE 9404
+CMD ["node", "services/backup/src/main.js"]
+
 FROM runtime AS notifier
 ENV HTTP_PORT=9405
 EXPOSE 9405

@@ -1,6 +1,6 @@
-# Thin wrappers: over docker compose for the stack as containers (up, down, logs, ps, status), and over
-# the npm scripts, so `make test` and `npm test` are the same thing.
-.PHONY: install test lint typecheck bench migrate start status format ci secrets totp up down logs ps
+# Thin wrappers: over docker compose for the stack as containers (up, down, logs, ps, status, backup,
+# restore, deploy), and over the npm scripts, so `make test` and `npm test` are the same thing.
+.PHONY: install test lint typecheck bench migrate start status format ci secrets totp up down logs ps backup backup-list restore proxy-ca
 
 install:
 	npm ci
@@ -64,3 +64,17 @@ logs:
 
 ps:
 	docker compose ps
+
+# Backups (services/backup): take one now, list them, put one back (stops and restarts the stack).
+backup:
+	docker compose run --rm --no-deps -T backup node services/backup/src/cli.js backup
+
+backup-list:
+	docker compose run --rm --no-deps -T backup node services/backup/src/cli.js list
+
+restore:
+	@scripts/restore.sh "$(FILE)"
+
+# The internal CA's certificate, to import into a browser when the proxy has no domain (infra/proxy).
+proxy-ca:
+	@docker compose exec -T proxy cat /var/lib/ibstack-tls/ca/ca.crt

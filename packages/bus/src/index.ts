@@ -5,3 +5,4 @@ export * from './kv';
 export * from './metrics';
 export * from './namespace';
 export * from './check';
+export * from './session-commands';

@@ -17,3 +17,26 @@ export const NATS_EXPORTER_METRICS: readonly string[] = [
 
 /** Series Prometheus makes itself for every target. */
 export const PROMETHEUS_SYNTHETIC_METRICS: readonly string[] = ['up', 'scrape_duration_seconds'];
+
+/**
+ * From Prometheus' blackbox exporter probing the reverse proxy (job proxy-tls): not part of `npm start`;
+ * infra/proxy/test/proxy.int.test.ts scrapes each of them from Debian's exporter probing the real proxy.
+ */
+export const BLACKBOX_EXPORTER_METRICS: readonly string[] = [
+  'probe_success',
+  'probe_ssl_earliest_cert_expiry',
+];
+
+/**
+ * From the backup service (services/backup; compose only, not `npm start`); its integration test reads
+ * each of them from the running service's registry.
+ */
+export const BACKUP_SERVICE_METRICS: readonly string[] = [
+  'backup_interval_seconds',
+  'backup_last_success_timestamp_seconds',
+  'backup_last_size_bytes',
+  'backup_kept',
+  'backup_last_run_success',
+  'backup_last_duration_seconds',
+  'backup_runs_total',
+];

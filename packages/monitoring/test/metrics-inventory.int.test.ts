@@ -7,6 +7,8 @@
 import { eventually, type FakeTelegram, freePort, startFakeTelegram } from '@ibstack/test-kit';
 
 import {
+  BACKUP_SERVICE_METRICS,
+  BLACKBOX_EXPORTER_METRICS,
   type Daemon,
   exposedMetricNames,
   exposedSamples,
@@ -166,6 +168,8 @@ describe('metrics of a running stack', () => {
     const exported = new Set<string>([
       ...PROMETHEUS_SYNTHETIC_METRICS,
       ...NATS_EXPORTER_METRICS,
+      ...BLACKBOX_EXPORTER_METRICS,
+      ...BACKUP_SERVICE_METRICS,
       ...recordedMetrics(),
     ]);
     for (const text of (await scrapeServices()).values())

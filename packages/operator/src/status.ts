@@ -103,7 +103,7 @@ export interface StackStatus {
   problems: string[];
 }
 
-export const SERVICE_NAMES = ['gateway-sim', 'ingestor', 'strategy', 'execution'] as const;
+export const SERVICE_NAMES = ['gateway-sim', 'ingestor', 'strategy', 'execution', 'dashboard-api'] as const;
 
 /** Where each service answers under `npm start`: `STACK_HTTP_PORT_BASE` + its position. */
 export function localServiceUrls(httpPortBase: number): Array<{ name: string; url: string }> {

@@ -1,10 +1,11 @@
 /**
  * Runs the whole trading path as local processes, in dependency order, each started only after the one
- * before answers /readyz: gateway-sim → ingestor → strategy → execution (→ notifier, the Telegram bot, when
+ * before answers /readyz: gateway-sim → ingestor → strategy → execution → dashboard-api (→ notifier, the Telegram bot, when
  * it is configured). Checks Postgres and NATS first and runs the migrations. Restarts a crashed service with backoff; stops everything (in reverse order,
  * SIGTERM first, so an order in flight is recorded) on `stop()`.
  */
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { checkNats } from '@ibstack/bus';
@@ -45,6 +46,17 @@ export class DependencyError extends Error {
 
 function entry(service: string): string {
   return join(REPO_ROOT, 'services', service, 'src', 'main.ts');
+}
+
+/**
+ * The dashboard's JWT key for a local stack: made once, kept in the state folder (mode 0600) so a
+ * restart keeps everyone logged in, and handed over as a file, never on a command line.
+ */
+export function localJwtSecretFile(stateDir: string): string {
+  mkdirSync(stateDir, { recursive: true });
+  const file = join(stateDir, 'dashboard-jwt-secret');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(48).toString('base64'), { mode: 0o600 });
+  return file;
 }
 
 /** The services of the stack with the environment each needs. */
@@ -99,7 +111,20 @@ export function stackServices(config: StackConfig, baseEnv: NodeJS.ProcessEnv = 
       env: { ...shared, HTTP_PORT: String(http(3)) },
       healthUrl: `http://127.0.0.1:${http(3)}`,
     },
-    // Offsets 4 and 5 are dashboard-api's and the notifier's.
+    {
+      name: 'dashboard-api',
+      entry: entry('dashboard-api'),
+      env: {
+        ...shared,
+        HTTP_PORT: String(http(4)),
+        // A local stack: this machine only, plain HTTP (the compose stack sits behind the TLS proxy).
+        HTTP_HOST: '127.0.0.1',
+        COOKIE_SECURE: 'false',
+        JWT_SECRET_FILE: localJwtSecretFile(config.STACK_STATE_DIR),
+      },
+      healthUrl: `http://127.0.0.1:${http(4)}`,
+    },
+    // Offset 5 is the notifier's.
     {
       name: 'gateway-supervisor',
       entry: entry('gateway-supervisor'),
@@ -170,5 +195,11 @@ export async function runStack(config: StackConfig, options: RunnerOptions = {})
     throw options.signal?.aborted ? new StackAbortedError() : error;
   }
   say(`all services ready; ${pc.bold('npm run status')} shows what the stack is doing; Ctrl-C stops it`);
+  const dashboard = specs.find((spec) => spec.name === 'dashboard-api');
+  if (dashboard)
+    say(
+      `dashboard: ${pc.bold(dashboard.healthUrl)} — first user: ${pc.bold('npm run user -- add <name> --role operator')}` +
+        ` (with the same DATABASE_URL)`,
+    );
   return { services: supervisors, stop };
 }

@@ -139,7 +139,7 @@ describe('the whole stack (npm start) against the simulated gateway', () => {
   beforeAll(async () => {
     const base = new URL(testEnvironment().databaseUrl);
     base.pathname = `/${databaseName}`;
-    const httpBase = await freePortRange(4);
+    const httpBase = await freePortRange(7);
     simUrl = `http://127.0.0.1:${httpBase}`;
     env = {
       DATABASE_URL: base.toString(),
@@ -167,6 +167,11 @@ describe('the whole stack (npm start) against the simulated gateway', () => {
 
   it('trades the demo sleeve, survives a full restart without duplicates or lost fills, and halts on drift', async () => {
     runner = await startStack();
+    // The dashboard runs on the fifth port and the runner says where, and how to make the first user.
+    const dashboardUrl = `http://127.0.0.1:${Number(env.STACK_HTTP_PORT_BASE) + 4}`;
+    await runner.waitForLine(`dashboard: ${dashboardUrl} — first user: npm run user -- add`);
+    expect((await fetch(`${dashboardUrl}/readyz`)).status).toBe(200);
+    expect((await fetch(`${dashboardUrl}/api/positions`)).status).toBe(401);
     database = await connectDatabase(env.DATABASE_URL!, { maxConnections: 2 });
     bus = await Bus.connect({
       url: env.NATS_URL!,

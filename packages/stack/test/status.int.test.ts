@@ -104,14 +104,14 @@ describe('status', () => {
     const status = await gatherStatus({
       db: database.db,
       bus: testBus.bus,
-      httpPortBase: await freePortRange(4),
+      httpPortBase: await freePortRange(5),
       now: NOW,
     });
     expect(status.tradingState).toMatchObject({ state: 'HALTED', by: 'execution' });
     expect(status.recentFills.map((fill) => fill.quantity)).toEqual(['6000', '5000', '4000', '3000', '2000']);
     expect(status.recentFills[0]).toMatchObject({ sleeve: 'demo', commission: '2.1', price: '1.4801' });
     expect(status.positions).toEqual([expect.objectContaining({ instrument: 'EURCAD', quantity: '21000' })]);
-    expect(status.services.map((service) => service.state)).toEqual(['down', 'down', 'down', 'down']);
+    expect(status.services.map((service) => service.state)).toEqual(['down', 'down', 'down', 'down', 'down']);
 
     const text = stripVTControlCharacters(renderStatus(status));
     expect(text).toContain('HALTED');
@@ -125,7 +125,7 @@ describe('status', () => {
     const status = await gatherStatus({
       db: null,
       bus: null,
-      httpPortBase: await freePortRange(4),
+      httpPortBase: await freePortRange(5),
       now: NOW,
     });
     expect(status.problems).toEqual([

@@ -18,7 +18,16 @@ export function spawnTs(
   args: readonly string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): SpawnedProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+  return spawnProcess(process.execPath, ['--import', 'tsx', file, ...args], env);
+}
+
+/** Runs any program (nginx, prometheus, an exporter) as a long-lived child whose output lines are kept. */
+export function spawnProcess(
+  file: string,
+  args: readonly string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): SpawnedProcess {
+  const child = spawn(file, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

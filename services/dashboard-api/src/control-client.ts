@@ -35,7 +35,34 @@ export class ControlClient {
   constructor(
     private readonly bus: Bus,
     private readonly timeoutMs: number,
+    /** Records who asked for what and what came of it (audit_log and sys.audit). */
+    private readonly audit: (
+      actor: string,
+      action: string,
+      auditId: string,
+      detail: Record<string, unknown>,
+    ) => Promise<void>,
   ) {}
+
+  /** The outcome, audited whether it succeeded or not. */
+  private async audited(
+    by: string,
+    command: string,
+    detail: Record<string, unknown>,
+    run: () => Promise<ControlOutcome>,
+  ): Promise<ControlOutcome> {
+    try {
+      const outcome = await run();
+      await this.audit(by, command, `session:${outcome.commandId}`, { ...detail, outcome: outcome.outcome });
+      return outcome;
+    } catch (error) {
+      await this.audit(by, command, `session:${randomId()}`, {
+        ...detail,
+        outcome: `failed: ${error instanceof Error ? error.message : String(error)}`,
+      });
+      throw error;
+    }
+  }
 
   async send(
     command: SessionCommandInput,
@@ -77,8 +104,10 @@ export class ControlClient {
 
   async gateway(by: string, action: 'connect' | 'disconnect', reason: string): Promise<ControlOutcome> {
     const command = action === 'connect' ? 'gateway_connect' : 'gateway_disconnect';
-    const { commandId, replies } = await this.send({ command, by, reason }, ['execution', 'ingestor']);
-    return this.outcome(commandId, command, replies, ['execution', 'ingestor']);
+    return this.audited(by, command, { reason }, async () => {
+      const { commandId, replies } = await this.send({ command, by, reason }, ['execution', 'ingestor']);
+      return this.outcome(commandId, command, replies, ['execution', 'ingestor']);
+    });
   }
 
   async marketData(
@@ -87,9 +116,10 @@ export class ControlClient {
     instrument: string,
   ): Promise<ControlOutcome> {
     const command = action === 'subscribe' ? 'market_data_subscribe' : 'market_data_unsubscribe';
-    const { commandId, replies } = await this.send({ command, by, instrument }, ['ingestor']);
-    const outcome = this.outcome(commandId, command, replies, ['ingestor']);
-    return outcome;
+    return this.audited(by, command, { instrument }, async () => {
+      const { commandId, replies } = await this.send({ command, by, instrument }, ['ingestor']);
+      return this.outcome(commandId, command, replies, ['ingestor']);
+    });
   }
 
   private outcome(

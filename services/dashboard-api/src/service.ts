@@ -158,7 +158,11 @@ export function createDashboardService(
           live,
           login,
           actions,
-          control: new ControlClient(activeBus, config.CONTROL_REPLY_TIMEOUT_MS),
+          control: new ControlClient(
+            activeBus,
+            config.CONTROL_REPLY_TIMEOUT_MS,
+            (actor, action, auditId, detail) => actions.audit(actor, action, auditId, detail),
+          ),
           tradingMode: mode.ok ? mode.mode : 'paper',
           ibkrTest: { host: config.IB_HOST, port: config.IB_PORT, clientId: config.IB_TEST_CLIENT_ID },
           health: readiness,

@@ -36,6 +36,7 @@ import { handleControlCommand } from './control';
 import { CrashPoints } from './crash-points';
 import { ErrorCircuit } from './domain/error-circuit';
 import { InstrumentBook } from './instruments';
+import { GatewaySwitch } from './gateway-switch';
 import { ExecutionLease } from './lease';
 import { executionMetrics, type ExecutionMetrics } from './metrics';
 import { Mutex } from './mutex';
@@ -89,6 +90,7 @@ export function createExecutionService(
   let intentConsumer: ConsumerHandle | undefined;
   let controlConsumer: ConsumerHandle | undefined;
   let reconcileTimer: NodeJS.Timeout | undefined;
+  let gatewaySwitch: GatewaySwitch | undefined;
   let tradingStateTimer: NodeJS.Timeout | undefined;
   let stopping = false;
   let everReconciled = false;
@@ -153,6 +155,13 @@ export function createExecutionService(
         registry,
       });
       const activeConnection = connection;
+      gatewaySwitch = new GatewaySwitch({
+        connection,
+        isLeader: () => activeLease.isHeld(),
+        beforeDisconnect: stopTakingIntents,
+        log,
+      });
+      const operatorSwitch = gatewaySwitch;
       const broker = new IbBroker(connection, config.GATEWAY_TIME_ZONE);
       broker.on('dataError', ({ event, error }) => {
         metrics.brokerDataErrors.inc({ event });
@@ -382,7 +391,7 @@ export function createExecutionService(
           tookOverLease = tookOver;
           metrics.leaseHolder.set(1);
           metrics.leaseEpoch.set(epoch);
-          if (activeLease.isHeld()) activeConnection.start();
+          if (activeLease.isHeld() && operatorSwitch.mayConnect()) activeConnection.start();
         }),
       );
       activeLease.on('lost', (reason) =>
@@ -417,6 +426,7 @@ export function createExecutionService(
       }
       outbox.start();
       await refreshTradingState();
+      operatorSwitch.serve(activeBus);
       // The operator CLI and the strategy write the trading state to KV themselves: the metric (and the
       // halted alert) follows within seconds rather than at the next event of ours.
       tradingStateTimer = setInterval(() => {
@@ -439,6 +449,7 @@ export function createExecutionService(
 
     async stop() {
       stopping = true;
+      gatewaySwitch?.stop();
       if (tradingStateTimer) clearInterval(tradingStateTimer);
       await stopTakingIntents();
       await accountRecorder?.stop();

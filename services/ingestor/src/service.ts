@@ -9,9 +9,12 @@
  *   1100/1101/1102, a hole in the live series, a timer → gap repair
  *   stop: stop asking, end the session, write the pending batch, close NATS and Postgres
  */
+import type { SessionCommandAnswer } from '@ibstack/bus';
 import {
   type GatewayStatus,
+  type Instrument,
   instrumentKey,
+  parseInstrumentSpec,
   nowIso,
   type SystemEvent,
   type Timeframe,
@@ -43,6 +46,7 @@ import { InstrumentFeed } from './feed';
 import { GapRepair, type RepairReason } from './gap-repair';
 import { ingestorMetrics, type IngestorMetrics } from './metrics';
 import { PacedHistory } from './paced-history';
+import { serveIngestorSessionCommands } from './session-control';
 import { logProgress, type ProgressReporter } from './progress';
 
 export interface IngestorServiceDependencies {
@@ -118,6 +122,8 @@ export function createIngestorService(
   let tickWriter: BatchWriter<TickRow> | undefined;
   let requestLog: BatchWriter<PacingRecord> | undefined;
   let feeds: InstrumentFeed[] = [];
+  let makeFeed: ((instrument: Instrument) => InstrumentFeed) | undefined;
+  let sessionCommands: { stop(): void } | undefined;
   const timers: NodeJS.Timeout[] = [];
   let sessionWork: Promise<void> = Promise.resolve();
   let stopping = false;
@@ -221,6 +227,45 @@ export function createIngestorService(
       }
       throw error;
     }
+  }
+
+  /** An instrument added at run time: IB's answer decides, and an unknown contract is refused with it. */
+  async function addInstrument(spec: string): Promise<SessionCommandAnswer> {
+    let instrument: Instrument;
+    try {
+      instrument = parseInstrumentSpec(spec);
+    } catch (error) {
+      return { ok: false, message: (error as Error).message };
+    }
+    const key = instrumentKey(instrument);
+    if (feeds.some((feed) => feed.key === key))
+      return { ok: true, message: `${key} is already ingested`, instrument: key };
+    if (!connection?.isReady() || !marketData || !makeFeed)
+      return { ok: false, message: 'no gateway session now; try again once it is connected' };
+    const feed = makeFeed(instrument);
+    try {
+      const resolved = await marketData.resolve(instrument);
+      feed.setResolved(resolved);
+      await store!.upsertInstrument(resolved);
+    } catch (error) {
+      if (error instanceof UnknownInstrumentError)
+        return { ok: false, code: error.ibCode ?? 200, message: error.message, instrument: key };
+      throw error;
+    }
+    feeds.push(feed);
+    feed.subscribe();
+    repair!.request(feed, 'start');
+    indexSubscriptions();
+    return { ok: true, message: `${feed.label} subscribed to quotes and bars; backfilling`, instrument: key };
+  }
+
+  function removeInstrument(key: string): SessionCommandAnswer {
+    const feed = feeds.find((candidate) => candidate.key === key);
+    if (!feed) return { ok: false, message: `${key} is not ingested`, instrument: key };
+    feed.unsubscribe();
+    feeds = feeds.filter((candidate) => candidate !== feed);
+    indexSubscriptions();
+    return { ok: true, message: `${feed.label} unsubscribed`, instrument: key };
   }
 
   /** A lookup that failed for a passing reason is asked again, with backoff, while the session lasts. */
@@ -510,29 +555,28 @@ export function createIngestorService(
       });
       const activeRepair = repair;
       const storeTicks = new Set(config.STORE_TICKS);
-      feeds = config.INSTRUMENTS.map(
-        (instrument) =>
-          new InstrumentFeed(
-            instrument,
-            {
-              clock,
-              wallClock,
-              marketData: activeMarketData,
-              bus: bus!,
-              store: activeStore,
-              barWriter: barWriter!,
-              tickWriter,
-              metrics,
-              logger: log,
-              higherTimeframes,
-              stockWhatToShow: config.STOCK_WHAT_TO_SHOW,
-              staleAfterMs: config.STALE_AFTER_MS,
-              retentionMs: lookbackMs + largestTimeframeMs + DAY_MS,
-              onLiveSeam: (feed) => activeRepair.request(feed, 'live_seam'),
-            },
-            storeTicks.has(instrumentKey(instrument)),
-          ),
-      );
+      makeFeed = (instrument: Instrument) =>
+        new InstrumentFeed(
+          instrument,
+          {
+            clock,
+            wallClock,
+            marketData: activeMarketData,
+            bus: bus!,
+            store: activeStore,
+            barWriter: barWriter!,
+            tickWriter,
+            metrics,
+            logger: log,
+            higherTimeframes,
+            stockWhatToShow: config.STOCK_WHAT_TO_SHOW,
+            staleAfterMs: config.STALE_AFTER_MS,
+            retentionMs: lookbackMs + largestTimeframeMs + DAY_MS,
+            onLiveSeam: (feed) => activeRepair.request(feed, 'live_seam'),
+          },
+          storeTicks.has(instrumentKey(instrument)),
+        );
+      feeds = config.INSTRUMENTS.map(makeFeed);
 
       marketData.on('currentTime', (seconds, receivedAt) => clock.observe(seconds, receivedAt));
       marketData.on('price', (reqId, field, value) => byQuotes.get(reqId)?.onPrice(field, value));
@@ -595,12 +639,19 @@ export function createIngestorService(
         },
         'ingestor started',
       );
+      sessionCommands = serveIngestorSessionCommands(bus.bus, {
+        connection,
+        addInstrument,
+        removeInstrument,
+        log,
+      });
       connection.start();
     },
 
     async stop() {
       if (stopping) return;
       stopping = true;
+      sessionCommands?.stop();
       for (const timer of lookupTimers) clearTimeout(timer);
       for (const timer of timers.splice(0)) clearInterval(timer);
       // Abort waits first; ending the session then fails the request in flight, so nothing hangs.

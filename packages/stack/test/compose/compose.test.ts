@@ -36,6 +36,7 @@ import {
   LIVE_CONFIRMATION_PHRASE,
   loadConfig,
 } from '@ibstack/config';
+import { backupEnv, standbyCheck } from '@ibstack/backup';
 import { executionChecks, executionEnv } from '@ibstack/execution';
 import { gatewaySimEnv } from '@ibstack/gateway-sim';
 import { gatewaySupervisorChecks, gatewaySupervisorEnv } from '@ibstack/gateway-supervisor';
@@ -104,6 +105,12 @@ const SERVICES: readonly OurService[] = [
     secrets: ['database_url'],
   },
   {
+    service: 'backup',
+    load: (env) => loadConfig('backup', backupEnv, env, { checks: [standbyCheck] }),
+    secrets: ['database_url'],
+    refuses: { BACKUP_KEEP: '0' },
+  },
+  {
     service: 'execution',
     load: (env) => loadConfig('execution', executionEnv, env, { checks: executionChecks }),
     secrets: ['database_url'],
@@ -132,11 +139,19 @@ const UPSTREAM_SECRETS: Readonly<Record<string, readonly string[]>> = {
 const GATEWAY_SECRETS = ['ib_username', 'ib_password', 'ib_totp_key'];
 
 /** Services that may publish a port on every interface (issue 17: the reverse proxy). */
-const PUBLISHING_SERVICES: readonly string[] = [];
+const PUBLISHING_SERVICES: readonly string[] = ['proxy'];
 
 const SCENARIOS: ReadonlyArray<{ name: string; env: Env }> = [
   { name: 'docker compose up (simulated gateway)', env: {} },
   { name: 'profile ibga, paper', env: { COMPOSE_PROFILES: 'ibga', IB_GATEWAY: 'gateway' } },
+  {
+    name: "profile letsencrypt: a domain with Let's Encrypt",
+    env: {
+      COMPOSE_PROFILES: 'letsencrypt',
+      PROXY_DOMAIN: 'trading.example.com',
+      ACME_EMAIL: 'ops@example.com',
+    },
+  },
   {
     name: 'profile ibga, live',
     env: {
@@ -402,6 +417,10 @@ describe('docker-compose.yml', () => {
       mkdirSync(join(dir, 'secrets'));
       for (const secret of Object.keys(document.secrets ?? {}))
         writeFileSync(join(dir, 'secrets', secret), 'x', { flag: 'w' });
+      // v1 checks that a local build context exists (the proxy's is infra/proxy).
+      for (const service of Object.values(document.services))
+        if (typeof service.build === 'object' && !/^[a-z]+:\/\//.test(service.build.context))
+          mkdirSync(join(dir, service.build.context), { recursive: true });
       for (const scenario of SCENARIOS) {
         const result = execFileSync(
           'docker-compose',

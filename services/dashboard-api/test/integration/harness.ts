@@ -4,6 +4,8 @@
  */
 import { createExecutionService, executionEnv, type ExecutionService } from '@ibstack/execution';
 import { startGatewaySim, type GatewaySim } from '@ibstack/gateway-sim';
+import { createIngestorService, ingestorEnv, type IngestorService } from '@ibstack/ingestor';
+import { loadConfig } from '@ibstack/config';
 import { createRegistry } from '@ibstack/observability';
 import {
   createTestBus,
@@ -29,6 +31,7 @@ export interface Stack {
   database: TestDatabase;
   testBus: TestBus;
   execution: ExecutionService | null;
+  ingestor: IngestorService | null;
   dashboard: DashboardService;
   url: string;
   env: Record<string, string>;
@@ -41,6 +44,8 @@ export interface Stack {
 export interface StackOptions {
   /** Run gateway-sim and execution too (orders reach a broker). @default true */
   trading?: boolean;
+  /** Run the ingestor too (live quotes and bars from the sim). @default false */
+  ingestor?: boolean;
   dashboardEnv?: Record<string, string>;
 }
 
@@ -86,6 +91,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     );
     await execution.start();
   }
+  let ingestor: IngestorService | null = null;
+  if (options.ingestor) {
+    ingestor = createIngestorService(
+      loadConfig('ingestor', ingestorEnv, {
+        ...env,
+        IB_CLIENT_ID: '20',
+        INSTRUMENTS: 'EUR.CAD',
+        BACKFILL_DAYS: '0.05',
+        BAR_FLUSH_INTERVAL_MS: '100',
+        GAP_CHECK_INTERVAL_MS: '1000',
+      }),
+      { logger: silentLogger('ingestor'), registry: createRegistry('ingestor', { defaultMetrics: false }) },
+    );
+    await ingestor.start();
+  }
   const dashboard = createDashboardService(
     dashboardEnv.parse({
       ...env,
@@ -109,6 +129,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     database,
     testBus,
     execution,
+    ingestor,
     dashboard,
     url,
     env,
@@ -127,6 +148,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     close: async () => {
       await dashboard.stop();
+      await ingestor?.stop();
       await execution?.stop();
       await sim?.close();
       await testBus.destroy();
