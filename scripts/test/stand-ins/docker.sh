@@ -6,6 +6,7 @@
 #   unhealthy        versions whose containers stay unhealthy
 #   gate-fails       versions whose health gate fails
 #   backup-fails     present: the backup fails
+#   restore-fails    present: the restore fails (check-fails: its check)
 #   build-fails      present: the build fails
 #   config.json      what `compose config --format json` prints
 set -euo pipefail
@@ -36,6 +37,18 @@ case "$1" in
         exit 1
       fi
       echo "ibstack-20261203T150000.000Z-deploy (1.0 MB, 0.4 s)"
+    elif [[ " $* " == *" services/backup/src/cli.js check "* ]]; then
+      if [ -e "$dir/check-fails" ]; then
+        echo "backup: check: database.dump does not match its manifest (damaged, altered or missing)" >&2
+        exit 1
+      fi
+      echo "${*: -1}: complete, every file matches its manifest"
+    elif [[ " $* " == *" services/backup/src/cli.js restore "* ]]; then
+      if [ -e "$dir/restore-fails" ]; then
+        echo "backup: database restore: pg_restore exited 1" >&2
+        exit 1
+      fi
+      echo "restored ${*: -1} into database ibstack and gateway-sim"
     elif [[ " $* " == *" packages/stack/src/cli/health-gate.js "* ]]; then
       if listed "$version" gate-fails; then
         echo "health gate failed after 5 s: execution not ready (/readyz 503)"
@@ -54,6 +67,7 @@ case "$1" in
     printf '%s\n' "$version" >"$dir/up"
     echo postgres >"$dir/running"
     ;;
+  stop) : >"$dir/running" ;;
   config) cat "$dir/config.json" ;;
   pull) ;;
   *)
