@@ -13,9 +13,14 @@ const DECIMAL_PATTERN = /^-?\d+(\.\d+)?$/;
 export const DecimalString = z.string().regex(DECIMAL_PATTERN, 'must be a decimal number like "1.2345"');
 export type DecimalString = z.infer<typeof DecimalString>;
 
-export const PositiveDecimalString = DecimalString.refine((value) => new Decimal(value).gt(0), 'must be > 0');
+// zod runs a refinement even after the pattern failed, so each one checks the pattern itself: a value like
+// "LMT" must be an invalid field, not a DecimalError thrown out of safeParse.
+export const PositiveDecimalString = DecimalString.refine(
+  (value) => !DECIMAL_PATTERN.test(value) || new Decimal(value).gt(0),
+  'must be > 0',
+);
 export const NonNegativeDecimalString = DecimalString.refine(
-  (value) => new Decimal(value).gte(0),
+  (value) => !DECIMAL_PATTERN.test(value) || new Decimal(value).gte(0),
   'must be >= 0',
 );
 

@@ -6,7 +6,9 @@ import {
   deriveIntentId,
   instrumentKey,
   OrderIntent,
+  NonNegativeDecimalString,
   parseInstrumentSpec,
+  PositiveDecimalString,
   SessionCommand,
   subjects,
   Tick,
@@ -177,5 +179,17 @@ describe('session commands and their replies', () => {
       reason: 'back',
     });
     expect(parsed.success).toBe(false);
+  });
+});
+
+describe('decimal strings', () => {
+  it('reports a non-number as an invalid field instead of throwing out of safeParse', () => {
+    for (const schema of [PositiveDecimalString, NonNegativeDecimalString]) {
+      const parsed = schema.safeParse('LMT');
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues[0]?.message).toBe('must be a decimal number like "1.2345"');
+    }
+    expect(PositiveDecimalString.safeParse('0').success).toBe(false);
+    expect(NonNegativeDecimalString.safeParse('0').success).toBe(true);
   });
 });

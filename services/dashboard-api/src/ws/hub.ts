@@ -40,7 +40,13 @@ interface Client {
   authTimer: NodeJS.Timeout | undefined;
   expiryTimer: NodeJS.Timeout | undefined;
   closed: boolean;
+  /** Frames are handled one after the other, so `subscribe` sent right behind `authenticate` waits for it. */
+  chain: Promise<void>;
+  queued: number;
 }
+
+/** Frames a client may have waiting while an earlier one (its authentication) is being handled. */
+const MAX_QUEUED_FRAMES = 64;
 
 export class WebSocketHub {
   private readonly server: WebSocketServer;
@@ -126,6 +132,8 @@ export class WebSocketHub {
       authTimer: undefined,
       expiryTimer: undefined,
       closed: false,
+      chain: Promise.resolve(),
+      queued: 0,
     };
     this.clients.add(client);
     this.countClients();
@@ -137,13 +145,24 @@ export class WebSocketHub {
       this.close(client, CloseCode.authenticationTimeout, 'authentication timeout', 'auth_timeout');
     }, this.options.authTimeoutMs);
     socket.on('pong', () => (client.alive = true));
-    socket.on('message', (data: RawData, isBinary: boolean) => this.receive(client, data, isBinary));
+    socket.on('message', (data: RawData, isBinary: boolean) => this.enqueue(client, data, isBinary));
     socket.on('close', () => this.forget(client));
     socket.on('error', () => this.forget(client));
   }
 
-  private receive(client: Client, data: RawData, isBinary: boolean): void {
+  private enqueue(client: Client, data: RawData, isBinary: boolean): void {
     client.alive = true;
+    if (++client.queued > MAX_QUEUED_FRAMES) {
+      this.close(client, CloseCode.tooSlow, 'too many frames at once', 'flood');
+      return;
+    }
+    client.chain = client.chain
+      .then(() => (client.closed ? undefined : this.receive(client, data, isBinary)))
+      .catch((error: unknown) => this.options.logger.warn({ err: error }, 'WebSocket frame failed'))
+      .finally(() => client.queued--);
+  }
+
+  private async receive(client: Client, data: RawData, isBinary: boolean): Promise<void> {
     let message: ClientMessage;
     try {
       if (isBinary) throw new Error('binary');
@@ -170,9 +189,9 @@ export class WebSocketHub {
       return this.reject(client, 'unauthenticated', 'authenticate first');
     switch (message.type) {
       case 'authenticate':
-        return void this.authenticate(client, message.payload.token ?? client.cookieToken);
+        return this.authenticate(client, message.payload.token ?? client.cookieToken);
       case 'subscribe':
-        return void this.subscribe(client, message.payload.channels);
+        return this.subscribe(client, message.payload.channels);
       case 'unsubscribe':
         for (const channel of message.payload.channels) {
           client.channels.delete(channel);
