@@ -3,7 +3,7 @@
  * (and refuses what Telegram would refuse: a wrong token, an empty or too long text, HTML it cannot
  * parse), long-polls `getUpdates` with updates the test scripts (a user's message, a pressed button),
  * records every other call with its parameters (JSON or multipart, files included), and can be told to
- * fail the next calls of a method (429 with `retry_after`, 500, 403). Serves both a bot (grammY's
+ * fail the next calls of a method (429 with `retry_after`, 500, 403) or to hold one until released. Serves both a bot (grammY's
  * `apiRoot`) and Alertmanager (`api_url`). Nothing leaves the machine.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -116,6 +116,7 @@ export class FakeTelegram {
   private readonly updates: Array<{ update_id: number } & Record<string, unknown>> = [];
   private readonly waiting = new Set<PendingPoll>();
   private readonly failures = new Map<string, ScriptedFailure[]>();
+  private readonly holds = new Map<string, Array<Promise<void>>>();
   private nextUpdateId = 1;
   private nextMessageId = 1;
   private nextCallbackId = 1;
@@ -220,6 +221,19 @@ export class FakeTelegram {
     const queue = this.failures.get(method) ?? [];
     for (let i = 0; i < times; i++) queue.push(failure);
     this.failures.set(method, queue);
+  }
+
+  /**
+   * The next call of `method` is recorded at once but answered only when the returned function is called:
+   * a test holds a send to let work pile up behind it, instead of hoping it piles up in time.
+   */
+  holdNext(method: string): () => void {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const queue = this.holds.get(method) ?? [];
+    queue.push(held);
+    this.holds.set(method, queue);
+    return release;
   }
 
   /** Calls of `method`, optionally to one chat. */
@@ -329,6 +343,8 @@ export class FakeTelegram {
     }
 
     this.calls.push({ method, token, params, files, at: Date.now() });
+    const held = this.holds.get(method)?.shift();
+    if (held) await held;
     const failure = this.failures.get(method)?.shift();
     if (failure)
       return send(failure.status, {

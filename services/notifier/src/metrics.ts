@@ -26,6 +26,12 @@ export function notifierMetrics(registry: Registry) {
       'Notifications given up after retries or refused by Telegram (each is also logged)',
       ['kind', 'reason'],
     ),
+    enqueueFailures: counter(
+      registry,
+      'notifier_enqueue_failures_total',
+      'Attempts to put a notification in the outbox that failed (Postgres unavailable); each is retried',
+      ['kind'],
+    ),
     retries: counter(
       registry,
       'notifier_notification_retries_total',

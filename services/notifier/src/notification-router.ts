@@ -45,31 +45,32 @@ export class NotificationRouter {
   }
 
   /**
-   * Queues `payload` for every chat whose level for `kind` is not off (but `exceptChat`, which was told
-   * directly). Idempotent per chat and `dedupeKey`; returns how many rows were new.
+   * Queues `payload` for every chat whose level for `kind` is not off. `toldDirectly` already saw it (in
+   * the answer to its own command): its row is recorded as sent, so neither now nor after a restart is it
+   * told again. Idempotent per chat and `dedupeKey`; returns how many rows were new to send.
    */
   async notify(
     kind: NotificationName,
     dedupeKey: string,
     payload: OutboxPayload,
-    options: { exceptChat?: number } = {},
+    options: { toldDirectly?: number } = {},
   ): Promise<number> {
     const rows = this.deps.chats
-      .filter((chat) => chat.chatId !== options.exceptChat)
       .map((chat) => ({ chat, level: this.levels(chat.chatId)[kind] }))
-      .filter(({ level }) => level !== 'off')
+      .filter(({ chat, level }) => level !== 'off' || chat.chatId === options.toldDirectly)
       .map(({ chat, level }) => ({
         chatId: chat.chatId,
         kind,
         dedupeKey: `${kind}:${dedupeKey}`,
         silent: level === 'silent',
         payload,
+        toldDirectly: chat.chatId === options.toldDirectly,
       }));
-    const added = await this.deps.store.enqueue(rows);
-    if (added > 0) {
-      this.deps.metrics.queued.inc({ kind }, added);
+    const queued = await this.deps.store.enqueue(rows);
+    if (queued > 0) {
+      this.deps.metrics.queued.inc({ kind }, queued);
       this.deps.queued();
     }
-    return added;
+    return queued;
   }
 }

@@ -70,6 +70,7 @@ import {
   tradesScreen,
 } from './domain/screens';
 import { type Clock, escapeHtml } from './domain/text';
+import { EnqueueRetrier } from './enqueue-retrier';
 import { notifierMetrics, type NotifierMetrics } from './metrics';
 import { NotificationRouter } from './notification-router';
 import { OutboxSender } from './outbox-sender';
@@ -107,6 +108,11 @@ export function createNotifierService(
   const registry = options.registry ?? createRegistry('notifier');
   const metrics = notifierMetrics(registry);
   const clock = (): Clock => ({ timeZone: config.NOTIFIER_TIME_ZONE, now: Date.now() });
+  const retrier = new EnqueueRetrier({
+    metrics,
+    log,
+    baseDelayMs: config.NOTIFIER_RETRY_BASE_MS,
+  });
   const pacer = new ChatPacer({
     chatIntervalMs: config.TELEGRAM_CHAT_INTERVAL_MS,
     groupIntervalMs: config.TELEGRAM_GROUP_INTERVAL_MS,
@@ -178,14 +184,15 @@ export function createNotifierService(
 
   async function onReconciliation(result: ReconciliationResult): Promise<void> {
     const answered = new Set<number>();
-    for (const waiter of reconcileWaiters) {
+    for (const waiter of [...reconcileWaiters]) {
       if (result.trigger !== 'operator' || Date.parse(result.startedAt) < waiter.requestedAt - 1_000)
         continue;
+      if (!answered.has(waiter.chatId))
+        await tellChat(waiter.chatId, `reconcile:${result.runId}`, reconciliationReply(result, clock()));
+      answered.add(waiter.chatId);
+      // Only once the answer is queued: if that failed, the redelivered result finds the waiter again.
       clearTimeout(waiter.timer);
       reconcileWaiters.delete(waiter);
-      if (answered.has(waiter.chatId)) continue;
-      answered.add(waiter.chatId);
-      await tellChat(waiter.chatId, `reconcile:${result.runId}`, reconciliationReply(result, clock()));
     }
     if (!result.ok) {
       const text = reconciliationNotice(result, clock());
@@ -194,7 +201,7 @@ export function createNotifierService(
         result.runId,
         { type: 'text', text },
         {
-          ...(answered.size === 1 ? { exceptChat: [...answered][0]! } : {}),
+          ...(answered.size === 1 ? { toldDirectly: [...answered][0]! } : {}),
         },
       );
       log.info(
@@ -225,18 +232,18 @@ export function createNotifierService(
         }
         const state = parsed.data;
         if (state.at <= threshold) continue;
-        const exceptChat = setFromChat.get(changeKey(state));
+        const toldDirectly = setFromChat.get(changeKey(state));
         setFromChat.delete(changeKey(state));
-        await activeRouter
-          .notify(
+        // Changes are told in order: a later one waits until this one is queued.
+        const queued = await retrier.run('trading_state', `the trading state change to ${state.state}`, () =>
+          activeRouter.notify(
             'trading_state',
             `${state.at}:${state.state}`,
             { type: 'text', text: tradingStateNotice(state, clock()), at: state.at },
-            exceptChat === undefined ? {} : { exceptChat },
-          )
-          .catch((error: unknown) =>
-            log.error({ err: error, state }, 'could not queue a trading state notification'),
-          );
+            toldDirectly === undefined ? {} : { toldDirectly },
+          ),
+        );
+        if (!queued) return;
       }
     })();
   }
@@ -432,12 +439,12 @@ export function createNotifierService(
               requestedAt,
               timer: setTimeout(() => {
                 reconcileWaiters.delete(waiter);
-                void tellChat(
-                  chatId,
-                  `reconcile-timeout:${commandId}`,
-                  `⚠️ No reconciliation result ${Math.round(config.NOTIFIER_RECONCILE_TIMEOUT_MS / 1000)} s after /reconcile: is execution running and holding the lease? (/status)`,
-                ).catch((error: unknown) =>
-                  log.warn({ err: error }, 'could not queue the reconcile timeout'),
+                void retrier.run('reconciliation', 'the /reconcile timeout answer', () =>
+                  tellChat(
+                    chatId,
+                    `reconcile-timeout:${commandId}`,
+                    `⚠️ No reconciliation result ${Math.round(config.NOTIFIER_RECONCILE_TIMEOUT_MS / 1000)} s after /reconcile: is execution running and holding the lease? (/status)`,
+                  ),
                 );
               }, config.NOTIFIER_RECONCILE_TIMEOUT_MS),
             };
@@ -513,16 +520,20 @@ export function createNotifierService(
       await watchTradingState(activeBus, activeStore, activeRouter);
       sender.start();
 
-      const schedule = (pattern: string | null, name: string, run: () => Promise<void>) => {
+      const schedule = (pattern: string | null, run: () => Promise<unknown>) => {
         if (!pattern) return;
         jobs.push(
           new Cron(pattern, { timezone: config.NOTIFIER_TIME_ZONE, protect: true }, async () => {
-            await run().catch((error: unknown) => log.error({ err: error }, `could not queue the ${name}`));
+            await run();
           }),
         );
       };
-      schedule(config.DAILY_SUMMARY_CRON, 'daily summary', () => service.sendDailySummary());
-      schedule(config.REAUTH_REMINDER_CRON, 're-authentication reminder', () => service.sendReauthReminder());
+      schedule(config.DAILY_SUMMARY_CRON, () =>
+        retrier.run('daily_summary', 'the daily summary', () => service.sendDailySummary()),
+      );
+      schedule(config.REAUTH_REMINDER_CRON, () =>
+        retrier.run('reauth_reminder', 'the re-authentication reminder', () => service.sendReauthReminder()),
+      );
       const prune = setInterval(() => {
         activeStore
           .prune(new Date(Date.now() - OUTBOX_RETENTION_MS))
@@ -557,6 +568,7 @@ export function createNotifierService(
     },
 
     async stop() {
+      retrier.stop();
       for (const job of jobs.splice(0)) job.stop();
       for (const timer of timers) clearInterval(timer);
       for (const waiter of reconcileWaiters) clearTimeout(waiter.timer);

@@ -19,6 +19,8 @@ export interface NewNotification {
   dedupeKey: string;
   silent: boolean;
   payload: OutboxPayload;
+  /** The chat already saw it another way (a command's answer): recorded as sent, so it is not told twice. */
+  toldDirectly?: boolean;
 }
 
 export interface PendingNotification {
@@ -34,7 +36,10 @@ export interface PendingNotification {
 export class OutboxStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Inserts the notifications not yet known (by chat and dedupe key); returns how many were new. */
+  /**
+   * Inserts the notifications not yet known (by chat and dedupe key); returns how many new ones wait to
+   * be sent (those told directly are not counted).
+   */
   async enqueue(notifications: readonly NewNotification[]): Promise<number> {
     if (notifications.length === 0) return 0;
     const inserted = await this.db
@@ -46,12 +51,13 @@ export class OutboxStore {
           dedupe_key: n.dedupeKey,
           silent: n.silent,
           payload: JSON.stringify(n.payload),
+          ...(n.toldDirectly ? { sent_at: new Date() } : {}),
         })),
       )
       .onConflict((conflict) => conflict.columns(['chat_id', 'dedupe_key']).doNothing())
-      .returning('id')
+      .returning('sent_at')
       .execute();
-    return inserted.length;
+    return inserted.filter((row) => row.sent_at === null).length;
   }
 
   /** Chats with a notification due now. */
@@ -149,12 +155,25 @@ export class OutboxStore {
     return Number(row?.count ?? 0);
   }
 
-  /** Delivered or given-up rows older than `before` go; waiting ones stay whatever their age. */
+  /**
+   * Delivered or given-up rows older than `before` go; waiting ones stay whatever their age, and so does
+   * the newest trading state told, which `lastToldTradingStateAt` reads after a calm month too.
+   */
   async prune(before: Date): Promise<number> {
     const result = await this.db
       .deleteFrom('notifier_outbox')
       .where('created_at', '<', before)
       .where((eb) => eb.or([eb('sent_at', 'is not', null), eb('failed_at', 'is not', null)]))
+      .where(
+        'id',
+        'not in',
+        this.db
+          .selectFrom('notifier_outbox')
+          .select('id')
+          .where('kind', '=', 'trading_state')
+          .orderBy(sql`payload->>'at'`, 'desc')
+          .limit(1),
+      )
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }

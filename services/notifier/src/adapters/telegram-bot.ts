@@ -72,6 +72,11 @@ interface PendingConfirmation {
 const TRADING_COMMANDS: Readonly<Record<string, TradingStateName>> = { halt: 'HALTED', resume: 'RUNNING' };
 const MAX_TRADES = 50;
 const MAX_PNL_DAYS = 90;
+/**
+ * Longest /halt or /resume reason: it goes into KV `trading`, the audit log and every chat's notice, and
+ * a reason is a sentence, not a document.
+ */
+export const MAX_REASON_LENGTH = 300;
 /** Telegram's caption limit; a longer P&L text goes as its own message. */
 const MAX_CAPTION = 1024;
 
@@ -144,14 +149,27 @@ export class TelegramBot {
       if (error instanceof GrammyError && error.error_code === 401) throw new TelegramTokenRejectedError();
       throw new Error(`Telegram getMe failed: ${safeErrorMessage(error, this.options.token)}`);
     }
-    await this.bot.api
-      .setMyCommands(COMMANDS.map((command) => ({ command: command.name, description: command.description })))
-      .catch((error: unknown) =>
-        this.options.log.warn(
-          `could not set the command menu: ${safeErrorMessage(error, this.options.token)}`,
-        ),
-      );
+    await this.setCommandMenus().catch((error: unknown) =>
+      this.options.log.warn(`could not set the command menu: ${safeErrorMessage(error, this.options.token)}`),
+    );
     this.loop = this.poll();
+  }
+
+  /**
+   * The command menu only in the chats served, each with the commands its role may run; the default menu
+   * (what anyone who opens the bot sees) is removed, so a stranger is not shown what the bot can do.
+   */
+  private async setCommandMenus(): Promise<void> {
+    const { api } = this.bot;
+    await api.deleteMyCommands();
+    for (const chat of this.chats.values())
+      await api.setMyCommands(
+        COMMANDS.filter((command) => mayRun(chat.role, command)).map((command) => ({
+          command: command.name,
+          description: command.description,
+        })),
+        { scope: { type: 'chat', chat_id: chat.chatId } },
+      );
   }
 
   private async poll(): Promise<void> {
@@ -209,7 +227,26 @@ export class TelegramBot {
       this.onConfirmation(ctx, ctx.match[1] === 'c', ctx.match[2]!),
     );
     bot.on('callback_query', (ctx) => ctx.answerCallbackQuery({ text: 'This button has expired.' }));
-    bot.on('message', (ctx) => this.reply(ctx, 'I answer commands only: /help lists them.'));
+    bot.on('message', (ctx) => this.onOtherMessage(ctx));
+  }
+
+  /**
+   * A message that is none of our commands. An unknown command meant for us is answered by name; in a
+   * group, members' talk, service messages and commands for other bots are not ours to answer.
+   */
+  private async onOtherMessage(ctx: Context): Promise<void> {
+    const text = ctx.message?.text ?? '';
+    const command = ctx.message?.entities?.find(
+      (entity) => entity.type === 'bot_command' && entity.offset === 0,
+    );
+    if (command) {
+      const [name = '', addressee] = text.slice(1, command.length).split('@');
+      if (addressee !== undefined && addressee.toLowerCase() !== ctx.me.username.toLowerCase()) return;
+      this.options.metrics.commands.inc({ command: 'unknown', outcome: 'unknown' });
+      await this.reply(ctx, `Unknown command /${escapeHtml(name.slice(0, 64))}: /help lists the commands.`);
+      return;
+    }
+    if (ctx.chat?.type === 'private') await this.reply(ctx, 'I answer commands only: /help lists them.');
   }
 
   private roleOf(ctx: Context): Role {
@@ -327,6 +364,14 @@ export class TelegramBot {
       await this.reply(ctx, `Give a reason: /${verb} &lt;reason&gt; (it goes into the audit log).`);
       return;
     }
+    const length = Array.from(reason).length;
+    if (length > MAX_REASON_LENGTH) {
+      await this.reply(
+        ctx,
+        `The reason is ${length} characters; keep it to ${MAX_REASON_LENGTH} (it goes into the audit log and every chat's notice). Nothing was changed.`,
+      );
+      return;
+    }
     this.expireConfirmations();
     const token = randomBytes(6).toString('hex');
     this.pending.set(token, {
@@ -373,11 +418,9 @@ export class TelegramBot {
       return;
     }
     const actor = telegramActor(ctx.from);
+    let reply: string;
     try {
-      const reply = await operations.setTradingState(confirmation.state, confirmation.reason, actor, chatId);
-      metrics.commands.inc({ command, outcome: 'confirmed' });
-      await ctx.answerCallbackQuery({ text: confirmation.state === 'HALTED' ? 'Halted' : 'Resumed' });
-      await ctx.editMessageText(reply, { parse_mode: 'HTML' });
+      reply = await operations.setTradingState(confirmation.state, confirmation.reason, actor, chatId);
     } catch (error) {
       metrics.commands.inc({ command, outcome: 'error' });
       const message = safeErrorMessage(error, this.options.token);
@@ -388,6 +431,22 @@ export class TelegramBot {
           parse_mode: 'HTML',
         })
         .catch(() => undefined);
+      return;
+    }
+    metrics.commands.inc({ command, outcome: 'confirmed' });
+    // The change is made: from here on, a failure to show it must not read as if it were not.
+    await ctx
+      .answerCallbackQuery({ text: confirmation.state === 'HALTED' ? 'Halted' : 'Resumed' })
+      .catch(() => undefined);
+    try {
+      await ctx.editMessageText(reply, { parse_mode: 'HTML' });
+    } catch (error) {
+      log.warn(
+        { chatId, command },
+        `could not show the change in the confirmation; sending it instead: ${safeErrorMessage(error, this.options.token)}`,
+      );
+      // Thrown on: grammY's error handler logs it if this fails as well.
+      await this.reply(ctx, reply);
     }
   }
 

@@ -13,7 +13,23 @@ import type {
 } from '@ibstack/contracts';
 import Decimal from 'decimal.js';
 
-import { type Clock, duration, escapeHtml, fitMessage, money, quantity, signedMoney, when } from './text';
+import {
+  clip,
+  type Clock,
+  duration,
+  escapeHtml,
+  fitMessage,
+  money,
+  quantity,
+  signedMoney,
+  when,
+} from './text';
+
+/**
+ * Free text from elsewhere (a reason typed at the CLI, IB's message, a service's event) is clipped to this
+ * many characters, so the notice stays under Telegram's limit and reaches the chat.
+ */
+export const MAX_FREE_TEXT = 600;
 
 /** Fill lines listed one by one in a batch; the rest are in the totals above them. */
 export const MAX_FILL_LINES = 20;
@@ -84,7 +100,7 @@ export function isRejection(event: OrderEvent): boolean {
 export function rejectionNotice(event: OrderEvent, clock: Clock): string {
   return [
     `⛔ <b>Order rejected</b> ${event.side} ${quantity(event.quantity)} <b>${escapeHtml(event.instrument)}</b>`,
-    `${event.errorCode !== undefined ? `IB ${event.errorCode}: ` : ''}${escapeHtml(event.reason ?? 'no reason given')}`,
+    `${event.errorCode !== undefined ? `IB ${event.errorCode}: ` : ''}${escapeHtml(clip(event.reason ?? 'no reason given', MAX_FREE_TEXT))}`,
     `${event.sleeve ? `sleeve ${escapeHtml(event.sleeve)} · ` : ''}order ${event.brokerOrderId} · ${when(event.ts, clock)}`,
   ].join('\n');
 }
@@ -100,8 +116,8 @@ export function tradingStateNotice(state: TradingState, clock: Clock): string {
         : 'Trading REDUCING (closing orders only)';
   return [
     `${STATE_ICON[state.state]} <b>${headline}</b>`,
-    `reason: ${escapeHtml(state.reason)}`,
-    `by ${escapeHtml(state.by)} · ${when(state.at, clock)}`,
+    `reason: ${escapeHtml(clip(state.reason, MAX_FREE_TEXT))}`,
+    `by ${escapeHtml(clip(state.by, 200))} · ${when(state.at, clock)}`,
     ...(state.state === 'HALTED'
       ? ['No order is placed until an operator sends /resume &lt;reason&gt;.']
       : []),
@@ -121,7 +137,7 @@ export function reconciliationNotice(result: ReconciliationResult, clock: Clock)
         ? ` (ours ${escapeHtml(mismatch.local ?? '-')}, broker ${escapeHtml(mismatch.broker ?? '-')})`
         : '';
     lines.push(
-      `• ${escapeHtml(mismatch.kind)}${mismatch.instrument ? ` ${escapeHtml(mismatch.instrument)}` : ''}${figures}: ${escapeHtml(mismatch.detail)}`,
+      `• ${escapeHtml(mismatch.kind)}${mismatch.instrument ? ` ${escapeHtml(mismatch.instrument)}` : ''}${figures}: ${escapeHtml(clip(mismatch.detail, 300))}`,
     );
   }
   if (result.mismatches.length > MAX_MISMATCH_LINES)
@@ -183,7 +199,7 @@ export function gatewayNotice(health: GatewayHealth, clock: Clock): { key: strin
   if (health.code !== undefined) facts.push(`IB ${health.code}`);
   if (health.lastLoginAt) facts.push(`last login ${when(health.lastLoginAt, clock)}`);
   lines.push(`${facts.join(' · ')} · ${health.tradingMode}`);
-  if (health.detail) lines.push(escapeHtml(health.detail));
+  if (health.detail) lines.push(escapeHtml(clip(health.detail, MAX_FREE_TEXT)));
   return { key: `${health.state}:${health.since}`, text: lines.join('\n') };
 }
 
@@ -193,7 +209,7 @@ export function systemNotice(event: SystemEvent, clock: Clock): string | null {
   const icon = event.severity === 'critical' ? '🚨' : event.severity === 'warning' ? '⚠️' : 'ℹ️';
   return [
     `${icon} <b>${escapeHtml(event.service)}</b>: ${escapeHtml(event.code.replace(/_/g, ' '))}`,
-    escapeHtml(event.message),
+    escapeHtml(clip(event.message, MAX_FREE_TEXT)),
     when(event.ts, clock),
   ].join('\n');
 }
@@ -251,7 +267,7 @@ export function dailySummaryNotice(summary: DailySummary, clock: Clock): string 
   const state = summary.tradingState;
   lines.push(
     '',
-    `Trading: ${state ? `${state.state} (${escapeHtml(state.reason)})` : 'RUNNING'}`,
+    `Trading: ${state ? `${state.state} (${escapeHtml(clip(state.reason, 200))})` : 'RUNNING'}`,
     `Gateway: ${summary.gateway ? `${summary.gateway.state.replace(/_/g, ' ')} since ${when(summary.gateway.since, clock)}` : 'no report from the gateway supervisor'}`,
     `Reconciliation: ${summary.reconciliations.runs} runs, ${summary.reconciliations.mismatching === 0 ? 'all clean' : `<b>${summary.reconciliations.mismatching} with mismatches</b>`}`,
   );

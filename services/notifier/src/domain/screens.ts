@@ -10,6 +10,7 @@ import type { Role } from './chats';
 import { COMMANDS, mayRun } from './commands';
 import { type Levels, NOTIFICATION_DESCRIPTIONS, NOTIFICATIONS } from './notifications';
 import {
+  clip,
   type Clock,
   columns,
   duration,
@@ -28,7 +29,7 @@ function stateLine(status: StackStatus, clock: Clock): string {
   const state = status.tradingState;
   if (!state) return 'Trading: ✅ RUNNING (no state set: the default)';
   const icon = state.state === 'RUNNING' ? '✅' : state.state === 'HALTED' ? '🛑' : '🟡';
-  return `Trading: ${icon} <b>${state.state}</b> · ${escapeHtml(state.reason)} (${escapeHtml(state.by)}, ${when(state.at, clock)})`;
+  return `Trading: ${icon} <b>${state.state}</b> · ${escapeHtml(clip(state.reason, 300))} (${escapeHtml(clip(state.by, 200))}, ${when(state.at, clock)})`;
 }
 
 function gatewayLine(gateway: GatewayHealth | null, status: StackStatus | null, clock: Clock): string {
@@ -200,7 +201,7 @@ export function gatewayScreen(
   if (gateway.previous && gateway.previous !== 'unknown')
     lines.push(`Before: ${gateway.previous.replace(/_/g, ' ')}`);
   if (gateway.code !== undefined) lines.push(`IB code: ${gateway.code}`);
-  if (gateway.detail) lines.push(escapeHtml(gateway.detail));
+  if (gateway.detail) lines.push(escapeHtml(clip(gateway.detail, 600)));
   if (gateway.accounts?.length) lines.push(`Accounts: ${gateway.accounts.map(escapeHtml).join(', ')}`);
   lines.push(`Reported ${when(gateway.ts, clock)}`);
   return lines.join('\n');

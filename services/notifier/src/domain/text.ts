@@ -1,12 +1,20 @@
 /**
  * Building blocks of the bot's messages: Telegram HTML escaping, numbers from decimal strings (never
- * floats), times in the operator's time zone, and a length guard. Telegram rejects a message over 4096
- * characters, so every message passes `fitMessage` before it is sent.
+ * floats), times in the operator's time zone, and length guards. Telegram rejects a message over 4096
+ * characters, so a message stays under it: free text from elsewhere (a reason, an IB message) is clipped
+ * with `clip`, and lists go through `fitMessage`.
  */
+import { wallClockMs } from '@ibstack/contracts';
 import Decimal from 'decimal.js';
 
 /** Telegram's limit is 4096 characters; the margin leaves room for the cut marker. */
 export const MAX_MESSAGE_LENGTH = 4000;
+
+/** Free text longer than `max` characters cut to `max`, ending in `…` (never inside a surrogate pair). */
+export function clip(text: string, max: number): string {
+  const characters = Array.from(text);
+  return characters.length <= max ? text : `${characters.slice(0, max - 1).join('')}…`;
+}
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -54,20 +62,9 @@ function timeFormat(timeZone: string, withDay: boolean): Intl.DateTimeFormat {
   return format;
 }
 
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
-
+/** The calendar day of an instant in `timeZone`, `2026-11-24`. */
 function dayOf(instantMs: number, timeZone: string): string {
-  let format = dayFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    });
-    dayFormats.set(timeZone, format);
-  }
-  return format.format(new Date(instantMs));
+  return new Date(wallClockMs(instantMs, timeZone)).toISOString().slice(0, 10);
 }
 
 /** How times are shown: in the operator's zone, with the day only when it is not today. */

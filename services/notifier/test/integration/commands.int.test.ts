@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 
 import { ControlCommand, KV_KEYS, nowIso, subjects, topics, TradingState } from '@ibstack/contracts';
+import { setTradingState } from '@ibstack/operator';
 import { eventually } from '@ibstack/test-kit';
 
 import {
@@ -18,6 +19,8 @@ import {
   STRANGER_CHAT,
   VIEWER_CHAT,
 } from './harness';
+
+const GROUP_CHAT = { id: -1_001_234_567_890, type: 'supergroup' as const };
 
 describe('notifier commands', () => {
   let h: NotifierHarness;
@@ -300,6 +303,120 @@ describe('notifier commands', () => {
     expect(
       h.telegram.textsTo(ALICE.id).filter((text) => text.includes('Reconciliation: 1 mismatch')),
     ).toHaveLength(1);
+  });
+
+  it('answers an unknown command by its name, and stays quiet in a group unless addressed', async () => {
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, '/frobnicate now');
+    const text = await textTo(ALICE.id, /frobnicate/);
+    expect(text).toContain('Unknown command /frobnicate');
+    expect(text).toContain('/help');
+
+    await h.restart({ TELEGRAM_CHATS: `${ALICE.id}:operator,${GROUP_CHAT.id}:viewer` });
+    // Members talking among themselves, a command for another bot, a member joining: none is for us.
+    h.telegram.sendText(GROUP_CHAT, BOB, 'good morning all');
+    h.telegram.sendText(GROUP_CHAT, BOB, '/status@some_other_bot');
+    h.telegram.sendText(GROUP_CHAT, BOB, '/frobnicate@ibstack_test_bot');
+    h.telegram.sendText(GROUP_CHAT, BOB, '/help');
+    // Updates are handled in order: once /help is answered, the three before it are done.
+    await textTo(GROUP_CHAT.id, /ibstack bot/);
+    const texts = h.telegram.textsTo(GROUP_CHAT.id);
+    expect(texts).toHaveLength(2);
+    expect(texts[0]).toContain('Unknown command /frobnicate');
+  });
+
+  it('refuses an overlong /halt reason before asking, and tells a long reason set elsewhere in full length limits', async () => {
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, `/halt ${'<&>'.repeat(400)}`);
+    const text = await textTo(ALICE.id, /reason is/);
+    expect(text).toMatch(/reason is 1200 characters; keep it to 300/);
+    expect(h.telegram.callsOf('sendMessage', ALICE.id).every((call) => !call.params.reply_markup)).toBe(true);
+    expect(await tradingState()).toBeNull();
+
+    // The CLI takes any reason: the notice still reaches the chats, shortened.
+    await setTradingState(
+      { bus: h.testBus.bus, db: h.database.db },
+      'HALTED',
+      `broker said ${'no '.repeat(2_000)}`,
+      'cli:ops',
+    );
+    const notice = await textTo(BOB.id, /Trading HALTED/);
+    expect(notice.length).toBeLessThan(4096);
+    expect(notice).toContain('reason: broker said no no');
+    expect(notice).toContain('…');
+    expect(await metricValue(h.registry, 'notifier_notifications_failed_total')).toBe(0);
+  });
+
+  it('does not say "nothing was changed" when the halt is made but its confirmation cannot be shown', async () => {
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, '/halt edit will fail');
+    const question = await eventually(() => {
+      const call = h.telegram.callsOf('sendMessage', ALICE.id).find((c) => c.params.reply_markup);
+      if (!call) throw new Error('no question');
+      return call;
+    });
+    const [confirm] = (
+      question.params.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> }
+    ).inline_keyboard[0]!;
+    h.telegram.failNext('editMessageText', { status: 502, description: 'Bad Gateway' });
+    h.telegram.pressButton(OPERATOR_CHAT, ALICE, 12, confirm!.callback_data);
+    // The outcome reaches the asker anyway, as a message of its own.
+    const told = await textTo(ALICE.id, /Trading HALTED/);
+    expect(told).toContain('edit will fail');
+    expect(await tradingState()).toMatchObject({ state: 'HALTED', reason: 'edit will fail' });
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, '/help');
+    await textTo(ALICE.id, /ibstack bot/);
+    expect(h.telegram.textsTo(ALICE.id).filter((t) => t.includes('nothing was changed'))).toEqual([]);
+  });
+
+  it('lets a confirmation expire after NOTIFIER_CONFIRM_TIMEOUT_MS', async () => {
+    await h.restart({ NOTIFIER_CONFIRM_TIMEOUT_MS: '1000' });
+    h.telegram.sendText(OPERATOR_CHAT, ALICE, '/halt too slow');
+    const question = await eventually(() => {
+      const call = h.telegram.callsOf('sendMessage', ALICE.id).find((c) => c.params.reply_markup);
+      if (!call) throw new Error('no question');
+      return call;
+    });
+    const [confirm] = (
+      question.params.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> }
+    ).inline_keyboard[0]!;
+    // Expiry is a matter of time: wait until the deadline has passed, then press.
+    await eventually(() => expect(Date.now()).toBeGreaterThan(question.at + 1_100), { timeoutMs: 5_000 });
+    h.telegram.pressButton(OPERATOR_CHAT, ALICE, 13, confirm!.callback_data);
+    await eventually(() =>
+      expect(h.telegram.callsOf('answerCallbackQuery').map((call) => call.params.text)).toContain(
+        'This confirmation has expired; send the command again.',
+      ),
+    );
+    expect(await tradingState()).toBeNull();
+  });
+
+  it('shows its command menu only in the chats it serves, each with the commands of its role', () => {
+    const scoped = h.telegram.callsOf('setMyCommands').map((call) => ({
+      scope: call.params.scope as { type: string; chat_id?: number } | undefined,
+      commands: (call.params.commands as Array<{ command: string }>).map((c) => c.command),
+    }));
+    expect(scoped.find((call) => call.scope?.type !== 'chat')).toBeUndefined();
+    const forChat = (id: number) => scoped.find((call) => call.scope?.chat_id === id)?.commands;
+    expect(forChat(ALICE.id)).toEqual(expect.arrayContaining(['status', 'halt', 'resume', 'reconcile']));
+    expect(forChat(BOB.id)).toContain('status');
+    expect(forChat(BOB.id)).not.toContain('halt');
+    // A stranger opening the bot sees no menu: the default one is removed.
+    expect(h.telegram.callsOf('deleteMyCommands').some((call) => call.params.scope === undefined)).toBe(true);
+  });
+
+  it('does not tell again after a restart the state change a chat made itself', async () => {
+    await h.restart({ TELEGRAM_CHATS: `${ALICE.id}:operator` });
+    // A change told before, so the restart below is not the notifier's first.
+    await setTradingState({ bus: h.testBus.bus, db: h.database.db }, 'REDUCING', 'earlier', 'cli:ops');
+    await textTo(ALICE.id, /Trading REDUCING/);
+    await confirmed('halt', 'before the restart');
+    await h.restart();
+    // A later change made elsewhere is told; reaching alice, it proves the earlier one was looked at.
+    await setTradingState({ bus: h.testBus.bus, db: h.database.db }, 'RUNNING', 'from the cli', 'cli:ops');
+    await textTo(ALICE.id, /Trading RUNNING/);
+    expect(
+      h.telegram
+        .callsOf('sendMessage', ALICE.id)
+        .filter((call) => /Trading HALTED/.test(String(call.params.text))),
+    ).toEqual([]);
   });
 
   it('shows and changes its own notification levels with /notify, audited', async () => {

@@ -4,9 +4,26 @@
  * loudly, restarts, and each kind of notice.
  */
 import { type GatewayHealth, nowIso, type ReconciliationResult, topics } from '@ibstack/contracts';
+import { type Database, type Kysely, sql } from '@ibstack/db';
+import { setTradingState } from '@ibstack/operator';
 import { eventually, makeFill } from '@ibstack/test-kit';
 
 import { ALICE, BOB, metricValue, type NotifierHarness, startNotifier } from './harness';
+
+/**
+ * Makes every insert into the outbox fail, as it does while Postgres is down for the notifier; returns the
+ * function that lets them through again.
+ */
+async function blockOutbox(db: Kysely<Database>): Promise<() => Promise<void>> {
+  await sql`create function notifier_test_block() returns trigger language plpgsql as $$
+    begin raise exception 'the outbox is unavailable (test)'; end $$`.execute(db);
+  await sql`create trigger notifier_test_block before insert on notifier_outbox
+    for each statement execute function notifier_test_block()`.execute(db);
+  return async () => {
+    await sql`drop trigger notifier_test_block on notifier_outbox`.execute(db);
+    await sql`drop function notifier_test_block()`.execute(db);
+  };
+}
 
 describe('notifier notifications', () => {
   let h: NotifierHarness | undefined;
@@ -79,13 +96,17 @@ describe('notifier notifications', () => {
     const fills = Array.from({ length: 60 }, (_, i) =>
       fill({ side: i % 3 === 0 ? 'SELL' : 'BUY', quantity: '1000', price: i % 2 ? '1.48000' : '1.48100' }),
     );
+    // The first message is held at Telegram until every fill is queued: the rest must then go as one.
+    const release = h.telegram.holdNext('sendMessage');
     await Promise.all(fills.map((one) => h!.testBus.bus.publish(topics.fill, one)));
+    await eventually(async () => expect(await outbox()).toHaveLength(60), { timeoutMs: 20_000 });
+    release();
     await eventually(
       async () => expect((await outbox()).filter((row) => row.sent_at !== null)).toHaveLength(60),
       { timeoutMs: 20_000 },
     );
     const messages = texts(ALICE.id);
-    expect(messages.length).toBeLessThanOrEqual(4);
+    expect(messages).toHaveLength(2);
     // Every fill is in exactly one message: counted in the header of a batch, or alone.
     const counted = messages.map((text) => Number(/^<b>(\d+) fills<\/b>/.exec(text)?.[1] ?? 1));
     expect(counted.reduce((sum, n) => sum + n, 0)).toBe(60);
@@ -324,9 +345,78 @@ describe('notifier notifications', () => {
       message: 'demo paused',
       ts: nowIso(),
     });
-    // The later warning reaching bob proves the fill before it was handled.
     await eventually(() => expect(texts(BOB.id).some((text) => text.includes('sleeve paused'))).toBe(true));
-    expect(texts(BOB.id).some((text) => text.includes('Filled'))).toBe(false);
+    // Both chats' rows of one event are written together: alice's fill being sent proves bob's was decided.
     await eventually(() => expect(texts(ALICE.id).some((text) => text.includes('Filled'))).toBe(true));
+    expect((await outbox()).filter((row) => row.kind === 'fills').map((row) => Number(row.chat_id))).toEqual([
+      ALICE.id,
+    ]);
+    expect(texts(BOB.id).some((text) => text.includes('Filled'))).toBe(false);
+  });
+
+  it('tells a trading state change that could not be queued at first, once the outbox takes it, counted', async () => {
+    h = await startNotifier({ TELEGRAM_CHATS: `${ALICE.id}:operator` });
+    const unblock = await blockOutbox(h.database.db);
+    // The CLI's path: KV first, so the halt holds while the notifier cannot queue its notice.
+    await setTradingState({ bus: h.testBus.bus, db: h.database.db }, 'HALTED', 'outbox down', 'cli:ops');
+    await eventually(async () =>
+      expect(
+        await metricValue(h!.registry, 'notifier_enqueue_failures_total', { kind: 'trading_state' }),
+      ).toBeGreaterThanOrEqual(1),
+    );
+    await unblock();
+    await eventually(() =>
+      expect(texts(ALICE.id).some((text) => text.includes('Trading HALTED'))).toBe(true),
+    );
+    expect(texts(ALICE.id).filter((text) => text.includes('Trading HALTED'))).toHaveLength(1);
+  });
+
+  it('tells a trading state change missed while stopping at the next start', async () => {
+    h = await startNotifier({ TELEGRAM_CHATS: `${ALICE.id}:operator` });
+    // A change told before, so the restart below is not the notifier's first.
+    await setTradingState({ bus: h.testBus.bus, db: h.database.db }, 'REDUCING', 'earlier', 'cli:ops');
+    await eventually(() =>
+      expect(texts(ALICE.id).some((text) => text.includes('Trading REDUCING'))).toBe(true),
+    );
+    const unblock = await blockOutbox(h.database.db);
+    await setTradingState({ bus: h.testBus.bus, db: h.database.db }, 'HALTED', 'told late', 'cli:ops');
+    await eventually(async () =>
+      expect(
+        await metricValue(h!.registry, 'notifier_enqueue_failures_total', { kind: 'trading_state' }),
+      ).toBeGreaterThanOrEqual(1),
+    );
+    await h.service.stop();
+    await unblock();
+    await h.restart();
+    await eventually(() => expect(texts(ALICE.id).some((text) => text.includes('told late'))).toBe(true));
+  });
+
+  it('answers /reconcile even when the result came while the outbox was unavailable', async () => {
+    h = await startNotifier({ TELEGRAM_CHATS: `${ALICE.id}:operator` });
+    const requestedAt = nowIso();
+    h.telegram.sendText({ id: ALICE.id }, ALICE, '/reconcile');
+    await eventually(() =>
+      expect(texts(ALICE.id).some((text) => text.includes('Reconciliation requested'))).toBe(true),
+    );
+    const unblock = await blockOutbox(h.database.db);
+    await h.testBus.bus.publish(topics.reconciliationResult, {
+      v: 1,
+      runId: 'asked-run',
+      trigger: 'operator',
+      ok: true,
+      mismatches: [],
+      positionsChecked: 2,
+      openOrdersChecked: 0,
+      executionsChecked: 4,
+      startedAt: requestedAt,
+      finishedAt: nowIso(),
+    });
+    await eventually(async () =>
+      expect(await metricValue(h!.registry, 'bus_handler_errors_total')).toBeGreaterThanOrEqual(1),
+    );
+    await unblock();
+    await eventually(() =>
+      expect(texts(ALICE.id).some((text) => text.includes('Reconciliation clean'))).toBe(true),
+    );
   });
 });
