@@ -1,6 +1,6 @@
 # Thin wrappers: over docker compose for the stack as containers (up, down, logs, ps, status, backup,
 # restore, deploy), and over the npm scripts, so `make test` and `npm test` are the same thing.
-.PHONY: install test lint typecheck bench migrate start status format ci secrets totp up down logs ps backup backup-list restore proxy-ca
+.PHONY: install test lint typecheck bench migrate start status format ci secrets totp up down logs ps backup backup-list restore proxy-ca deploy
 
 install:
 	npm ci
@@ -78,3 +78,8 @@ restore:
 # The internal CA's certificate, to import into a browser when the proxy has no domain (infra/proxy).
 proxy-ca:
 	@docker compose exec -T proxy cat /var/lib/ibstack-tls/ca/ca.crt
+
+# Deploy a commit on this host as the push-to-main workflow does (scripts/deploy.sh: backup, build, up,
+# health gate, rollback): `make deploy COMMIT=origin/main`.
+deploy:
+	@scripts/deploy.sh "$(COMMIT)"

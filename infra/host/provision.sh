@@ -252,7 +252,8 @@ echo "provisioning $DISTRO $CODENAME${ROOT:+ at $ROOT}$($DRY_RUN && echo ' (dry 
 
 if ! skipped packages; then
   step 'packages'
-  base=(sudo openssh-server ca-certificates curl gpg)
+  # git, jq and make: scripts/deploy.sh and the Makefile run on the host.
+  base=(sudo openssh-server ca-certificates curl gpg git jq make)
   skipped firewall || base+=(ufw)
   skipped fail2ban || base+=(fail2ban python3-systemd)
   skipped upgrades || base+=(unattended-upgrades)

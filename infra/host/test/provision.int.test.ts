@@ -60,7 +60,7 @@ describe('infra/host/provision.sh on a fresh Debian 12 root', () => {
     expect(result.code).toBe(0);
     const out = result.stdout;
     for (const line of [
-      /would change: install packages: sudo ca-certificates curl gpg ufw fail2ban python3-systemd unattended-upgrades chrony/,
+      /would change: install packages: sudo ca-certificates curl gpg git jq make ufw fail2ban python3-systemd unattended-upgrades chrony/,
       /would change: create user ibstack/,
       /would change: add ibstack to group docker/,
       /would change: authorize key ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2m… for ibstack/,

@@ -64,6 +64,7 @@ const LABEL_VOCABULARY = new Set([
   'outcome',
   'fault',
   'status',
+  'route',
   // prom-client's default metrics and histograms
   'le',
   'quantile',

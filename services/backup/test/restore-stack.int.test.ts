@@ -3,7 +3,8 @@
  * the simulated gateway until the database holds filled orders; the backup CLI backs it up (database and
  * the simulator's account); the stack stops; the backup CLI restores it into a fresh database and a fresh
  * state directory; a new stack starts on what was restored. It must reconcile clean with the broker (no
- * mismatch, no halt) and go on trading.
+ * mismatch, no halt) and go on trading, and the deploy's health gate passes on it; drift at the broker
+ * then fails the gate at once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,7 @@ const ROOT = join(__dirname, '..', '..', '..');
 const START = join(ROOT, 'packages', 'stack', 'src', 'cli', 'start.ts');
 const STACK_CLI = join(ROOT, 'packages', 'stack', 'src', 'cli', 'ibstack.ts');
 const BACKUP_CLI = join(ROOT, 'services', 'backup', 'src', 'cli.ts');
+const HEALTH_GATE = join(ROOT, 'packages', 'stack', 'src', 'cli', 'health-gate.ts');
 
 async function query<T extends pg.QueryResultRow>(url: string, text: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
@@ -208,5 +210,48 @@ describe('a backup restored into a fresh database', () => {
       (JSON.parse(status.stdout) as { tradingState: { state: string } | null }).tradingState?.state ??
         'RUNNING',
     ).toBe('RUNNING');
+
+    // 5. The deploy's health gate, against this running stack: it passes (every service ready, clean
+    //    reconciliation since the start); then drift at the broker makes the next reconciliation a
+    //    mismatch, which fails the gate at once.
+    const httpBase = Number(restored.env.STACK_HTTP_PORT_BASE);
+    const services = ['gateway-sim', 'ingestor', 'strategy', 'execution'].flatMap((name, offset) => [
+      '--service',
+      `${name}=http://127.0.0.1:${httpBase + offset}`,
+    ]);
+    const gate = (since: Date, timeout: number) =>
+      runCommand(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          HEALTH_GATE,
+          '--since',
+          since.toISOString(),
+          '--timeout',
+          String(timeout),
+          ...services,
+        ],
+        { env: { DATABASE_URL: restored.env.DATABASE_URL! } },
+      );
+    const passed = await gate(startedAt, 60);
+    expect(passed.stdout).toMatch(
+      /^health gate passed in \d+ s: gateway-sim, ingestor, strategy, execution ready; reconciled clean\n$/,
+    );
+    expect(passed.code).toBe(0);
+
+    const driftAt = new Date();
+    await fetch(`http://127.0.0.1:${httpBase}/admin/drift-position`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ instrument: 'EUR.CAD', quantity: 7000 }),
+    });
+    const reconcile = await runCommand(process.execPath, ['--import', 'tsx', STACK_CLI, 'reconcile'], {
+      env: restored.env,
+    });
+    expect(reconcile.code).toBe(0);
+    const failed = await gate(driftAt, 120);
+    expect(failed.stdout).toMatch(/^health gate failed after \d+ s: .*found a mismatch: .*position/);
+    expect(failed.code).toBe(1);
   }, 900_000);
 });

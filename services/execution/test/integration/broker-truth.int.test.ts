@@ -124,12 +124,15 @@ describe('execution takes the broker as the truth', () => {
       const refusals = (await registry.getSingleMetric('ib_api_errors_total')!.get()).values;
       expect(refusals.map((value) => value.labels.code)).toContain('110');
     });
-    const [audit] = await harness.database.db
-      .selectFrom('audit_log')
-      .select('detail')
-      .where('action', '=', 'modify_order')
-      .execute();
-    expect(JSON.stringify(audit!.detail)).toMatch(/re-sent/);
+    // The audit row is written when the modify has been handled, which can be after the 110 arrives.
+    await eventually(async () => {
+      const [audit] = await harness.database.db
+        .selectFrom('audit_log')
+        .select('detail')
+        .where('action', '=', 'modify_order')
+        .execute();
+      expect(JSON.stringify(audit?.detail)).toMatch(/re-sent/);
+    });
     const [unchanged] = await ordersOf(harness);
     expect(unchanged).toMatchObject({ status: 'submitted', quantity: '20000' });
     expect(Number(unchanged!.limit_price)).toBe(Number(resting));

@@ -104,7 +104,9 @@ export class Gateway implements SessionHost, SessionDirectory {
     if (this.login !== 'logged_in') {
       // As behind IBGA's relay while IB Gateway is not logged in: the port answers, then hangs up.
       this.ctx.metrics.connectionsRejected.inc({ reason: this.login });
-      socket.destroy();
+      // A clean close (FIN), as socat closes a client when nothing listens behind it; not a reset.
+      socket.on('error', () => undefined);
+      socket.end();
       return;
     }
     const session = new Session(socket, this, this.ctx.log);

@@ -80,8 +80,12 @@ function enter(
   at: number,
   reason: { code?: number; detail?: string } = {},
 ): SupervisorState {
+  // Staying in a state keeps the detail of what caused it (IBGA's `login failed: …` outlives the probes
+  // that find nobody logged in); a new code still says more.
   if (current.state === state)
-    return { ...current, code: reason.code ?? current.code, detail: reason.detail ?? current.detail };
+    return reason.code === undefined || reason.code === current.code
+      ? current
+      : { ...current, code: reason.code, detail: reason.detail ?? current.detail };
   const login = state === 'logged_in' && NOT_LOGGED_IN.has(current.state);
   const next: SupervisorState = {
     ...current,
@@ -235,9 +239,12 @@ export function nextState(
       break;
     case 'log_line': {
       const pattern = matchLogLine(rules.logPatterns, event.line);
+      // The gateway's own words say more than a probe's: a log line always sets the detail.
+      const detail = pattern?.detail ?? event.line.trim();
       next = pattern
         ? {
-            ...enter(current, pattern.state, event.at, { detail: pattern.detail ?? event.line.trim() }),
+            ...enter(current, pattern.state, event.at, { detail }),
+            detail,
             ...(pattern.state === 'competing_session' ? { conflictAt: event.at, conflictOwn: false } : {}),
           }
         : current;

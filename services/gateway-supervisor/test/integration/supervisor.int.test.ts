@@ -64,7 +64,7 @@ beforeEach(async () => {
       IB_CLIENT_ID: String(SUPERVISOR_CLIENT_ID),
       PROBE_CLIENT_ID: '91',
       PROBE_INTERVAL_MS: '200',
-      PROBE_TIMEOUT_MS: '2000',
+      PROBE_TIMEOUT_MS: '5000',
       TICK_INTERVAL_MS: '50',
       LOG_POLL_INTERVAL_MS: '50',
       HEARTBEAT_INTERVAL_MS: '60000',
