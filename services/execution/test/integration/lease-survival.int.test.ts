@@ -81,7 +81,7 @@ describe('execution lease survival', () => {
     const held = await eventually(
       async () => {
         const entry = await leases.get(KV_KEYS.executionLease);
-        expect(entry?.value).toMatchObject({ holder: 'solo', epoch: expect.any(Number) });
+        expect(entry?.value.holder).toBe('solo');
         expect(entry!.value.epoch).toBeGreaterThan(0);
         return entry!.value;
       },
