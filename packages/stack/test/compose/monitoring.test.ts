@@ -66,6 +66,12 @@ const MONITORING: readonly MonitoringService[] = [
   { service: 'nats-exporter', minVersion: '0.17.0', scrape: { job: 'nats-exporter', port: 7777 } },
 ];
 
+/**
+ * Scrape jobs of services that `npm start` runs but docker-compose.yml does not have yet (issue 14 adds
+ * dashboard-api). The test below fails once one of them joins compose, so the entry goes with it.
+ */
+const NOT_YET_IN_COMPOSE: readonly string[] = ['dashboard-api'];
+
 interface ScrapeJob {
   job_name: string;
   static_configs?: Array<{ targets: string[] }>;
@@ -260,9 +266,12 @@ describe('monitoring in docker-compose.yml', () => {
   });
 
   it('scrapes nothing that is not a compose service at a port it exposes', () => {
+    for (const name of NOT_YET_IN_COMPOSE)
+      expect({ name, inCompose: name in compose.services }).toEqual({ name, inCompose: false });
     for (const job of prometheus.scrape_configs)
       for (const { host, port } of targetsOf(job)) {
-        if (host === 'localhost') continue; // Prometheus itself
+        // Prometheus itself, and services compose does not run yet.
+        if (host === 'localhost' || NOT_YET_IN_COMPOSE.includes(host)) continue;
         expect({ job: job.job_name, host, service: host in compose.services }).toEqual({
           job: job.job_name,
           host,
@@ -279,7 +288,7 @@ describe('monitoring in docker-compose.yml', () => {
   it('finds a service that runs only under a profile by DNS, so it is no target (and no ServiceDown) when off', () => {
     for (const job of prometheus.scrape_configs)
       for (const { host, byDns } of targetsOf(job)) {
-        if (host === 'localhost') continue;
+        if (host === 'localhost' || NOT_YET_IN_COMPOSE.includes(host)) continue;
         expect({ job: job.job_name, byDns }).toEqual({ job: job.job_name, byDns: optional(host) });
       }
   });
