@@ -143,7 +143,10 @@ const PUBLISHING_SERVICES: readonly string[] = ['proxy'];
 
 const SCENARIOS: ReadonlyArray<{ name: string; env: Env }> = [
   { name: 'docker compose up (simulated gateway)', env: {} },
-  { name: 'profile ibga, paper', env: { COMPOSE_PROFILES: 'ibga', IB_GATEWAY: 'gateway' } },
+  {
+    name: 'profile ibga, paper',
+    env: { COMPOSE_PROFILES: 'ibga', IB_GATEWAY: 'gateway', GATEWAY_TIME_ZONE: 'America/New_York' },
+  },
   {
     name: "profile letsencrypt: a domain with Let's Encrypt",
     env: {
@@ -365,6 +368,15 @@ describe('docker-compose.yml', () => {
     const password = readFileSync(join(REPO, 'secrets', 'postgres_password.example'), 'utf8').trim();
     const url = new URL(readFileSync(join(REPO, 'secrets', 'database_url.example'), 'utf8').trim());
     expect(decodeURIComponent(url.password)).toBe(password);
+  });
+
+  it.each(SCENARIOS)('gives the gateway the time zone execution reads its times in ($name)', ({ env }) => {
+    const document = readCompose(env);
+    const gateway = environmentOf(document.services.gateway!);
+    // The entrypoint refuses to start IBGA unless the two name one zone (gateway-entrypoint.test.ts).
+    expect(gateway.GATEWAY_TIME_ZONE).toBe(environmentOf(document.services.execution!).GATEWAY_TIME_ZONE);
+    if (env.COMPOSE_PROFILES === 'ibga')
+      expect(gateway.IB_TIMEZONE!.replace(/ /g, '_')).toBe(gateway.GATEWAY_TIME_ZONE);
   });
 
   it('publishes no port except the proxy, or bound to 127.0.0.1', () => {
