@@ -5,6 +5,10 @@
  * an order, and a lost or recreated bucket (whose revisions start again at 1) cannot lock everyone out.
  * A holder that finds a later epoch in the fence at a renewal gives the lease up.
  *
+ * On a failover standby (infra/failover) the local Postgres is a read-only replica until the failover
+ * agent promotes it, which it does on seeing this host win the lease: the fence claim waits for that,
+ * bounded by a renew interval, and hands the lease back if the database stays read-only (the lease gate).
+ *
  * The bucket's TTL expires a holder that stops renewing (NATS 2.9 has no per-key TTL). A holder also
  * stops itself when it has not renewed successfully for `ttl - margin` by its own monotonic clock, so it
  * gives up before a standby can take over, whatever the wall clocks say.
@@ -146,7 +150,11 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
       return;
     }
     // Our own epoch, taken only after the key is ours: a later holder's is always larger.
-    const epoch = await this.store.takeFence(this.options.holder);
+    const epoch = await this.takeFenceWhenWritable();
+    if (epoch === null) {
+      await this.kv.delete(KV_KEYS.executionLease, revision).catch(() => false);
+      return;
+    }
     const renewed = await this.kv.update(KV_KEYS.executionLease, this.value(epoch, acquiredAt), revision);
     // Lost the key between the create and now (it aged out while the fence was taken): the holder that
     // has it now finds our later epoch in the fence at its next renewal and gives the lease up.
@@ -176,6 +184,26 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
     );
     this.waited = true;
     return true;
+  }
+
+  /**
+   * Takes the fence; null when the database stayed read-only (a replica not promoted yet) for a whole
+   * renew interval.
+   */
+  private async takeFenceWhenWritable(): Promise<number | null> {
+    const deadline = performance.now() + (this.options.renewIntervalMs ?? Math.floor(this.options.ttlMs / 3));
+    for (;;) {
+      try {
+        return await this.store.takeFence(this.options.holder);
+      } catch (error) {
+        if (!isReadOnlyDatabase(error)) throw error;
+        if (performance.now() >= deadline) {
+          this.log.warn('won the lease but the database stays read-only; handing the lease back');
+          return null;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
   }
 
   private async renew(): Promise<void> {
@@ -210,4 +238,9 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
       this.drop('a later holder took the fence');
     }
   }
+}
+
+/** Postgres' read_only_sql_transaction: a hot standby, or a primary fenced with default_transaction_read_only. */
+function isReadOnlyDatabase(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '25006';
 }
