@@ -168,8 +168,8 @@ describe('execution sees what was done at the broker in its name', () => {
       .selectAll()
       .where('ok', '=', false)
       .execute();
-    expect(failed!.mismatches).toEqual([
-      expect.objectContaining({ kind: 'order_modified_at_broker', local: expect.stringContaining('20000') }),
-    ]);
+    const mismatches = failed!.mismatches as Array<{ kind: string; local?: string }>;
+    expect(mismatches.map((mismatch) => mismatch.kind)).toEqual(['order_modified_at_broker']);
+    expect(mismatches[0]!.local).toContain('20000');
   });
 });

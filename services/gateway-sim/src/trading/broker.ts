@@ -841,7 +841,8 @@ export class Broker {
     if (account !== this.options.account) {
       if (!this.options.extraAccounts?.includes(account))
         throw new RangeError(`account ${account} is not managed by this gateway`);
-      const positions = this.otherAccounts.get(account) ?? new Map();
+      const positions =
+        this.otherAccounts.get(account) ?? new Map<string, { quantity: number; averageCost: number }>();
       this.otherAccounts.set(account, positions);
       const current = positions.get(instrument.key) ?? { quantity: 0, averageCost: mark };
       positions.set(instrument.key, {
