@@ -210,6 +210,10 @@ export const ControlCommand = z.discriminatedUnion('command', [
   z.object({ ...commandBase, command: z.literal('reduce'), reason: z.string().min(1) }).strict(),
   z.object({ ...commandBase, command: z.literal('reconcile') }).strict(),
   z.object({ ...commandBase, command: z.literal('cancel_order'), intentId: IntentIdSchema }).strict(),
+  /** Cancels every working order of ours at the broker (sent after a halt by `halt --cancel-orders`). */
+  z
+    .object({ ...commandBase, command: z.literal('cancel_working_orders'), reason: z.string().min(1) })
+    .strict(),
   z
     .object({
       ...commandBase,

@@ -237,6 +237,16 @@ export interface LeaderFenceTable {
   updated_at: TimestamptzDefault;
 }
 
+/** The durable copy of KV `trading` key `state` (one row, `name` = 'trading'). */
+export interface TradingStateTable {
+  name: string;
+  state: string;
+  reason: string;
+  by: string;
+  at: Date;
+  updated_at: TimestamptzDefault;
+}
+
 /** The whole database as kysely sees it. Table shapes are defined here once and imported everywhere. */
 export interface Database {
   instruments: InstrumentsTable;
@@ -254,6 +264,7 @@ export interface Database {
   leader_fence: LeaderFenceTable;
   commission_reports: CommissionReportsTable;
   order_amendments: OrderAmendmentsTable;
+  trading_state: TradingStateTable;
 }
 
 export type BarRow = Selectable<BarsTable>;

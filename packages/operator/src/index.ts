@@ -7,14 +7,15 @@ import type { Bus } from '@ibstack/bus';
 import {
   type AuditEntry,
   deterministicId,
-  KV_KEYS,
   nowIso,
   randomId,
-  TradingState,
+  type TradingState,
   type TradingStateName,
   topics,
 } from '@ibstack/contracts';
 import { type Database, insertAuditEntries, type Kysely } from '@ibstack/db';
+
+import { DurableTradingState } from './trading-state';
 
 export interface StateChange {
   value: TradingState;
@@ -23,9 +24,10 @@ export interface StateChange {
 }
 
 /**
- * Sets the trading state, then audits it. The state is written first and alone decides: a halt must
- * take effect even when Postgres is down. The audit goes to `sys.audit` and `audit_log`; a place it
- * could not reach is reported to the operator, not swallowed.
+ * Sets the trading state in KV `trading` and in Postgres at once, then audits it. A halt that reached
+ * either place is in force (readers take the stricter copy), so it works while Postgres is down; a
+ * resume or reduce is in force only once both have it. Where the state or the audit could not be written
+ * is reported to the operator, not swallowed; reaching neither place throws.
  */
 export async function setTradingState(
   deps: { bus: Bus; db: Kysely<Database> | null },
@@ -36,8 +38,11 @@ export async function setTradingState(
   via = 'ibstack cli',
 ): Promise<StateChange> {
   const value: TradingState = { v: 1, state, reason, by, at: nowIso() };
-  const kv = await deps.bus.kv('trading', TradingState, { history: 10 });
-  await kv.put(KV_KEYS.tradingState, value);
+  const auditProblems = (await new DurableTradingState(deps).write(value)).map((problem) =>
+    state === 'HALTED'
+      ? `trading state not written to ${problem} (the halt is in force from the other copy)`
+      : `trading state not written to ${problem}: not in force until it is (retry)`,
+  );
   const entry: AuditEntry = {
     v: 1,
     auditId: deterministicId(via === 'ibstack cli' ? 'cli' : via, state, value.at, by),
@@ -46,7 +51,6 @@ export async function setTradingState(
     detail: { reason, via },
     at: value.at,
   };
-  const auditProblems: string[] = [];
   await deps.bus
     .publish(topics.audit, entry)
     .catch((error: unknown) => auditProblems.push(`sys.audit: ${(error as Error).message}`));
@@ -58,6 +62,23 @@ export async function setTradingState(
   return { value, auditProblems };
 }
 
+/**
+ * Asks execution to cancel every working order of ours at the broker (after a halt: a halt alone lets
+ * resting orders go on filling); execution audits what it cancelled. Returns the command id.
+ */
+export async function requestWorkingOrderCancel(bus: Bus, by: string, reason: string): Promise<string> {
+  const commandId = randomId();
+  await bus.publish(topics.control, {
+    v: 1,
+    command: 'cancel_working_orders',
+    commandId,
+    by,
+    reason,
+    at: nowIso(),
+  });
+  return commandId;
+}
+
 /** Asks execution to reconcile now; it audits the run itself. Returns the command id. */
 export async function requestReconciliation(bus: Bus, by: string): Promise<string> {
   const commandId = randomId();
@@ -65,3 +86,4 @@ export async function requestReconciliation(bus: Bus, by: string): Promise<strin
   return commandId;
 }
 export * from './status';
+export * from './trading-state';

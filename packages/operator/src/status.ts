@@ -8,8 +8,10 @@
  * /positions, /orders, /trades; the dashboard).
  */
 import type { Bus } from '@ibstack/bus';
-import { GatewayHealth, KV_KEYS, Lease, subjects, Tick, TradingState } from '@ibstack/contracts';
+import { GatewayHealth, KV_KEYS, Lease, subjects, Tick, type TradingState } from '@ibstack/contracts';
 import type { Database, Kysely } from '@ibstack/db';
+
+import { DurableTradingState } from './trading-state';
 
 const RECENT_FILLS = 5;
 
@@ -135,11 +137,9 @@ export async function serviceHealth(name: string, url: string): Promise<ServiceH
   }
 }
 
-/** KV `trading` key `state`; null when never set (which means RUNNING). */
-export async function readTradingState(bus: Bus): Promise<TradingState | null> {
-  return (
-    (await (await bus.kv('trading', TradingState, { history: 10 })).get(KV_KEYS.tradingState))?.value ?? null
-  );
+/** The trading state in force, from KV `trading` and Postgres, failing closed (see DurableTradingState). */
+export async function readTradingState(bus: Bus, db: Kysely<Database> | null): Promise<TradingState> {
+  return new DurableTradingState({ bus, db }).get();
 }
 
 /** The execution lease, without creating its bucket when no execution ever ran. */
@@ -337,7 +337,7 @@ export async function gatherStatus(input: {
   const { db, bus } = input;
   if (bus) {
     try {
-      tradingState = await readTradingState(bus);
+      tradingState = await readTradingState(bus, db);
       lease = await readLease(bus);
     } catch (error) {
       problems.push(`NATS KV: ${(error as Error).message}`);

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 
-import { KV_KEYS, TradingState } from '@ibstack/contracts';
 import {
   createTestBus,
   createTestDatabase,
@@ -17,7 +16,7 @@ import {
 } from '@ibstack/test-kit';
 
 import { renderStatus } from '../src/render';
-import { gatherStatus } from '@ibstack/operator';
+import { DurableTradingState, gatherStatus } from '@ibstack/operator';
 
 const NOW = Date.parse('2026-11-24T15:10:00.000Z');
 
@@ -95,8 +94,7 @@ describe('status', () => {
         drawdown_pct: '0',
       })
       .execute();
-    const kv = await testBus.bus.kv('trading', TradingState, { history: 10 });
-    await kv.put(KV_KEYS.tradingState, {
+    await new DurableTradingState({ bus: testBus.bus, db: database.db }).write({
       v: 1,
       state: 'HALTED',
       reason: 'reconciliation mismatch (1): position EURCAD',

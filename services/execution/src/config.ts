@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 
 import {
+  booleanFlag,
   commonEnv,
   type ConfigCheck,
   gatewayEnv,
@@ -87,6 +88,12 @@ export const executionEnv = commonEnv
       .string()
       .regex(/^\d+(\.\d+)?$/, 'must be a non-negative decimal')
       .default('0'),
+    /**
+     * Whether a halt for a reconciliation mismatch also cancels our working orders (a halt alone only
+     * stops new intents; resting limit and stop orders would keep filling). Audited with the halt.
+     * @default true
+     */
+    RECONCILIATION_HALT_CANCELS_ORDERS: booleanFlag.default(true),
     /** More API errors than this within the window halt trading. @default 10 */
     ERROR_CIRCUIT_MAX_ERRORS: z.coerce.number().int().min(1).default(10),
     /** @default 300000 (5 minutes) */

@@ -1,6 +1,6 @@
 /**
  * Operator commands from `sys.control.*`: halt, resume, reduce, reconcile now, cancel or modify an
- * order. Each is audited (`audit_log` and `sys.audit`) with who issued it.
+ * order, cancel every working order. Each is audited (`audit_log` and `sys.audit`) with who issued it.
  */
 import type { Bus } from '@ibstack/bus';
 import { type AuditEntry, type ControlCommand, deterministicId, nowIso, topics } from '@ibstack/contracts';
@@ -8,13 +8,14 @@ import type { Logger } from '@ibstack/observability';
 
 import type { IbBroker } from './adapters/ib-broker';
 import type { ExecutionStore } from './adapters/pg-store';
-import type { TradingStateStore } from './trading-state';
+import { cancelWorkingOrders } from './working-orders';
+import type { DurableTradingState } from '@ibstack/operator';
 
 export interface ControlDependencies {
   store: ExecutionStore;
   bus: Bus;
   broker: IbBroker;
-  tradingState: TradingStateStore;
+  tradingState: DurableTradingState;
   log: Logger;
   reconcileNow: () => Promise<unknown>;
   /** Clears the API error circuit when an operator resumes. */
@@ -34,7 +35,7 @@ export async function handleControlCommand(
   let outcome: string;
   switch (command.command) {
     case 'halt':
-      await tradingState.set('HALTED', command.reason, command.by);
+      await tradingState.halt(command.reason, command.by);
       outcome = 'trading halted';
       break;
     case 'resume':
@@ -58,6 +59,11 @@ export async function handleControlCommand(
         broker.cancelOrder(order.broker_order_id);
         outcome = `cancel sent for order ${order.broker_order_id}`;
       }
+      break;
+    }
+    case 'cancel_working_orders': {
+      const cancelled = await cancelWorkingOrders({ store, broker, log });
+      outcome = `cancel sent for ${cancelled.length} working order(s)${cancelled.length ? `: ${cancelled.join(', ')}` : ''}`;
       break;
     }
     case 'modify_order':

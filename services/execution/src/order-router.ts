@@ -26,7 +26,7 @@ import type { InstrumentBook } from './instruments';
 import type { ExecutionLease } from './lease';
 import type { ExecutionMetrics } from './metrics';
 import type { OrderTracker } from './order-tracker';
-import type { TradingStateStore } from './trading-state';
+import type { DurableTradingState } from '@ibstack/operator';
 
 export class NotReadyError extends Error {
   override readonly name = 'NotReadyError';
@@ -51,7 +51,7 @@ export interface RouterDependencies {
   broker: IbBroker;
   tracker: OrderTracker;
   lease: ExecutionLease;
-  tradingState: TradingStateStore;
+  tradingState: DurableTradingState;
   instruments: InstrumentBook;
   ids: OrderIds;
   metrics: ExecutionMetrics;

@@ -24,7 +24,8 @@ import { tradingDayStart } from './domain/account';
 import { reconcile } from './domain/reconcile';
 import type { ExecutionMetrics } from './metrics';
 import type { OrderTracker } from './order-tracker';
-import type { TradingStateStore } from './trading-state';
+import { cancelWorkingOrders } from './working-orders';
+import type { DurableTradingState } from '@ibstack/operator';
 
 export type ReconciliationTrigger = ReconciliationResult['trigger'];
 
@@ -33,11 +34,13 @@ export interface ReconcilerDependencies {
   broker: IbBroker;
   tracker: OrderTracker;
   bus: Bus;
-  tradingState: TradingStateStore;
+  tradingState: DurableTradingState;
   metrics: ExecutionMetrics;
   log: Logger;
   account: () => string | null;
   positionTolerance: string;
+  /** Whether a halt for a mismatch also cancels our working orders (RECONCILIATION_HALT_CANCELS_ORDERS). @default true */
+  haltCancelsOrders?: boolean;
   /** Pause before the confirming second look. @default 1000 */
   confirmDelayMs?: number;
 }
@@ -164,12 +167,6 @@ export class Reconciler {
       finishedAt: nowIso(),
     };
     await store.recordReconciliation(result);
-    await store.flagUnexplained(
-      outcome.unexplained.orders.map((order) => order.id),
-      outcome.unexplained.executions.map((execution) => execution.execId),
-      new Date(result.finishedAt),
-      outcome.unexplained.amendments.map((change) => change.id),
-    );
     metrics.reconciliationRuns.inc({ trigger, result: result.ok ? 'ok' : 'mismatch' });
     metrics.reconciliationMismatches.reset();
     for (const mismatch of result.mismatches) metrics.reconciliationMismatches.inc({ kind: mismatch.kind });
@@ -177,31 +174,53 @@ export class Reconciler {
     await bus
       .publish(topics.reconciliationResult, result)
       .catch((error: unknown) => log.error({ err: error }, 'could not publish the reconciliation result'));
-    if (result.ok) {
-      log.info({ trigger, runId: result.runId }, 'reconciliation clean');
-      return result;
+    if (!result.ok) {
+      const reason = `reconciliation mismatch (${result.mismatches.length}): ${result.mismatches
+        .slice(0, 3)
+        .map((mismatch) => mismatch.detail)
+        .join('; ')}`;
+      log.error(
+        { trigger, runId: result.runId, mismatches: result.mismatches },
+        'reconciliation found mismatches: halting trading',
+      );
+      await this.halt(reason, { runId: result.runId }, { cancelOrders: this.deps.haltCancelsOrders ?? true });
     }
-    const reason = `reconciliation mismatch (${result.mismatches.length}): ${result.mismatches
-      .slice(0, 3)
-      .map((mismatch) => mismatch.detail)
-      .join('; ')}`;
-    log.error(
-      { trigger, runId: result.runId, mismatches: result.mismatches },
-      'reconciliation found mismatches: halting trading',
+    // Flagged as reported only once the halt is written: a halt that could not be written throws above,
+    // leaving them unflagged, so the next run finds and reports them again instead of trading on.
+    await store.flagUnexplained(
+      outcome.unexplained.orders.map((order) => order.id),
+      outcome.unexplained.executions.map((execution) => execution.execId),
+      new Date(result.finishedAt),
+      outcome.unexplained.amendments.map((change) => change.id),
     );
-    await this.halt(reason, { runId: result.runId });
+    if (result.ok) log.info({ trigger, runId: result.runId }, 'reconciliation clean');
     return result;
   }
 
-  async halt(reason: string, detail: Record<string, unknown>): Promise<void> {
-    const { tradingState, store, bus } = this.deps;
-    const state = await tradingState.set('HALTED', reason.slice(0, 500), 'execution');
+  /**
+   * The one halt path of execution (reconciliation, the error circuit, an account that does not match
+   * the mode): the halt is written to NATS and Postgres first, retried until both have it (throws if it
+   * cannot land, so the caller does not act as if halted); then working orders are cancelled when asked,
+   * and the halt is audited and announced.
+   */
+  async halt(
+    reason: string,
+    detail: Record<string, unknown>,
+    options: { cancelOrders?: boolean } = {},
+  ): Promise<void> {
+    const { tradingState, store, bus, log } = this.deps;
+    const state = await tradingState.halt(reason, 'execution', {
+      onRetry: (error, attempt) => log.error({ err: error, attempt }, 'could not write the halt; retrying'),
+    });
+    const cancelledOrders = options.cancelOrders
+      ? await cancelWorkingOrders({ store, broker: this.deps.broker, log })
+      : undefined;
     const entry = {
       v: 1 as const,
       auditId: deterministicId('halt', state.at, reason),
       actor: 'execution',
       action: 'halt',
-      detail: { reason, ...detail },
+      detail: { reason, ...detail, ...(cancelledOrders ? { cancelledOrders } : {}) },
       at: state.at,
     };
     await store.audit(entry);

@@ -14,10 +14,10 @@ import {
   Lease,
   nowIso,
   type ReconciliationResult,
-  TradingState,
   topics,
 } from '@ibstack/contracts';
 import { resolveTradingMode } from '@ibstack/config';
+import { DurableTradingState } from '@ibstack/operator';
 import { assertSchemaCurrent, connectDatabase, type DatabaseHandle } from '@ibstack/db';
 import { checkAccountsMatchMode, countsAsApiError, IbConnection } from '@ibstack/ib';
 import {
@@ -46,7 +46,6 @@ import { OrderTracker } from './order-tracker';
 import { Outbox } from './outbox';
 import { Reconciler, type ReconciliationTrigger } from './reconciler';
 import { recover } from './recovery';
-import { TradingStateStore } from './trading-state';
 
 export interface ExecutionServiceOptions {
   logger: Logger;
@@ -140,7 +139,9 @@ export function createExecutionService(
       await bus.ensureStreams();
       const activeBus = bus;
       const store = new ExecutionStore(database.db);
-      const tradingState = new TradingStateStore(await bus.kv('trading', TradingState, { history: 10 }));
+      // Read before every order from NATS and Postgres, failing closed; a key missing in NATS is put back.
+      const tradingState = new DurableTradingState({ bus, db: database.db });
+      await tradingState.read();
       // Opening the bucket also brings its TTL to LEASE_TTL_MS when it was created with another one.
       const leaseKv = await bus.kv('leases', Lease, { ttlMs: config.LEASE_TTL_MS });
       const identity = new InstanceLock(database.pool, config.INSTANCE_ID, log.child({ component: 'lease' }));
@@ -232,6 +233,7 @@ export function createExecutionService(
         log: log.child({ component: 'reconciliation' }),
         account,
         positionTolerance: config.POSITION_TOLERANCE,
+        haltCancelsOrders: config.RECONCILIATION_HALT_CANCELS_ORDERS,
       });
       const activeReconciler = reconciler;
       const circuit = new ErrorCircuit(

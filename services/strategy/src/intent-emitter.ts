@@ -54,10 +54,10 @@ export class IntentEmitter {
     const built = await retryUntilStopped(
       'storing intents and progress',
       async () => {
-        const state = batches.length > 0 ? await bus.tradingState() : null;
+        const state = batches.length > 0 ? await bus.tradingStateInForce() : null;
         const result = buildIntents(trigger, batches, {
           book,
-          tradingState: state?.value ?? null,
+          tradingState: state,
           account: this.deps.latestAccount(),
           rates: prices.ratesToUsd(),
           now: clock(),

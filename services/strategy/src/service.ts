@@ -125,7 +125,7 @@ class StrategyEngine implements StrategyService {
 
   constructor(options: StrategyServiceOptions, deps: StrategyServiceDeps) {
     const store = (this.store = new PgStrategyStore(deps.db));
-    const bus = (this.bus = new StrategyBus(deps.bus));
+    const bus = (this.bus = new StrategyBus(deps.bus, deps.db));
     const log = (this.log = deps.logger);
     const clock = (this.clock = deps.clock ?? Date.now);
     const metrics = strategyMetrics(deps.registry);

@@ -9,6 +9,7 @@ import * as m0006 from './0006_history_requests';
 import * as m0007 from './0007_reconciliation';
 import * as m0009 from './0009_dashboard_users';
 import * as m0010 from './0010_notifier';
+import * as m0011 from './0011_trading_state';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same under tsx, jest and a
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0007_reconciliation': m0007,
   '0009_dashboard_users': m0009,
   '0010_notifier': m0010,
+  '0011_trading_state': m0011,
 };
 
 export const migrationProvider: MigrationProvider = {

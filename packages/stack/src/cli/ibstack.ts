@@ -5,7 +5,12 @@ import { Bus } from '@ibstack/bus';
 import { ConfigError, loadConfig } from '@ibstack/config';
 import { connectDatabase, type DatabaseHandle } from '@ibstack/db';
 import { createLogger, createRegistry } from '@ibstack/observability';
-import { gatherStatus, requestReconciliation, setTradingState } from '@ibstack/operator';
+import {
+  gatherStatus,
+  requestReconciliation,
+  requestWorkingOrderCancel,
+  setTradingState,
+} from '@ibstack/operator';
 import { Command } from 'commander';
 
 import { stackEnv } from '../config';
@@ -97,32 +102,39 @@ for (const [name, state, verb] of [
   ['resume', 'RUNNING', 'lets trading resume'],
   ['reduce', 'REDUCING', 'allows only orders that shrink positions'],
 ] as const) {
-  program
-    .command(`${name} <reason>`)
-    .description(`${verb} (audited)`)
-    .action(async (reason: string) => {
-      // NATS carries the state; Postgres only the audit row, so a halt works while Postgres is down.
-      const handles = await connect(false);
-      try {
-        if (!handles.bus)
-          throw new Error(`cannot set the trading state without NATS: ${handles.problems.join('; ')}`);
-        const { value, auditProblems } = await setTradingState(
-          { bus: handles.bus, db: handles.database?.db ?? null },
-          state,
-          reason,
-          operator(),
-        );
-        process.stdout.write(`trading is ${value.state}: ${value.reason} (by ${value.by})\n`);
-        if (auditProblems.length > 0) {
-          process.stderr.write(
-            `WARNING: the change is made but its audit entry is incomplete:\n${auditProblems.map((p) => `  - ${p}`).join('\n')}\n`,
-          );
-          process.exitCode = 2;
-        }
-      } finally {
-        await handles.close();
+  const command = program.command(`${name} <reason>`).description(`${verb} (audited)`);
+  if (name === 'halt')
+    command.option(
+      '--cancel-orders',
+      'also cancel every working order of ours at the broker (execution does it and audits it)',
+    );
+  command.action(async (reason: string, options: { cancelOrders?: boolean }) => {
+    // NATS and Postgres both carry the state; a halt that reaches either is in force.
+    const handles = await connect(false);
+    try {
+      if (!handles.bus)
+        throw new Error(`cannot set the trading state without NATS: ${handles.problems.join('; ')}`);
+      const { value, auditProblems } = await setTradingState(
+        { bus: handles.bus, db: handles.database?.db ?? null },
+        state,
+        reason,
+        operator(),
+      );
+      process.stdout.write(`trading is ${value.state}: ${value.reason} (by ${value.by})\n`);
+      if (options.cancelOrders) {
+        await requestWorkingOrderCancel(handles.bus, operator(), reason);
+        process.stdout.write('cancel of every working order requested; execution audits what it cancelled\n');
       }
-    });
+      if (auditProblems.length > 0) {
+        process.stderr.write(
+          `WARNING: the change is made but its audit entry is incomplete:\n${auditProblems.map((p) => `  - ${p}`).join('\n')}\n`,
+        );
+        process.exitCode = 2;
+      }
+    } finally {
+      await handles.close();
+    }
+  });
 }
 
 program

@@ -18,6 +18,7 @@ import {
 } from '@ibstack/contracts';
 import { startGatewaySim, type GatewaySim, type GatewaySimOptions } from '@ibstack/gateway-sim';
 import { createRegistry, type Registry } from '@ibstack/observability';
+import { DurableTradingState } from '@ibstack/operator';
 import {
   createTestBus,
   createTestDatabase,
@@ -198,6 +199,11 @@ export async function publishedMessages<T>(
 
 /** Sets the trading state the way the CLI does when it writes KV itself. */
 export async function setTradingState(harness: Harness, state: TradingState['state']): Promise<void> {
-  const kv = await harness.bus.kv('trading', TradingState, { history: 10 });
-  await kv.put(KV_KEYS.tradingState, { v: 1, state, reason: 'operator: test', by: 'alice', at: nowIso() });
+  await new DurableTradingState({ bus: harness.bus, db: harness.database.db }).write({
+    v: 1,
+    state,
+    reason: 'operator: test',
+    by: 'alice',
+    at: nowIso(),
+  });
 }

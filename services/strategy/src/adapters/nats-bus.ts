@@ -16,6 +16,8 @@ import {
   topics,
   TradingState,
 } from '@ibstack/contracts';
+import type { Database, Kysely } from '@ibstack/db';
+import { DurableTradingState } from '@ibstack/operator';
 
 type Handler<T> = (message: T, context: MessageContext) => Promise<void>;
 
@@ -31,8 +33,14 @@ export const DURABLES = {
 /** The strategy's use of NATS: its consumers, its publications, and the trading-state key. */
 export class StrategyBus {
   private tradingKv: TypedKv<TradingState> | undefined;
+  private readonly durableState: DurableTradingState;
 
-  constructor(readonly bus: Bus) {}
+  constructor(
+    readonly bus: Bus,
+    db: Kysely<Database>,
+  ) {
+    this.durableState = new DurableTradingState({ bus, db });
+  }
 
   isConnected(): boolean {
     return this.bus.isConnected();
@@ -111,9 +119,14 @@ export class StrategyBus {
     return this.tradingKv;
   }
 
-  /** The trading state with its revision; null when the key is absent (which means RUNNING). */
+  /** The KV copy of the trading state with its revision (for compare-and-set); null when absent. */
   async tradingState(): Promise<KvValue<TradingState> | null> {
     return (await this.kv()).get(KV_KEYS.tradingState);
+  }
+
+  /** The trading state in force: KV and Postgres, failing closed (DurableTradingState). */
+  async tradingStateInForce(): Promise<TradingState> {
+    return this.durableState.get();
   }
 
   /**
@@ -126,6 +139,8 @@ export class StrategyBus {
       revision === null
         ? await kv.create(KV_KEYS.tradingState, state)
         : await kv.update(KV_KEYS.tradingState, state, revision);
+    // The durable copy follows; until it does, readers see the stricter of the two, which is this one.
+    if (written !== null) await this.durableState.write(state);
     return written !== null;
   }
 }

@@ -10,6 +10,7 @@ import {
   TradingState,
 } from '@ibstack/contracts';
 import { createRegistry, type Registry } from '@ibstack/observability';
+import { DurableTradingState } from '@ibstack/operator';
 import {
   builtInStrategies,
   createStrategyService,
@@ -167,8 +168,7 @@ export async function openWorld(): Promise<World> {
         .execute();
     },
     async setTradingState(state, by = 'operator:test') {
-      const kv = await bus.kv(KV_BUCKETS.trading, TradingState);
-      await kv.put(KV_KEYS.tradingState, { v: 1, state, reason: 'test', by, at: T0 });
+      await new DurableTradingState({ bus, db: db.db }).write({ v: 1, state, reason: 'test', by, at: T0 });
     },
     async tradingState() {
       const kv = await bus.kv(KV_BUCKETS.trading, TradingState);
