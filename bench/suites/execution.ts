@@ -23,6 +23,7 @@ import {
   createTestBus,
   createTestDatabase,
   eventually,
+  publishQuoteTicks,
   silentLogger,
   testEnvironment,
 } from '@ibstack/test-kit';
@@ -63,6 +64,8 @@ export const executionSuite: Suite = {
     const testBus = await createTestBus();
     const { bus } = testBus;
     const figures: Figure[] = [];
+    // The ingestor's part: execution prices orders from the ticks on NATS.
+    const stopTicks = publishQuoteTicks(bus, sim);
     try {
       // --- ours ---
       const service = createExecutionService(
@@ -339,6 +342,7 @@ export const executionSuite: Suite = {
       });
       return figures;
     } finally {
+      stopTicks();
       await sim.close();
       await testBus.destroy();
       await database.drop();

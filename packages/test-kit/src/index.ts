@@ -9,3 +9,4 @@ export * from './process';
 export * from './ports';
 export * from './command';
 export * from './fake-telegram';
+export * from './ticks';

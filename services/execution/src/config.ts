@@ -11,7 +11,7 @@ import {
 } from '@ibstack/config';
 import { type Instrument, isValidTimeZone, parseInstrumentSpec } from '@ibstack/contracts';
 import { checkPortMatchesMode } from '@ibstack/ib';
-import { RiskLimits } from '@ibstack/risk';
+import { ConfigDecimal, DEFAULT_FX_RATES_TO_USD, RiskLimits } from '@ibstack/risk';
 import { z } from 'zod';
 
 const milliseconds = (fallback: number, minimum = 1) =>
@@ -54,6 +54,29 @@ const riskLimits = z
       return z.NEVER;
     }
     return parsed.data;
+  });
+
+const fxRates = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (!value) return DEFAULT_FX_RATES_TO_USD;
+    let json: unknown;
+    try {
+      json = JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"CAD": "0.72"}' });
+      return z.NEVER;
+    }
+    const parsed = z
+      .record(z.string().regex(/^[A-Z]{3}$/, 'currency codes like CAD'), ConfigDecimal)
+      .safeParse(json);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({ code: 'custom', message: `${issue.path.join('.')}: ${issue.message}` });
+      return z.NEVER;
+    }
+    return Object.freeze({ ...DEFAULT_FX_RATES_TO_USD, ...parsed.data, USD: '1' });
   });
 
 /** Execution's environment. Every default works on a developer machine against the simulated gateway. */
@@ -110,6 +133,16 @@ export const executionEnv = commonEnv
     INTENT_ACK_WAIT_MS: milliseconds(5_000, 500),
     /** @default 10000 */
     ACCOUNT_SNAPSHOT_INTERVAL_MS: milliseconds(10_000, 100),
+    /**
+     * How old execution's last market price (a tick on `md.tick.<sym>`, by its receipt time) may be and
+     * still size an order; without one as fresh, orders are refused. @default 60000
+     */
+    PRICE_MAX_AGE_MS: milliseconds(60_000, 1_000),
+    /**
+     * USD value of one unit of each currency as JSON (`{"CAD": "0.72"}`), for the notional and position
+     * limits; fresh prices of USD pairs (EUR.USD, USD.CAD …) override them. @default packages/risk's table
+     */
+    FX_RATES_TO_USD_JSON: fxRates,
     /** Account-level risk limits as JSON (packages/risk `RiskLimits`); defaults when unset. */
     RISK_LIMITS_JSON: riskLimits,
     /** Test only: `<crash point>:<n>` kills the process the n-th time the point is reached. */

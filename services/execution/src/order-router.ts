@@ -16,7 +16,7 @@ import {
 } from '@ibstack/contracts';
 import type { OrderRow } from '@ibstack/db';
 import type { Logger } from '@ibstack/observability';
-import { checkOrder, isReducing, type RiskLimits } from '@ibstack/risk';
+import { checkOrder, fxRatesFromLastPrices, type FxRatesToUsd, type RiskLimits } from '@ibstack/risk';
 import Decimal from 'decimal.js';
 
 import type { IbBroker } from './adapters/ib-broker';
@@ -25,6 +25,7 @@ import type { CrashPoints } from './crash-points';
 import type { InstrumentBook } from './instruments';
 import type { ExecutionLease } from './lease';
 import type { ExecutionMetrics } from './metrics';
+import type { MarketPrices } from './market-prices';
 import type { OrderTracker } from './order-tracker';
 import type { DurableTradingState } from '@ibstack/operator';
 
@@ -61,6 +62,10 @@ export interface RouterDependencies {
   /** The account orders go to (the gateway's managed account). */
   account: () => string | null;
   latestSnapshot: () => AccountSnapshot | null;
+  /** Execution's own prices (market data on NATS): orders are sized at these, never at the strategy's. */
+  prices: MarketPrices;
+  /** Configured USD rates, overlaid with fresh prices of USD pairs. */
+  fxRatesToUsd: FxRatesToUsd;
   /** Intents older than this are rejected as stale instead of traded late. */
   intentMaxAgeMs: number;
   /** Wakes the outbox publisher after a write. */
@@ -90,15 +95,18 @@ export class OrderRouter {
     if (!account) throw new NotReadyError('the gateway reported no account yet');
     // One database round trip and one KV read, in parallel: the rest of the decision is in memory.
     const [context, tradingState, instrument] = await Promise.all([
-      store.routingContext(intent.intentId, account, intent.sleeve, new Date(this.now() - 60_000)),
+      store.routingContext(intent.intentId, account, new Date(this.now() - 60_000)),
       this.deps.tradingState.get(),
       this.deps.instruments.find(intent.instrument),
     ]);
     if (context.existing) {
-      // Redelivered: the order is recorded. If it may never have left, send it again under the same id.
+      // Redelivered: the order is recorded. If it may never have left, send it again under the same id,
+      // but only if it would be sent now (lease, trading state, risk); if not, recovery settles it.
       if (context.existing.status === 'pending' && context.existing.brokerOrderId !== null) {
         const order = await store.orderById(context.existing.id);
-        if (order) await this.send(order);
+        const refusal = order ? await this.resendIfAllowed(order) : null;
+        if (refusal)
+          log.warn({ intentId: intent.intentId, refusal }, 'redelivered intent: order not re-sent');
       }
       return;
     }
@@ -132,6 +140,12 @@ export class OrderRouter {
     if (age > this.deps.intentMaxAgeMs)
       return refuse(`stale intent: created ${Math.round(age / 1000)} s ago`, 'stale_intent');
 
+    const price = this.orderPrice(intent.instrument, intent.side, intent.limitPrice, intent.stopPrice);
+    if (!price)
+      return refuse(
+        `no fresh market price for ${intent.instrument} (none within ${this.deps.prices.maxAgeMs / 1000} s): not sized`,
+        'no_price',
+      );
     const decision = checkOrder({
       order: {
         sleeve: intent.sleeve,
@@ -139,7 +153,7 @@ export class OrderRouter {
         currency: instrument.currency,
         side: intent.side,
         quantity: intent.quantity,
-        referencePrice: intent.referencePrice,
+        referencePrice: price,
       },
       scope: 'account',
       positions: context.positions,
@@ -149,6 +163,7 @@ export class OrderRouter {
       recentOrderTimes: context.recentOrderTimes,
       now: this.now(),
       account: this.deps.latestSnapshot(),
+      fxRatesToUsd: this.rates(),
     });
     if (!decision.allowed) return refuse(`risk: ${decision.reason}: ${decision.detail}`, decision.reason);
 
@@ -182,35 +197,90 @@ export class OrderRouter {
   }
 
   /**
-   * Recovery's re-send of an order the broker never saw: only if it would still be sent now. Its size
-   * and notional passed the risk rules when it was recorded, moments before the crash that kept it from
-   * leaving; what can have changed since is the trading state and its age. Returns why not, or null once
-   * sent.
+   * The price an order is sized at: execution's own fresh market price, or its limit or stop price where
+   * that is further out (a limit order may fill up to its limit). Null without a fresh market price.
    */
-  async resendIfAllowed(order: OrderRow): Promise<string | null> {
+  private orderPrice(
+    instrument: string,
+    side: OrderSide,
+    limitPrice?: string | null,
+    stopPrice?: string | null,
+  ): string | null {
+    const market = this.deps.prices.priceFor(instrument, side);
+    if (!market) return null;
+    return Decimal.max(market.price, limitPrice ?? 0, stopPrice ?? 0).toFixed();
+  }
+
+  private rates(): FxRatesToUsd {
+    return fxRatesFromLastPrices(this.deps.prices.freshLastPrices(), this.deps.fxRatesToUsd);
+  }
+
+  /**
+   * Whether a recorded order may go to the broker now, with `quantity` (the remainder to send, or a
+   * modification's new total): the lease, the gateway, the trading state and the account's risk rules,
+   * as for a new intent. The order's own working remainder is taken out of the pending exposure it is
+   * checked against. Returns why not, or null.
+   */
+  private async refusalToSend(
+    order: OrderRow,
+    quantity: string,
+    terms: { limitPrice: string | null; stopPrice: string | null },
+    countsAsNewOrder: boolean,
+  ): Promise<string | null> {
+    const { lease, broker } = this.deps;
+    if (!lease.isHeld() || lease.epoch === null) return 'not the execution lease holder';
+    if (!broker.isReady()) return 'gateway session not ready';
     const instrument = await this.deps.instruments.find(order.instrument);
     if (!order.account || !instrument) return `instrument ${order.instrument} or account unknown`;
+    const [context, tradingState] = await Promise.all([
+      this.deps.store.routingContext('', order.account, new Date(this.now() - 60_000)),
+      this.deps.tradingState.get(),
+    ]);
+    const side = order.side as OrderSide;
+    const price = this.orderPrice(order.instrument, side, terms.limitPrice, terms.stopPrice);
+    if (!price) return `no fresh market price for ${order.instrument}`;
+    const own = new Decimal(order.remaining_quantity).mul(side === 'BUY' ? 1 : -1);
+    const pending = { ...context.pending };
+    pending[order.instrument] = new Decimal(pending[order.instrument] ?? '0').minus(own).toFixed();
+    const decision = checkOrder({
+      order: {
+        sleeve: order.sleeve ?? '',
+        instrument: order.instrument,
+        currency: instrument.currency,
+        side,
+        quantity,
+        referencePrice: price,
+      },
+      scope: 'account',
+      positions: context.positions,
+      pending,
+      tradingState,
+      limits: this.deps.limits,
+      // A re-send or a modification is not a new order: it does not count against the order rate.
+      recentOrderTimes: countsAsNewOrder ? context.recentOrderTimes : [],
+      now: this.now(),
+      account: this.deps.latestSnapshot(),
+      fxRatesToUsd: this.rates(),
+    });
+    return decision.allowed ? null : `risk: ${decision.reason}: ${decision.detail}`;
+  }
+
+  /**
+   * The re-send of an order the broker may never have seen (recovery, or a redelivered intent whose order
+   * is still pending), under its own id: only if it would be sent now — lease, trading state, age and the
+   * account's risk rules, as for a new intent. Returns why not, or null once sent.
+   */
+  async resendIfAllowed(order: OrderRow): Promise<string | null> {
     const age = this.now() - order.created_at.getTime();
     if (age > this.deps.intentMaxAgeMs) return `stale: recorded ${Math.round(age / 1000)} s ago`;
-    const state = await this.deps.tradingState.get();
-    if (state.state === 'HALTED') return `trading is HALTED (${state.reason})`;
-    if (state.state === 'REDUCING') {
-      const context = await this.deps.store.routingContext(
-        '',
-        order.account,
-        order.sleeve ?? '',
-        new Date(this.now()),
-      );
-      if (
-        !isReducing(
-          context.positions[order.instrument] ?? '0',
-          order.side as OrderSide,
-          order.remaining_quantity,
-        )
-      )
-        return 'trading is REDUCING and the order would not shrink the position';
-    }
-    this.place(order, instrument);
+    const refusal = await this.refusalToSend(
+      order,
+      order.remaining_quantity,
+      { limitPrice: order.limit_price, stopPrice: order.stop_price },
+      false,
+    );
+    if (refusal) return refusal;
+    await this.send(order);
     return null;
   }
 
@@ -235,6 +305,18 @@ export class OrderRouter {
       return `order ${order.broker_order_id} is ${order.order_type}: it has no stop price`;
     if (!this.deps.broker.isReady())
       throw new NotReadyError('gateway session not ready; modification not sent');
+    // A modification is a send: the same lease, trading-state and risk checks as a new order, on the new
+    // terms (so it cannot raise a quantity while HALTED or REDUCING, nor past a limit).
+    const refusal = await this.refusalToSend(
+      order,
+      new Decimal(changes.quantity ?? order.quantity).minus(order.filled_quantity).toFixed(),
+      {
+        limitPrice: changes.limitPrice ?? order.limit_price,
+        stopPrice: changes.stopPrice ?? order.stop_price,
+      },
+      false,
+    );
+    if (refusal) return `order ${order.broker_order_id} not modified: ${refusal}`;
     const amended = {
       ...order,
       quantity: changes.quantity ?? order.quantity,

@@ -11,6 +11,7 @@ import { Bus, type ConsumerHandle } from '@ibstack/bus';
 import {
   type AccountSnapshot,
   type GatewayStatus,
+  instrumentKey,
   Lease,
   nowIso,
   type ReconciliationResult,
@@ -39,6 +40,7 @@ import { ErrorCircuit } from './domain/error-circuit';
 import { InstrumentBook } from './instruments';
 import { GatewaySwitch } from './gateway-switch';
 import { ExecutionLease } from './lease';
+import { MarketPrices } from './market-prices';
 import { executionMetrics, type ExecutionMetrics } from './metrics';
 import { Mutex } from './mutex';
 import { OrderIds, OrderRouter } from './order-router';
@@ -84,6 +86,7 @@ export function createExecutionService(
   let health: HealthServer | undefined;
   let lease: ExecutionLease | undefined;
   let instanceLock: InstanceLock | undefined;
+  let prices: MarketPrices | undefined;
   let connection: IbConnection | undefined;
   let outbox: Outbox | undefined;
   let accountRecorder: AccountRecorder | undefined;
@@ -206,6 +209,13 @@ export function createExecutionService(
       const instruments = new InstrumentBook(config.INSTRUMENTS, database.db, log);
       const ids = new OrderIds();
       const account = () => activeConnection.accounts[0] ?? null;
+      prices = new MarketPrices({
+        bus,
+        instruments: config.INSTRUMENTS.map((instrument) => instrumentKey(instrument)),
+        maxAgeMs: config.PRICE_MAX_AGE_MS,
+        log: log.child({ component: 'prices' }),
+      });
+      await prices.start();
       const router = new OrderRouter({
         store,
         broker,
@@ -220,6 +230,8 @@ export function createExecutionService(
         limits: config.RISK_LIMITS_JSON,
         account,
         latestSnapshot: (): AccountSnapshot | null => recorder.latestSnapshot(),
+        prices,
+        fxRatesToUsd: config.FX_RATES_TO_USD_JSON,
         intentMaxAgeMs: config.INTENT_MAX_AGE_MS,
         onStored: () => activeOutbox.kick(),
       });
@@ -476,6 +488,7 @@ export function createExecutionService(
       await lease?.stop();
       await connection?.stop();
       instanceLock?.close();
+      prices?.stop();
       await health?.close();
       await bus?.close();
       await database?.close();

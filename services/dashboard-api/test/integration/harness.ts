@@ -11,6 +11,7 @@ import {
   createTestBus,
   createTestDatabase,
   eventually,
+  publishQuoteTicks,
   silentLogger,
   type TestBus,
   type TestDatabase,
@@ -75,6 +76,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   };
   let execution: ExecutionService | null = null;
+  // Execution prices orders from ticks on NATS: the ingestor's part, when it does not run.
+  const stopTicks = sim && !options.ingestor ? publishQuoteTicks(testBus.bus, sim) : () => undefined;
   if (trading) {
     execution = createExecutionService(
       executionEnv.parse({
@@ -150,6 +153,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await dashboard.stop();
       await ingestor?.stop();
       await execution?.stop();
+      stopTicks();
       await sim?.close();
       await testBus.destroy();
       await database.drop();

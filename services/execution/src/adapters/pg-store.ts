@@ -164,13 +164,12 @@ export class ExecutionStore {
 
   /**
    * Everything the order router needs before deciding, in one round trip: whether the intent already has
-   * an order, the account's positions, the unfilled remainder of working orders, and the sleeve's recent
+   * an order, the account's positions, the unfilled remainder of working orders, and the account's recent
    * order times.
    */
   async routingContext(
     intentId: string,
     account: string,
-    sleeve: string,
     since: Date,
   ): Promise<{
     existing: { id: number; status: string; brokerOrderId: number | null } | null;
@@ -194,7 +193,7 @@ export class ExecutionStore {
                    sum(case when side = 'BUY' then remaining_quantity else -remaining_quantity end) as remaining
                  from orders where status in ('pending', 'submitted', 'partially_filled') group by instrument) working) as pending,
         (select coalesce(json_agg((extract(epoch from created_at) * 1000)::bigint), '[]')
-           from orders where sleeve = ${sleeve} and created_at >= ${since} and broker_order_id is not null) as recent`.execute(
+           from orders where account = ${account} and created_at >= ${since} and broker_order_id is not null) as recent`.execute(
       this.db,
     );
     const row = result.rows[0]!;

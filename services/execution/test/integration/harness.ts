@@ -23,6 +23,7 @@ import {
   createTestBus,
   createTestDatabase,
   eventually,
+  publishQuoteTicks,
   silentLogger,
   spawnTs,
   type SpawnedProcess,
@@ -62,6 +63,8 @@ export async function startHarness(
     createTestBus(),
   ]);
   const { natsUrl } = testEnvironment();
+  // The ingestor's part: execution prices orders from the ticks on NATS.
+  const stopTicks = publishQuoteTicks(testBus.bus, sim);
   return {
     sim,
     database,
@@ -81,6 +84,7 @@ export async function startHarness(
       ...env,
     },
     close: async () => {
+      stopTicks();
       await sim.close();
       await testBus.destroy();
       await database.drop();

@@ -6,7 +6,14 @@ import { join } from 'node:path';
 
 import { nowIso, topics } from '@ibstack/contracts';
 import { type GatewaySim, startGatewaySim } from '@ibstack/gateway-sim';
-import { eventually, makeOrderIntent, silentLogger, spawnTs, type SpawnedProcess } from '@ibstack/test-kit';
+import {
+  eventually,
+  makeOrderIntent,
+  publishQuoteTicks,
+  silentLogger,
+  spawnTs,
+  type SpawnedProcess,
+} from '@ibstack/test-kit';
 
 import { ALICE, BOB, type NotifierHarness, startNotifier } from './harness';
 
@@ -16,6 +23,7 @@ describe('a fill from the gateway-sim', () => {
   let sim: GatewaySim;
   let h: NotifierHarness;
   let execution: SpawnedProcess;
+  let stopTicks: () => void = () => undefined;
 
   beforeAll(async () => {
     sim = await startGatewaySim({
@@ -26,6 +34,8 @@ describe('a fill from the gateway-sim', () => {
       logger: silentLogger('gateway-sim'),
     });
     h = await startNotifier();
+    // Execution prices orders from ticks on NATS: the ingestor's part.
+    stopTicks = publishQuoteTicks(h.testBus.bus, sim);
     execution = spawnTs(EXECUTION_MAIN, [], {
       DATABASE_URL: h.env.DATABASE_URL,
       NATS_URL: h.env.NATS_URL,
@@ -41,6 +51,7 @@ describe('a fill from the gateway-sim', () => {
 
   afterAll(async () => {
     await execution?.kill('SIGTERM');
+    stopTicks();
     await h?.close();
     await sim?.close();
   });
