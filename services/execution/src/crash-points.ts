@@ -11,7 +11,10 @@ export const CRASH_POINTS = [
   'after_ack',
   'after_fill_stored',
 ] as const;
-export type CrashPoint = (typeof CRASH_POINTS)[number];
+/** Points inside halting: reached only when a halt happens, so the order-flow loop does not cycle them. */
+export const HALT_CRASH_POINTS = ['before_halt_written', 'after_halt_written'] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number] | (typeof HALT_CRASH_POINTS)[number];
+const ALL_POINTS: readonly string[] = [...CRASH_POINTS, ...HALT_CRASH_POINTS];
 
 export class CrashPoints {
   private readonly target: { point: CrashPoint; remaining: number } | undefined;
@@ -19,7 +22,7 @@ export class CrashPoints {
   constructor(spec: string | undefined) {
     if (!spec) return;
     const [point, count] = spec.split(':');
-    if (!CRASH_POINTS.includes(point as CrashPoint))
+    if (!ALL_POINTS.includes(point ?? ''))
       throw new Error(`IBSTACK_CRASH_AT: unknown crash point "${point}"`);
     this.target = { point: point as CrashPoint, remaining: Number(count ?? '1') };
   }

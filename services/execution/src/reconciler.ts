@@ -20,6 +20,7 @@ import type { Logger } from '@ibstack/observability';
 
 import type { IbBroker } from './adapters/ib-broker';
 import type { ExecutionStore } from './adapters/pg-store';
+import type { CrashPoints } from './crash-points';
 import { tradingDayStart } from './domain/account';
 import { reconcile } from './domain/reconcile';
 import type { ExecutionMetrics } from './metrics';
@@ -39,6 +40,8 @@ export interface ReconcilerDependencies {
   log: Logger;
   account: () => string | null;
   positionTolerance: string;
+  /** Test-only kill points inside halting. */
+  crashPoints?: CrashPoints;
   /** Whether a halt for a mismatch also cancels our working orders (RECONCILIATION_HALT_CANCELS_ORDERS). @default true */
   haltCancelsOrders?: boolean;
   /** Pause before the confirming second look. @default 1000 */
@@ -209,9 +212,11 @@ export class Reconciler {
     options: { cancelOrders?: boolean } = {},
   ): Promise<void> {
     const { tradingState, store, bus, log } = this.deps;
+    this.deps.crashPoints?.hit('before_halt_written');
     const state = await tradingState.halt(reason, 'execution', {
       onRetry: (error, attempt) => log.error({ err: error, attempt }, 'could not write the halt; retrying'),
     });
+    this.deps.crashPoints?.hit('after_halt_written');
     const cancelledOrders = options.cancelOrders
       ? await cancelWorkingOrders({ store, broker: this.deps.broker, log })
       : undefined;

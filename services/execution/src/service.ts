@@ -246,6 +246,7 @@ export function createExecutionService(
         account,
         positionTolerance: config.POSITION_TOLERANCE,
         haltCancelsOrders: config.RECONCILIATION_HALT_CANCELS_ORDERS,
+        crashPoints,
       });
       const activeReconciler = reconciler;
       const circuit = new ErrorCircuit(

@@ -46,7 +46,8 @@ describe('execution sees what was done at the broker in its name', () => {
 
   it('records a second broker order carrying our intent id as a duplicate, never as ours, and halts', async () => {
     harness = await startHarness();
-    service = await startInProcess(harness);
+    // Our resting order must stay working through the halt here (a halt cancels it by default).
+    service = await startInProcess(harness, { RECONCILIATION_HALT_CANCELS_ORDERS: 'false' });
     await reconciliationRuns(harness, 1);
     const { value, order: ours } = await restingOrder(harness);
 
@@ -120,7 +121,8 @@ describe('execution sees what was done at the broker in its name', () => {
 
   it('reports a change of our order made at the broker, and takes an operator change it asked for', async () => {
     harness = await startHarness();
-    service = await startInProcess(harness);
+    // Our resting order must stay working through the halt here (a halt cancels it by default).
+    service = await startInProcess(harness, { RECONCILIATION_HALT_CANCELS_ORDERS: 'false' });
     await reconciliationRuns(harness, 1);
     const { value, order, limitPrice } = await restingOrder(harness);
 
@@ -146,17 +148,20 @@ describe('execution sees what was done at the broker in its name', () => {
     expect(halted.reason).toMatch(/changed at the broker/);
     const [row] = await ordersOf(harness);
     expect(row).toMatchObject({ quantity: '35000', remaining_quantity: '35000' });
-    const amendments = await harness.database.db
-      .selectFrom('order_amendments')
-      .select(['origin', 'quantity', 'previous_quantity', 'confirmed_at', 'flagged_at'])
-      .orderBy('id')
-      .execute();
-    expect(
-      amendments.map((a) => [a.origin, a.quantity, a.confirmed_at !== null, a.flagged_at !== null]),
-    ).toEqual([
-      ['operator', '20000', true, false],
-      ['broker', '35000', false, true],
-    ]);
+    // Marked reported only once the halt is written, so a moment after the halt.
+    await eventually(async () => {
+      const amendments = await harness.database.db
+        .selectFrom('order_amendments')
+        .select(['origin', 'quantity', 'previous_quantity', 'confirmed_at', 'flagged_at'])
+        .orderBy('id')
+        .execute();
+      expect(
+        amendments.map((a) => [a.origin, a.quantity, a.confirmed_at !== null, a.flagged_at !== null]),
+      ).toEqual([
+        ['operator', '20000', true, false],
+        ['broker', '35000', false, true],
+      ]);
+    });
     const [audit] = await harness.database.db
       .selectFrom('audit_log')
       .select('detail')

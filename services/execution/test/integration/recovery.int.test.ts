@@ -52,11 +52,11 @@ describe('recovery of an order recorded but never sent', () => {
     expect(harness.sim.account.orders()).toEqual([
       expect.objectContaining({ orderId: order!.broker_order_id, orderRef: order!.intent_id }),
     ]);
-  });
+  }, 90_000);
 
   it.each([
-    ['HALTED', /not sent after recovery: trading is HALTED/],
-    ['REDUCING', /not sent after recovery: trading is REDUCING and the order would not shrink the position/],
+    ['HALTED', /not sent after recovery: risk: trading_halted: trading is HALTED/],
+    ['REDUCING', /not sent after recovery: risk: reducing_only: trading is REDUCING .* would not shrink/],
   ] as const)(
     'does not send it once trading went %s while the process was down, and marks it inactive',
     async (state, refusal) => {
@@ -70,5 +70,6 @@ describe('recovery of an order recorded but never sent', () => {
       expect(order?.error_text).toMatch(refusal);
       expect(harness.sim.account.orders()).toHaveLength(0);
     },
+    90_000,
   );
 });
