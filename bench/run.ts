@@ -9,6 +9,7 @@ import { executionSuite } from './suites/execution';
 import { gatewaySimSuite } from './suites/gateway-sim';
 import { imagesSuite } from './suites/images';
 import { ingestorSuite } from './suites/ingestor';
+import { restartGapSuite } from './suites/restart-gap';
 import { strategySuite } from './suites/strategy';
 import { tickToOrderSuite } from './suites/tick-to-order';
 
@@ -19,6 +20,7 @@ const suites: Suite[] = [
   ingestorSuite,
   executionSuite,
   tickToOrderSuite,
+  restartGapSuite,
   imagesSuite,
 ];
 
