@@ -55,6 +55,15 @@ else
 fi
 engine+=("$dir/postgres_password" "$dir/database_url")
 
+# dashboard-api's key for signing its access tokens (HS256). A new key logs every dashboard user out.
+if has_value "$dir/jwt_secret"; then
+  echo "kept jwt_secret"
+else
+  write_secret "$dir/jwt_secret" "$(random_hex)"
+  echo "wrote jwt_secret (random, 256 bits)"
+fi
+engine+=("$dir/jwt_secret")
+
 for entry in \
   "ib_username|IBKR username (a dedicated API user is best)|shown" \
   "ib_password|IBKR password|hidden" \
@@ -91,11 +100,11 @@ fi
 engine+=("$file")
 
 chmod 700 "$dir"
-chmod 600 "$dir"/postgres_password "$dir"/database_url "$dir"/ib_username "$dir"/ib_password "$dir"/ib_totp_key \
+chmod 600 "$dir"/postgres_password "$dir"/database_url "$dir"/jwt_secret "$dir"/ib_username "$dir"/ib_password "$dir"/ib_totp_key \
   "$dir"/telegram_bot_token
 if [ "$(id -u)" = 0 ]; then
   chown "$SERVICE_UID:$SERVICE_UID" "${engine[@]}"
 elif [ "$(id -u)" != "$SERVICE_UID" ]; then
-  echo "note: the services run as uid $SERVICE_UID and must read database_url and telegram_bot_token; run:" >&2
+  echo "note: the services run as uid $SERVICE_UID and must read database_url, jwt_secret and telegram_bot_token; run:" >&2
   echo "  sudo chown $SERVICE_UID ${engine[*]}" >&2
 fi
