@@ -59,3 +59,26 @@ export const gatewayEnv = z.object({
   IB_PORT: port.default(4002),
   IB_CLIENT_ID: z.coerce.number({ error: 'must be an integer' }).int().min(0).max(2_147_483_647),
 });
+
+/**
+ * Where services answer `/readyz` and `/metrics`, as `name=http://host:port,…` (the status screens under
+ * compose, where each service is its own host). Empty means none given (null): the caller's default.
+ */
+export const serviceUrls = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const services: Array<{ name: string; url: string }> = [];
+    for (const part of value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean)) {
+      const [name, url] = part.split('=').map((item) => item.trim());
+      if (!name || !url || !/^https?:\/\/[^\s]+$/.test(url)) {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not <service>=http://host:port` });
+        continue;
+      }
+      services.push({ name, url: url.replace(/\/+$/, '') });
+    }
+    return services.length > 0 ? services : null;
+  });

@@ -102,6 +102,8 @@ export interface GatewaySim {
   readonly faults: {
     dropAllConnections(): void;
     refuseConnections(ms: number): void;
+    /** Ends a refusal now: the port listens again (a test refuses for long, and ends it once it has seen it). */
+    acceptConnections(): Promise<void>;
     /** Stop answering (existing and new sessions) until stall(false). */
     stall(on: boolean): void;
     /** IB's daily reset: 1100 … 1102 + farm notices. @default downMs 1000 */
@@ -255,6 +257,10 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
       metrics.faults.inc({ fault: 'refuse_connections' });
       logger.warn({ ms }, 'fault: refusing connections');
       listener.refuse(ms);
+    },
+    async acceptConnections() {
+      metrics.faults.inc({ fault: 'accept_connections' });
+      await listener.reopen();
     },
     stall(on) {
       metrics.faults.inc({ fault: on ? 'stall' : 'unstall' });

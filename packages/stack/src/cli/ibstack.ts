@@ -82,6 +82,7 @@ program
         db: handles.database?.db ?? null,
         bus: handles.bus,
         httpPortBase: env.STACK_HTTP_PORT_BASE,
+        ...(env.STATUS_SERVICES ? { services: env.STATUS_SERVICES } : {}),
       });
       status.problems.unshift(...handles.problems);
       process.stdout.write(`${options.json ? JSON.stringify(status, null, 2) : renderStatus(status)}\n`);

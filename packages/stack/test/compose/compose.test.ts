@@ -35,6 +35,7 @@ import {
   type Env as ConfigEnv,
   LIVE_CONFIRMATION_PHRASE,
   loadConfig,
+  serviceUrls,
   tradingModeCheck,
 } from '@ibstack/config';
 import { backupEnv, standbyCheck } from '@ibstack/backup';
@@ -151,7 +152,10 @@ const PUBLISHING_SERVICES: readonly string[] = ['proxy'];
 
 const SCENARIOS: ReadonlyArray<{ name: string; env: Env }> = [
   { name: 'docker compose up (simulated gateway)', env: {} },
-  { name: 'profile ibga, paper', env: { COMPOSE_PROFILES: 'ibga', IB_GATEWAY: 'gateway' } },
+  {
+    name: 'profile ibga, paper',
+    env: { COMPOSE_PROFILES: 'ibga', IB_GATEWAY: 'gateway', GATEWAY_TIME_ZONE: 'America/New_York' },
+  },
   {
     name: "profile letsencrypt: a domain with Let's Encrypt",
     env: {
@@ -373,6 +377,55 @@ describe('docker-compose.yml', () => {
     const password = readFileSync(join(REPO, 'secrets', 'postgres_password.example'), 'utf8').trim();
     const url = new URL(readFileSync(join(REPO, 'secrets', 'database_url.example'), 'utf8').trim());
     expect(decodeURIComponent(url.password)).toBe(password);
+  });
+
+  it.each(SCENARIOS)('gives the gateway the time zone execution reads its times in ($name)', ({ env }) => {
+    const document = readCompose(env);
+    const gateway = environmentOf(document.services.gateway!);
+    // The entrypoint refuses to start IBGA unless the two name one zone (gateway-entrypoint.test.ts).
+    expect(gateway.GATEWAY_TIME_ZONE).toBe(environmentOf(document.services.execution!).GATEWAY_TIME_ZONE);
+    if (env.COMPOSE_PROFILES === 'ibga')
+      expect(gateway.IB_TIMEZONE!.replace(/ /g, '_')).toBe(gateway.GATEWAY_TIME_ZONE);
+  });
+
+  it('tells the status screens (make status, the bot) where every service of ours answers', () => {
+    const document = readCompose({});
+    const expected = SERVICES.filter((row) => !row.oneShot && !row.profile)
+      .map((row) => ({
+        name: row.service,
+        url: `http://${row.service}:${environmentOf(document.services[row.service]!).HTTP_PORT}`,
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    for (const reader of ['execution', 'notifier']) {
+      const listed = serviceUrls.parse(environmentOf(document.services[reader]!).STATUS_SERVICES) ?? [];
+      expect({ reader, listed: [...listed].sort((a, b) => a.name.localeCompare(b.name)) }).toEqual({
+        reader,
+        listed: expected,
+      });
+    }
+  });
+
+  it('runs, from the Makefile and scripts, only container entries that exist', () => {
+    const commands = ['Makefile', 'scripts/deploy.sh', 'scripts/restore.sh']
+      .map((file) => readFileSync(join(REPO, file), 'utf8'))
+      .join('\n');
+    const entries = [...commands.matchAll(/\b((?:packages|services)\/[a-z-]+\/src\/[\w/.-]+\.js)\b/g)].map(
+      (match) => match[1]!,
+    );
+    // make status, make totp, make backup / backup-list, make user, the deploy's health gate.
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        'packages/stack/src/cli/ibstack.js',
+        'packages/stack/src/cli/totp.js',
+        'services/backup/src/cli.js',
+        'services/dashboard-api/src/cli/user.js',
+      ]),
+    );
+    for (const entry of entries)
+      expect({ entry, exists: existsSync(join(REPO, entry.replace(/\.js$/, '.ts'))) }).toEqual({
+        entry,
+        exists: true,
+      });
   });
 
   it('publishes no port except the proxy, or bound to 127.0.0.1', () => {
