@@ -104,6 +104,35 @@ export const Lease = z
   .strict();
 export type Lease = z.infer<typeof Lease>;
 
+/**
+ * A step the failover agent took on its host (infra/failover): the record the runbook's incident log is
+ * written from. `promoted`: this host's Postgres became the primary because this host's execution holds
+ * the lease at `epoch`. `gateway_started`: the takeover command brought the gateway (and the services
+ * that need it) up. `fenced`: another host holds the lease, so this host's Postgres was made read-only.
+ * `demoted`: it was rewound and rejoined as a replica of `primary`. `failed`: a step did not work;
+ * `detail` says which and why.
+ */
+export const FailoverStep = z.enum(['promoted', 'gateway_started', 'fenced', 'demoted', 'failed']);
+export type FailoverStep = z.infer<typeof FailoverStep>;
+export const FailoverRecord = z
+  .object({
+    v: V1,
+    /** Deterministic: host, step and epoch, so a retried publish is de-duplicated. */
+    recordId: z.string().min(1),
+    host: SubjectToken,
+    step: FailoverStep,
+    /** The lease epoch the step was taken for (the holder's, for `fenced` and `demoted`). */
+    epoch: z.number().int().nonnegative(),
+    /** The lease holder when the step was taken. */
+    leaseHolder: z.string().min(1).optional(),
+    detail: z.string().max(2_000).default(''),
+    /** How long the step took. */
+    durationMs: z.number().int().nonnegative(),
+    ts: Timestamp,
+  })
+  .strict();
+export type FailoverRecord = z.infer<typeof FailoverRecord>;
+
 export const ReconciliationTrigger = z.enum(['start', 'reconnect', 'periodic', 'operator', 'lease_acquired']);
 export const ReconciliationMismatch = z
   .object({

@@ -129,6 +129,7 @@ export function createExecutionService(
       await assertSchemaCurrent(database.db);
       bus = await Bus.connect({
         url: config.NATS_URL,
+        replicas: config.NATS_REPLICAS,
         name: `execution-${config.INSTANCE_ID}`,
         namespace: config.BUS_NAMESPACE,
         logger: log,

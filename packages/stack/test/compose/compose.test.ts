@@ -143,6 +143,9 @@ const SERVICES: readonly OurService[] = [
 /** Secrets an upstream image may mount. The IB credentials belong to the gateway alone. */
 const UPSTREAM_SECRETS: Readonly<Record<string, readonly string[]>> = {
   postgres: ['postgres_password'],
+  'postgres-exporter': ['postgres_password'],
+  alertmanager: ['alertmanager_telegram_bot_token'],
+  grafana: ['grafana_admin_password'],
   gateway: ['ib_username', 'ib_password', 'ib_totp_key'],
 };
 const GATEWAY_SECRETS = ['ib_username', 'ib_password', 'ib_totp_key'];
