@@ -177,6 +177,16 @@ export function createExecutionService(
         log: log.child({ component: 'tracker' }),
         crashPoints,
         onStored: () => activeOutbox.kick(),
+        // Reported at once rather than at the next periodic run (it queues behind whatever runs now).
+        onSurprise: () => {
+          if (!everReconciled || !activeConnection.isReady() || !activeLease.isHeld()) return;
+          void exclusive
+            .run(() => reconciler!.run('broker_event'))
+            .then(refreshTradingState)
+            .catch((error: unknown) =>
+              log.error({ err: error }, 'reconciliation after a broker event failed'),
+            );
+        },
       });
       accountRecorder = new AccountRecorder({
         broker,
