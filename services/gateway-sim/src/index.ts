@@ -16,4 +16,4 @@ export {
 export { orderCommissionTotal } from './trading/commission';
 export { InstrumentTable, type ContractQuery } from './market/instruments';
 export { MarketSchedule, type MarketHoursMode } from './market/trading-hours';
-export { type QuoteSource, roundToTick } from './market/quotes';
+export { type Quote as MarketQuote, type QuoteSource, roundToTick } from './market/quotes';

@@ -12,3 +12,4 @@ export * from './ports';
 export { createStrategyCore, type StrategyCore, type StrategyCoreOptions } from './strategy-core';
 export { strategyMetrics, type StrategyMetrics } from './metrics';
 export { MemoryStrategyStore } from './adapters/memory-store';
+export { warmUp } from './warm-up';

@@ -85,7 +85,9 @@ export class IntentEmitter {
     await Promise.all([
       publisher.publish(built.accepted.map((a) => a.intent)),
       ...built.audits.map((audit) =>
-        events.publishAudit(audit).catch((error: unknown) => log.error({ err: error }, 'audit publish failed')),
+        events
+          .publishAudit(audit)
+          .catch((error: unknown) => log.error({ err: error }, 'audit publish failed')),
       ),
     ]);
     for (const runner of runners) {

@@ -24,6 +24,8 @@ export interface StrategyCoreOptions {
   intentMaxAgeMs: number;
   /** An accepted intent execution never acknowledged stops counting as in flight after this. */
   pendingTtlMs: number;
+  /** Keep the exposure and P&L gauges current on every bar. @default true */
+  exportSleeveGauges?: boolean;
 }
 
 export interface StrategyCoreDeps {
@@ -64,7 +66,14 @@ export function createStrategyCore(options: StrategyCoreOptions, deps: StrategyC
   const prices = new MarketPrices(options.sleeves.instruments.values(), options.sleeves.fxRatesToUsd);
   const runners = new SleeveRunners(options.sleeves.sleeves);
   const pauser = new SleevePauser(runners.all, { events, log, metrics, clock, service });
-  const sleeveMetrics = new SleeveMetrics({ runners: runners.all, book, prices, metrics, log });
+  const sleeveMetrics = new SleeveMetrics({
+    runners: runners.all,
+    book,
+    prices,
+    metrics,
+    log,
+    enabled: options.exportSleeveGauges ?? true,
+  });
   const account = new AccountRiskMonitor({
     events,
     store,
@@ -124,5 +133,17 @@ export function createStrategyCore(options: StrategyCoreOptions, deps: StrategyC
     clock,
     maxBarDelayMs: options.maxBarDelayMs,
   });
-  return { book, progress, prices, runners, pauser, sleeveMetrics, account, tracker, outbox, publisher, pipeline };
+  return {
+    book,
+    progress,
+    prices,
+    runners,
+    pauser,
+    sleeveMetrics,
+    account,
+    tracker,
+    outbox,
+    publisher,
+    pipeline,
+  };
 }

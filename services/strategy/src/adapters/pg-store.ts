@@ -10,7 +10,14 @@ import type {
   StrategyStore,
 } from '../ports';
 
-export type { BarCommit, PendingIntentRow, ProgressRow, SleeveFillRow, StoredIntent, StoredProgress } from '../ports';
+export type {
+  BarCommit,
+  PendingIntentRow,
+  ProgressRow,
+  SleeveFillRow,
+  StoredIntent,
+  StoredProgress,
+} from '../ports';
 
 const iso = (value: Date) => value.toISOString();
 
