@@ -59,7 +59,7 @@ export function parseBacktestArgs(argv: readonly string[], now: number): Backtes
     const named = /'(--[a-z-]+)/.exec(message)?.[1] ?? 'arguments';
     throw new BacktestArgumentError(named, message.replace(/\. To specify.*$/s, ''));
   }
-  const text = (name: string) => (typeof values[name] === 'string' ? (values[name]) : undefined);
+  const text = (name: string) => (typeof values[name] === 'string' ? values[name] : undefined);
   const sleevesFile = text('sleeves');
   if (!sleevesFile) throw new BacktestArgumentError('--sleeves', 'required: the sleeves file to run');
   const fromText = text('from');
