@@ -12,6 +12,8 @@ dir="${1:-$(cd "$(dirname "$0")/.." && pwd)/secrets}"
 # The uid our images run as (the Node image's `node` user): it must be able to read the engine secrets,
 # because compose bind-mounts the files with their host owner and mode.
 readonly SERVICE_UID=1000
+readonly ALERTMANAGER_UID=65534 # prom/alertmanager runs as nobody
+readonly GRAFANA_UID=472        # grafana/grafana-oss runs as grafana
 umask 077
 mkdir -p "$dir"
 
@@ -55,6 +57,15 @@ else
 fi
 engine+=("$dir/postgres_password" "$dir/database_url")
 
+# dashboard-api's key for signing its access tokens (HS256). A new key logs every dashboard user out.
+if has_value "$dir/jwt_secret"; then
+  echo "kept jwt_secret"
+else
+  write_secret "$dir/jwt_secret" "$(random_hex)"
+  echo "wrote jwt_secret (random, 256 bits)"
+fi
+engine+=("$dir/jwt_secret")
+
 for entry in \
   "ib_username|IBKR username (a dedicated API user is best)|shown" \
   "ib_password|IBKR password|hidden" \
@@ -90,12 +101,42 @@ else
 fi
 engine+=("$file")
 
+# Alertmanager's copy of a bot token (compose profile `telegram`): the notifier's bot by default, copied
+# again while the copy is empty; write another bot's token here to send alerts through that one. Its own
+# file because Alertmanager runs as another uid than our services.
+file="$dir/alertmanager_telegram_bot_token"
+if has_value "$file"; then
+  echo "kept alertmanager_telegram_bot_token"
+elif has_value "$dir/telegram_bot_token"; then
+  write_secret "$file" "$(tr -d '[:space:]' <"$dir/telegram_bot_token")"
+  echo "wrote alertmanager_telegram_bot_token (the same bot as telegram_bot_token)"
+else
+  write_secret "$file" ""
+  echo "left alertmanager_telegram_bot_token empty: alerts need a bot token (README: Alerts and dashboards)"
+fi
+
+# Grafana's admin password (user `admin`): random; change it in Grafana or here before the first start.
+file="$dir/grafana_admin_password"
+if has_value "$file"; then
+  echo "kept grafana_admin_password"
+else
+  write_secret "$file" "$(random_hex)"
+  echo "wrote grafana_admin_password (random, 256 bits; log in to Grafana as admin with it)"
+fi
+
 chmod 700 "$dir"
-chmod 600 "$dir"/postgres_password "$dir"/database_url "$dir"/ib_username "$dir"/ib_password "$dir"/ib_totp_key \
-  "$dir"/telegram_bot_token
+chmod 600 "$dir"/postgres_password "$dir"/database_url "$dir"/jwt_secret "$dir"/ib_username "$dir"/ib_password "$dir"/ib_totp_key \
+  "$dir"/telegram_bot_token "$dir"/alertmanager_telegram_bot_token "$dir"/grafana_admin_password
+# Compose bind-mounts each file with its host owner and mode 600, so each belongs to the uid that reads it:
+# our services (and the Postgres exporter) run as 1000, the upstream Alertmanager image as 65534 (nobody)
+# and Grafana's as 472.
 if [ "$(id -u)" = 0 ]; then
   chown "$SERVICE_UID:$SERVICE_UID" "${engine[@]}"
-elif [ "$(id -u)" != "$SERVICE_UID" ]; then
-  echo "note: the services run as uid $SERVICE_UID and must read database_url and telegram_bot_token; run:" >&2
-  echo "  sudo chown $SERVICE_UID ${engine[*]}" >&2
+  chown "$ALERTMANAGER_UID:$ALERTMANAGER_UID" "$dir/alertmanager_telegram_bot_token"
+  chown "$GRAFANA_UID:0" "$dir/grafana_admin_password"
+else
+  echo "note: each container reads its secret files as its own uid; unless these already own them, run:" >&2
+  [ "$(id -u)" != "$SERVICE_UID" ] && echo "  sudo chown $SERVICE_UID ${engine[*]}" >&2
+  echo "  sudo chown $ALERTMANAGER_UID $dir/alertmanager_telegram_bot_token" >&2
+  echo "  sudo chown $GRAFANA_UID $dir/grafana_admin_password" >&2
 fi

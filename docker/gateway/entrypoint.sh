@@ -61,6 +61,12 @@ case "${IB_LOGINTAB:-}" in
   *) fail "IB_LOGINTAB must be \"IB API\" (got \"${IB_LOGINTAB:-}\")" ;;
 esac
 [ -n "${IB_TIMEZONE:-}" ] || fail "IB_TIMEZONE is required (for example \"America/New York\")"
+# The gateway reports execution times in IB_TIMEZONE (IBGA writes it with spaces, and links /etc/localtime
+# with underscores); execution reads them in GATEWAY_TIME_ZONE. Two different zones would book every fill
+# hours off, so they must name the same zone.
+gateway_zone="${IB_TIMEZONE// /_}"
+[ "${GATEWAY_TIME_ZONE:-}" = "$gateway_zone" ] ||
+  fail "IB_TIMEZONE \"$IB_TIMEZONE\" disagrees with GATEWAY_TIME_ZONE=${GATEWAY_TIME_ZONE:-<unset>} (execution reads the gateway's times in GATEWAY_TIME_ZONE: set GATEWAY_TIME_ZONE=$gateway_zone in .env)"
 [ -n "${IB_LOGOFF:-}" ] || fail "IB_LOGOFF is required (the daily auto-restart time, for example \"11:55 PM\")"
 [ -x "$IBGA_MANAGER" ] || fail "IBGA's manager $IBGA_MANAGER is missing: is this the IBGA image?"
 

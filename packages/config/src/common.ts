@@ -40,6 +40,15 @@ export const commonEnv = z.object({
       'must be one or more nats://host:port URLs separated by commas',
     ),
   /**
+   * Replicas of every JetStream stream and KV bucket: 1 on a single NATS server, 3 in the three-node
+   * failover cluster (infra/failover). More replicas than servers cannot be placed. @default 1
+   */
+  NATS_REPLICAS: z.coerce
+    .number({ error: 'must be 1, 3 or 5' })
+    .int()
+    .refine((value) => [1, 3, 5].includes(value), 'must be 1, 3 or 5 (an odd number, for a Raft quorum)')
+    .default(1),
+  /**
    * Prefix for every stream, subject and KV bucket, so tests and parallel stacks stay apart. Empty in
    * production. @default ""
    */
@@ -59,3 +68,26 @@ export const gatewayEnv = z.object({
   IB_PORT: port.default(4002),
   IB_CLIENT_ID: z.coerce.number({ error: 'must be an integer' }).int().min(0).max(2_147_483_647),
 });
+
+/**
+ * Where services answer `/readyz` and `/metrics`, as `name=http://host:port,…` (the status screens under
+ * compose, where each service is its own host). Empty means none given (null): the caller's default.
+ */
+export const serviceUrls = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const services: Array<{ name: string; url: string }> = [];
+    for (const part of value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean)) {
+      const [name, url] = part.split('=').map((item) => item.trim());
+      if (!name || !url || !/^https?:\/\/[^\s]+$/.test(url)) {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not <service>=http://host:port` });
+        continue;
+      }
+      services.push({ name, url: url.replace(/\/+$/, '') });
+    }
+    return services.length > 0 ? services : null;
+  });

@@ -53,7 +53,7 @@ describe('alertmanager', () => {
       (config.receivers as Array<{ telegram_configs?: Array<Record<string, unknown>> }>)[0]!
         .telegram_configs![0]!;
     expect(telegram(production)).toMatchObject({
-      bot_token_file: '/run/secrets/telegram_bot_token',
+      bot_token_file: '/run/secrets/alertmanager_telegram_bot_token',
       chat_id: '__TELEGRAM_CHAT_ID__',
     });
     expect(telegram(tested)).toMatchObject({ bot_token: '123456:test-token', chat_id: -1001234 });

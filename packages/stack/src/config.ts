@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import { booleanFlag, commonEnv, port } from '@ibstack/config';
+import { booleanFlag, commonEnv, port, serviceUrls } from '@ibstack/config';
 import { z } from 'zod';
 
 /** Where the repository's services live, relative to this package. */
@@ -8,7 +8,7 @@ export const REPO_ROOT = join(__dirname, '..', '..', '..');
 
 /** The runner's own environment; every default works on a fresh developer machine. */
 export const stackEnv = commonEnv
-  .pick({ LOG_LEVEL: true, DATABASE_URL: true, NATS_URL: true, BUS_NAMESPACE: true })
+  .pick({ LOG_LEVEL: true, DATABASE_URL: true, NATS_URL: true, NATS_REPLICAS: true, BUS_NAMESPACE: true })
   .extend({
     /** Gateway API port (the sim listens here; ingestor and execution connect to it). @default 4002 */
     IB_PORT: port.default(4002),
@@ -17,6 +17,11 @@ export const stackEnv = commonEnv
      * 5 notifier, 6 gateway-supervisor. @default 9400
      */
     STACK_HTTP_PORT_BASE: port.default(9400),
+    /**
+     * Where the status screen finds each service, `name=http://host:port,…`, when they are not on
+     * 127.0.0.1 at STACK_HTTP_PORT_BASE (in compose each service is its own host; `make status`).
+     */
+    STATUS_SERVICES: serviceUrls,
     /**
      * Simulated seconds per wall second. 10 makes the demo trade within a minute; 1 is real time.
      * @default 10

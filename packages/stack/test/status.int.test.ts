@@ -1,13 +1,19 @@
 /** `npm run status` reads the real tables and KV and says plainly what is going on, and what it cannot see. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 
 import { KV_KEYS, TradingState } from '@ibstack/contracts';
 import {
   createTestBus,
   createTestDatabase,
+  freePort,
   freePortRange,
+  spawnTs,
   type TestBus,
   type TestDatabase,
+  testEnvironment,
 } from '@ibstack/test-kit';
 
 import { renderStatus } from '../src/render';
@@ -134,4 +140,49 @@ describe('status', () => {
     ]);
     expect(renderStatus(status)).toContain('Could not see');
   });
+
+  it('reads each service where STATUS_SERVICES says, as `make status` runs it inside a container', async () => {
+    // A stand-in for a service on its own host: ready, connected to the gateway.
+    const execution: Server = createServer((request, response) => {
+      if (request.url === '/readyz') response.end(JSON.stringify({ checks: { nats: true } }));
+      else if (request.url === '/metrics') response.end('ib_connection_up 1\n');
+      else response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => execution.listen(0, '127.0.0.1', resolve));
+    try {
+      const executionUrl = `http://127.0.0.1:${(execution.address() as AddressInfo).port}`;
+      const gone = `http://127.0.0.1:${await freePort()}`;
+      const cli = spawnTs(join(__dirname, '..', 'src', 'cli', 'ibstack.ts'), ['status', '--json'], {
+        DATABASE_URL: database.url,
+        NATS_URL: testEnvironment().natsUrl,
+        BUS_NAMESPACE: testBus.namespace,
+        STATUS_SERVICES: `execution=${executionUrl}, ingestor=${gone}/`,
+      });
+      const { code } = await cli.exited;
+      expect(code).toBe(0);
+      const status = JSON.parse(cli.lines.join('\n')) as { services: Array<Record<string, unknown>> };
+      expect(status.services).toEqual([
+        expect.objectContaining({
+          name: 'execution',
+          url: executionUrl,
+          state: 'ready',
+          gatewayConnected: true,
+        }),
+        expect.objectContaining({ name: 'ingestor', url: gone, state: 'down' }),
+      ]);
+    } finally {
+      await new Promise<void>((resolve) => execution.close(() => resolve()));
+    }
+  }, 30_000);
+
+  it('names a malformed STATUS_SERVICES and exits with the configuration-error code', async () => {
+    const cli = spawnTs(join(__dirname, '..', 'src', 'cli', 'ibstack.ts'), ['status'], {
+      DATABASE_URL: database.url,
+      NATS_URL: testEnvironment().natsUrl,
+      BUS_NAMESPACE: testBus.namespace,
+      STATUS_SERVICES: 'execution:9403',
+    });
+    const { code } = await cli.exited;
+    expect(code).toBe(78);
+  }, 30_000);
 });

@@ -75,8 +75,11 @@ export const dashboardEnv = commonEnv.extend(tradingModeEnv.shape).extend({
   /** Gateway for POST /api/ibkr/test (a handshake with its own client id). */
   IB_HOST: gatewayEnv.shape.IB_HOST,
   IB_PORT: gatewayEnv.shape.IB_PORT,
-  /** @default 90 */
-  IB_TEST_CLIENT_ID: count(90, 0),
+  /**
+   * Its own client id: the gateway allows each once, and the gateway supervisor holds 90 (session) and 91
+   * (probe). @default 92
+   */
+  IB_TEST_CLIENT_ID: count(92, 0),
   /** Where the built page is (npm run build -w @ibstack/dashboard-api). @default public/ beside src */
   WEB_ROOT: z.string().optional(),
 });

@@ -1,4 +1,4 @@
-import { commonEnv, port } from '@ibstack/config';
+import { commonEnv, port, serviceUrls } from '@ibstack/config';
 import { isValidTimeZone } from '@ibstack/contracts';
 import { Cron } from 'croner';
 import { z } from 'zod';
@@ -109,24 +109,7 @@ export const notifierEnv = commonEnv.extend({
   /** How long /reconcile waits for execution's result before saying so. @default 120000 */
   NOTIFIER_RECONCILE_TIMEOUT_MS: milliseconds(1_000).default(120_000),
   /** Where /status finds the services' /readyz: `name=url,…`; empty means 127.0.0.1 at STACK_HTTP_PORT_BASE. */
-  STATUS_SERVICES: z
-    .string()
-    .default('')
-    .transform((value, ctx) => {
-      const services: Array<{ name: string; url: string }> = [];
-      for (const part of value
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean)) {
-        const [name, url] = part.split('=').map((item) => item.trim());
-        if (!name || !url || !/^https?:\/\/[^\s]+$/.test(url)) {
-          ctx.addIssue({ code: 'custom', message: `"${part}" is not <service>=http://host:port` });
-          continue;
-        }
-        services.push({ name, url: url.replace(/\/+$/, '') });
-      }
-      return services.length > 0 ? services : null;
-    }),
+  STATUS_SERVICES: serviceUrls,
   /** The stack runner's first HTTP port, for /status under `npm start`. @default 9400 */
   STACK_HTTP_PORT_BASE: port.default(9400),
 });

@@ -44,6 +44,7 @@ async function connect(required: boolean): Promise<Connections> {
     optional(
       Bus.connect({
         url: env.NATS_URL,
+        replicas: env.NATS_REPLICAS,
         name: 'ibstack-cli',
         namespace: env.BUS_NAMESPACE,
         logger: createLogger({ service: 'ibstack-cli', level: 'silent' }),
@@ -82,6 +83,7 @@ program
         db: handles.database?.db ?? null,
         bus: handles.bus,
         httpPortBase: env.STACK_HTTP_PORT_BASE,
+        ...(env.STATUS_SERVICES ? { services: env.STATUS_SERVICES } : {}),
       });
       status.problems.unshift(...handles.problems);
       process.stdout.write(`${options.json ? JSON.stringify(status, null, 2) : renderStatus(status)}\n`);

@@ -35,8 +35,11 @@ import {
   type Env as ConfigEnv,
   LIVE_CONFIRMATION_PHRASE,
   loadConfig,
+  serviceUrls,
+  tradingModeCheck,
 } from '@ibstack/config';
 import { backupEnv, standbyCheck } from '@ibstack/backup';
+import { dashboardEnv } from '@ibstack/dashboard-api';
 import { executionChecks, executionEnv } from '@ibstack/execution';
 import { gatewaySimEnv } from '@ibstack/gateway-sim';
 import { gatewaySupervisorChecks, gatewaySupervisorEnv } from '@ibstack/gateway-supervisor';
@@ -122,6 +125,12 @@ const SERVICES: readonly OurService[] = [
     secrets: [],
   },
   {
+    service: 'dashboard-api',
+    load: (env) => loadConfig('dashboard-api', dashboardEnv, env, { checks: [tradingModeCheck] }),
+    secrets: ['database_url', 'jwt_secret'],
+    refuses: { JWT_SECRET_FILE: '/nonexistent/jwt_secret' },
+  },
+  {
     service: 'notifier',
     load: (env) => loadConfig('notifier', notifierEnv, env),
     secrets: ['database_url', 'telegram_bot_token'],
@@ -134,6 +143,9 @@ const SERVICES: readonly OurService[] = [
 /** Secrets an upstream image may mount. The IB credentials belong to the gateway alone. */
 const UPSTREAM_SECRETS: Readonly<Record<string, readonly string[]>> = {
   postgres: ['postgres_password'],
+  'postgres-exporter': ['postgres_password'],
+  alertmanager: ['alertmanager_telegram_bot_token'],
+  grafana: ['grafana_admin_password'],
   gateway: ['ib_username', 'ib_password', 'ib_totp_key'],
 };
 const GATEWAY_SECRETS = ['ib_username', 'ib_password', 'ib_totp_key'];
@@ -143,7 +155,10 @@ const PUBLISHING_SERVICES: readonly string[] = ['proxy'];
 
 const SCENARIOS: ReadonlyArray<{ name: string; env: Env }> = [
   { name: 'docker compose up (simulated gateway)', env: {} },
-  { name: 'profile ibga, paper', env: { COMPOSE_PROFILES: 'ibga', IB_GATEWAY: 'gateway' } },
+  {
+    name: 'profile ibga, paper',
+    env: { COMPOSE_PROFILES: 'ibga', IB_GATEWAY: 'gateway', GATEWAY_TIME_ZONE: 'America/New_York' },
+  },
   {
     name: "profile letsencrypt: a domain with Let's Encrypt",
     env: {
@@ -367,6 +382,55 @@ describe('docker-compose.yml', () => {
     expect(decodeURIComponent(url.password)).toBe(password);
   });
 
+  it.each(SCENARIOS)('gives the gateway the time zone execution reads its times in ($name)', ({ env }) => {
+    const document = readCompose(env);
+    const gateway = environmentOf(document.services.gateway!);
+    // The entrypoint refuses to start IBGA unless the two name one zone (gateway-entrypoint.test.ts).
+    expect(gateway.GATEWAY_TIME_ZONE).toBe(environmentOf(document.services.execution!).GATEWAY_TIME_ZONE);
+    if (env.COMPOSE_PROFILES === 'ibga')
+      expect(gateway.IB_TIMEZONE!.replace(/ /g, '_')).toBe(gateway.GATEWAY_TIME_ZONE);
+  });
+
+  it('tells the status screens (make status, the bot) where every service of ours answers', () => {
+    const document = readCompose({});
+    const expected = SERVICES.filter((row) => !row.oneShot && !row.profile)
+      .map((row) => ({
+        name: row.service,
+        url: `http://${row.service}:${environmentOf(document.services[row.service]!).HTTP_PORT}`,
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    for (const reader of ['execution', 'notifier']) {
+      const listed = serviceUrls.parse(environmentOf(document.services[reader]!).STATUS_SERVICES) ?? [];
+      expect({ reader, listed: [...listed].sort((a, b) => a.name.localeCompare(b.name)) }).toEqual({
+        reader,
+        listed: expected,
+      });
+    }
+  });
+
+  it('runs, from the Makefile and scripts, only container entries that exist', () => {
+    const commands = ['Makefile', 'scripts/deploy.sh', 'scripts/restore.sh']
+      .map((file) => readFileSync(join(REPO, file), 'utf8'))
+      .join('\n');
+    const entries = [...commands.matchAll(/\b((?:packages|services)\/[a-z-]+\/src\/[\w/.-]+\.js)\b/g)].map(
+      (match) => match[1]!,
+    );
+    // make status, make totp, make backup / backup-list, make user, the deploy's health gate.
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        'packages/stack/src/cli/ibstack.js',
+        'packages/stack/src/cli/totp.js',
+        'services/backup/src/cli.js',
+        'services/dashboard-api/src/cli/user.js',
+      ]),
+    );
+    for (const entry of entries)
+      expect({ entry, exists: existsSync(join(REPO, entry.replace(/\.js$/, '.ts'))) }).toEqual({
+        entry,
+        exists: true,
+      });
+  });
+
   it('publishes no port except the proxy, or bound to 127.0.0.1', () => {
     const document = readCompose(SCENARIOS[1]!.env);
     for (const [name, service] of Object.entries(document.services)) {
@@ -376,6 +440,35 @@ describe('docker-compose.yml', () => {
           typeof port === 'string' ? (/^(\d+\.\d+\.\d+\.\d+):/.exec(port)?.[1] ?? '') : (port.host_ip ?? '');
         expect({ name, port, hostIp }).toEqual({ name, port, hostIp: '127.0.0.1' });
       }
+    }
+  });
+
+  it("routes the proxy's upstreams to services of the stack, on a port each exposes and listens on", () => {
+    const document = readCompose(SCENARIOS[0]!.env);
+    const upstreams = [
+      ...readFileSync(join(REPO, 'infra', 'proxy', 'ibstack', 'upstreams.conf'), 'utf8').matchAll(
+        /map\s+""\s+\$(\w+)\s*\{\s*default\s+([a-z0-9-]+):(\d+);/g,
+      ),
+    ].map(([, variable, host, port]) => ({ variable: variable!, host: host!, port: port! }));
+    expect(upstreams.map((upstream) => upstream.variable)).toContain('dashboard_upstream');
+    for (const { variable, host, port } of upstreams) {
+      // Grafana comes with the monitoring services; until then the proxy answers /grafana/ with 502.
+      if (variable !== 'dashboard_upstream' && !document.services[host]) continue;
+      const service = document.services[host];
+      expect({ variable, host, exists: service !== undefined }).toEqual({ variable, host, exists: true });
+      const exposed = ((service as { expose?: Array<string | number> }).expose ?? []).map(String);
+      expect({ variable, host, port, exposed: exposed.includes(port) }).toEqual({
+        variable,
+        host,
+        port,
+        exposed: true,
+      });
+      const row = ours.get(host);
+      if (row)
+        expect({ variable, listens: String(row.load(containerEnv(document, host)).HTTP_PORT) }).toEqual({
+          variable,
+          listens: port,
+        });
     }
   });
 

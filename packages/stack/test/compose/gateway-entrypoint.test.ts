@@ -61,6 +61,7 @@ function runEntrypoint(
           IB_LOGINTYPE: 'Paper Trading',
           IB_LOGINTAB: 'IB API',
           IB_TIMEZONE: 'America/New York',
+          GATEWAY_TIME_ZONE: 'America/New_York',
           IB_LOGOFF: '11:55 PM',
           ...env,
         },
@@ -126,6 +127,18 @@ describe('gateway entrypoint', () => {
     ],
     ['a login type IBGA does not accept', GOOD, { IB_LOGINTYPE: 'paper' }, /IB_LOGINTYPE must be exactly/],
     ['an unknown trading mode', GOOD, { TRADING_MODE: 'demo' }, /TRADING_MODE must be paper or live/],
+    [
+      "a gateway time zone execution does not read the gateway's times in",
+      GOOD,
+      { GATEWAY_TIME_ZONE: 'UTC' },
+      /IB_TIMEZONE "America\/New York" disagrees with GATEWAY_TIME_ZONE=UTC .*set GATEWAY_TIME_ZONE=America\/New_York/,
+    ],
+    [
+      'no time zone for execution',
+      GOOD,
+      { GATEWAY_TIME_ZONE: '' },
+      /disagrees with GATEWAY_TIME_ZONE=<unset>/,
+    ],
   ] as const)(
     'stops with 78 and names the problem on %s, before IBGA starts',
     async (_case, secrets, env, message) => {

@@ -149,6 +149,7 @@ export function adminRoutes(options: { sim: GatewaySim; status: () => unknown })
     '/admin/timeline': route('GET', () => sim.timeline()),
     '/admin/drop-connections': route('POST', () => sim.faults.dropAllConnections()),
     '/admin/refuse-connections': route('POST', (p) => sim.faults.refuseConnections(durationField(p, 'ms'))),
+    '/admin/accept-connections': route('POST', () => sim.faults.acceptConnections()),
     '/admin/stall': route('POST', (p) => sim.faults.stall(booleanField(p, 'on', true))),
     '/admin/daily-reset': route('POST', (p) =>
       sim.faults.dailyReset({ downMs: durationField(p, 'downMs', 1000) }),

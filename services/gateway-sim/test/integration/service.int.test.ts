@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,6 +149,20 @@ describe('service endpoints', () => {
       });
       expect((await post(`${sim.httpUrl}/admin/drop-connections`)).status).toBe(200);
       await eventually(() => expect(client.disconnects).toBe(1));
+
+      // A long refusal, ended on demand.
+      const dial = () =>
+        new Promise<string>((resolve) => {
+          const socket = connect(sim.port, '127.0.0.1', () => {
+            socket.destroy();
+            resolve('connected');
+          });
+          socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+        });
+      expect((await post(`${sim.httpUrl}/admin/refuse-connections`, { ms: 600_000 })).status).toBe(200);
+      expect(await dial()).toBe('ECONNREFUSED');
+      expect((await post(`${sim.httpUrl}/admin/accept-connections`)).status).toBe(200);
+      expect(await dial()).toBe('connected');
 
       expect(await post(`${sim.httpUrl}/admin/refuse-connections`, {})).toEqual({
         status: 400,
