@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { type Figure, formatFigure, type Suite } from './lib/report';
+import { backtestSuite } from './suites/backtest';
 import { busSuite } from './suites/bus';
 import { executionSuite } from './suites/execution';
 import { gatewaySimSuite } from './suites/gateway-sim';
@@ -15,6 +16,7 @@ import { tickToOrderSuite } from './suites/tick-to-order';
 const suites: Suite[] = [
   busSuite,
   strategySuite,
+  backtestSuite,
   gatewaySimSuite,
   ingestorSuite,
   executionSuite,
