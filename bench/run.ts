@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 import { type Figure, formatFigure, type Suite } from './lib/report';
 import { busSuite } from './suites/bus';
+import { dashboardApiSuite } from './suites/dashboard-api';
 import { executionSuite } from './suites/execution';
 import { gatewaySimSuite } from './suites/gateway-sim';
 import { imagesSuite } from './suites/images';
@@ -19,6 +20,7 @@ const suites: Suite[] = [
   ingestorSuite,
   executionSuite,
   tickToOrderSuite,
+  dashboardApiSuite,
   imagesSuite,
 ];
 
