@@ -1,7 +1,7 @@
 /**
  * The page in a real browser: Debian's Chromium driven by playwright-core (no downloaded browser),
  * against the real stack. Log in, watch the price move, place and cancel an order, halt and resume, and
- * the same page on a phone. Screenshots of each step go to test-output/ for a person to look at.
+ * the same page on a phone. Screenshots of each step go to test-output/ (git-ignored) for a person to look at.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -145,18 +145,48 @@ describe('the dashboard page', () => {
     await page.close();
   }, 90_000);
 
-  it('fits a phone screen', async () => {
+  it('fits a phone: no table scrolls sideways, and an order is placed and cancelled by touch', async () => {
     const page = await browser.newPage({
       viewport: { width: 390, height: 844 },
       isMobile: true,
       hasTouch: true,
     });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(stack.url);
+    await page.locator('#login-form').waitFor();
+    await shot(page, '06-phone-login');
     await logIn(page);
     await page.locator('#chart canvas').first().waitFor();
     await page.locator('#account dd').first().waitFor();
-    const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
-    expect(overflow).toBeLessThanOrEqual(0);
-    await shot(page, '06-phone');
+
+    await page.selectOption('select[name=orderType]', 'LMT');
+    await page.fill('input[name=limitPrice]', '1.0002');
+    await page.fill('input[name=quantity]', '10000');
+    await page.tap('#order-form button[type=submit]');
+    const cancel = page.locator('#orders button[data-order-id]');
+    await cancel.first().waitFor();
+
+    const width = 390;
+    expect(
+      await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'),
+    ).toBeLessThanOrEqual(0);
+    // Every card shows all it has without sideways scrolling, the Cancel button included.
+    const scrolling = await page.evaluate(
+      "[...document.querySelectorAll('.card')].filter((card) => card.scrollWidth > card.clientWidth + 1).map((card) => card.querySelector('h2')?.textContent)",
+    );
+    expect(scrolling).toEqual([]);
+    const box = (await cancel.first().boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(width);
+    // Big enough for a finger.
+    expect(box.height).toBeGreaterThanOrEqual(28);
+    await shot(page, '07-phone-open-order');
+
+    await cancel.first().tap();
+    await page.locator('#orders td.empty').waitFor({ timeout: 15_000 });
+    await shot(page, '08-phone');
+    expect(errors).toEqual([]);
     await page.close();
-  }, 60_000);
+  }, 90_000);
 });
