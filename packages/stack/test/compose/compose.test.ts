@@ -48,6 +48,8 @@ import { notifierEnv } from '@ibstack/notifier';
 import { builtInStrategies, loadSleevesFile, strategyEnv } from '@ibstack/strategy';
 import Ajv from 'ajv';
 
+import { stackEnv } from '../../src/config';
+
 import {
   activeServices,
   buildTarget,
@@ -393,6 +395,9 @@ describe('docker-compose.yml', () => {
 
   it('tells the status screens (make status, the bot) where every service of ours answers', () => {
     const document = readCompose({});
+    // `make status` runs the status CLI in the execution container: its loader takes that environment.
+    const status = loadConfig('ibstack', stackEnv, containerEnv(document, 'execution'));
+    expect(status.STATUS_SERVICES).not.toBeNull();
     const expected = SERVICES.filter((row) => !row.oneShot && !row.profile)
       .map((row) => ({
         name: row.service,

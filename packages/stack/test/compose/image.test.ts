@@ -68,7 +68,7 @@ describe('image contents (the Dockerfile build stage, run here)', () => {
 
   it('keeps secrets, local state and dependencies out of the build context', () => {
     const ignored = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n');
-    for (const entry of ['secrets', '.env', '.state', '**/node_modules', '.git'])
+    for (const entry of ['secrets', '.env', '.state', '.deploy', '**/node_modules', '.git'])
       expect(ignored).toContain(entry);
   });
 
