@@ -96,7 +96,7 @@ describe('the dashboard page', () => {
     const history = await call(stack.url, 'GET', '/api/bars?instrument=EURCAD', {
       headers: { cookie: (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ') },
     });
-    expect(history.body.length).toBeGreaterThan(10);
+    expect((history.body as unknown[]).length).toBeGreaterThan(10);
     await shot(page, '02-dashboard');
 
     // A limit order far below the market rests at the broker; cancel it from the page.
