@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { type Figure, formatFigure, type Suite } from './lib/report';
+import { backtestSuite } from './suites/backtest';
 import { busSuite } from './suites/bus';
 import { dashboardApiSuite } from './suites/dashboard-api';
 import { executionSuite } from './suites/execution';
@@ -16,6 +17,7 @@ import { tickToOrderSuite } from './suites/tick-to-order';
 const suites: Suite[] = [
   busSuite,
   strategySuite,
+  backtestSuite,
   gatewaySimSuite,
   ingestorSuite,
   executionSuite,
