@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type Figure, formatFigure, type Suite } from './lib/report';
 import { backtestSuite } from './suites/backtest';
 import { busSuite } from './suites/bus';
+import { dashboardApiSuite } from './suites/dashboard-api';
 import { executionSuite } from './suites/execution';
 import { gatewaySimSuite } from './suites/gateway-sim';
 import { imagesSuite } from './suites/images';
@@ -21,6 +22,7 @@ const suites: Suite[] = [
   ingestorSuite,
   executionSuite,
   tickToOrderSuite,
+  dashboardApiSuite,
   imagesSuite,
 ];
 
