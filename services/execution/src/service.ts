@@ -247,6 +247,9 @@ export function createExecutionService(
         positionTolerance: config.POSITION_TOLERANCE,
         haltCancelsOrders: config.RECONCILIATION_HALT_CANCELS_ORDERS,
         crashPoints,
+        readTimeoutMs: config.RECONCILE_READ_TIMEOUT_MS,
+        maxCleanAgeMs: config.RECONCILE_MAX_CLEAN_AGE_MS,
+        settleAttempts: config.RECONCILE_SETTLE_ATTEMPTS,
       });
       const activeReconciler = reconciler;
       const circuit = new ErrorCircuit(
@@ -397,6 +400,12 @@ export function createExecutionService(
             if (!mayTrade()) return void stopTakingIntents();
             reconcileTimer ??= setInterval(() => {
               if (!activeConnection.isReady()) return;
+              // Outside the mutex: a run that cannot even start (the mutex held, a read hanging) still
+              // counts against the age of the last clean run.
+              void activeReconciler
+                .haltIfStale('no periodic run finished clean')
+                .then((halted) => (halted ? refreshTradingState() : undefined))
+                .catch((error: unknown) => log.error({ err: error }, 'could not check the last clean run'));
               void exclusive
                 .run(() => activeReconciler.run('periodic'))
                 .then(refreshTradingState)

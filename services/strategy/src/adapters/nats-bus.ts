@@ -19,6 +19,8 @@ import {
 import type { Database, Kysely } from '@ibstack/db';
 import { DurableTradingState } from '@ibstack/operator';
 
+import type { StrategyEvents } from '../ports';
+
 type Handler<T> = (message: T, context: MessageContext) => Promise<void>;
 
 /** Durable names are per stream; these are the strategy's. */
@@ -31,7 +33,7 @@ export const DURABLES = {
 } as const;
 
 /** The strategy's use of NATS: its consumers, its publications, and the trading-state key. */
-export class StrategyBus {
+export class StrategyBus implements StrategyEvents {
   private tradingKv: TypedKv<TradingState> | undefined;
   private readonly durableState: DurableTradingState;
 
