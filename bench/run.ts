@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { type Figure, formatFigure, type Suite } from './lib/report';
+import { alertsSuite } from './suites/alerts';
 import { busSuite } from './suites/bus';
 import { executionSuite } from './suites/execution';
 import { gatewaySimSuite } from './suites/gateway-sim';
@@ -20,6 +21,7 @@ const suites: Suite[] = [
   executionSuite,
   tickToOrderSuite,
   imagesSuite,
+  alertsSuite,
 ];
 
 async function main(): Promise<void> {
