@@ -49,6 +49,12 @@ export interface BusOptions {
   registry: Registry;
   /** How long to wait for the first connection before failing. @default 5000 */
   connectTimeoutMs?: number;
+  /**
+   * Replicas of every stream and KV bucket: 1 on a single server, 3 in the failover cluster
+   * (infra/failover), where the lease, the trading state and the orders must outlive any one node.
+   * @default 1
+   */
+  replicas?: number;
 }
 
 export interface PublishOptions {
@@ -85,6 +91,9 @@ export class Bus {
     try {
       nc = await connect({
         servers: options.url.split(',').map((server) => server.trim()),
+        // In a cluster each host lists its own node first: clients stay on their local node while it is
+        // up (no cross-host round trip on every publish) and fail over in the order given.
+        noRandomize: true,
         name: options.name,
         timeout: options.connectTimeoutMs ?? 5_000,
         // After the first connection, never give up: a service waits for NATS to come back.
@@ -110,6 +119,10 @@ export class Bus {
         ),
       });
     }
+  }
+
+  get replicas(): number {
+    return this.options.replicas ?? 1;
   }
 
   get logger(): Logger {
@@ -150,7 +163,9 @@ export class Bus {
         discard: DiscardPolicy.Old,
         max_age: limit.maxAgeMs * NANOS_PER_MS,
         duplicate_window: Math.min(limit.duplicateWindowMs, limit.maxAgeMs) * NANOS_PER_MS,
-        num_replicas: 1,
+        // MD is replicated like the others: an R1 stream lives on one node and is gone with it, and an
+        // R2 stream has no quorum once either node is lost, so only R3 keeps bars flowing on takeover.
+        num_replicas: this.replicas,
       };
       await this.addOrUpdateStream(config);
     }
@@ -230,10 +245,17 @@ export class Bus {
     schema: S,
     options: { ttlMs?: number; history?: number } = {},
   ): Promise<TypedKv<z.infer<S>>> {
-    const kv = await this.kvm.create(this.namespace.bucket(bucket), {
+    const name = this.namespace.bucket(bucket);
+    const kv = await this.kvm.create(name, {
       history: options.history ?? 1,
+      replicas: this.replicas,
       ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
     });
+    // Kvm.create leaves an existing bucket as it is: bring its replicas to ours (a single server that
+    // joined a cluster, NATS_REPLICAS raised from 1 to 3).
+    const stream = await this.jsm.streams.info(`KV_${name}`);
+    if (stream.config.num_replicas !== this.replicas)
+      await this.jsm.streams.update(stream.config.name, { ...stream.config, num_replicas: this.replicas });
     return new TypedKv<z.infer<S>>(kv, schema as z.ZodType<z.infer<S>>, bucket);
   }
 

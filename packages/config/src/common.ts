@@ -40,6 +40,15 @@ export const commonEnv = z.object({
       'must be one or more nats://host:port URLs separated by commas',
     ),
   /**
+   * Replicas of every JetStream stream and KV bucket: 1 on a single NATS server, 3 in the three-node
+   * failover cluster (infra/failover). More replicas than servers cannot be placed. @default 1
+   */
+  NATS_REPLICAS: z.coerce
+    .number({ error: 'must be 1, 3 or 5' })
+    .int()
+    .refine((value) => [1, 3, 5].includes(value), 'must be 1, 3 or 5 (an odd number, for a Raft quorum)')
+    .default(1),
+  /**
    * Prefix for every stream, subject and KV bucket, so tests and parallel stacks stay apart. Empty in
    * production. @default ""
    */

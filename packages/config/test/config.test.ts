@@ -39,6 +39,7 @@ describe('config', () => {
     expect(config.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/ibstack');
     expect(config.NATS_URL).toBe('nats://127.0.0.1:4222');
     expect(config.IB_PORT).toBe(4002);
+    expect(config.NATS_REPLICAS).toBe(1);
     expect(config.LOG_LEVEL).toBe('info');
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -63,6 +64,15 @@ describe('config', () => {
       ]),
     );
     expect(problems).toHaveLength(6);
+  });
+
+  it('takes 1, 3 or 5 NATS replicas and names NATS_REPLICAS for anything else', () => {
+    const base = { HTTP_PORT: '9100', IB_CLIENT_ID: '3', SECRET_TOKEN: 'abcdefgh' };
+    expect(loadConfig('svc', schema, { ...base, NATS_REPLICAS: '3' }).NATS_REPLICAS).toBe(3);
+    for (const value of ['2', 'three', '0'])
+      expect(problemsOf(() => loadConfig('svc', schema, { ...base, NATS_REPLICAS: value }))).toEqual([
+        expect.stringMatching(/^NATS_REPLICAS: must be 1, 3 or 5/),
+      ]);
   });
 
   it('the error message names the service and each problem on its own line', () => {

@@ -104,7 +104,44 @@ export const Lease = z
   .strict();
 export type Lease = z.infer<typeof Lease>;
 
-export const ReconciliationTrigger = z.enum(['start', 'reconnect', 'periodic', 'operator', 'lease_acquired']);
+/**
+ * A step the failover agent took on its host (infra/failover): the record the runbook's incident log is
+ * written from. `promoted`: this host's Postgres became the primary because this host's execution holds
+ * the lease at `epoch`. `gateway_started`: the takeover command brought the gateway (and the services
+ * that need it) up. `fenced`: another host holds the lease, so this host's Postgres was made read-only.
+ * `demoted`: it was rewound and rejoined as a replica of `primary`. `failed`: a step did not work;
+ * `detail` says which and why.
+ */
+export const FailoverStep = z.enum(['promoted', 'gateway_started', 'fenced', 'demoted', 'failed']);
+export type FailoverStep = z.infer<typeof FailoverStep>;
+export const FailoverRecord = z
+  .object({
+    v: V1,
+    /** Deterministic: host, step and epoch, so a retried publish is de-duplicated. */
+    recordId: z.string().min(1),
+    host: SubjectToken,
+    step: FailoverStep,
+    /** The lease epoch the step was taken for (the holder's, for `fenced` and `demoted`). */
+    epoch: z.number().int().nonnegative(),
+    /** The lease holder when the step was taken. */
+    leaseHolder: z.string().min(1).optional(),
+    detail: z.string().max(2_000).default(''),
+    /** How long the step took. */
+    durationMs: z.number().int().nonnegative(),
+    ts: Timestamp,
+  })
+  .strict();
+export type FailoverRecord = z.infer<typeof FailoverRecord>;
+
+export const ReconciliationTrigger = z.enum([
+  'start',
+  'reconnect',
+  'periodic',
+  'operator',
+  'lease_acquired',
+  /** Something at the broker we did not do (a duplicate of our order, a change of our order). */
+  'broker_event',
+]);
 export const ReconciliationMismatch = z
   .object({
     kind: z.enum([
@@ -117,6 +154,22 @@ export const ReconciliationMismatch = z
       'execution_missing_locally',
       'execution_unknown_at_broker',
       'execution_unexplained',
+      /** A second broker order carrying the intent id of one of ours. */
+      'duplicate_order',
+      /** Our order's terms changed at the broker without a request of ours. */
+      'order_modified_at_broker',
+      /** An open order's quantity or price differs between the broker and our books. */
+      'open_order_terms',
+      /** An order's fills exceed its quantity. */
+      'order_overfilled',
+      /** A position's average cost differs beyond the tolerance. */
+      'position_average_cost',
+      /** Cash moved at the broker by more than our trades explain. */
+      'cash_balance',
+      /** A fill IB no longer lists (past its execution cut-off), rebuilt from what it still reports. */
+      'execution_reconstructed',
+      /** The comparison could not be made (a broker read failed). */
+      'reconciliation_failed',
     ]),
     instrument: InstrumentKey.optional(),
     local: z.string().optional(),

@@ -2,6 +2,7 @@ import {
   Bar,
   ControlCommand,
   ControlReply,
+  FailoverRecord,
   GatewayHealth,
   deriveIntentId,
   instrumentKey,
@@ -127,6 +128,24 @@ describe('messages', () => {
     };
     expect(topics.gatewayHealth.subjectOf(GatewayHealth.parse(health))).toBe('sys.gateway.health');
     expect(GatewayHealth.safeParse({ ...health, state: 'sleeping' }).success).toBe(false);
+  });
+
+  it('routes a failover record to its host on sys.failover and de-duplicates it by record id', () => {
+    const record = FailoverRecord.parse({
+      v: 1,
+      recordId: 'standby:promoted:42',
+      host: 'standby',
+      step: 'promoted',
+      epoch: 42,
+      leaseHolder: 'standby',
+      durationMs: 180,
+      ts: '2026-12-06T06:01:00.000Z',
+    });
+    expect(record.detail).toBe('');
+    expect(topics.failover.subjectOf(record)).toBe('sys.failover.standby');
+    expect(topics.failover.msgIdOf(record)).toBe('fo:standby:promoted:42');
+    expect(FailoverRecord.safeParse({ ...record, step: 'elected' }).success).toBe(false);
+    expect(FailoverRecord.safeParse({ ...record, host: 'primary.example' }).success).toBe(false);
   });
 });
 

@@ -40,3 +40,21 @@ export const BACKUP_SERVICE_METRICS: readonly string[] = [
   'backup_last_duration_seconds',
   'backup_runs_total',
 ];
+
+/**
+ * From the failover agent (services/failover-agent; runs only on failover hosts, not under the local
+ * stack of the inventory test); its own test reads each of them from the running agent's registry.
+ */
+export const FAILOVER_AGENT_METRICS: readonly string[] = [
+  'failover_lease_held',
+  'failover_lease_epoch',
+  'failover_postgres_in_recovery',
+  'failover_postgres_read_only',
+  'failover_replication_streaming',
+  'failover_replication_lag_seconds',
+  'failover_nats_current',
+  'failover_standby_ready',
+  'failover_demotion_pending',
+  'failover_steps_total',
+  'wireguard_peer_last_handshake_timestamp_seconds',
+];

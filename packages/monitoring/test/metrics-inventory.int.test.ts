@@ -10,6 +10,7 @@ import {
   BACKUP_SERVICE_METRICS,
   BLACKBOX_EXPORTER_METRICS,
   type Daemon,
+  FAILOVER_AGENT_METRICS,
   exposedMetricNames,
   exposedSamples,
   type LocalStack,
@@ -171,6 +172,7 @@ describe('metrics of a running stack', () => {
       ...NATS_EXPORTER_METRICS,
       ...BLACKBOX_EXPORTER_METRICS,
       ...BACKUP_SERVICE_METRICS,
+      ...FAILOVER_AGENT_METRICS,
       ...recordedMetrics(),
     ]);
     for (const text of (await scrapeServices()).values())

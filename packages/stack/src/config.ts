@@ -8,7 +8,7 @@ export const REPO_ROOT = join(__dirname, '..', '..', '..');
 
 /** The runner's own environment; every default works on a fresh developer machine. */
 export const stackEnv = commonEnv
-  .pick({ LOG_LEVEL: true, DATABASE_URL: true, NATS_URL: true, BUS_NAMESPACE: true })
+  .pick({ LOG_LEVEL: true, DATABASE_URL: true, NATS_URL: true, NATS_REPLICAS: true, BUS_NAMESPACE: true })
   .extend({
     /** Gateway API port (the sim listens here; ingestor and execution connect to it). @default 4002 */
     IB_PORT: port.default(4002),

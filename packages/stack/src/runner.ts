@@ -67,6 +67,7 @@ export function stackServices(config: StackConfig, baseEnv: NodeJS.ProcessEnv = 
     LOG_LEVEL: config.LOG_LEVEL,
     DATABASE_URL: config.DATABASE_URL,
     NATS_URL: config.NATS_URL,
+    NATS_REPLICAS: String(config.NATS_REPLICAS),
     BUS_NAMESPACE: config.BUS_NAMESPACE,
     // Each service stops itself if the runner disappears without stopping it (SIGKILL, a lost terminal).
     IBSTACK_PARENT_PID: String(process.pid),

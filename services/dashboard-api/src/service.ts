@@ -81,6 +81,7 @@ export function createDashboardService(
       await assertSchemaCurrent(database.db);
       bus = await Bus.connect({
         url: config.NATS_URL,
+        replicas: config.NATS_REPLICAS,
         name: 'dashboard-api',
         namespace: config.BUS_NAMESPACE,
         logger: log,

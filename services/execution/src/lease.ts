@@ -3,6 +3,10 @@
  * orders. The KV revision of the winning create is the fencing epoch; it is stored in `leader_fence`, and
  * every order insert checks it, so a former holder that comes back cannot write an order.
  *
+ * On a failover standby (infra/failover) the local Postgres is a read-only replica until the failover
+ * agent promotes it, which it does on seeing this host win the lease: the fence claim waits for that,
+ * bounded by a renew interval, and hands the lease back if the database stays read-only (the lease gate).
+ *
  * The bucket's TTL expires a holder that stops renewing (NATS 2.9 has no per-key TTL). A holder also
  * stops itself when it has not renewed successfully for `ttl - margin` by its own monotonic clock, so it
  * gives up before a standby can take over, whatever the wall clocks say.
@@ -133,7 +137,10 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
     // The create's revision is the epoch: stream sequences only grow, so a later holder's is larger.
     const renewed = await this.kv.update(KV_KEYS.executionLease, this.value(revision, acquiredAt), revision);
     if (renewed === null) return;
-    await this.store.claimFence(revision, this.options.holder);
+    if (!(await this.claimFenceWhenWritable(revision))) {
+      await this.kv.delete(KV_KEYS.executionLease, renewed).catch(() => false);
+      return;
+    }
     this.revision = renewed;
     this.epochValue = revision;
     this.acquiredAt = acquiredAt;
@@ -141,6 +148,24 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
     this.log.info({ epoch: revision }, 'execution lease acquired');
     this.emit('acquired', revision, this.waited);
     this.waited = false;
+  }
+
+  /** False when the database stayed read-only (a replica not promoted yet) for a whole renew interval. */
+  private async claimFenceWhenWritable(epoch: number): Promise<boolean> {
+    const deadline = performance.now() + (this.options.renewIntervalMs ?? Math.floor(this.options.ttlMs / 3));
+    for (;;) {
+      try {
+        await this.store.claimFence(epoch, this.options.holder);
+        return true;
+      } catch (error) {
+        if (!isReadOnlyDatabase(error)) throw error;
+        if (performance.now() >= deadline) {
+          this.log.warn({ epoch }, 'won the lease but the database stays read-only; handing the lease back');
+          return false;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
   }
 
   private async renew(): Promise<void> {
@@ -161,4 +186,9 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
     this.revision = revision;
     this.lastRenewed = started;
   }
+}
+
+/** Postgres' read_only_sql_transaction: a hot standby, or a primary fenced with default_transaction_read_only. */
+function isReadOnlyDatabase(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '25006';
 }

@@ -94,12 +94,33 @@ export class Reconciler {
     // so the books agree; it is still a mismatch, reported once.
     const unexplained = await store.unexplainedTrades();
     const mismatches: ReconciliationMismatch[] = [
-      ...unexplained.orders.map((order) => ({
-        kind: 'open_order_unknown_locally' as const,
-        instrument: order.instrument,
-        broker: `order ${order.broker_order_id ?? '-'} (client ${order.client_id}, perm ${order.perm_id ?? '-'}) ${order.side} ${order.quantity}`,
-        detail: `broker order ${order.broker_order_id ?? `perm ${order.perm_id}`} matches no intent; adopted`,
-      })),
+      ...unexplained.orders.map((order) =>
+        order.duplicate_of !== null
+          ? {
+              kind: 'duplicate_order' as const,
+              instrument: order.instrument,
+              local: `intent ${order.duplicate_intent_id ?? '-'}: our order ${order.duplicate_broker_order_id ?? '-'}`,
+              broker: `perm ${order.perm_id ?? '-'} (client ${order.client_id}) ${order.side} ${order.quantity}`,
+              detail: `a second broker order (perm ${order.perm_id ?? '-'}, client ${order.client_id}) carries intent ${order.duplicate_intent_id ?? '-'} of our order ${order.duplicate_broker_order_id ?? '-'}: a duplicate`,
+            }
+          : {
+              kind: 'open_order_unknown_locally' as const,
+              instrument: order.instrument,
+              broker: `order ${order.broker_order_id ?? '-'} (client ${order.client_id}, perm ${order.perm_id ?? '-'}) ${order.side} ${order.quantity}`,
+              detail: `broker order ${order.broker_order_id ?? `perm ${order.perm_id}`} matches no intent; adopted`,
+            },
+      ),
+      ...unexplained.amendments.map((change) => {
+        const terms = (quantity: string, limit: string | null, stop: string | null) =>
+          `${quantity}${limit === null ? '' : ` LMT ${limit}`}${stop === null ? '' : ` STP ${stop}`}`;
+        return {
+          kind: 'order_modified_at_broker' as const,
+          instrument: change.instrument,
+          local: terms(change.previousQuantity, change.previousLimitPrice, change.previousStopPrice),
+          broker: terms(change.quantity, change.limitPrice, change.stopPrice),
+          detail: `our order ${change.brokerOrderId ?? '-'} (intent ${change.intentId ?? '-'}) was changed at the broker from ${terms(change.previousQuantity, change.previousLimitPrice, change.previousStopPrice)} to ${terms(change.quantity, change.limitPrice, change.stopPrice)}`,
+        };
+      }),
       ...unexplained.executions.map((execution) => ({
         kind: 'execution_unexplained' as const,
         instrument: execution.instrument,
@@ -147,6 +168,7 @@ export class Reconciler {
       outcome.unexplained.orders.map((order) => order.id),
       outcome.unexplained.executions.map((execution) => execution.execId),
       new Date(result.finishedAt),
+      outcome.unexplained.amendments.map((change) => change.id),
     );
     metrics.reconciliationRuns.inc({ trigger, result: result.ok ? 'ok' : 'mismatch' });
     metrics.reconciliationMismatches.reset();

@@ -129,6 +129,7 @@ export function createExecutionService(
       await assertSchemaCurrent(database.db);
       bus = await Bus.connect({
         url: config.NATS_URL,
+        replicas: config.NATS_REPLICAS,
         name: `execution-${config.INSTANCE_ID}`,
         namespace: config.BUS_NAMESPACE,
         logger: log,
@@ -176,6 +177,16 @@ export function createExecutionService(
         log: log.child({ component: 'tracker' }),
         crashPoints,
         onStored: () => activeOutbox.kick(),
+        // Reported at once rather than at the next periodic run (it queues behind whatever runs now).
+        onSurprise: () => {
+          if (!everReconciled || !activeConnection.isReady() || !activeLease.isHeld()) return;
+          void exclusive
+            .run(() => reconciler!.run('broker_event'))
+            .then(refreshTradingState)
+            .catch((error: unknown) =>
+              log.error({ err: error }, 'reconciliation after a broker event failed'),
+            );
+        },
       });
       accountRecorder = new AccountRecorder({
         broker,

@@ -39,7 +39,7 @@ const jsonSetting = <S extends z.ZodType>(schema: S, example: string) =>
 
 /** The gateway supervisor's environment; every default fits the simulated gateway and IBGA alike. */
 export const gatewaySupervisorEnv = commonEnv
-  .pick({ LOG_LEVEL: true, NATS_URL: true, BUS_NAMESPACE: true })
+  .pick({ LOG_LEVEL: true, NATS_URL: true, NATS_REPLICAS: true, BUS_NAMESPACE: true })
   .extend(gatewayEnv.shape)
   .extend(tradingModeEnv.shape)
   .extend({

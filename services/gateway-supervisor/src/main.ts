@@ -21,6 +21,7 @@ startOrExit(logger, SERVICE, async () => {
   const registry = createRegistry(SERVICE);
   const bus = await Bus.connect({
     url: config.NATS_URL,
+    replicas: config.NATS_REPLICAS,
     name: SERVICE,
     namespace: config.BUS_NAMESPACE,
     logger,

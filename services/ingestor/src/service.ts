@@ -431,6 +431,7 @@ export function createIngestorService(
       );
       bus = await MarketDataBus.connect({
         url: config.NATS_URL,
+        replicas: config.NATS_REPLICAS,
         namespace: config.BUS_NAMESPACE,
         logger: log,
         registry,

@@ -344,6 +344,7 @@ export function createNotifierService(
       await assertSchemaCurrent(database.db);
       bus = await Bus.connect({
         url: config.NATS_URL,
+        replicas: config.NATS_REPLICAS,
         name: 'notifier',
         namespace: config.BUS_NAMESPACE,
         logger: log,

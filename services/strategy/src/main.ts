@@ -30,6 +30,7 @@ async function main(): Promise<void> {
   });
   const bus = await Bus.connect({
     url: env.NATS_URL,
+    replicas: env.NATS_REPLICAS,
     name: 'strategy',
     namespace: env.BUS_NAMESPACE,
     logger,

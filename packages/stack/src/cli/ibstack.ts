@@ -44,6 +44,7 @@ async function connect(required: boolean): Promise<Connections> {
     optional(
       Bus.connect({
         url: env.NATS_URL,
+        replicas: env.NATS_REPLICAS,
         name: 'ibstack-cli',
         namespace: env.BUS_NAMESPACE,
         logger: createLogger({ service: 'ibstack-cli', level: 'silent' }),

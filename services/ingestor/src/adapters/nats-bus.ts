@@ -17,6 +17,8 @@ import type { IngestorMetrics } from '../metrics';
 
 export interface MarketDataBusOptions {
   url: string;
+  /** Replicas of the streams (NATS_REPLICAS). @default 1 */
+  replicas?: number;
   namespace: string;
   logger: Logger;
   registry: Registry;
@@ -54,6 +56,7 @@ export class MarketDataBus {
   static async connect(options: MarketDataBusOptions): Promise<MarketDataBus> {
     const bus = await Bus.connect({
       url: options.url,
+      replicas: options.replicas,
       name: 'ingestor',
       namespace: options.namespace,
       logger: options.logger,
