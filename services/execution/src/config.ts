@@ -71,8 +71,13 @@ export const executionEnv = commonEnv
       .refine((zone) => isValidTimeZone(zone), 'must be an IANA time zone like America/New_York'),
     /** Instruments to resolve at start, `EUR.CAD,USD.JPY,AAPL`. @default EUR.CAD */
     INSTRUMENTS: instrumentList,
-    /** Identity in the lease. @default <hostname>-<pid> */
-    INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+    /**
+     * Identity in the lease. It stays the same across restarts on purpose: a restarted instance that finds
+     * the lease held under its own identity, while no other live process carries it (a Postgres advisory
+     * lock on the identity), takes the lease over at once instead of waiting out the TTL. Two instances
+     * on one host get distinct ones. @default <hostname>
+     */
+    INSTANCE_ID: z.string().min(1).default(hostname()),
     /** Lease TTL: a dead holder is replaced after this long. @default 10000 */
     LEASE_TTL_MS: milliseconds(10_000, 500),
     /** Periodic reconciliation. @default 300000 (5 minutes) */

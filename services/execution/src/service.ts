@@ -29,6 +29,7 @@ import {
 } from '@ibstack/observability';
 
 import { IbBroker } from './adapters/ib-broker';
+import { InstanceLock } from './adapters/instance-lock';
 import { ExecutionStore } from './adapters/pg-store';
 import { AccountRecorder } from './account-recorder';
 import type { ExecutionConfig } from './config';
@@ -83,6 +84,7 @@ export function createExecutionService(
   let bus: Bus | undefined;
   let health: HealthServer | undefined;
   let lease: ExecutionLease | undefined;
+  let instanceLock: InstanceLock | undefined;
   let connection: IbConnection | undefined;
   let outbox: Outbox | undefined;
   let accountRecorder: AccountRecorder | undefined;
@@ -139,11 +141,14 @@ export function createExecutionService(
       const activeBus = bus;
       const store = new ExecutionStore(database.db);
       const tradingState = new TradingStateStore(await bus.kv('trading', TradingState, { history: 10 }));
+      // Opening the bucket also brings its TTL to LEASE_TTL_MS when it was created with another one.
       const leaseKv = await bus.kv('leases', Lease, { ttlMs: config.LEASE_TTL_MS });
+      const identity = new InstanceLock(database.pool, config.INSTANCE_ID, log.child({ component: 'lease' }));
+      instanceLock = identity;
       lease = new ExecutionLease(
         leaseKv,
         store,
-        { holder: config.INSTANCE_ID, ttlMs: config.LEASE_TTL_MS },
+        { holder: config.INSTANCE_ID, ttlMs: config.LEASE_TTL_MS, ownsIdentity: () => identity.holds() },
         log.child({ component: 'lease' }),
       );
       const activeLease = lease;
@@ -468,6 +473,7 @@ export function createExecutionService(
       await outbox?.stop();
       await lease?.stop();
       await connection?.stop();
+      instanceLock?.close();
       await health?.close();
       await bus?.close();
       await database?.close();

@@ -86,14 +86,27 @@ function eventId(orderId: number, state: OrderStateSnapshot): string {
 export class ExecutionStore {
   constructor(readonly db: Kysely<Database>) {}
 
-  /** Takes the fence for `epoch`; fails if a newer epoch already holds it. */
-  async claimFence(epoch: number, holder: string): Promise<void> {
+  /**
+   * Takes the fence with an epoch of our own: one more than any epoch before, so a later holder's is
+   * always larger, whatever happened to the KV bucket (a lost or recreated `leases` bucket restarts its
+   * revisions, which made the lease impossible to take when the fence compared against them).
+   */
+  async takeFence(holder: string): Promise<number> {
     const result = await sql<{ epoch: number }>`
-      insert into leader_fence (name, epoch, holder) values (${FENCE_NAME}, ${epoch}, ${holder})
-      on conflict (name) do update set epoch = excluded.epoch, holder = excluded.holder, updated_at = now()
-      where leader_fence.epoch <= excluded.epoch
+      insert into leader_fence (name, epoch, holder) values (${FENCE_NAME}, 1, ${holder})
+      on conflict (name) do update set epoch = leader_fence.epoch + 1, holder = excluded.holder, updated_at = now()
       returning epoch`.execute(this.db);
-    if (result.rows.length === 0) throw new FencedError(epoch);
+    return Number(result.rows[0]!.epoch);
+  }
+
+  /** Whether `epoch` still holds the fence (false once a later holder took it). */
+  async fenceHolds(epoch: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('leader_fence')
+      .select('epoch')
+      .where('name', '=', FENCE_NAME)
+      .executeTakeFirst();
+    return row !== undefined && Number(row.epoch) === epoch;
   }
 
   /** The highest broker order id ever used, so ids are never reused across restarts. */
