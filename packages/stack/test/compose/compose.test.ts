@@ -36,8 +36,10 @@ import {
   LIVE_CONFIRMATION_PHRASE,
   loadConfig,
   serviceUrls,
+  tradingModeCheck,
 } from '@ibstack/config';
 import { backupEnv, standbyCheck } from '@ibstack/backup';
+import { dashboardEnv } from '@ibstack/dashboard-api';
 import { executionChecks, executionEnv } from '@ibstack/execution';
 import { gatewaySimEnv } from '@ibstack/gateway-sim';
 import { gatewaySupervisorChecks, gatewaySupervisorEnv } from '@ibstack/gateway-supervisor';
@@ -45,6 +47,8 @@ import { checkIngestorEnv, ingestorEnv } from '@ibstack/ingestor';
 import { notifierEnv } from '@ibstack/notifier';
 import { builtInStrategies, loadSleevesFile, strategyEnv } from '@ibstack/strategy';
 import Ajv from 'ajv';
+
+import { stackEnv } from '../../src/config';
 
 import {
   activeServices,
@@ -121,6 +125,12 @@ const SERVICES: readonly OurService[] = [
     load: (env) =>
       loadConfig('gateway-supervisor', gatewaySupervisorEnv, env, { checks: gatewaySupervisorChecks }),
     secrets: [],
+  },
+  {
+    service: 'dashboard-api',
+    load: (env) => loadConfig('dashboard-api', dashboardEnv, env, { checks: [tradingModeCheck] }),
+    secrets: ['database_url', 'jwt_secret'],
+    refuses: { JWT_SECRET_FILE: '/nonexistent/jwt_secret' },
   },
   {
     service: 'notifier',
@@ -385,6 +395,9 @@ describe('docker-compose.yml', () => {
 
   it('tells the status screens (make status, the bot) where every service of ours answers', () => {
     const document = readCompose({});
+    // `make status` runs the status CLI in the execution container: its loader takes that environment.
+    const status = loadConfig('ibstack', stackEnv, containerEnv(document, 'execution'));
+    expect(status.STATUS_SERVICES).not.toBeNull();
     const expected = SERVICES.filter((row) => !row.oneShot && !row.profile)
       .map((row) => ({
         name: row.service,
@@ -407,12 +420,13 @@ describe('docker-compose.yml', () => {
     const entries = [...commands.matchAll(/\b((?:packages|services)\/[a-z-]+\/src\/[\w/.-]+\.js)\b/g)].map(
       (match) => match[1]!,
     );
-    // make status, make totp, make backup / backup-list, the deploy's health gate.
+    // make status, make totp, make backup / backup-list, make user, the deploy's health gate.
     expect(entries).toEqual(
       expect.arrayContaining([
         'packages/stack/src/cli/ibstack.js',
         'packages/stack/src/cli/totp.js',
         'services/backup/src/cli.js',
+        'services/dashboard-api/src/cli/user.js',
       ]),
     );
     for (const entry of entries)
@@ -431,6 +445,35 @@ describe('docker-compose.yml', () => {
           typeof port === 'string' ? (/^(\d+\.\d+\.\d+\.\d+):/.exec(port)?.[1] ?? '') : (port.host_ip ?? '');
         expect({ name, port, hostIp }).toEqual({ name, port, hostIp: '127.0.0.1' });
       }
+    }
+  });
+
+  it("routes the proxy's upstreams to services of the stack, on a port each exposes and listens on", () => {
+    const document = readCompose(SCENARIOS[0]!.env);
+    const upstreams = [
+      ...readFileSync(join(REPO, 'infra', 'proxy', 'ibstack', 'upstreams.conf'), 'utf8').matchAll(
+        /map\s+""\s+\$(\w+)\s*\{\s*default\s+([a-z0-9-]+):(\d+);/g,
+      ),
+    ].map(([, variable, host, port]) => ({ variable: variable!, host: host!, port: port! }));
+    expect(upstreams.map((upstream) => upstream.variable)).toContain('dashboard_upstream');
+    for (const { variable, host, port } of upstreams) {
+      // Grafana comes with the monitoring services; until then the proxy answers /grafana/ with 502.
+      if (variable !== 'dashboard_upstream' && !document.services[host]) continue;
+      const service = document.services[host];
+      expect({ variable, host, exists: service !== undefined }).toEqual({ variable, host, exists: true });
+      const exposed = ((service as { expose?: Array<string | number> }).expose ?? []).map(String);
+      expect({ variable, host, port, exposed: exposed.includes(port) }).toEqual({
+        variable,
+        host,
+        port,
+        exposed: true,
+      });
+      const row = ours.get(host);
+      if (row)
+        expect({ variable, listens: String(row.load(containerEnv(document, host)).HTTP_PORT) }).toEqual({
+          variable,
+          listens: port,
+        });
     }
   });
 
