@@ -38,6 +38,9 @@ export interface TrackerDependencies {
 export class OrderTracker {
   private queue: Promise<void> = Promise.resolve();
   private readonly sentAt = new Map<number, number>();
+  /** Count of stored changes, and the count at each instrument's latest (what reconciliation settles on). */
+  private changes = 0;
+  private readonly lastChange = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(private readonly deps: TrackerDependencies) {
@@ -52,13 +55,29 @@ export class OrderTracker {
     );
   }
 
-  /** Resolves once every broker event received so far has been handled. */
+  /**
+   * Resolves once every broker event received so far has been handled. Not those that arrive meanwhile:
+   * while an order fills in slices events never stop, and waiting for a quiet queue would wait as long.
+   */
   async drain(): Promise<void> {
-    let current: Promise<void>;
-    do {
-      current = this.queue;
-      await current;
-    } while (current !== this.queue);
+    await this.queue;
+  }
+
+  /** A point in the stream of stored changes, for `touchedSince`. */
+  mark(): number {
+    return this.changes;
+  }
+
+  /** Instruments whose orders, fills or positions changed after `mark`. */
+  touchedSince(mark: number): Set<string> {
+    const instruments = new Set<string>();
+    for (const [instrument, change] of this.lastChange) if (change > mark) instruments.add(instrument);
+    return instruments;
+  }
+
+  private touch(instrument: string): void {
+    this.changes += 1;
+    this.lastChange.set(instrument, this.changes);
   }
 
   markSent(brokerOrderId: number): void {
@@ -158,6 +177,7 @@ export class OrderTracker {
       new Date(this.now()),
       permId ? { permId } : {},
     );
+    this.touch(updated.instrument);
     this.observe(order, updated);
     this.deps.onStored();
     return updated;
@@ -246,6 +266,7 @@ export class OrderTracker {
         this.deps.onSurprise?.('order_modified_at_broker');
       }
       order = await this.deps.store.updateOrderTerms(order, terms);
+      this.touch(order.instrument);
       this.deps.log.info({ orderId: report.orderId, ...terms }, 'order terms now as the broker has them');
     }
     // A Filled openOrder carries no quantities; orderStatus and execDetails bring them.
@@ -270,6 +291,7 @@ export class OrderTracker {
   private async adopt(report: BrokerOpenOrder): Promise<void> {
     const { store, log } = this.deps;
     const ours = this.isOurs(report.clientId);
+    this.touch(report.instrument);
     await store.db
       .insertInto('orders')
       .values({
@@ -366,6 +388,7 @@ export class OrderTracker {
       executedAt: new Date(Number.isFinite(execution.time) ? execution.time : this.now()),
     });
     if (!inserted) return;
+    this.touch(execution.instrument);
     this.deps.crashPoints.hit('after_fill_stored');
     this.deps.log.info(
       {

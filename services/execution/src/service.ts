@@ -232,6 +232,9 @@ export function createExecutionService(
         log: log.child({ component: 'reconciliation' }),
         account,
         positionTolerance: config.POSITION_TOLERANCE,
+        readTimeoutMs: config.RECONCILE_READ_TIMEOUT_MS,
+        maxCleanAgeMs: config.RECONCILE_MAX_CLEAN_AGE_MS,
+        settleAttempts: config.RECONCILE_SETTLE_ATTEMPTS,
       });
       const activeReconciler = reconciler;
       const circuit = new ErrorCircuit(
@@ -382,6 +385,12 @@ export function createExecutionService(
             if (!mayTrade()) return void stopTakingIntents();
             reconcileTimer ??= setInterval(() => {
               if (!activeConnection.isReady()) return;
+              // Outside the mutex: a run that cannot even start (the mutex held, a read hanging) still
+              // counts against the age of the last clean run.
+              void activeReconciler
+                .haltIfStale('no periodic run finished clean')
+                .then((halted) => (halted ? refreshTradingState() : undefined))
+                .catch((error: unknown) => log.error({ err: error }, 'could not check the last clean run'));
               void exclusive
                 .run(() => activeReconciler.run('periodic'))
                 .then(refreshTradingState)

@@ -436,6 +436,39 @@ describe('docker-compose.yml', () => {
       });
   });
 
+  it('sends the proxy’s routes to compose services on the ports they listen on', () => {
+    // infra/proxy/ibstack/upstreams.conf: `map "" $dashboard_upstream { default dashboard-api:8080; }`.
+    const upstreams = [
+      ...readFileSync(join(REPO, 'infra', 'proxy', 'ibstack', 'upstreams.conf'), 'utf8').matchAll(
+        /map "" \$(\w+)_upstream \{\s*default ([a-z0-9-]+):(\d+);/g,
+      ),
+    ].map(([, route, host, port]) => ({ route: route!, host: host!, port: port! }));
+    expect(upstreams.map((upstream) => upstream.route).sort()).toEqual(['dashboard', 'grafana']);
+    const document = readCompose({});
+    const active = activeServices(document, {});
+    for (const { route, host, port } of upstreams) {
+      const service = document.services[host];
+      // Always running (no profile), and listening there: its HTTP_PORT, or a port it exposes.
+      expect({ route, host, active: active.includes(host) }).toEqual({ route, host, active: true });
+      const listens = [
+        environmentOf(service!).HTTP_PORT,
+        ...((service as { expose?: Array<string | number> }).expose ?? []).map(String),
+      ];
+      expect({ route, host, port, listens: listens.includes(port) }).toEqual({
+        route,
+        host,
+        port,
+        listens: true,
+      });
+    }
+  });
+
+  it('lets the dashboard believe the proxy container’s X-Forwarded-For, and no one outside the network', () => {
+    const trusted = environmentOf(readCompose({}).services['dashboard-api']!).TRUST_PROXY!.split(',');
+    // Compose networks are private ranges (172.16.0.0/12, 192.168.0.0/16, 10.0.0.0/8): `uniquelocal`.
+    expect(trusted.sort()).toEqual(['loopback', 'uniquelocal']);
+  });
+
   it('publishes no port except the proxy, or bound to 127.0.0.1', () => {
     const document = readCompose(SCENARIOS[1]!.env);
     for (const [name, service] of Object.entries(document.services)) {

@@ -741,10 +741,36 @@ export class ExecutionStore {
     }));
   }
 
-  async recordReconciliation(result: ReconciliationResult): Promise<void> {
+  /**
+   * Our side of a reconciliation at one point in time: positions, open orders and the executions since
+   * `since`, read in one repeatable-read transaction, so a fill stored between two reads cannot make them
+   * disagree with each other.
+   */
+  async reconciliationSnapshot(since: Date): Promise<{
+    positions: Array<{ account: string; instrument: string; quantity: string }>;
+    openOrders: OrderRow[];
+    executions: Array<{ execId: string; instrument: string; time: number }>;
+    knownExecIds: Set<string>;
+  }> {
+    return this.db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .setAccessMode('read only')
+      .execute(async (trx) => {
+        const view = new ExecutionStore(trx);
+        const positions = await view.positions();
+        const openOrders = await view.openOrders();
+        const executions = await view.executionsSince(since);
+        const knownExecIds = await view.executionIdsSince(since);
+        return { positions, openOrders, executions, knownExecIds };
+      });
+  }
+
+  async recordReconciliation(result: ReconciliationResult, error?: string): Promise<void> {
     await this.db
       .insertInto('reconciliation_runs')
       .values({
+        error: error ?? null,
         run_id: result.runId,
         trigger: result.trigger,
         ok: result.ok,
