@@ -5,7 +5,9 @@ import { join } from 'node:path';
 
 import { type Figure, formatFigure, type Suite } from './lib/report';
 import { alertsSuite } from './suites/alerts';
+import { backtestSuite } from './suites/backtest';
 import { busSuite } from './suites/bus';
+import { dashboardApiSuite } from './suites/dashboard-api';
 import { executionSuite } from './suites/execution';
 import { gatewaySimSuite } from './suites/gateway-sim';
 import { imagesSuite } from './suites/images';
@@ -16,10 +18,12 @@ import { tickToOrderSuite } from './suites/tick-to-order';
 const suites: Suite[] = [
   busSuite,
   strategySuite,
+  backtestSuite,
   gatewaySimSuite,
   ingestorSuite,
   executionSuite,
   tickToOrderSuite,
+  dashboardApiSuite,
   imagesSuite,
   alertsSuite,
 ];

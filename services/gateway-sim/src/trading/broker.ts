@@ -17,7 +17,7 @@
  */
 
 import type { ContractQuery, InstrumentTable, SimInstrument } from '../market/instruments';
-import type { Quote, QuoteBook } from '../market/quotes';
+import type { Quote, QuoteSource } from '../market/quotes';
 import type { MarketSchedule } from '../market/trading-hours';
 import { hashInts, hashString } from '../market/price-model';
 import { IbCode, IbText } from '../protocol/ib-errors';
@@ -105,7 +105,7 @@ export interface BrokerOptions {
   seed: number;
   transmitMode: TransmitMode;
   instruments: InstrumentTable;
-  book: QuoteBook;
+  book: QuoteSource;
   schedule: MarketSchedule;
   now: () => number;
   state?: BrokerState;
