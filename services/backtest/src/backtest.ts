@@ -130,7 +130,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   for (const [key, bars] of byInstrument) {
     const venueInstrument = venue.venueInstrument(key);
     if (!venueInstrument) continue;
-    const finest = Math.min(...bars.map((bar) => TIMEFRAME_SECONDS[bar.timeframe]));
+    // A loop, not Math.min(...): a year of minutes is more arguments than a call takes.
+    let finest = Number.POSITIVE_INFINITY;
+    for (const bar of bars) finest = Math.min(finest, TIMEFRAME_SECONDS[bar.timeframe]);
     quotes.addBars(
       venueInstrument,
       bars.filter((bar) => TIMEFRAME_SECONDS[bar.timeframe] === finest),

@@ -4,7 +4,7 @@
  * gateway-sim's matching engine, and writes trades, intents, the equity curve, statistics and a chart.
  * Exit 0 when the run completed, 2 for a bad argument or file (the message names it), 1 otherwise.
  */
-import { connectDatabase } from '@ibstack/db';
+import { connectDatabase, DatabaseUnavailableError } from '@ibstack/db';
 import { createLogger } from '@ibstack/observability';
 import { builtInStrategies, loadSleevesFile, type SleevesConfig } from '@ibstack/strategy';
 import Decimal from 'decimal.js';
@@ -38,7 +38,13 @@ async function main(): Promise<number> {
   } else {
     const url = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
     source = 'Postgres (DATABASE_URL)';
-    const handle = await connectDatabase(url, { applicationName: 'backtest', maxConnections: 2 });
+    let handle;
+    try {
+      handle = await connectDatabase(url, { applicationName: 'backtest', maxConnections: 2 });
+    } catch (error) {
+      if (!(error instanceof DatabaseUnavailableError)) throw error;
+      throw new BacktestArgumentError('DATABASE_URL', `${error.message} (or read bars from a file: --bars)`);
+    }
     try {
       bars = await loadBarsFromPostgres(handle.db, streams, args.fromMs, args.toMs);
     } finally {

@@ -325,7 +325,11 @@ describe('reads', () => {
     const state = await call(stack.url, 'GET', '/api/trading-state', { token: viewer });
     expect(state.body.state).toBe('RUNNING');
     const reconciliations = await call(stack.url, 'GET', '/api/reconciliations', { token: viewer });
-    expect(reconciliations.body[0]).toMatchObject({ ok: true, trigger: 'start' });
+    // The first run is the start's; on a loaded machine a late lease renewal may add a run on re-taking it.
+    expect(reconciliations.body.at(-1)).toMatchObject({ ok: true, trigger: 'start' });
+    for (const run of reconciliations.body) {
+      expect(run).toMatchObject({ ok: true, trigger: expect.stringMatching(/^(start|lease_acquired)$/) });
+    }
     const account = await eventually(async () => {
       const response = await call(stack.url, 'GET', '/api/account', { token: viewer });
       expect(response.body.length).toBe(1);
@@ -581,13 +585,14 @@ describe('operator actions', () => {
   });
 
   it('asks execution to reconcile now', async () => {
-    const before = (await call(stack.url, 'GET', '/api/reconciliations', { token: viewer })).body.length;
+    // Counted by trigger: execution may add runs of its own meanwhile (a lease re-taken under load).
+    const operatorRuns = async (): Promise<number> => {
+      const runs = await call(stack.url, 'GET', '/api/reconciliations', { token: viewer });
+      return (runs.body as Array<{ trigger: string }>).filter((run) => run.trigger === 'operator').length;
+    };
+    const before = await operatorRuns();
     const requested = await call(stack.url, 'POST', '/api/trading/reconcile', { token: operator });
     expect(requested.status).toBe(202);
-    await eventually(async () => {
-      const runs = await call(stack.url, 'GET', '/api/reconciliations', { token: viewer });
-      expect(runs.body.length).toBe(before + 1);
-      expect(runs.body[0].trigger).toBe('operator');
-    });
+    await eventually(async () => expect(await operatorRuns()).toBe(before + 1));
   });
 });
