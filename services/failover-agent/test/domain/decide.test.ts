@@ -1,0 +1,67 @@
+import { type Action, decide, type Observation } from '@ibstack/failover-agent';
+
+const base: Observation = {
+  host: 'standby',
+  lease: null,
+  postgres: { inRecovery: true, readOnly: false },
+  promotedEpoch: null,
+  takeoverEpoch: null,
+  canRejoin: true,
+  hasTakeoverCommand: true,
+};
+const mine = { holder: 'standby', epoch: 42 };
+const theirs = { holder: 'primary', epoch: 42 };
+
+describe('failover decision', () => {
+  it.each<[string, Partial<Observation>, Action]>([
+    ['no lease: waits', {}, { kind: 'none', demotionPending: false }],
+    [
+      'Postgres not answering: waits',
+      { lease: mine, postgres: { inRecovery: null, readOnly: false } },
+      { kind: 'none', demotionPending: false },
+    ],
+    ['this host won the lease on a replica: promotes', { lease: mine }, { kind: 'promote', epoch: 42 }],
+    [
+      'promoted for this epoch: brings the gateway up',
+      { lease: mine, postgres: { inRecovery: false, readOnly: false }, promotedEpoch: 42 },
+      { kind: 'takeover', epoch: 42 },
+    ],
+    [
+      'gateway already brought up for this epoch: nothing',
+      { lease: mine, postgres: { inRecovery: false, readOnly: false }, promotedEpoch: 42, takeoverEpoch: 42 },
+      { kind: 'none', demotionPending: false },
+    ],
+    [
+      'a primary that held the lease all along: no takeover command',
+      { lease: mine, postgres: { inRecovery: false, readOnly: false } },
+      { kind: 'none', demotionPending: false },
+    ],
+    [
+      'holds the lease on a fenced primary: unfences',
+      { lease: mine, postgres: { inRecovery: false, readOnly: true } },
+      { kind: 'unfence', epoch: 42 },
+    ],
+    [
+      'another host holds the lease, this is a replica: nothing',
+      { lease: theirs },
+      { kind: 'none', demotionPending: false },
+    ],
+    [
+      'another host holds the lease, this is a writable primary: fences first',
+      { lease: theirs, postgres: { inRecovery: false, readOnly: false } },
+      { kind: 'fence', epoch: 42, holder: 'primary' },
+    ],
+    [
+      'fenced former primary: rewinds into a replica',
+      { lease: theirs, postgres: { inRecovery: false, readOnly: true } },
+      { kind: 'rejoin', epoch: 42, holder: 'primary' },
+    ],
+    [
+      'fenced former primary without a rejoin command: demotion pending for the operator',
+      { lease: theirs, postgres: { inRecovery: false, readOnly: true }, canRejoin: false },
+      { kind: 'none', demotionPending: true },
+    ],
+  ])('%s', (_name, overrides, expected) => {
+    expect(decide({ ...base, ...overrides })).toEqual(expected);
+  });
+});
