@@ -67,6 +67,13 @@ export const failoverAgentEnv = commonEnv.extend({
    * runs already, as with the simulated one).
    */
   FAILOVER_TAKEOVER_COMMAND: jsonSetting(argv, '["docker","compose","up","-d","gateway"]'),
+  /**
+   * Stops this host's gateway and the services that trade through it (ingestor, strategy) when another
+   * host holds the lease, or when this host has been cut off from the cluster for longer than the lease
+   * TTL, as an argv, e.g. ["docker","compose","stop","gateway","ingestor","strategy"]. Unset: nothing
+   * to stop.
+   */
+  FAILOVER_STANDDOWN_COMMAND: jsonSetting(argv, '["docker","compose","stop","ingestor","strategy"]'),
   /** How long the rejoin or takeover command may run before it is killed. @default 300000 */
   FAILOVER_COMMAND_TIMEOUT_MS: milliseconds(300_000, 1_000),
   /** The local NATS node's monitoring address. @default http://127.0.0.1:8222 */

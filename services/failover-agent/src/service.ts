@@ -60,6 +60,8 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
   let promotedEpoch: number | null = null;
   let takeoverEpoch: number | null = null;
   let lastWireGuardRead = -Infinity;
+  let lastLeaseRead = performance.now();
+  let stoodDown = false;
   let status: FailoverStatus = {
     host: config.FAILOVER_HOST,
     lease: null,
@@ -98,12 +100,29 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
   const readLease = async (): Promise<LeaseView | null | undefined> => {
     try {
       const entry = await leases!.get(KV_KEYS.executionLease);
+      lastLeaseRead = performance.now();
       return entry ? { holder: entry.value.holder, epoch: entry.value.epoch } : null;
     } catch (error) {
       // Cut off from the cluster: the lease is unknown, and nothing is done on a guess.
       log.debug({ err: error }, 'could not read the lease');
       return undefined;
     }
+  };
+
+  /** Once per episode (another holder, or cut off): this host's gateway and trading services stop. */
+  const standDown = async (epoch: number, why: string) => {
+    if (stoodDown || !config.FAILOVER_STANDDOWN_COMMAND) return;
+    stoodDown = true;
+    const startedAt = performance.now();
+    const result = await runCommand(
+      config.FAILOVER_STANDDOWN_COMMAND,
+      { host: config.FAILOVER_HOST },
+      config.FAILOVER_COMMAND_TIMEOUT_MS,
+    );
+    if (result.code !== 0) {
+      stoodDown = false;
+      await record('failed', epoch, startedAt, `standdown command (${why}): ${result.output}`);
+    } else log.warn({ why }, 'stood this host’s gateway and trading services down');
   };
 
   const act = async (action: Action): Promise<void> => {
@@ -200,6 +219,12 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
       hasTakeoverCommand: config.FAILOVER_TAKEOVER_COMMAND !== undefined,
     };
     const action = decide(observation);
+    if (lease && lease.holder === config.FAILOVER_HOST) stoodDown = false;
+    else if (lease && lease.holder !== config.FAILOVER_HOST)
+      await standDown(lease.epoch, `${lease.holder} holds the lease`);
+    else if (lease === undefined && performance.now() - lastLeaseRead > config.LEASE_TTL_MS)
+      // Cut off from the cluster for longer than a lease: another host may hold it by now.
+      await standDown(status.lease?.epoch ?? 0, 'cut off from the NATS cluster');
     metrics.leaseHeld.set(known?.holder === config.FAILOVER_HOST && lease !== undefined ? 1 : 0);
     if (known) metrics.leaseEpoch.set(known.epoch);
     metrics.inRecovery.set(view.inRecovery === null ? -1 : view.inRecovery ? 1 : 0);
