@@ -7,7 +7,7 @@
  * kills every process in the namespaces and deletes them.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -21,7 +21,9 @@ export async function sh(command: string, args: readonly string[]): Promise<stri
     return stdout;
   } catch (error) {
     const failure = error as Error & { stderr?: string; stdout?: string };
-    throw new Error(`${command} ${args.join(' ')} failed: ${failure.stderr || failure.stdout || failure.message}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed: ${failure.stderr || failure.stdout || failure.message}`,
+    );
   }
 }
 
@@ -70,13 +72,17 @@ export class Lab {
   }
 
   /** A long-lived process inside a namespace (`ip netns exec` execs it: the pid is the process's). */
-  spawn(name: NamespaceName, command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): SpawnedProcess {
+  spawn(
+    name: NamespaceName,
+    command: string,
+    args: readonly string[],
+    env: NodeJS.ProcessEnv = {},
+  ): SpawnedProcess {
     return spawnProcess('ip', ['netns', 'exec', this.ns(name), command, ...args], env);
   }
 
   async create(): Promise<void> {
     const bridge = `br${this.id}`;
-    const prefix = this.underlay.ibkr.split('.').slice(0, 3).join('.');
     for (const name of [...HOSTS, 'ibkr'] as const) {
       await sh('ip', ['netns', 'add', this.ns(name)]);
       this.created.push(this.ns(name));
@@ -87,18 +93,41 @@ export class Lab {
     await this.exec('ibkr', 'ip', ['link', 'set', bridge, 'up']);
     for (const host of HOSTS) {
       const outer = `v${this.id}${host[0]}o`;
-      await sh('ip', ['link', 'add', 'eth0', 'netns', this.ns(host), 'type', 'veth', 'peer', 'name', outer, 'netns', this.ns('ibkr')]);
+      await sh('ip', [
+        'link',
+        'add',
+        'eth0',
+        'netns',
+        this.ns(host),
+        'type',
+        'veth',
+        'peer',
+        'name',
+        outer,
+        'netns',
+        this.ns('ibkr'),
+      ]);
       await this.exec(host, 'ip', ['addr', 'add', `${this.underlay[host]}/24`, 'dev', 'eth0']);
       await this.exec(host, 'ip', ['link', 'set', 'eth0', 'up']);
       await this.exec('ibkr', 'ip', ['link', 'set', outer, 'master', bridge, 'up']);
     }
     // The test's own way in: one veth from this process's namespace onto the bridge.
     const testSide = `v${this.id}t`;
-    await sh('ip', ['link', 'add', testSide, 'type', 'veth', 'peer', 'name', `v${this.id}tb`, 'netns', this.ns('ibkr')]);
+    await sh('ip', [
+      'link',
+      'add',
+      testSide,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      `v${this.id}tb`,
+      'netns',
+      this.ns('ibkr'),
+    ]);
     await sh('ip', ['addr', 'add', `${this.underlay.test}/24`, 'dev', testSide]);
     await sh('ip', ['link', 'set', testSide, 'up']);
     await this.exec('ibkr', 'ip', ['link', 'set', `v${this.id}tb`, 'master', bridge, 'up']);
-    void prefix;
 
     // Keys and configs exactly as an operator makes them.
     const wgDir = join(this.dir, 'wireguard');
@@ -118,7 +147,6 @@ export class Lab {
     const stripped = join(this.dir, 'wireguard', host, 'wg-stripped.conf');
     rmSync(`/var/run/wireguard/${name}.sock`, { force: true });
     await this.exec(host, 'wireguard-go', [name]);
-    const { readFileSync } = await import('node:fs');
     writeFileSync(
       stripped,
       readFileSync(conf, 'utf8')
@@ -139,7 +167,13 @@ export class Lab {
 
   async wireGuardUp(host: HostName): Promise<void> {
     await this.exec(host, 'ip', ['link', 'set', this.wgInterface(host), 'up']);
-    await this.exec(host, 'ip', ['addr', 'replace', `${WIREGUARD_ADDRESS[host]}/24`, 'dev', this.wgInterface(host)]);
+    await this.exec(host, 'ip', [
+      'addr',
+      'replace',
+      `${WIREGUARD_ADDRESS[host]}/24`,
+      'dev',
+      this.wgInterface(host),
+    ]);
   }
 
   /** Latest handshake of every peer of a host's interface (unix seconds), read with `wg show`. */
