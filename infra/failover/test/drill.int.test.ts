@@ -16,7 +16,7 @@
  * Everything runs inside the namespaces this test makes (never the shared 5432/4222); they, their
  * processes and the temp directory are removed afterwards.
  */
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -28,7 +28,7 @@ import { HOSTS, type HostName, Lab, sh, WIREGUARD_ADDRESS } from './lab';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const PG_BIN = '/usr/lib/postgresql/15/bin';
-const LEASE_TTL_MS = 5_000;
+const LEASE_TTL_MS = 10_000;
 const TRADING_HOSTS = ['primary', 'standby'] as const;
 type TradingHost = (typeof TRADING_HOSTS)[number];
 const other = (host: TradingHost): TradingHost => (host === 'primary' ? 'standby' : 'primary');
@@ -384,13 +384,38 @@ describe('failover drill on network namespaces', () => {
     // The primary trades (its services as compose starts them); the standby waits.
     await startTradingHost('primary');
     await waitForHolder('primary', 90_000);
-    await sh(servicesScript, ['start', 'primary']).catch(() => undefined);
+    await lab.exec('primary', 'env', [
+      ...Object.entries({ ...serviceEnv('primary'), LOG_LEVEL: 'warn' }).map(
+        ([key, value]) => `${key}=${value}`,
+      ),
+      servicesScript,
+      'start',
+      'primary',
+    ]);
     await startTradingHost('standby');
   }, 240_000);
 
   afterAll(async () => {
     for (const host of TRADING_HOSTS) await closeDatabase(host);
     await Promise.all(processes.map((child) => child.kill('SIGKILL').catch(() => undefined)));
+    // DRILL_LOG_DIR keeps every process's output for a look after a failure.
+    const keep = process.env.DRILL_LOG_DIR;
+    if (keep) {
+      mkdirSync(keep, { recursive: true });
+      processes.forEach((child, index) =>
+        writeFileSync(
+          join(
+            keep,
+            `${index}-${child.child.spawnargs
+              .slice(3, 7)
+              .join(' ')
+              .replace(/[^\w.-]+/g, '_')}.log`,
+          ),
+          child.lines.join('\n'),
+        ),
+      );
+      await sh('sh', ['-c', `cp ${dir}/*.log ${keep}/ 2>/dev/null || true`]);
+    }
     await lab.destroy();
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);

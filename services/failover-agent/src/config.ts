@@ -69,8 +69,7 @@ export const failoverAgentEnv = commonEnv.extend({
   FAILOVER_TAKEOVER_COMMAND: jsonSetting(argv, '["docker","compose","up","-d","gateway"]'),
   /**
    * Stops this host's gateway and the services that trade through it (ingestor, strategy) when another
-   * host holds the lease, or when this host has been cut off from the cluster for longer than the lease
-   * TTL, as an argv, e.g. ["docker","compose","stop","gateway","ingestor","strategy"]. Unset: nothing
+   * host holds the lease, as an argv, e.g. ["docker","compose","stop","gateway","ingestor","strategy"]. Unset: nothing
    * to stop.
    */
   FAILOVER_STANDDOWN_COMMAND: jsonSetting(argv, '["docker","compose","stop","ingestor","strategy"]'),

@@ -60,7 +60,6 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
   let promotedEpoch: number | null = null;
   let takeoverEpoch: number | null = null;
   let lastWireGuardRead = -Infinity;
-  let lastLeaseRead = performance.now();
   let stoodDown = false;
   let status: FailoverStatus = {
     host: config.FAILOVER_HOST,
@@ -100,7 +99,6 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
   const readLease = async (): Promise<LeaseView | null | undefined> => {
     try {
       const entry = await leases!.get(KV_KEYS.executionLease);
-      lastLeaseRead = performance.now();
       return entry ? { holder: entry.value.holder, epoch: entry.value.epoch } : null;
     } catch (error) {
       // Cut off from the cluster: the lease is unknown, and nothing is done on a guess.
@@ -109,7 +107,7 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
     }
   };
 
-  /** Once per episode (another holder, or cut off): this host's gateway and trading services stop. */
+  /** Once per other holder's lease: this host's gateway and trading services stop. */
   const standDown = async (epoch: number, why: string) => {
     if (stoodDown || !config.FAILOVER_STANDDOWN_COMMAND) return;
     stoodDown = true;
@@ -220,11 +218,11 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
     };
     const action = decide(observation);
     if (lease && lease.holder === config.FAILOVER_HOST) stoodDown = false;
+    // Only a lease seen held by another host stands this host down: a host merely cut off (or slow to
+    // read) keeps its services, whose writes need the cluster anyway, and its execution stops sending by
+    // its own clock.
     else if (lease && lease.holder !== config.FAILOVER_HOST)
       await standDown(lease.epoch, `${lease.holder} holds the lease`);
-    else if (lease === undefined && performance.now() - lastLeaseRead > config.LEASE_TTL_MS)
-      // Cut off from the cluster for longer than a lease: another host may hold it by now.
-      await standDown(status.lease?.epoch ?? 0, 'cut off from the NATS cluster');
     metrics.leaseHeld.set(known?.holder === config.FAILOVER_HOST && lease !== undefined ? 1 : 0);
     if (known) metrics.leaseEpoch.set(known.epoch);
     metrics.inRecovery.set(view.inRecovery === null ? -1 : view.inRecovery ? 1 : 0);
