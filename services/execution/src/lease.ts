@@ -5,7 +5,7 @@
  *
  * On a failover standby (infra/failover) the local Postgres is a read-only replica until the failover
  * agent promotes it, which it does on seeing this host win the lease: the fence claim waits for that,
- * bounded by a renew interval, and hands the lease back if the database stays read-only (the lease gate).
+ * renewing the lease meanwhile, and hands the lease back if the database stays read-only (the lease gate).
  *
  * The bucket's TTL expires a holder that stops renewing (NATS 2.9 has no per-key TTL). A holder also
  * stops itself when it has not renewed successfully for `ttl - margin` by its own monotonic clock, so it
@@ -137,34 +137,55 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
     // The create's revision is the epoch: stream sequences only grow, so a later holder's is larger.
     const renewed = await this.kv.update(KV_KEYS.executionLease, this.value(revision, acquiredAt), revision);
     if (renewed === null) return;
-    if (!(await this.claimFenceWhenWritable(revision))) {
+    const claimed = await this.claimFenceWhenWritable(revision, acquiredAt, renewed, started);
+    if (claimed === null) {
       await this.kv.delete(KV_KEYS.executionLease, renewed).catch(() => false);
       return;
     }
-    this.revision = renewed;
+    this.revision = claimed.revision;
     this.epochValue = revision;
     this.acquiredAt = acquiredAt;
-    this.lastRenewed = started;
+    this.lastRenewed = claimed.renewedAt;
     this.log.info({ epoch: revision }, 'execution lease acquired');
     this.emit('acquired', revision, this.waited);
     this.waited = false;
   }
 
-  /** False when the database stayed read-only (a replica not promoted yet) for a whole renew interval. */
-  private async claimFenceWhenWritable(epoch: number): Promise<boolean> {
-    const deadline = performance.now() + (this.options.renewIntervalMs ?? Math.floor(this.options.ttlMs / 3));
+  /**
+   * Claims the fence once the database takes writes, renewing the lease meanwhile. Null (the lease is
+   * to be handed back) when another instance took it, or the database stayed read-only for six TTLs.
+   */
+  private async claimFenceWhenWritable(
+    epoch: number,
+    acquiredAt: string,
+    revision: number,
+    renewedAt: number,
+  ): Promise<{ revision: number; renewedAt: number } | null> {
+    const renewInterval = this.options.renewIntervalMs ?? Math.floor(this.options.ttlMs / 3);
+    const giveUpAt = performance.now() + this.options.ttlMs * 6;
+    let current = { revision, renewedAt };
     for (;;) {
       try {
         await this.store.claimFence(epoch, this.options.holder);
-        return true;
+        return current;
       } catch (error) {
         if (!isReadOnlyDatabase(error)) throw error;
-        if (performance.now() >= deadline) {
-          this.log.warn({ epoch }, 'won the lease but the database stays read-only; handing the lease back');
-          return false;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
       }
+      if (performance.now() >= giveUpAt) {
+        this.log.warn({ epoch }, 'won the lease but the database stays read-only; handing the lease back');
+        return null;
+      }
+      if (performance.now() - current.renewedAt >= renewInterval) {
+        const started = performance.now();
+        const next = await this.kv.update(
+          KV_KEYS.executionLease,
+          this.value(epoch, acquiredAt),
+          current.revision,
+        );
+        if (next === null) return null;
+        current = { revision: next, renewedAt: started };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 

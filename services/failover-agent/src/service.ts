@@ -57,8 +57,8 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
   let started = false;
   let busy: Promise<void> | null = null;
   let again = false;
-  let promotedEpoch: number | null = null;
-  let takeoverEpoch: number | null = null;
+  let takeoverPending = false;
+  let sideTimer: NodeJS.Timeout | undefined;
   let lastWireGuardRead = -Infinity;
   let stoodDown = false;
   let status: FailoverStatus = {
@@ -132,7 +132,7 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
         log.warn({ epoch: action.epoch }, 'this host holds the lease: promoting its Postgres');
         await postgres.promote();
         await postgres.setReadOnly(false);
-        promotedEpoch = action.epoch;
+        takeoverPending = true;
         await record('promoted', action.epoch, startedAt, '', config.FAILOVER_HOST);
         return;
       case 'unfence':
@@ -140,7 +140,7 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
         log.info({ epoch: action.epoch }, 'this host holds the lease: its Postgres takes writes again');
         return;
       case 'takeover': {
-        takeoverEpoch = action.epoch;
+        takeoverPending = false;
         const result = await runCommand(
           config.FAILOVER_TAKEOVER_COMMAND!,
           { host: config.FAILOVER_HOST },
@@ -178,8 +178,10 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
     }
   };
 
-  const observeSideMetrics = async (observation: Observation) => {
-    const inRecovery = observation.postgres.inRecovery;
+  let lastView: Observation['postgres'] = { inRecovery: null, readOnly: false };
+  /** Replication, NATS and WireGuard health: on a timer of their own, so they never delay a decision. */
+  const observeSideMetrics = async () => {
+    const inRecovery = lastView.inRecovery;
     const natsCurrent = await natsNodeCurrent(config.NATS_MONITOR_URL);
     metrics.natsCurrent.set(natsCurrent ? 1 : 0);
     let streaming = false;
@@ -211,8 +213,7 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
       host: config.FAILOVER_HOST,
       lease: lease === undefined ? null : lease,
       postgres: view,
-      promotedEpoch,
-      takeoverEpoch,
+      takeoverPending,
       canRejoin: config.FAILOVER_REJOIN_COMMAND !== undefined,
       hasTakeoverCommand: config.FAILOVER_TAKEOVER_COMMAND !== undefined,
     };
@@ -247,9 +248,7 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
           `${action.kind}: ${(error as Error).message}`,
         );
     }
-    await observeSideMetrics(observation).catch((error: unknown) =>
-      log.warn({ err: error }, 'could not read replication or NATS health'),
-    );
+    lastView = view;
   };
 
   /** One step at a time; a kick while busy runs one more step right after. */
@@ -299,11 +298,20 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
         timer = setTimeout(loop, config.FAILOVER_CHECK_INTERVAL_MS);
       };
       loop();
+      const side = () => {
+        void observeSideMetrics()
+          .catch((error: unknown) => log.warn({ err: error }, 'could not read replication or NATS health'))
+          .finally(() => {
+            if (running) sideTimer = setTimeout(side, Math.max(config.FAILOVER_CHECK_INTERVAL_MS, 1_000));
+          });
+      };
+      side();
       log.info({ host: config.FAILOVER_HOST }, 'failover agent started');
     },
     async stop() {
       running = false;
       if (timer) clearTimeout(timer);
+      if (sideTimer) clearTimeout(sideTimer);
       await busy;
       await postgres.close();
     },

@@ -22,9 +22,8 @@ export interface Observation {
   host: string;
   lease: LeaseView | null;
   postgres: PostgresView;
-  /** The epoch this agent last promoted for, and the one the takeover command last ran for. */
-  promotedEpoch: number | null;
-  takeoverEpoch: number | null;
+  /** This agent promoted its Postgres and has not yet run the takeover command since. */
+  takeoverPending: boolean;
   /** A rejoin command is configured: the agent controls the server and may rewind it. */
   canRejoin: boolean;
   /** A takeover command (bring the gateway up) is configured. */
@@ -47,11 +46,7 @@ export function decide(observation: Observation): Action {
     if (postgres.readOnly) return { kind: 'unfence', epoch: lease.epoch };
     // The gateway is brought up only after a promotion by this agent: a primary that has held the lease
     // all along has its gateway up already.
-    if (
-      observation.hasTakeoverCommand &&
-      observation.promotedEpoch === lease.epoch &&
-      observation.takeoverEpoch !== lease.epoch
-    )
+    if (observation.hasTakeoverCommand && observation.takeoverPending)
       return { kind: 'takeover', epoch: lease.epoch };
     return { kind: 'none', demotionPending: false };
   }

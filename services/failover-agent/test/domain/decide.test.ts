@@ -4,8 +4,7 @@ const base: Observation = {
   host: 'standby',
   lease: null,
   postgres: { inRecovery: true, readOnly: false },
-  promotedEpoch: null,
-  takeoverEpoch: null,
+  takeoverPending: false,
   canRejoin: true,
   hasTakeoverCommand: true,
 };
@@ -22,13 +21,13 @@ describe('failover decision', () => {
     ],
     ['this host won the lease on a replica: promotes', { lease: mine }, { kind: 'promote', epoch: 42 }],
     [
-      'promoted for this epoch: brings the gateway up',
-      { lease: mine, postgres: { inRecovery: false, readOnly: false }, promotedEpoch: 42 },
+      'promoted: brings the gateway up',
+      { lease: mine, postgres: { inRecovery: false, readOnly: false }, takeoverPending: true },
       { kind: 'takeover', epoch: 42 },
     ],
     [
-      'gateway already brought up for this epoch: nothing',
-      { lease: mine, postgres: { inRecovery: false, readOnly: false }, promotedEpoch: 42, takeoverEpoch: 42 },
+      'gateway already brought up since the promotion: nothing',
+      { lease: mine, postgres: { inRecovery: false, readOnly: false }, takeoverPending: false },
       { kind: 'none', demotionPending: false },
     ],
     [
