@@ -50,7 +50,10 @@ interface AgentStatus {
 }
 
 /** Failover times (cut → first new order at the broker from the taker), for `npm run bench`. */
-export const drillTimings: Array<{ scenario: string; failoverMs: number }> = [];
+const drillTimings: Array<{ scenario: string; failoverMs: number }> = [];
+/** The standby's replay lag while the primary trades, sampled every LAG_SAMPLE_MS. */
+const replicationLagSeconds: number[] = [];
+const LAG_SAMPLE_MS = 1_000;
 
 describe('failover drill on network namespaces', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ibstack-drill-'));
@@ -316,6 +319,9 @@ describe('failover drill on network namespaces', () => {
           HTTP_PORT: '9400',
           GATEWAY_SIM_SPEED: '30',
           GATEWAY_SIM_MARKET_HOURS: 'always-open',
+          // One quote a second: the drill shares two cores with everything else, and every tick is
+          // replicated three times over userspace WireGuard.
+          GATEWAY_SIM_TICK_INTERVAL_MS: '1000',
           LOG_LEVEL: 'warn',
         },
       ),
@@ -393,9 +399,31 @@ describe('failover drill on network namespaces', () => {
       'primary',
     ]);
     await startTradingHost('standby');
+    // While the primary trades (scenarios 1 and 2), the standby's replay lag as its agent reports it.
+    lagSampler = setInterval(() => {
+      void (async () => {
+        if ((await agentStatus('standby')).postgres.inRecovery !== true) return;
+        if ((await metric('standby', 9407, 'failover_replication_streaming')) !== 1) return;
+        replicationLagSeconds.push(await metric('standby', 9407, 'failover_replication_lag_seconds'));
+      })().catch(() => undefined);
+    }, LAG_SAMPLE_MS);
   }, 240_000);
 
+  let lagSampler: NodeJS.Timeout | undefined;
+
   afterAll(async () => {
+    if (lagSampler) clearInterval(lagSampler);
+    const resultsFile = process.env.DRILL_RESULTS_FILE;
+    if (resultsFile)
+      writeFileSync(
+        resultsFile,
+        JSON.stringify({
+          leaseTtlMs: LEASE_TTL_MS,
+          timings: drillTimings,
+          replicationLagSeconds,
+          sampleIntervalMs: LAG_SAMPLE_MS,
+        }),
+      );
     for (const host of TRADING_HOSTS) await closeDatabase(host);
     await Promise.all(processes.map((child) => child.kill('SIGKILL').catch(() => undefined)));
     // DRILL_LOG_DIR keeps every process's output for a look after a failure.
@@ -427,12 +455,15 @@ describe('failover drill on network namespaces', () => {
     });
     const epoch = (await agentStatus('primary')).lease!.epoch;
     await lab.cut('witness');
-    const orders = (await sim<SimOrder[]>('/admin/orders')).length;
-    await nextOrderAtBroker(performance.now(), orders);
-    expect((await agentStatus('primary')).lease).toEqual({ holder: 'primary', epoch });
-    await lab.restoreLink('witness');
-    await lab.startWireGuard('witness');
-    await startNats('witness');
+    try {
+      const orders = (await sim<SimOrder[]>('/admin/orders')).length;
+      await nextOrderAtBroker(performance.now(), orders);
+      expect((await agentStatus('primary')).lease).toEqual({ holder: 'primary', epoch });
+    } finally {
+      await lab.restoreLink('witness');
+      await lab.startWireGuard('witness');
+      await startNats('witness');
+    }
   }, 180_000);
 
   it('losing the standby alone changes nothing, but the primary’s agent says it is not ready', async () => {
@@ -441,24 +472,28 @@ describe('failover drill on network namespaces', () => {
     });
     const epoch = (await agentStatus('primary')).lease!.epoch;
     await lab.cut('standby');
-    await eventually(async () => expect(await metric('primary', 9407, 'failover_standby_ready')).toBe(0), {
-      timeoutMs: 30_000,
-    });
-    const orders = (await sim<SimOrder[]>('/admin/orders')).length;
-    await nextOrderAtBroker(performance.now(), orders);
-    expect((await agentStatus('primary')).lease).toEqual({ holder: 'primary', epoch });
-    // The standby comes back as it was: a replica, its node, execution waiting.
-    await lab.restoreLink('standby');
-    await lab.startWireGuard('standby');
-    await startNats('standby');
-    await startPostgres('standby');
-    await startTradingHost('standby');
+    try {
+      await eventually(async () => expect(await metric('primary', 9407, 'failover_standby_ready')).toBe(0), {
+        timeoutMs: 30_000,
+      });
+      const orders = (await sim<SimOrder[]>('/admin/orders')).length;
+      await nextOrderAtBroker(performance.now(), orders);
+      expect((await agentStatus('primary')).lease).toEqual({ holder: 'primary', epoch });
+    } finally {
+      // The standby comes back as it was: a replica, its node, execution waiting.
+      await lab.restoreLink('standby');
+      await lab.startWireGuard('standby');
+      await startNats('standby');
+      await startPostgres('standby');
+      await startTradingHost('standby');
+    }
     await eventually(async () => expect(await metric('primary', 9407, 'failover_standby_ready')).toBe(1), {
       timeoutMs: 60_000,
     });
   }, 180_000);
 
   it('the primary cut off while trading: the standby takes over, reconciles, trades, and the books agree', async () => {
+    clearInterval(lagSampler);
     await closeDatabase('primary');
     const orders = (await sim<SimOrder[]>('/admin/orders')).length;
     const cutAt = performance.now();

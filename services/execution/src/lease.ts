@@ -37,6 +37,8 @@ export interface LeaseEvents {
   lost: [reason: string];
 }
 
+const RENEW_RETRY_MS = 250;
+
 export class ExecutionLease extends EventEmitter<LeaseEvents> {
   private revision: number | null = null;
   private epochValue: number | null = null;
@@ -105,20 +107,27 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
   private async tick(): Promise<void> {
     if (!this.running) return;
     this.busy = true;
+    let failed = false;
     try {
       if (this.epochValue === null) await this.tryAcquire();
       else await this.renew();
     } catch (error) {
+      failed = true;
       this.log.warn({ err: error }, 'lease operation failed');
       if (this.epochValue !== null && !this.isHeld())
         this.drop(`could not renew: ${(error as Error).message}`);
     } finally {
       this.busy = false;
     }
+    const renewInterval = this.options.renewIntervalMs ?? Math.floor(this.options.ttlMs / 3);
     this.schedule(
       this.epochValue === null
         ? (this.options.pollIntervalMs ?? 1_000)
-        : (this.options.renewIntervalMs ?? Math.floor(this.options.ttlMs / 3)),
+        : // A failed renewal (a timeout while the cluster elects a new leader for the bucket) is retried
+          // soon, not a whole interval later, so a holder rides out an election within its margin.
+          failed
+          ? Math.min(renewInterval, RENEW_RETRY_MS)
+          : renewInterval,
     );
   }
 
@@ -201,6 +210,13 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
       this.revision!,
     );
     if (revision === null) {
+      // A renewal that timed out may still have been written: then the key holds our own epoch at a
+      // later revision, which is ours to renew from (the clock is not advanced: when it landed is unknown).
+      const current = await this.kv.get(KV_KEYS.executionLease);
+      if (current?.value.holder === this.options.holder && current.value.epoch === this.epochValue) {
+        this.revision = current.revision;
+        return;
+      }
       this.drop('another instance holds the lease');
       return;
     }

@@ -139,7 +139,11 @@ export function createExecutionService(
       const activeBus = bus;
       const store = new ExecutionStore(database.db);
       const tradingState = new TradingStateStore(await bus.kv('trading', TradingState, { history: 10 }));
-      const leaseKv = await bus.kv('leases', Lease, { ttlMs: config.LEASE_TTL_MS });
+      // Lease writes time out well within the TTL's margin, so a renewal can be retried in time.
+      const leaseKv = await bus.kv('leases', Lease, {
+        ttlMs: config.LEASE_TTL_MS,
+        operationTimeoutMs: Math.max(500, Math.floor(config.LEASE_TTL_MS / 5)),
+      });
       lease = new ExecutionLease(
         leaseKv,
         store,
