@@ -28,7 +28,8 @@ import { HOSTS, type HostName, Lab, sh, WIREGUARD_ADDRESS } from './lab';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const PG_BIN = '/usr/lib/postgresql/15/bin';
-const LEASE_TTL_MS = 10_000;
+// Longer than a NATS 2.9 Raft election after a node is lost (up to ~9 s), plus the holder's margin.
+const LEASE_TTL_MS = 15_000;
 const TRADING_HOSTS = ['primary', 'standby'] as const;
 type TradingHost = (typeof TRADING_HOSTS)[number];
 const other = (host: TradingHost): TradingHost => (host === 'primary' ? 'standby' : 'primary');
@@ -171,6 +172,17 @@ describe('failover drill on network namespaces', () => {
       .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
   }
 
+  /** Every NATS node answers /healthz: JetStream current with the meta leader and all its streams. */
+  async function clusterCurrent(): Promise<void> {
+    await eventually(
+      async () => {
+        for (const host of HOSTS)
+          await lab.exec(host, 'curl', ['-fsS', '-m', '3', `http://${WIREGUARD_ADDRESS[host]}:8222/healthz`]);
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+  }
+
   async function sim<T>(path: string): Promise<T> {
     return (await (await fetch(`${simUrl()}${path}`, { signal: AbortSignal.timeout(5_000) })).json()) as T;
   }
@@ -290,11 +302,15 @@ describe('failover drill on network namespaces', () => {
         '# start|stop <host>: the ingestor and the strategy of a trading host (the drill’s compose).',
         'set -eu',
         `dir=${dir}`,
+        // Logging in at IBKR kicks the other host's session: the one gateway of the drill drops it.
+        `[ "$1" = start ] && curl -fsS -m 10 -X POST http://${lab.underlay.ibkr}:9400/admin/drop-connections >/dev/null`,
         'for service in ingestor strategy; do',
         '  pidfile="$dir/$2-$service.pid"',
         '  if [ "$1" = start ]; then',
         '    port=9401; [ "$service" = strategy ] && port=9402',
-        `    HTTP_PORT=$port nohup ${process.execPath} --import tsx ${ROOT}/services/$service/src/main.ts >>"$dir/$2-$service.log" 2>&1 &`,
+        // Each host's ingestor has its own client id: a partitioned former holder's may still be connected.
+        '    client=20; [ "$2" = standby ] && client=21',
+        `    IB_CLIENT_ID=$client HTTP_PORT=$port nohup ${process.execPath} --import tsx ${ROOT}/services/$service/src/main.ts >>"$dir/$2-$service.log" 2>&1 &`,
         '    echo $! >"$pidfile"',
         '  elif [ -f "$pidfile" ]; then',
         '    kill -9 "$(cat "$pidfile")" 2>/dev/null || true',
@@ -453,6 +469,7 @@ describe('failover drill on network namespaces', () => {
       timeoutMs: 150_000,
       intervalMs: 1_000,
     });
+    await clusterCurrent();
     const epoch = (await agentStatus('primary')).lease!.epoch;
     await lab.cut('witness');
     try {
@@ -470,6 +487,7 @@ describe('failover drill on network namespaces', () => {
     await eventually(async () => expect(await metric('primary', 9407, 'failover_standby_ready')).toBe(1), {
       timeoutMs: 60_000,
     });
+    await clusterCurrent();
     const epoch = (await agentStatus('primary')).lease!.epoch;
     await lab.cut('standby');
     try {
@@ -494,6 +512,7 @@ describe('failover drill on network namespaces', () => {
 
   it('the primary cut off while trading: the standby takes over, reconciles, trades, and the books agree', async () => {
     clearInterval(lagSampler);
+    await clusterCurrent();
     await closeDatabase('primary');
     const orders = (await sim<SimOrder[]>('/admin/orders')).length;
     const cutAt = performance.now();
@@ -538,6 +557,7 @@ describe('failover drill on network namespaces', () => {
   it('the holder partitioned but alive stops sending before its lease is taken; the other host takes over', async () => {
     const holder: TradingHost = 'standby';
     const taker = other(holder);
+    await clusterCurrent();
     await closeDatabase(taker);
     const orders = (await sim<SimOrder[]>('/admin/orders')).length;
     const cutAt = performance.now();
