@@ -89,7 +89,7 @@ describe('failover drill on network namespaces', () => {
     return order.map((name) => `nats://${WIREGUARD_ADDRESS[name]}:4222`).join(',');
   }
 
-  async function startNats(host: HostName): Promise<void> {
+  function startNats(host: HostName): void {
     const store = lab.makeDir('nats', host);
     const child = lab.spawn(host, 'nats-server', ['-c', join(ROOT, 'infra/failover/nats/cluster.conf')], {
       NATS_SERVER_NAME: host,
@@ -133,7 +133,7 @@ describe('failover drill on network namespaces', () => {
   /** Ingestor and strategy: what the takeover command starts and the standdown command stops. */
   const servicesScript = join(dir, 'trading-services.sh');
 
-  async function startTradingHost(host: TradingHost): Promise<void> {
+  function startTradingHost(host: TradingHost): void {
     spawnTs(host, 'services/execution/src/main.ts', { ...serviceEnv(host), HTTP_PORT: '9403' });
     spawnTs(host, 'services/failover-agent/src/main.ts', {
       ...serviceEnv(host),
@@ -323,7 +323,7 @@ describe('failover drill on network namespaces', () => {
     chmodSync(servicesScript, 0o755);
     chmodSync(dir, 0o755);
 
-    for (const host of HOSTS) await startNats(host);
+    for (const host of HOSTS) startNats(host);
     processes.push(
       lab.spawn(
         'ibkr',
@@ -404,7 +404,7 @@ describe('failover drill on network namespaces', () => {
     await startPostgres('standby');
 
     // The primary trades (its services as compose starts them); the standby waits.
-    await startTradingHost('primary');
+    startTradingHost('primary');
     await waitForHolder('primary', 90_000);
     await lab.exec('primary', 'env', [
       ...Object.entries({ ...serviceEnv('primary'), LOG_LEVEL: 'warn' }).map(
@@ -414,7 +414,7 @@ describe('failover drill on network namespaces', () => {
       'start',
       'primary',
     ]);
-    await startTradingHost('standby');
+    startTradingHost('standby');
     // While the primary trades (scenarios 1 and 2), the standby's replay lag as its agent reports it.
     lagSampler = setInterval(() => {
       void (async () => {
@@ -479,7 +479,7 @@ describe('failover drill on network namespaces', () => {
     } finally {
       await lab.restoreLink('witness');
       await lab.startWireGuard('witness');
-      await startNats('witness');
+      startNats('witness');
     }
   }, 180_000);
 
@@ -501,9 +501,9 @@ describe('failover drill on network namespaces', () => {
       // The standby comes back as it was: a replica, its node, execution waiting.
       await lab.restoreLink('standby');
       await lab.startWireGuard('standby');
-      await startNats('standby');
+      startNats('standby');
       await startPostgres('standby');
-      await startTradingHost('standby');
+      startTradingHost('standby');
     }
     await eventually(async () => expect(await metric('primary', 9407, 'failover_standby_ready')).toBe(1), {
       timeoutMs: 60_000,
@@ -535,9 +535,9 @@ describe('failover drill on network namespaces', () => {
   it('the former primary returns: it sends nothing and rejoins as the standby', async () => {
     await lab.restoreLink('primary');
     await lab.startWireGuard('primary');
-    await startNats('primary');
+    startNats('primary');
     await startPostgres('primary');
-    await startTradingHost('primary');
+    startTradingHost('primary');
     // Rewound into a replica of the new primary, streaming.
     await eventually(
       async () => {
