@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { type Figure, formatFigure, type Suite } from './lib/report';
 import { busSuite } from './suites/bus';
 import { executionSuite } from './suites/execution';
-import { failoverSuite } from './suites/failover';
 import { gatewaySimSuite } from './suites/gateway-sim';
 import { imagesSuite } from './suites/images';
 import { ingestorSuite } from './suites/ingestor';
@@ -21,7 +20,6 @@ const suites: Suite[] = [
   executionSuite,
   tickToOrderSuite,
   imagesSuite,
-  failoverSuite,
 ];
 
 async function main(): Promise<void> {
