@@ -11,14 +11,25 @@
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
+# A compiler for argon2 (dashboard-api's password hashes) on a host where its prebuilt binary does not load
+# (it segfaults on some; `npm rebuild argon2` below tests it and compiles only then). Build stage only.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+# node-gyp builds against the image's own Node headers instead of downloading them.
+ENV npm_config_nodedir=/usr/local
 WORKDIR /src
 COPY . .
 # Dev dependencies exist only here: the compiler and tsx for the layout script.
+# dashboard-api's page is bundled here (esbuild from the lockfile), so the image serves it without building.
 RUN npm ci --no-audit --no-fund --ignore-scripts \
  && npx tsc -p tsconfig.build.json \
+ && npm run build -w @ibstack/dashboard-api \
  && node --import tsx docker/runtime-tree.ts /src /src/dist /runtime
 WORKDIR /runtime
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
+ && npm rebuild argon2 \
+ && node -e "require('argon2')" \
  && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS runtime
@@ -86,3 +97,9 @@ FROM runtime AS notifier
 ENV HTTP_PORT=9405
 EXPOSE 9405
 CMD ["node", "services/notifier/src/main.js"]
+
+FROM runtime AS dashboard-api
+# The page bundled in the build stage; naming it keeps the service from rebuilding it (the root is read-only).
+ENV HTTP_PORT=8080 WEB_ROOT=/app/services/dashboard-api/public
+EXPOSE 8080
+CMD ["node", "services/dashboard-api/src/main.js"]

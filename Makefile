@@ -1,6 +1,6 @@
 # Thin wrappers: over docker compose for the stack as containers (up, down, logs, ps, status, backup,
 # restore, deploy), and over the npm scripts, so `make test` and `npm test` are the same thing.
-.PHONY: install test lint typecheck bench migrate start status format ci secrets totp up down logs ps backup backup-list restore proxy-ca deploy
+.PHONY: install test lint typecheck bench migrate start status format ci secrets totp up down logs ps backup backup-list restore proxy-ca deploy user
 
 install:
 	npm ci
@@ -74,6 +74,11 @@ backup-list:
 
 restore:
 	@scripts/restore.sh "$(FILE)"
+
+# Dashboard users, inside the running dashboard-api container (the password is asked for, never an
+# argument): make user ARGS="add alice --role operator", ARGS=list, ARGS="remove alice".
+user:
+	docker compose exec dashboard-api node services/dashboard-api/src/cli/user.js $(ARGS)
 
 # The internal CA's certificate, to import into a browser when the proxy has no domain (infra/proxy).
 proxy-ca:

@@ -4,7 +4,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { type Figure, formatFigure, type Suite } from './lib/report';
+import { backtestSuite } from './suites/backtest';
 import { busSuite } from './suites/bus';
+import { dashboardApiSuite } from './suites/dashboard-api';
 import { executionSuite } from './suites/execution';
 import { gatewaySimSuite } from './suites/gateway-sim';
 import { imagesSuite } from './suites/images';
@@ -15,10 +17,12 @@ import { tickToOrderSuite } from './suites/tick-to-order';
 const suites: Suite[] = [
   busSuite,
   strategySuite,
+  backtestSuite,
   gatewaySimSuite,
   ingestorSuite,
   executionSuite,
   tickToOrderSuite,
+  dashboardApiSuite,
   imagesSuite,
 ];
 

@@ -57,6 +57,15 @@ else
 fi
 engine+=("$dir/postgres_password" "$dir/database_url")
 
+# dashboard-api's key for signing its access tokens (HS256). A new key logs every dashboard user out.
+if has_value "$dir/jwt_secret"; then
+  echo "kept jwt_secret"
+else
+  write_secret "$dir/jwt_secret" "$(random_hex)"
+  echo "wrote jwt_secret (random, 256 bits)"
+fi
+engine+=("$dir/jwt_secret")
+
 for entry in \
   "ib_username|IBKR username (a dedicated API user is best)|shown" \
   "ib_password|IBKR password|hidden" \
@@ -116,7 +125,7 @@ else
 fi
 
 chmod 700 "$dir"
-chmod 600 "$dir"/postgres_password "$dir"/database_url "$dir"/ib_username "$dir"/ib_password "$dir"/ib_totp_key \
+chmod 600 "$dir"/postgres_password "$dir"/database_url "$dir"/jwt_secret "$dir"/ib_username "$dir"/ib_password "$dir"/ib_totp_key \
   "$dir"/telegram_bot_token "$dir"/alertmanager_telegram_bot_token "$dir"/grafana_admin_password
 # Compose bind-mounts each file with its host owner and mode 600, so each belongs to the uid that reads it:
 # our services (and the Postgres exporter) run as 1000, the upstream Alertmanager image as 65534 (nobody)

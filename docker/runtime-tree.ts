@@ -86,6 +86,11 @@ export function buildImageTree(repo: string, destination: string): void {
       stdio: 'inherit',
     },
   );
+  // dashboard-api's page, bundled as the Dockerfile does before laying out the tree.
+  execFileSync('npm', ['run', 'build', '--silent', '-w', '@ibstack/dashboard-api'], {
+    cwd: repo,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   buildRuntimeTree(repo, compiled, destination);
   execFileSync(
     'npm',
@@ -103,6 +108,11 @@ export function buildImageTree(repo: string, destination: string): void {
       stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
+  // argon2's install step: use its prebuilt binary if it loads here, else compile it (as the Dockerfile).
+  execFileSync('npm', ['rebuild', 'argon2', '--loglevel=error'], {
+    cwd: destination,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 if (require.main === module) {

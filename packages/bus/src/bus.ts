@@ -243,21 +243,10 @@ export class Bus {
   async kv<S extends z.ZodType>(
     bucket: string,
     schema: S,
-    options: {
-      ttlMs?: number;
-      history?: number;
-      /**
-       * How long one operation waits for JetStream before it fails, when shorter than the connection's
-       * 5 s: a lease renewal must fail fast and retry while the bucket's replicas elect a new leader.
-       */
-      operationTimeoutMs?: number;
-    } = {},
+    options: { ttlMs?: number; history?: number } = {},
   ): Promise<TypedKv<z.infer<S>>> {
     const name = this.namespace.bucket(bucket);
-    const kvm = options.operationTimeoutMs
-      ? new Kvm(jetstream(this.nc, { timeout: options.operationTimeoutMs }))
-      : this.kvm;
-    const kv = await kvm.create(name, {
+    const kv = await this.kvm.create(name, {
       history: options.history ?? 1,
       replicas: this.replicas,
       ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
@@ -267,7 +256,32 @@ export class Bus {
     const stream = await this.jsm.streams.info(`KV_${name}`);
     if (stream.config.num_replicas !== this.replicas)
       await this.jsm.streams.update(stream.config.name, { ...stream.config, num_replicas: this.replicas });
+    if (options.ttlMs) await this.ensureKvTtl(bucket, options.ttlMs);
     return new TypedKv<z.infer<S>>(kv, schema as z.ZodType<z.infer<S>>, bucket);
+  }
+
+  /**
+   * A bucket keeps the TTL it was first created with (opening it again with another TTL changes nothing),
+   * so a lease whose TTL was raised in the configuration would age out between renewals while its holder
+   * believes it holds it. Brings the bucket's max age to `ttlMs`. Returns the TTL it had when it differed.
+   */
+  async ensureKvTtl(bucket: string, ttlMs: number): Promise<number | null> {
+    const name = `KV_${this.namespace.bucket(bucket)}`;
+    const info = await this.jsm.streams.info(name);
+    const wanted = ttlMs * 1_000_000; // JetStream keeps durations in nanoseconds
+    if (info.config.max_age === wanted) return null;
+    const previousMs = Math.round(info.config.max_age / 1_000_000);
+    await this.jsm.streams.update(name, {
+      ...info.config,
+      max_age: wanted,
+      // JetStream refuses a duplicate window longer than the max age.
+      duplicate_window: Math.min(info.config.duplicate_window || wanted, wanted),
+    });
+    this.logger.warn(
+      { bucket, previousTtlMs: previousMs, ttlMs },
+      'KV bucket TTL differed from the configuration: updated it',
+    );
+    return previousMs;
   }
 
   async close(): Promise<void> {

@@ -133,7 +133,15 @@ export const FailoverRecord = z
   .strict();
 export type FailoverRecord = z.infer<typeof FailoverRecord>;
 
-export const ReconciliationTrigger = z.enum(['start', 'reconnect', 'periodic', 'operator', 'lease_acquired']);
+export const ReconciliationTrigger = z.enum([
+  'start',
+  'reconnect',
+  'periodic',
+  'operator',
+  'lease_acquired',
+  /** Something at the broker we did not do (a duplicate of our order, a change of our order). */
+  'broker_event',
+]);
 export const ReconciliationMismatch = z
   .object({
     kind: z.enum([
@@ -146,6 +154,22 @@ export const ReconciliationMismatch = z
       'execution_missing_locally',
       'execution_unknown_at_broker',
       'execution_unexplained',
+      /** A second broker order carrying the intent id of one of ours. */
+      'duplicate_order',
+      /** Our order's terms changed at the broker without a request of ours. */
+      'order_modified_at_broker',
+      /** An open order's quantity or price differs between the broker and our books. */
+      'open_order_terms',
+      /** An order's fills exceed its quantity. */
+      'order_overfilled',
+      /** A position's average cost differs beyond the tolerance. */
+      'position_average_cost',
+      /** Cash moved at the broker by more than our trades explain. */
+      'cash_balance',
+      /** A fill IB no longer lists (past its execution cut-off), rebuilt from what it still reports. */
+      'execution_reconstructed',
+      /** The comparison could not be made (a broker read failed). */
+      'reconciliation_failed',
     ]),
     instrument: InstrumentKey.optional(),
     local: z.string().optional(),

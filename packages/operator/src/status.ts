@@ -131,8 +131,20 @@ export async function serviceHealth(name: string, url: string): Promise<ServiceH
       gatewayConnected,
     };
   } catch (error) {
-    return { name, url, state: 'down', detail: (error as Error).message, gatewayConnected: null };
+    return { name, url, state: 'down', detail: unreachableReason(error), gatewayConnected: null };
   }
+}
+
+/**
+ * Why a service did not answer, in words an operator acts on: fetch only says "fetch failed", its cause
+ * says why. A name that does not resolve in a compose network is a service that is not running there
+ * (gateway-sim under the `ibga` profile, a service of a profile that is off).
+ */
+function unreachableReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  if (cause?.code === 'ENOTFOUND' || cause?.code === 'EAI_AGAIN') return 'not running here (no such host)';
+  if (cause?.code) return cause.code;
+  return (error as Error).message;
 }
 
 /** KV `trading` key `state`; null when never set (which means RUNNING). */

@@ -156,7 +156,8 @@ describe('status', () => {
         DATABASE_URL: database.url,
         NATS_URL: testEnvironment().natsUrl,
         BUS_NAMESPACE: testBus.namespace,
-        STATUS_SERVICES: `execution=${executionUrl}, ingestor=${gone}/`,
+        // gateway-sim as under the ibga profile: no such host in the network.
+        STATUS_SERVICES: `execution=${executionUrl}, ingestor=${gone}/, gateway-sim=http://gateway-sim.invalid:9400`,
       });
       const { code } = await cli.exited;
       expect(code).toBe(0);
@@ -168,7 +169,12 @@ describe('status', () => {
           state: 'ready',
           gatewayConnected: true,
         }),
-        expect.objectContaining({ name: 'ingestor', url: gone, state: 'down' }),
+        expect.objectContaining({ name: 'ingestor', url: gone, state: 'down', detail: 'ECONNREFUSED' }),
+        expect.objectContaining({
+          name: 'gateway-sim',
+          state: 'down',
+          detail: 'not running here (no such host)',
+        }),
       ]);
     } finally {
       await new Promise<void>((resolve) => execution.close(() => resolve()));

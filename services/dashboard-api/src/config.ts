@@ -1,4 +1,6 @@
 import { booleanFlag, commonEnv, gatewayEnv, port, tradingModeEnv } from '@ibstack/config';
+import { isIP } from 'node:net';
+
 import { z } from 'zod';
 
 const milliseconds = (fallback: number, minimum = 1) =>
@@ -28,6 +30,30 @@ const originList = z
     return origins;
   });
 
+/** Express's `trust proxy` list: `loopback`, `linklocal`, `uniquelocal`, addresses or CIDR ranges. */
+const trustedProxies = z
+  .string()
+  .default('loopback')
+  .transform((value, ctx) => {
+    const entries = value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean);
+    for (const entry of entries) {
+      const [address = '', bits, extra] = entry.split('/');
+      const named = ['loopback', 'linklocal', 'uniquelocal'].includes(entry);
+      const family = isIP(address);
+      const prefixOk =
+        bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+      if (!named && (family === 0 || !prefixOk || extra !== undefined))
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${entry}" is not loopback, linklocal, uniquelocal, an IP address or a CIDR range`,
+        });
+    }
+    return entries.join(',');
+  });
+
 /** dashboard-api's environment. Every default works on a developer machine; the JWT secret has none. */
 export const dashboardEnv = commonEnv.extend(tradingModeEnv.shape).extend({
   /** REST, WebSocket, the page, /healthz /readyz /metrics: one port. @default 8080 */
@@ -44,6 +70,13 @@ export const dashboardEnv = commonEnv.extend(tradingModeEnv.shape).extend({
   CORS_ORIGINS: originList,
   /** Send the session cookie only over HTTPS (turn off only for plain-HTTP development). @default true */
   COOKIE_SECURE: booleanFlag.default(true),
+  /**
+   * Peers whose X-Forwarded-For names the client: the reverse proxy. Requests from anyone else count as
+   * their own address, whatever header they send. `loopback` fits a proxy on the same host; in compose the
+   * proxy is another container on the private compose network (`loopback,uniquelocal`). Without the proxy
+   * trusted, every client would count as the proxy's address and share one rate limit. @default loopback
+   */
+  TRUST_PROXY: trustedProxies,
   /** Requests per minute per client address. @default 600 */
   RATE_LIMIT_PER_MINUTE: count(600),
   /** Requests per minute per logged-in user. @default 300 */
@@ -75,8 +108,11 @@ export const dashboardEnv = commonEnv.extend(tradingModeEnv.shape).extend({
   /** Gateway for POST /api/ibkr/test (a handshake with its own client id). */
   IB_HOST: gatewayEnv.shape.IB_HOST,
   IB_PORT: gatewayEnv.shape.IB_PORT,
-  /** @default 90 */
-  IB_TEST_CLIENT_ID: count(90, 0),
+  /**
+   * Its own client id: the gateway allows each once, and the gateway supervisor holds 90 (session) and 91
+   * (probe). @default 92
+   */
+  IB_TEST_CLIENT_ID: count(92, 0),
   /** Where the built page is (npm run build -w @ibstack/dashboard-api). @default public/ beside src */
   WEB_ROOT: z.string().optional(),
 });

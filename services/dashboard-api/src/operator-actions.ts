@@ -65,7 +65,13 @@ export class OperatorActions {
   async placeOrder(username: string, idempotencyKey: string, order: ManualOrder): Promise<Placement> {
     const intentId = this.intentIdFor(username, idempotencyKey);
     const existing = await this.deps.read.orderByIntent(intentId);
-    if (existing) return this.answer(intentId, idempotencyKey, order, existing);
+    if (existing) {
+      // A retry is compared with the request that placed the order, not with the order as it is now: a
+      // modify since then (PATCH) changed the order's price or quantity, not what the key stands for.
+      const original = await this.originalRequest(intentId);
+      if (original ? !sameRequest(order, original) : !sameOrder(order, existing)) throw keyReused();
+      return this.answer(intentId, idempotencyKey, existing);
+    }
 
     const referencePrice =
       order.orderType === 'LMT'
@@ -99,26 +105,37 @@ export class OperatorActions {
       reason: (order.reason ?? `manual order by ${username}`).slice(0, 200),
       createdAt: now,
     };
-    // Audited before it is sent, once per intent however often it is retried.
+    // Audited before it is sent, once per intent however often it is retried. The first request to write
+    // the entry owns the key: one racing it with a different order reads that entry back and publishes
+    // nothing, so the intent execution records is always the audited one.
     await this.audit(username, 'manual_order', deterministicId('manual-order-audit', intentId), {
       intentId,
       idempotencyKey,
       ...order,
     });
+    const original = await this.originalRequest(intentId);
+    if (original && !sameRequest(order, original)) throw keyReused();
     await this.deps.bus.publish(topics.orderIntent, intent);
     const recorded = await this.waitForOrder(intentId);
     if (!recorded) return { status: 202, body: { intentId, idempotencyKey, state: 'pending', order: null } };
-    return this.answer(intentId, idempotencyKey, order, recorded);
+    return this.answer(intentId, idempotencyKey, recorded);
   }
 
-  private answer(intentId: string, idempotencyKey: string, order: ManualOrder, row: OrderRow): Placement {
-    if (!sameOrder(order, row))
-      throw new ApiError(
-        409,
-        ErrorCode.conflict,
-        'this Idempotency-Key was used for a different order; use a new key for a new order',
-        'Idempotency-Key',
-      );
+  /** The order as first requested under this intent id, from its `manual_order` audit entry. */
+  private async originalRequest(intentId: string): Promise<ManualOrder | undefined> {
+    const entry = await this.deps.db
+      .selectFrom('audit_log')
+      .select('detail')
+      .where('audit_id', '=', deterministicId('manual-order-audit', intentId))
+      .executeTakeFirst();
+    if (!entry) return undefined;
+    const detail = (
+      typeof entry.detail === 'string' ? JSON.parse(entry.detail) : entry.detail
+    ) as ManualOrder;
+    return detail;
+  }
+
+  private answer(intentId: string, idempotencyKey: string, row: OrderRow): Placement {
     if (row.status === 'rejected' && row.broker_order_id === null)
       throw new ApiError(
         422,
@@ -239,6 +256,33 @@ export class OperatorActions {
   }
 }
 
+function keyReused(): ApiError {
+  return new ApiError(
+    409,
+    ErrorCode.conflict,
+    'this Idempotency-Key was used for a different order; use a new key for a new order',
+    'Idempotency-Key',
+  );
+}
+
+const sameDecimal = (a: string | null | undefined, b: string | null | undefined) =>
+  (a === undefined || a === null) === (b === undefined || b === null) &&
+  (a == null || b == null || new Decimal(a).eq(b));
+
+/** The same request: what the order is, not its free-text reason. */
+function sameRequest(order: ManualOrder, original: ManualOrder): boolean {
+  return (
+    order.instrument === original.instrument &&
+    order.side === original.side &&
+    sameDecimal(order.quantity, original.quantity) &&
+    order.orderType === original.orderType &&
+    sameDecimal(order.limitPrice, original.limitPrice) &&
+    sameDecimal(order.stopPrice, original.stopPrice) &&
+    order.timeInForce === original.timeInForce
+  );
+}
+
+/** For an order placed before its request was audited: compared with the order row itself. */
 function sameOrder(order: ManualOrder, row: OrderRow): boolean {
   const equal = (a: string | null | undefined, b: string | null) =>
     (a === undefined || a === null) === (b === null) && (a == null || b === null || new Decimal(a).eq(b));

@@ -176,6 +176,7 @@ export function createDashboardService(
         metrics,
         readiness,
         corsOrigins: config.CORS_ORIGINS,
+        trustProxy: config.TRUST_PROXY,
         ratePerMinute: config.RATE_LIMIT_PER_MINUTE,
         userRatePerMinute: config.USER_RATE_LIMIT_PER_MINUTE,
         loginLimit: config.LOGIN_RATE_LIMIT,

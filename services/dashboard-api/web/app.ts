@@ -76,18 +76,27 @@ const fmt = (value: unknown, digits = 2) => {
 };
 const signClass = (value: unknown) => (Number(value) > 0 ? 'up' : Number(value) < 0 ? 'down' : '');
 
+/**
+ * Fills a table. Columns listed in `secondary` are hidden on a phone (app.css), so the ones that matter,
+ * and an open order's Cancel button, fit the screen without scrolling sideways.
+ */
 function table(
   element: HTMLTableElement,
   headers: string[],
   rows: Array<Array<string | Node>>,
   numeric: number[] = [],
+  secondary: number[] = [],
 ): void {
   element.replaceChildren();
+  const classOf = (index: number) =>
+    [numeric.includes(index) ? 'num' : '', secondary.includes(index) ? 'secondary' : '']
+      .filter(Boolean)
+      .join(' ');
   const head = element.createTHead().insertRow();
   headers.forEach((text, index) => {
     const th = document.createElement('th');
     th.textContent = text;
-    if (numeric.includes(index)) th.className = 'num';
+    th.className = classOf(index);
     head.append(th);
   });
   const body = element.createTBody();
@@ -102,7 +111,7 @@ function table(
     const tr = body.insertRow();
     row.forEach((value, index) => {
       const td = tr.insertCell();
-      if (numeric.includes(index)) td.className = 'num';
+      td.className = classOf(index);
       if (typeof value === 'string') td.textContent = value;
       else td.append(value);
     });
@@ -164,7 +173,12 @@ function setupCharts(): void {
     priceFormat: { type: 'price', precision: 5, minMove: 0.00001 },
   });
   const equityChart = createChart($('equity'), { ...options, rightPriceScale: { borderVisible: false } });
-  state.equity = equityChart.addSeries(LineSeries, { color: '#4c8dff', lineWidth: 2 });
+  // Whole dollars: cents of a net liquidation are noise on a curve (and a flat one showed ±0.05 ticks).
+  state.equity = equityChart.addSeries(LineSeries, {
+    color: '#4c8dff',
+    lineWidth: 2,
+    priceFormat: { type: 'price', precision: 0, minMove: 1 },
+  });
 }
 
 async function loadInstruments(): Promise<void> {
@@ -258,6 +272,7 @@ function renderPositions(positions: Json[]): void {
       ];
     }),
     [1, 2, 3, 4, 5],
+    [2, 5],
   );
 }
 
@@ -295,7 +310,14 @@ async function loadOrders(): Promise<void> {
       ];
     }),
     [4, 6],
+    [1, 5, 7],
   );
+}
+
+/** The time alone for today's trades, date and time for older ones. */
+function shortTime(iso: string): string {
+  const at = new Date(iso);
+  return at.toDateString() === new Date().toDateString() ? at.toLocaleTimeString() : at.toLocaleString();
 }
 
 async function loadTrades(): Promise<void> {
@@ -304,7 +326,7 @@ async function loadTrades(): Promise<void> {
     $('trades'),
     ['Time', 'Sleeve', 'Instrument', 'Side', 'Qty', 'Price', 'Commission', 'Realized'],
     trades.map((t) => [
-      new Date(text(t.executedAt)).toLocaleString(),
+      shortTime(text(t.executedAt)),
       text(t.sleeve ?? ''),
       text(t.instrument),
       text(t.side),
@@ -314,6 +336,7 @@ async function loadTrades(): Promise<void> {
       t.realizedPnl == null ? '' : fmt(t.realizedPnl),
     ]),
     [4, 5, 6, 7],
+    [1, 6],
   );
 }
 

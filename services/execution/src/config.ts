@@ -71,12 +71,34 @@ export const executionEnv = commonEnv
       .refine((zone) => isValidTimeZone(zone), 'must be an IANA time zone like America/New_York'),
     /** Instruments to resolve at start, `EUR.CAD,USD.JPY,AAPL`. @default EUR.CAD */
     INSTRUMENTS: instrumentList,
-    /** Identity in the lease. @default <hostname>-<pid> */
-    INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+    /**
+     * Identity in the lease. It stays the same across restarts on purpose: a restarted instance that finds
+     * the lease held under its own identity, while no other live process carries it (a Postgres advisory
+     * lock on the identity), takes the lease over at once instead of waiting out the TTL. Two instances
+     * on one host get distinct ones. @default <hostname>
+     */
+    INSTANCE_ID: z.string().min(1).default(hostname()),
     /** Lease TTL: a dead holder is replaced after this long. @default 10000 */
     LEASE_TTL_MS: milliseconds(10_000, 500),
     /** Periodic reconciliation. @default 300000 (5 minutes) */
     RECONCILE_INTERVAL_MS: milliseconds(300_000, 1_000),
+    /**
+     * With no clean reconciliation for this long while trading (runs failing, a broker read timing out),
+     * trading halts. Must exceed RECONCILE_INTERVAL_MS. @default 900000 (15 minutes: three default intervals)
+     */
+    RECONCILE_MAX_CLEAN_AGE_MS: milliseconds(900_000, 1_000),
+    /** How long one broker read of a reconciliation may take before the run counts as failed. @default 10000 */
+    RECONCILE_READ_TIMEOUT_MS: milliseconds(10_000, 100),
+    /**
+     * Comparisons one run makes at most while fills keep arriving for an instrument; a mismatch on an
+     * instrument that never stood still is left to the next run instead of halting. @default 5
+     */
+    RECONCILE_SETTLE_ATTEMPTS: z.coerce
+      .number({ error: 'must be an integer' })
+      .int()
+      .min(2)
+      .max(100)
+      .default(5),
     /** Position difference (units) still treated as equal. @default 0 */
     POSITION_TOLERANCE: z
       .string()
@@ -108,6 +130,15 @@ export type ExecutionConfig = z.infer<typeof executionEnv>;
 /** Checks across variables, run by `loadConfig` after the schema: the live guard and a port that fits the mode. */
 export const executionChecks: readonly ConfigCheck[] = [
   tradingModeCheck,
+  (env) => {
+    const interval = Number(env.RECONCILE_INTERVAL_MS ?? 300_000);
+    const maxAge = Number(env.RECONCILE_MAX_CLEAN_AGE_MS ?? 900_000);
+    return maxAge > interval
+      ? []
+      : [
+          `RECONCILE_MAX_CLEAN_AGE_MS (${maxAge}) must be longer than RECONCILE_INTERVAL_MS (${interval}), or every missed run would halt`,
+        ];
+  },
   (env) => {
     const live = (env.TRADING_MODE ?? 'paper').toLowerCase() === 'live';
     return checkPortMatchesMode(live ? 'live' : 'paper', Number(env.IB_PORT ?? 4002));

@@ -1,15 +1,21 @@
 /**
  * The execution lease (KV `leases`, key `execution`): only its holder connects to the gateway and places
- * orders. The KV revision of the winning create is the fencing epoch; it is stored in `leader_fence`, and
- * every order insert checks it, so a former holder that comes back cannot write an order.
+ * orders. Winning the key's create takes the fence in Postgres (`leader_fence`) with an epoch of our own,
+ * one more than any before; every order insert checks it, so a former holder that comes back cannot write
+ * an order, and a lost or recreated bucket (whose revisions start again at 1) cannot lock everyone out.
+ * A holder that finds a later epoch in the fence at a renewal gives the lease up.
  *
  * On a failover standby (infra/failover) the local Postgres is a read-only replica until the failover
  * agent promotes it, which it does on seeing this host win the lease: the fence claim waits for that,
- * renewing the lease meanwhile, and hands the lease back if the database stays read-only (the lease gate).
+ * bounded by a renew interval, and hands the lease back if the database stays read-only (the lease gate).
  *
  * The bucket's TTL expires a holder that stops renewing (NATS 2.9 has no per-key TTL). A holder also
  * stops itself when it has not renewed successfully for `ttl - margin` by its own monotonic clock, so it
  * gives up before a standby can take over, whatever the wall clocks say.
+ *
+ * A restarted instance does not wait out the TTL of the lease its previous life held: when the key names
+ * this instance's own identity and this process holds the identity lock (`InstanceLock`, which no other
+ * live process can hold at the same time), the holder is provably gone, and the key is taken over at once.
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -29,6 +35,12 @@ export interface LeaseOptions {
   pollIntervalMs?: number;
   /** Safety margin before the TTL at which a holder that could not renew gives up. @default ttlMs / 4 */
   marginMs?: number;
+  /**
+   * Resolves true while this process alone carries `holder` (see InstanceLock): then a key naming
+   * `holder` was left by a previous life of this instance and is taken over without waiting for the TTL.
+   * Absent: always wait for the TTL.
+   */
+  ownsIdentity?: () => Promise<boolean>;
 }
 
 export interface LeaseEvents {
@@ -36,8 +48,6 @@ export interface LeaseEvents {
   acquired: [epoch: number, tookOver: boolean];
   lost: [reason: string];
 }
-
-const RENEW_RETRY_MS = 250;
 
 export class ExecutionLease extends EventEmitter<LeaseEvents> {
   private revision: number | null = null;
@@ -107,27 +117,20 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
   private async tick(): Promise<void> {
     if (!this.running) return;
     this.busy = true;
-    let failed = false;
     try {
       if (this.epochValue === null) await this.tryAcquire();
       else await this.renew();
     } catch (error) {
-      failed = true;
       this.log.warn({ err: error }, 'lease operation failed');
       if (this.epochValue !== null && !this.isHeld())
         this.drop(`could not renew: ${(error as Error).message}`);
     } finally {
       this.busy = false;
     }
-    const renewInterval = this.options.renewIntervalMs ?? Math.floor(this.options.ttlMs / 3);
     this.schedule(
       this.epochValue === null
         ? (this.options.pollIntervalMs ?? 1_000)
-        : // A failed renewal (a timeout while the cluster elects a new leader for the bucket) is retried
-          // soon, not a whole interval later, so a holder rides out an election within its margin.
-          failed
-          ? Math.min(renewInterval, RENEW_RETRY_MS)
-          : renewInterval,
+        : (this.options.renewIntervalMs ?? Math.floor(this.options.ttlMs / 3)),
     );
   }
 
@@ -137,64 +140,69 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
 
   private async tryAcquire(): Promise<void> {
     const acquiredAt = nowIso();
-    const revision = await this.kv.create(KV_KEYS.executionLease, this.value(0, acquiredAt));
+    const started = performance.now();
+    let revision = await this.kv.create(KV_KEYS.executionLease, this.value(0, acquiredAt));
+    if (revision === null && (await this.takeOverOwnLease())) {
+      revision = await this.kv.create(KV_KEYS.executionLease, this.value(0, acquiredAt));
+    }
     if (revision === null) {
       this.waited = true;
       return;
     }
-    const started = performance.now();
-    // The create's revision is the epoch: stream sequences only grow, so a later holder's is larger.
-    const renewed = await this.kv.update(KV_KEYS.executionLease, this.value(revision, acquiredAt), revision);
-    if (renewed === null) return;
-    const claimed = await this.claimFenceWhenWritable(revision, acquiredAt, renewed, started);
-    if (claimed === null) {
-      await this.kv.delete(KV_KEYS.executionLease, renewed).catch(() => false);
+    // Our own epoch, taken only after the key is ours: a later holder's is always larger.
+    const epoch = await this.takeFenceWhenWritable();
+    if (epoch === null) {
+      await this.kv.delete(KV_KEYS.executionLease, revision).catch(() => false);
       return;
     }
-    this.revision = claimed.revision;
-    this.epochValue = revision;
+    const renewed = await this.kv.update(KV_KEYS.executionLease, this.value(epoch, acquiredAt), revision);
+    // Lost the key between the create and now (it aged out while the fence was taken): the holder that
+    // has it now finds our later epoch in the fence at its next renewal and gives the lease up.
+    if (renewed === null) return;
+    this.revision = renewed;
+    this.epochValue = epoch;
     this.acquiredAt = acquiredAt;
-    this.lastRenewed = claimed.renewedAt;
-    this.log.info({ epoch: revision }, 'execution lease acquired');
-    this.emit('acquired', revision, this.waited);
+    this.lastRenewed = started;
+    this.log.info({ epoch }, 'execution lease acquired');
+    this.emit('acquired', epoch, this.waited);
     this.waited = false;
   }
 
   /**
-   * Claims the fence once the database takes writes, renewing the lease meanwhile. Null (the lease is
-   * to be handed back) when another instance took it, or the database stayed read-only for six TTLs.
+   * Deletes a key that names this instance when this process provably is the only one carrying the name:
+   * the holder was a previous life of this instance (killed, crashed) and is gone. True when deleted.
    */
-  private async claimFenceWhenWritable(
-    epoch: number,
-    acquiredAt: string,
-    revision: number,
-    renewedAt: number,
-  ): Promise<{ revision: number; renewedAt: number } | null> {
-    const renewInterval = this.options.renewIntervalMs ?? Math.floor(this.options.ttlMs / 3);
-    const giveUpAt = performance.now() + this.options.ttlMs * 6;
-    let current = { revision, renewedAt };
+  private async takeOverOwnLease(): Promise<boolean> {
+    if (!this.options.ownsIdentity) return false;
+    const current = await this.kv.get(KV_KEYS.executionLease);
+    if (!current || current.value.holder !== this.options.holder) return false;
+    if (!(await this.options.ownsIdentity())) return false;
+    if (!(await this.kv.delete(KV_KEYS.executionLease, current.revision))) return false;
+    this.log.warn(
+      { epoch: current.value.epoch, acquiredAt: current.value.acquiredAt },
+      'the lease was held by a previous life of this instance, which is gone: taking it over now',
+    );
+    this.waited = true;
+    return true;
+  }
+
+  /**
+   * Takes the fence; null when the database stayed read-only (a replica not promoted yet) for a whole
+   * renew interval.
+   */
+  private async takeFenceWhenWritable(): Promise<number | null> {
+    const deadline = performance.now() + (this.options.renewIntervalMs ?? Math.floor(this.options.ttlMs / 3));
     for (;;) {
       try {
-        await this.store.claimFence(epoch, this.options.holder);
-        return current;
+        return await this.store.takeFence(this.options.holder);
       } catch (error) {
         if (!isReadOnlyDatabase(error)) throw error;
+        if (performance.now() >= deadline) {
+          this.log.warn('won the lease but the database stays read-only; handing the lease back');
+          return null;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      if (performance.now() >= giveUpAt) {
-        this.log.warn({ epoch }, 'won the lease but the database stays read-only; handing the lease back');
-        return null;
-      }
-      if (performance.now() - current.renewedAt >= renewInterval) {
-        const started = performance.now();
-        const next = await this.kv.update(
-          KV_KEYS.executionLease,
-          this.value(epoch, acquiredAt),
-          current.revision,
-        );
-        if (next === null) return null;
-        current = { revision: next, renewedAt: started };
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
@@ -210,18 +218,25 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
       this.revision!,
     );
     if (revision === null) {
-      // A renewal that timed out may still have been written: then the key holds our own epoch at a
-      // later revision, which is ours to renew from (the clock is not advanced: when it landed is unknown).
-      const current = await this.kv.get(KV_KEYS.executionLease);
-      if (current?.value.holder === this.options.holder && current.value.epoch === this.epochValue) {
-        this.revision = current.revision;
-        return;
-      }
       this.drop('another instance holds the lease');
       return;
     }
     this.revision = revision;
     this.lastRenewed = started;
+    // A later epoch in the fence means another instance won the key while ours was briefly gone: our
+    // order writes are refused already, so stop and let the key go. A fence that cannot be read (a
+    // Postgres blip) is no reason to give up a lease that NATS still grants.
+    const fenced = await this.store.fenceHolds(this.epochValue!).then(
+      (holds) => !holds,
+      (error: unknown) => {
+        this.log.warn({ err: error }, 'could not read the fence at renewal');
+        return false;
+      },
+    );
+    if (fenced) {
+      await this.kv.delete(KV_KEYS.executionLease, revision).catch(() => false);
+      this.drop('a later holder took the fence');
+    }
   }
 }
 

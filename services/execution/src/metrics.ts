@@ -34,10 +34,12 @@ export function executionMetrics(registry: Registry) {
     fillsStored: counter(registry, 'execution_fills_stored_total', 'Executions stored (each exec id once)', [
       'instrument',
     ]),
-    reconciliationRuns: counter(registry, 'reconciliation_runs_total', 'Reconciliation runs by result', [
-      'trigger',
-      'result',
-    ]),
+    reconciliationRuns: counter(
+      registry,
+      'reconciliation_runs_total',
+      'Reconciliation runs by result: ok, mismatch, or failed (could not compare: a broker read timed out)',
+      ['trigger', 'result'],
+    ),
     reconciliationMismatches: gauge(
       registry,
       'reconciliation_mismatch',
@@ -48,6 +50,11 @@ export function executionMetrics(registry: Registry) {
       registry,
       'reconciliation_last_run_unix',
       'Unix time of the last reconciliation run',
+    ),
+    reconciliationLastClean: gauge(
+      registry,
+      'reconciliation_last_clean_run_unix',
+      'Unix time of the last clean reconciliation run (0 before the first); the age alert reads it',
     ),
     tradingState: gauge(
       registry,

@@ -235,12 +235,21 @@ export class OrderRouter {
       return `order ${order.broker_order_id} is ${order.order_type}: it has no stop price`;
     if (!this.deps.broker.isReady())
       throw new NotReadyError('gateway session not ready; modification not sent');
-    await this.send({
+    const amended = {
       ...order,
       quantity: changes.quantity ?? order.quantity,
       limit_price: changes.limitPrice ?? order.limit_price,
       stop_price: changes.stopPrice ?? order.stop_price,
-    });
+    };
+    // Recorded before it is sent, so the broker's confirmation is told apart from a change made at the
+    // broker that nobody here asked for.
+    await this.deps.store.recordAmendment(
+      order,
+      { quantity: amended.quantity, limitPrice: amended.limit_price, stopPrice: amended.stop_price },
+      'operator',
+      new Date(this.now()),
+    );
+    await this.send(amended);
     return `order ${order.broker_order_id} re-sent with ${JSON.stringify(changes)}; the broker's openOrder confirms it`;
   }
 

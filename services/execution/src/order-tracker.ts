@@ -7,7 +7,7 @@
 import { classifyIbError, isOrderRejection } from '@ibstack/ib';
 import type { Logger } from '@ibstack/observability';
 import type { OrderRow } from '@ibstack/db';
-import { type OrderStatus, toDecimalString } from '@ibstack/contracts';
+import { deterministicId, type OrderStatus, toDecimalString } from '@ibstack/contracts';
 import Decimal from 'decimal.js';
 
 import {
@@ -30,12 +30,17 @@ export interface TrackerDependencies {
   crashPoints: CrashPoints;
   /** Wakes the outbox publisher after a write. */
   onStored: () => void;
+  /** Something at the broker we did not do (a duplicate order, a change of our order): reconcile now. */
+  onSurprise?: (what: string) => void;
   now?: () => number;
 }
 
 export class OrderTracker {
   private queue: Promise<void> = Promise.resolve();
   private readonly sentAt = new Map<number, number>();
+  /** Count of stored changes, and the count at each instrument's latest (what reconciliation settles on). */
+  private changes = 0;
+  private readonly lastChange = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(private readonly deps: TrackerDependencies) {
@@ -50,13 +55,29 @@ export class OrderTracker {
     );
   }
 
-  /** Resolves once every broker event received so far has been handled. */
+  /**
+   * Resolves once every broker event received so far has been handled. Not those that arrive meanwhile:
+   * while an order fills in slices events never stop, and waiting for a quiet queue would wait as long.
+   */
   async drain(): Promise<void> {
-    let current: Promise<void>;
-    do {
-      current = this.queue;
-      await current;
-    } while (current !== this.queue);
+    await this.queue;
+  }
+
+  /** A point in the stream of stored changes, for `touchedSince`. */
+  mark(): number {
+    return this.changes;
+  }
+
+  /** Instruments whose orders, fills or positions changed after `mark`. */
+  touchedSince(mark: number): Set<string> {
+    const instruments = new Set<string>();
+    for (const [instrument, change] of this.lastChange) if (change > mark) instruments.add(instrument);
+    return instruments;
+  }
+
+  private touch(instrument: string): void {
+    this.changes += 1;
+    this.lastChange.set(instrument, this.changes);
   }
 
   markSent(brokerOrderId: number): void {
@@ -89,20 +110,59 @@ export class OrderTracker {
     return clientId === this.deps.broker.clientId;
   }
 
-  private async find(
-    orderId: number,
-    permId: number,
-    clientId: number,
-    orderRef = '',
-  ): Promise<OrderRow | undefined> {
+  /**
+   * The order a broker report is about, by the identity we recorded: the broker order id with the client
+   * id that placed it, or the perm id once known. Never by `orderRef` alone: another order carrying one of
+   * our intent ids is a duplicate (`duplicateOf`), not ours.
+   */
+  private async find(orderId: number, permId: number, clientId: number): Promise<OrderRow | undefined> {
     const { store } = this.deps;
-    if (this.isOurs(clientId) && orderId > 0) {
-      const mine = await store.orderByBrokerId(orderId);
+    if (orderId > 0) {
+      const mine = await store.orderByBrokerIdentity(clientId, orderId);
       if (mine) return mine;
     }
-    return (
-      (await store.orderByPermId(permId)) ?? (orderRef ? await store.orderByIntent(orderRef) : undefined)
-    );
+    return store.orderByPermId(permId);
+  }
+
+  /** Our order whose intent id a report that is not about it carries, if any. */
+  private async duplicateOf(orderRef: string): Promise<OrderRow | undefined> {
+    if (!orderRef) return undefined;
+    const original = await this.deps.store.orderByIntent(orderRef);
+    return original && original.duplicate_of === null ? original : undefined;
+  }
+
+  /** Records a duplicate of one of our orders, audits it, and asks for a reconciliation at once. */
+  private async recordDuplicate(
+    original: OrderRow,
+    report: Parameters<ExecutionStore['recordDuplicate']>[1],
+  ): Promise<OrderRow> {
+    const { store, log } = this.deps;
+    const duplicate = await store.recordDuplicate(original, report);
+    const detail = {
+      intentId: original.intent_id,
+      ourOrderId: original.broker_order_id,
+      ourPermId: original.perm_id,
+      duplicateOrderId: report.brokerOrderId,
+      duplicateClientId: report.clientId,
+      duplicatePermId: report.permId,
+      quantity: report.quantity,
+    };
+    log.error(detail, 'a second broker order carries the intent id of one of ours: recorded as a duplicate');
+    await this.auditEvent('duplicate_order', { orderRow: duplicate.id, ...detail });
+    this.deps.onSurprise?.('duplicate_order');
+    return duplicate;
+  }
+
+  private async auditEvent(action: string, detail: Record<string, unknown>): Promise<void> {
+    const at = new Date(this.now()).toISOString();
+    await this.deps.store.audit({
+      v: 1,
+      auditId: deterministicId(action, JSON.stringify(detail)),
+      actor: 'execution',
+      action,
+      detail,
+      at,
+    });
   }
 
   private async transition(order: OrderRow, update: BrokerOrderUpdate, permId?: number): Promise<OrderRow> {
@@ -117,6 +177,7 @@ export class OrderTracker {
       new Date(this.now()),
       permId ? { permId } : {},
     );
+    this.touch(updated.instrument);
     this.observe(order, updated);
     this.deps.onStored();
     return updated;
@@ -148,10 +209,29 @@ export class OrderTracker {
   }
 
   private async onOpenOrder(report: BrokerOpenOrder): Promise<void> {
-    let order = await this.find(report.orderId, report.permId, report.clientId, report.orderRef);
+    let order = await this.find(report.orderId, report.permId, report.clientId);
     if (!order) {
-      await this.adopt(report);
-      return;
+      const original = await this.duplicateOf(report.orderRef);
+      if (!original) {
+        await this.adopt(report);
+        return;
+      }
+      order = await this.recordDuplicate(original, {
+        brokerOrderId: report.orderId,
+        permId: report.permId,
+        clientId: report.clientId,
+        account: report.account,
+        instrument: report.instrument,
+        side: report.side,
+        quantity: report.quantity,
+        orderType: report.orderType,
+        limitPrice: report.limitPrice === undefined ? null : toDecimalString(report.limitPrice),
+        stopPrice: report.stopPrice === undefined ? null : toDecimalString(report.stopPrice),
+        timeInForce: report.timeInForce,
+        status: 'submitted',
+        brokerStatus: report.brokerStatus,
+        filledQuantity: '0',
+      });
     }
     // The broker's terms are the truth: a modification shows here once the broker took it (and the old
     // terms stay if it refused it).
@@ -168,7 +248,25 @@ export class OrderTracker {
         !same(order.limit_price, terms.limitPrice) ||
         !same(order.stop_price, terms.stopPrice))
     ) {
+      // An operator's request the broker now confirms, or a change made at the broker (in TWS) that
+      // nobody here asked for: recorded, audited and reported as a mismatch. Either way the broker's
+      // terms are what will fill.
+      const at = new Date(this.now());
+      const requested = await this.deps.store.confirmAmendment(order.id, terms, at);
+      if (!requested && order.duplicate_of === null && !order.adopted) {
+        await this.deps.store.recordAmendment(order, terms, 'broker', at);
+        const detail = {
+          intentId: order.intent_id,
+          orderId: order.broker_order_id,
+          before: { quantity: order.quantity, limitPrice: order.limit_price, stopPrice: order.stop_price },
+          after: terms,
+        };
+        this.deps.log.error(detail, 'our order was changed at the broker, not by us');
+        await this.auditEvent('order_modified_at_broker', detail);
+        this.deps.onSurprise?.('order_modified_at_broker');
+      }
       order = await this.deps.store.updateOrderTerms(order, terms);
+      this.touch(order.instrument);
       this.deps.log.info({ orderId: report.orderId, ...terms }, 'order terms now as the broker has them');
     }
     // A Filled openOrder carries no quantities; orderStatus and execDetails bring them.
@@ -193,6 +291,7 @@ export class OrderTracker {
   private async adopt(report: BrokerOpenOrder): Promise<void> {
     const { store, log } = this.deps;
     const ours = this.isOurs(report.clientId);
+    this.touch(report.instrument);
     await store.db
       .insertInto('orders')
       .values({
@@ -250,18 +349,35 @@ export class OrderTracker {
   }
 
   private async onExecution(execution: BrokerExecution): Promise<void> {
-    const order = await this.find(
-      execution.orderId,
-      execution.permId,
-      execution.clientId,
-      execution.orderRef,
-    );
+    let order = await this.find(execution.orderId, execution.permId, execution.clientId);
+    if (!order && !(await this.deps.store.executionExists(execution.execId))) {
+      const original = await this.duplicateOf(execution.orderRef);
+      if (original)
+        order = await this.recordDuplicate(original, {
+          brokerOrderId: execution.orderId,
+          permId: execution.permId,
+          clientId: execution.clientId,
+          account: execution.account,
+          instrument: execution.instrument,
+          side: execution.side,
+          // All the broker has told about this order: what it has filled so far.
+          quantity: execution.cumulativeQuantity,
+          orderType: 'UNKNOWN',
+          limitPrice: null,
+          stopPrice: null,
+          timeInForce: '',
+          status: 'filled',
+          brokerStatus: 'Filled',
+          filledQuantity: execution.cumulativeQuantity,
+        });
+    }
     const { inserted } = await this.deps.store.recordExecution({
       execId: execution.execId,
       orderId: order?.id ?? null,
       brokerOrderId: execution.orderId,
       permId: execution.permId,
-      intentId: order?.intent_id ?? (execution.orderRef || null),
+      // Only an order of ours gives a fill an intent: a duplicate's fill must never count for the intent.
+      intentId: order?.intent_id ?? null,
       account: execution.account,
       instrument: execution.instrument,
       side: execution.side,
@@ -272,6 +388,7 @@ export class OrderTracker {
       executedAt: new Date(Number.isFinite(execution.time) ? execution.time : this.now()),
     });
     if (!inserted) return;
+    this.touch(execution.instrument);
     this.deps.crashPoints.hit('after_fill_stored');
     this.deps.log.info(
       {

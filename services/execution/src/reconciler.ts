@@ -40,6 +40,21 @@ export interface ReconcilerDependencies {
   positionTolerance: string;
   /** Pause before the confirming second look. @default 1000 */
   confirmDelayMs?: number;
+  /**
+   * Comparisons a run makes at most while fills keep arriving for the instruments in question; a
+   * mismatch on an instrument that was never quiet during one of them is left to the next run. @default 5
+   */
+  settleAttempts?: number;
+  /** How long each broker read may take. @default 10000 */
+  readTimeoutMs?: number;
+  /** With no clean run for this long while trading, trading halts. @default 900000 */
+  maxCleanAgeMs?: number;
+  now?: () => number;
+}
+
+/** Why a reconciliation could not compare (a broker read timed out): stored, counted, not clean. */
+export class ReconciliationFailedError extends Error {
+  override readonly name = 'ReconciliationFailedError';
 }
 
 function formatIbTime(epochMs: number): string {
@@ -49,20 +64,38 @@ function formatIbTime(epochMs: number): string {
 }
 
 export class Reconciler {
-  constructor(private readonly deps: ReconcilerDependencies) {}
+  private lastCleanAt: number;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: ReconcilerDependencies) {
+    this.now = deps.now ?? Date.now;
+    // A run must be clean within the limit of the start: the start's own reconciliation sees to that.
+    this.lastCleanAt = this.now();
+  }
+
+  /** Epoch ms of the last clean run (or of the start, before the first). */
+  get lastClean(): number {
+    return this.lastCleanAt;
+  }
 
   private async compare() {
     const { store, broker, tracker } = this.deps;
     const account = this.deps.account();
+    const timeout = this.deps.readTimeoutMs ?? 10_000;
     await tracker.drain();
-    const since = tradingDayStart(await broker.currentTime());
-    const brokerExecutions = await broker.executions({ time: formatIbTime(since) });
-    const brokerPositions = await broker.positions();
-    const brokerOpen = await broker.openOrders();
+    // What the tracker stores from here on happened while we read: its instruments are not settled.
+    const mark = tracker.mark();
+    const since = tradingDayStart(await broker.currentTime(timeout));
+    const brokerExecutions = await broker.executions({ time: formatIbTime(since) }, timeout);
+    const brokerPositions = await broker.positions(timeout);
+    const brokerOpen = await broker.openOrders(timeout);
     await tracker.drain();
-    const localOpen = await store.openOrders();
+    // Our rows at one point in time (a repeatable-read snapshot), not row sets read one after another.
+    const snapshot = await store.reconciliationSnapshot(new Date(since));
+    const disturbed = tracker.touchedSince(mark);
+    const localOpen = snapshot.openOrders;
     const local = {
-      positions: (await store.positions()).filter((position) => !account || position.account === account),
+      positions: snapshot.positions.filter((position) => !account || position.account === account),
       openOrders: localOpen
         .filter((order) => order.broker_order_id !== null || order.perm_id !== null)
         .map((order) => ({
@@ -71,8 +104,8 @@ export class Reconciler {
           instrument: order.instrument,
           remainingQuantity: order.remaining_quantity,
         })),
-      executions: await store.executionsSince(new Date(since)),
-      knownExecIds: await store.executionIdsSince(new Date(since)),
+      executions: snapshot.executions,
+      knownExecIds: snapshot.knownExecIds,
     };
     const brokerView = {
       positions: brokerPositions.filter((position) => !account || position.account === account),
@@ -93,23 +126,49 @@ export class Reconciler {
     // What the broker did that no intent explains (another client, a liquidation) is in our books by now,
     // so the books agree; it is still a mismatch, reported once.
     const unexplained = await store.unexplainedTrades();
-    const mismatches: ReconciliationMismatch[] = [
-      ...unexplained.orders.map((order) => ({
-        kind: 'open_order_unknown_locally' as const,
-        instrument: order.instrument,
-        broker: `order ${order.broker_order_id ?? '-'} (client ${order.client_id}, perm ${order.perm_id ?? '-'}) ${order.side} ${order.quantity}`,
-        detail: `broker order ${order.broker_order_id ?? `perm ${order.perm_id}`} matches no intent; adopted`,
-      })),
+    const reported: ReconciliationMismatch[] = [
+      ...unexplained.orders.map((order) =>
+        order.duplicate_of !== null
+          ? {
+              kind: 'duplicate_order' as const,
+              instrument: order.instrument,
+              local: `intent ${order.duplicate_intent_id ?? '-'}: our order ${order.duplicate_broker_order_id ?? '-'}`,
+              broker: `perm ${order.perm_id ?? '-'} (client ${order.client_id}) ${order.side} ${order.quantity}`,
+              detail: `a second broker order (perm ${order.perm_id ?? '-'}, client ${order.client_id}) carries intent ${order.duplicate_intent_id ?? '-'} of our order ${order.duplicate_broker_order_id ?? '-'}: a duplicate`,
+            }
+          : {
+              kind: 'open_order_unknown_locally' as const,
+              instrument: order.instrument,
+              broker: `order ${order.broker_order_id ?? '-'} (client ${order.client_id}, perm ${order.perm_id ?? '-'}) ${order.side} ${order.quantity}`,
+              detail: `broker order ${order.broker_order_id ?? `perm ${order.perm_id}`} matches no intent; adopted`,
+            },
+      ),
+      ...unexplained.amendments.map((change) => {
+        const terms = (quantity: string, limit: string | null, stop: string | null) =>
+          `${quantity}${limit === null ? '' : ` LMT ${limit}`}${stop === null ? '' : ` STP ${stop}`}`;
+        return {
+          kind: 'order_modified_at_broker' as const,
+          instrument: change.instrument,
+          local: terms(change.previousQuantity, change.previousLimitPrice, change.previousStopPrice),
+          broker: terms(change.quantity, change.limitPrice, change.stopPrice),
+          detail: `our order ${change.brokerOrderId ?? '-'} (intent ${change.intentId ?? '-'}) was changed at the broker from ${terms(change.previousQuantity, change.previousLimitPrice, change.previousStopPrice)} to ${terms(change.quantity, change.limitPrice, change.stopPrice)}`,
+        };
+      }),
       ...unexplained.executions.map((execution) => ({
         kind: 'execution_unexplained' as const,
         instrument: execution.instrument,
         broker: `${execution.side} ${execution.quantity} @ ${execution.price}`,
         detail: `execution ${execution.execId} (${execution.side} ${execution.quantity} ${execution.instrument}) matches no intent`,
       })),
-      ...reconcile(local, brokerView, { positionTolerance: this.deps.positionTolerance }),
     ];
+    // A comparison of two views is conclusive only for instruments nothing happened to while they were read.
+    const compared = reconcile(local, brokerView, { positionTolerance: this.deps.positionTolerance });
+    const settled = (mismatch: ReconciliationMismatch) =>
+      mismatch.instrument ? !disturbed.has(mismatch.instrument) : disturbed.size === 0;
     return {
-      mismatches,
+      mismatches: [...reported, ...compared],
+      unsettled: compared.filter((mismatch) => !settled(mismatch)),
+      disturbed,
       unexplained,
       positionsChecked: new Set([
         ...local.positions.map((p) => p.instrument),
@@ -120,15 +179,41 @@ export class Reconciler {
     };
   }
 
-  /** One reconciliation run. */
+  /**
+   * Compares until the answer is settled: clean, or mismatches seen twice (a fill in flight looks like
+   * drift for a moment) on instruments nothing happened to during the comparison. A mismatch on an
+   * instrument that kept trading through every attempt is left to the next run.
+   */
+  private async settledCompare() {
+    const attempts = Math.max(2, this.deps.settleAttempts ?? 5);
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.compare();
+      if (outcome.mismatches.length === 0) return outcome;
+      if (attempt >= 2 && outcome.unsettled.length === 0) return outcome;
+      if (attempt >= attempts) {
+        this.deps.log.warn(
+          { unsettled: outcome.unsettled, instruments: [...outcome.disturbed] },
+          'instruments kept trading through every comparison: their check is left to the next run',
+        );
+        return { ...outcome, mismatches: outcome.mismatches.filter((m) => !outcome.unsettled.includes(m)) };
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.deps.confirmDelayMs ?? 1_000));
+    }
+  }
+
+  /**
+   * One reconciliation run. A run that cannot compare (a broker read fails) is stored and counted as not
+   * clean, halts trading if no run has been clean for `maxCleanAgeMs`, and throws.
+   */
   async run(trigger: ReconciliationTrigger): Promise<ReconciliationResult> {
     const { store, bus, metrics, log } = this.deps;
     const startedAt = nowIso();
-    let outcome = await this.compare();
-    if (outcome.mismatches.length > 0) {
-      // A fill in flight looks like drift for a moment: look again before halting anything.
-      await new Promise((resolve) => setTimeout(resolve, this.deps.confirmDelayMs ?? 1_000));
-      outcome = await this.compare();
+    let outcome: Awaited<ReturnType<Reconciler['settledCompare']>>;
+    try {
+      outcome = await this.settledCompare();
+    } catch (error) {
+      await this.failed(trigger, startedAt, error);
+      throw error;
     }
     const result: ReconciliationResult = {
       v: 1,
@@ -147,6 +232,7 @@ export class Reconciler {
       outcome.unexplained.orders.map((order) => order.id),
       outcome.unexplained.executions.map((execution) => execution.execId),
       new Date(result.finishedAt),
+      outcome.unexplained.amendments.map((change) => change.id),
     );
     metrics.reconciliationRuns.inc({ trigger, result: result.ok ? 'ok' : 'mismatch' });
     metrics.reconciliationMismatches.reset();
@@ -156,6 +242,8 @@ export class Reconciler {
       .publish(topics.reconciliationResult, result)
       .catch((error: unknown) => log.error({ err: error }, 'could not publish the reconciliation result'));
     if (result.ok) {
+      this.lastCleanAt = this.now();
+      metrics.reconciliationLastClean.set(this.lastCleanAt / 1000);
       log.info({ trigger, runId: result.runId }, 'reconciliation clean');
       return result;
     }
@@ -169,6 +257,54 @@ export class Reconciler {
     );
     await this.halt(reason, { runId: result.runId });
     return result;
+  }
+
+  /** A run that could not compare: stored with why, counted, and the clean-age limit applied. */
+  private async failed(trigger: ReconciliationTrigger, startedAt: string, error: unknown): Promise<void> {
+    const { store, bus, metrics, log } = this.deps;
+    const message = error instanceof Error ? error.message : String(error);
+    metrics.reconciliationRuns.inc({ trigger, result: 'failed' });
+    log.error({ err: error, trigger }, 'reconciliation could not compare');
+    const result: ReconciliationResult = {
+      v: 1,
+      runId: randomId(),
+      trigger,
+      ok: false,
+      mismatches: [{ kind: 'reconciliation_failed', detail: `could not compare: ${message}` }],
+      positionsChecked: 0,
+      openOrdersChecked: 0,
+      executionsChecked: 0,
+      startedAt,
+      finishedAt: nowIso(),
+    };
+    try {
+      await store.recordReconciliation(result, message);
+      await bus.publish(topics.reconciliationResult, result);
+    } catch (failure) {
+      log.error({ err: failure }, 'could not record the failed reconciliation');
+    }
+    // A run at a session's start that fails holds trading back anyway (the caller retries the session);
+    // while trading, failures count against the age of the last clean run.
+    if (!['start', 'reconnect', 'lease_acquired'].includes(trigger))
+      await this.haltIfStale(`last failure: ${message}`);
+  }
+
+  /**
+   * Halts trading when no run has been clean for `maxCleanAgeMs` (a reconciliation that cannot run must
+   * not pass for clean). Returns whether it halted.
+   */
+  async haltIfStale(why = ''): Promise<boolean> {
+    const limit = this.deps.maxCleanAgeMs ?? 900_000;
+    const age = this.now() - this.lastCleanAt;
+    if (age <= limit) return false;
+    if ((await this.deps.tradingState.get()).state === 'HALTED') return false;
+    const reason = `no clean reconciliation for ${Math.round(age / 1000)} s (limit ${Math.round(limit / 1000)} s)${why ? `; ${why}` : ''}`;
+    this.deps.log.error(
+      { ageMs: age, limitMs: limit },
+      'no clean reconciliation for too long: halting trading',
+    );
+    await this.halt(reason, { lastCleanAt: new Date(this.lastCleanAt).toISOString() });
+    return true;
   }
 
   async halt(reason: string, detail: Record<string, unknown>): Promise<void> {

@@ -38,17 +38,15 @@ export async function recover(deps: RecoveryDependencies): Promise<void> {
   await broker.executions({});
   await tracker.drain();
 
-  const openIds = new Set(
-    open.orders.filter((order) => order.clientId === broker.clientId).map((order) => order.orderId),
-  );
+  // By the identity we recorded (client and order id, or perm id), never by orderRef: another order
+  // carrying one of our intent ids is a duplicate, and must not keep ours alive.
+  const openIds = new Set(open.orders.map((order) => `${order.clientId}:${order.orderId}`));
   const openPermIds = new Set(open.orders.map((order) => order.permId).filter(Boolean));
-  const openRefs = new Set(open.orders.map((order) => order.orderRef).filter(Boolean));
 
   for (const order of await store.openOrders()) {
     const atBroker =
-      (order.broker_order_id !== null && openIds.has(order.broker_order_id)) ||
-      (order.perm_id !== null && openPermIds.has(order.perm_id)) ||
-      (order.intent_id !== null && openRefs.has(order.intent_id));
+      (order.broker_order_id !== null && openIds.has(`${order.client_id}:${order.broker_order_id}`)) ||
+      (order.perm_id !== null && openPermIds.has(Number(order.perm_id)));
     if (atBroker) continue;
     const executed = new Decimal(await store.executedQuantity(order.id));
     if (executed.gte(order.quantity)) {

@@ -29,6 +29,7 @@ import {
 } from '@ibstack/observability';
 
 import { IbBroker } from './adapters/ib-broker';
+import { InstanceLock } from './adapters/instance-lock';
 import { ExecutionStore } from './adapters/pg-store';
 import { AccountRecorder } from './account-recorder';
 import type { ExecutionConfig } from './config';
@@ -83,6 +84,7 @@ export function createExecutionService(
   let bus: Bus | undefined;
   let health: HealthServer | undefined;
   let lease: ExecutionLease | undefined;
+  let instanceLock: InstanceLock | undefined;
   let connection: IbConnection | undefined;
   let outbox: Outbox | undefined;
   let accountRecorder: AccountRecorder | undefined;
@@ -139,15 +141,14 @@ export function createExecutionService(
       const activeBus = bus;
       const store = new ExecutionStore(database.db);
       const tradingState = new TradingStateStore(await bus.kv('trading', TradingState, { history: 10 }));
-      // Lease writes time out well within the TTL's margin, so a renewal can be retried in time.
-      const leaseKv = await bus.kv('leases', Lease, {
-        ttlMs: config.LEASE_TTL_MS,
-        operationTimeoutMs: Math.max(500, Math.floor(config.LEASE_TTL_MS / 5)),
-      });
+      // Opening the bucket also brings its TTL to LEASE_TTL_MS when it was created with another one.
+      const leaseKv = await bus.kv('leases', Lease, { ttlMs: config.LEASE_TTL_MS });
+      const identity = new InstanceLock(database.pool, config.INSTANCE_ID, log.child({ component: 'lease' }));
+      instanceLock = identity;
       lease = new ExecutionLease(
         leaseKv,
         store,
-        { holder: config.INSTANCE_ID, ttlMs: config.LEASE_TTL_MS },
+        { holder: config.INSTANCE_ID, ttlMs: config.LEASE_TTL_MS, ownsIdentity: () => identity.holds() },
         log.child({ component: 'lease' }),
       );
       const activeLease = lease;
@@ -181,6 +182,16 @@ export function createExecutionService(
         log: log.child({ component: 'tracker' }),
         crashPoints,
         onStored: () => activeOutbox.kick(),
+        // Reported at once rather than at the next periodic run (it queues behind whatever runs now).
+        onSurprise: () => {
+          if (!everReconciled || !activeConnection.isReady() || !activeLease.isHeld()) return;
+          void exclusive
+            .run(() => reconciler!.run('broker_event'))
+            .then(refreshTradingState)
+            .catch((error: unknown) =>
+              log.error({ err: error }, 'reconciliation after a broker event failed'),
+            );
+        },
       });
       accountRecorder = new AccountRecorder({
         broker,
@@ -221,6 +232,9 @@ export function createExecutionService(
         log: log.child({ component: 'reconciliation' }),
         account,
         positionTolerance: config.POSITION_TOLERANCE,
+        readTimeoutMs: config.RECONCILE_READ_TIMEOUT_MS,
+        maxCleanAgeMs: config.RECONCILE_MAX_CLEAN_AGE_MS,
+        settleAttempts: config.RECONCILE_SETTLE_ATTEMPTS,
       });
       const activeReconciler = reconciler;
       const circuit = new ErrorCircuit(
@@ -371,6 +385,12 @@ export function createExecutionService(
             if (!mayTrade()) return void stopTakingIntents();
             reconcileTimer ??= setInterval(() => {
               if (!activeConnection.isReady()) return;
+              // Outside the mutex: a run that cannot even start (the mutex held, a read hanging) still
+              // counts against the age of the last clean run.
+              void activeReconciler
+                .haltIfStale('no periodic run finished clean')
+                .then((halted) => (halted ? refreshTradingState() : undefined))
+                .catch((error: unknown) => log.error({ err: error }, 'could not check the last clean run'));
               void exclusive
                 .run(() => activeReconciler.run('periodic'))
                 .then(refreshTradingState)
@@ -462,6 +482,7 @@ export function createExecutionService(
       await outbox?.stop();
       await lease?.stop();
       await connection?.stop();
+      instanceLock?.close();
       await health?.close();
       await bus?.close();
       await database?.close();

@@ -51,6 +51,8 @@ export interface GatewaySimOptions {
   marketHours?: 'forex' | 'always-open';
   /** The paper account the Gateway manages. @default 'DU1234567' */
   account?: string;
+  /** Further accounts the login manages (managedAccounts lists them after `account`); they hold only drifted positions. */
+  extraAccounts?: string[];
   /** Starting cash in USD. @default 1_000_000 */
   initialCash?: number;
   /** JSON file keeping orders, executions, the account and order ids across restarts. */
@@ -117,8 +119,37 @@ export interface GatewaySim {
     withholdFills(on: boolean): void;
     /** Every commission report trails its execution by this many wall ms (reqExecutions leaves it out until then); 0 = right after it. */
     delayCommissions(ms: number): void;
-    /** A position change not caused by any order ('EUR.CAD' or key 'EURCAD'). */
-    driftPosition(instrument: string, quantity: number): void;
+    /** A position change not caused by any order ('EUR.CAD' or key 'EURCAD'), in `account` (default the trading account). */
+    driftPosition(instrument: string, quantity: number, account?: string): void;
+    /**
+     * An order placed at the broker by someone else (TWS by hand: client 0, or another API client) carrying
+     * whatever `orderRef` it is given, our intent id included. Returns its ids.
+     */
+    placeManualOrder(order: {
+      orderRef: string;
+      instrument: string;
+      side: 'BUY' | 'SELL';
+      quantity: number;
+      /** @default MKT */
+      orderType?: 'MKT' | 'LMT';
+      limitPrice?: number;
+      /** @default 0 (TWS) */
+      clientId?: number;
+    }): { orderId: number; permId: number; clientId: number };
+    /** A change of a working order's terms made at the broker (in TWS), not by the client that owns it. */
+    modifyOrder(
+      clientId: number,
+      orderId: number,
+      changes: { quantity?: number; limitPrice?: number; stopPrice?: number },
+    ): void;
+    /** The broker books a further fill of `quantity` on an order, beyond its size (an overfill). */
+    overfillOrder(clientId: number, orderId: number, quantity: number): void;
+    /** Cash moves without a trade (a fee, a transfer). */
+    adjustCash(currency: string, amount: number): void;
+    /** A position's average cost changes without a trade. */
+    adjustAverageCost(instrument: string, averageCost: number): void;
+    /** The next `count` requests of this type (`reqExecutions`, `reqPositions`, …) are never answered. */
+    leaveUnanswered(requestType: string, count?: number): void;
     /**
      * Drops all connections, releases held fills, then lets simulated time pass while nobody is connected,
      * one matching second at a time, until no order waits for the market or `maxAdvanceMs` have passed: orders
@@ -191,6 +222,7 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
     schedule,
     now: () => clock.now(),
     state: stateFile ? loadState(stateFile) : undefined,
+    extraAccounts: options.extraAccounts,
   });
   const writer = new StateWriter(() => {
     if (!stateFile) return;
@@ -295,9 +327,79 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
       metrics.faults.inc({ fault: 'delay_commissions' });
       gateway.orders.setCommissionDelay(ms);
     },
-    driftPosition(instrument, quantity) {
+    driftPosition(instrument, quantity, driftAccount) {
       metrics.faults.inc({ fault: 'drift_position' });
-      gateway.orders.route(broker.drift(resolveInstrument(instrument), quantity));
+      gateway.orders.route(broker.drift(resolveInstrument(instrument), quantity, driftAccount));
+    },
+    placeManualOrder(order) {
+      metrics.faults.inc({ fault: 'manual_order' });
+      const instrument = resolveInstrument(order.instrument);
+      const clientId = order.clientId ?? 0;
+      const orderId = broker.nextOrderId();
+      logger.warn({ ...order, orderId }, 'fault: an order placed at the broker by someone else');
+      gateway.orders.route(
+        broker.placeOrder(clientId, {
+          orderId,
+          contract: {
+            conId: instrument.conId,
+            symbol: instrument.symbol,
+            secType: instrument.secType,
+            exchange: instrument.exchange,
+            primaryExchange: instrument.primaryExchange,
+            currency: instrument.currency,
+            localSymbol: instrument.localSymbol,
+            tradingClass: instrument.tradingClass,
+          },
+          action: order.side,
+          totalQuantity: order.quantity,
+          orderType: order.orderType ?? 'MKT',
+          lmtPrice: order.limitPrice,
+          auxPrice: undefined,
+          tif: 'GTC',
+          account: broker.account,
+          orderRef: order.orderRef,
+          transmit: true,
+          parentId: 0,
+          outsideRth: true,
+        }),
+      );
+      const placed = broker.order(clientId, orderId);
+      if (!placed) throw new Error(`the manual order was refused`);
+      persist();
+      return { orderId, permId: placed.permId, clientId };
+    },
+    modifyOrder(clientId, orderId, changes) {
+      metrics.faults.inc({ fault: 'modify_order' });
+      logger.warn({ clientId, orderId, changes }, 'fault: an order modified at the broker');
+      gateway.orders.route(
+        broker.modifyAtBroker(clientId, orderId, {
+          quantity: changes.quantity,
+          lmtPrice: changes.limitPrice,
+          auxPrice: changes.stopPrice,
+        }),
+      );
+      persist();
+    },
+    overfillOrder(clientId, orderId, quantity) {
+      metrics.faults.inc({ fault: 'overfill_order' });
+      logger.warn({ clientId, orderId, quantity }, 'fault: overfilling an order');
+      gateway.orders.route(broker.overfill(clientId, orderId, quantity));
+      persist();
+    },
+    adjustCash(currency, amount) {
+      metrics.faults.inc({ fault: 'adjust_cash' });
+      gateway.orders.route(broker.adjustCash(currency, amount));
+      persist();
+    },
+    adjustAverageCost(instrument, averageCost) {
+      metrics.faults.inc({ fault: 'adjust_average_cost' });
+      gateway.orders.route(broker.adjustAverageCost(resolveInstrument(instrument), averageCost));
+      persist();
+    },
+    leaveUnanswered(requestType, count = 1) {
+      metrics.faults.inc({ fault: 'leave_unanswered' });
+      logger.warn({ requestType, count }, 'fault: leaving requests unanswered');
+      gateway.leaveUnanswered(requestType, count);
     },
     setLogin(state, reason) {
       metrics.faults.inc({ fault: `login_${state}` });

@@ -5,3 +5,15 @@ export { createSimClock, type SimClock } from './clock';
 export * from './errors';
 export { gatewaySimEnv, type GatewaySimConfig, toGatewaySimOptions } from './config';
 export type { BarSent, OrderReceived } from './server/timeline';
+// The matching engine alone, for running it in process (the backtest): the same fills and commissions.
+export {
+  Broker,
+  type BrokerEvent,
+  type BrokerOptions,
+  type FillDecision,
+  type OrderRequest,
+} from './trading/broker';
+export { orderCommissionTotal } from './trading/commission';
+export { InstrumentTable, type ContractQuery } from './market/instruments';
+export { MarketSchedule, type MarketHoursMode } from './market/trading-hours';
+export { type Quote as MarketQuote, type QuoteSource, roundToTick } from './market/quotes';

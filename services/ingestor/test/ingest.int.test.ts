@@ -54,11 +54,11 @@ describe('ingestor: gateway to JetStream and Postgres', () => {
         const stocks = (await storedBars(stack.db, 'AAPL')).filter((bar) => bar.source === 'live');
         return live.length >= 4 && stocks.length >= 4;
       },
-      { timeoutMs: 20_000, intervalMs: 200 },
+      { timeoutMs: 60_000, intervalMs: 200 },
     );
     await service.settle();
     latestFrom = sim.now() - lookbackMs;
-  });
+  }, 90_000);
 
   afterAll(async () => {
     await service?.stop();

@@ -9,8 +9,7 @@ import {
 import type { Logger } from '@ibstack/observability';
 import { drawdownLevel, type RiskLimits } from '@ibstack/risk';
 
-import type { StrategyBus } from './adapters/nats-bus';
-import type { PgStrategyStore } from './adapters/pg-store';
+import type { StrategyEvents, StrategyStore } from './ports';
 import { DrawdownWatch } from './domain/drawdown-watch';
 import type { StrategyMetrics } from './metrics';
 
@@ -24,8 +23,8 @@ export class AccountRiskMonitor {
 
   constructor(
     private readonly deps: {
-      bus: StrategyBus;
-      store: PgStrategyStore;
+      events: StrategyEvents;
+      store: StrategyStore;
       log: Logger;
       metrics: StrategyMetrics;
       clock: () => number;
@@ -78,9 +77,9 @@ export class AccountRiskMonitor {
 
   /** Compare-and-set of the trading state from RUNNING to REDUCING; a state other than RUNNING is left. */
   private async switchToReducing(snapshot: AccountSnapshot): Promise<void> {
-    const { bus, store, log, clock, limits } = this.deps;
+    const { events, store, log, clock, limits } = this.deps;
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      const current = await bus.tradingState();
+      const current = await events.tradingState();
       if (current && current.value.state !== 'RUNNING') {
         log.warn(
           { state: current.value.state },
@@ -95,7 +94,7 @@ export class AccountRiskMonitor {
         by: 'strategy:risk',
         at: nowIso(clock),
       };
-      if (await bus.setTradingState(state, current?.revision ?? null)) {
+      if (await events.setTradingState(state, current?.revision ?? null)) {
         log.fatal(
           { drawdownPct: snapshot.drawdownPct },
           'drawdown past the reducing threshold; trading set to REDUCING',
@@ -114,7 +113,7 @@ export class AccountRiskMonitor {
           at: state.at,
         };
         await store.insertAudit(audit);
-        await bus
+        await events
           .publishAudit(audit)
           .catch((error: unknown) => log.error({ err: error }, 'audit publish failed'));
         await this.systemEvent(
@@ -137,7 +136,7 @@ export class AccountRiskMonitor {
     detail: Record<string, unknown>,
     key: string,
   ): Promise<void> {
-    await this.deps.bus
+    await this.deps.events
       .publishSystemEvent({
         v: 1,
         eventId: deterministicId(code, key),

@@ -2,7 +2,7 @@ import { type Bar, type Tick, TIMEFRAME_SECONDS, type Timeframe } from '@ibstack
 import type { Logger } from '@ibstack/observability';
 import Decimal from 'decimal.js';
 
-import type { ProgressRow } from './adapters/pg-store';
+import type { ProgressRow } from './ports';
 import { parseDecisions } from './domain/decisions';
 import type { Batch } from './domain/intents';
 import { type CandidateOrder, ordersFromDecisions } from './domain/orders';

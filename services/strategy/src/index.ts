@@ -8,3 +8,8 @@ export { SleeveBook } from './domain/sleeve-book';
 export { orderToTarget, targetQuantity } from './domain/sizing';
 export { ordersFromDecisions } from './domain/orders';
 export { DURABLES } from './adapters/nats-bus';
+export * from './ports';
+export { createStrategyCore, type StrategyCore, type StrategyCoreOptions } from './strategy-core';
+export { strategyMetrics, type StrategyMetrics } from './metrics';
+export { MemoryStrategyStore } from './adapters/memory-store';
+export { warmUp } from './warm-up';

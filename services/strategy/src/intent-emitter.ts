@@ -1,8 +1,7 @@
 import type { AccountSnapshot } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
-import type { StrategyBus } from './adapters/nats-bus';
-import type { PgStrategyStore, ProgressRow } from './adapters/pg-store';
+import type { ProgressRow, StrategyEvents, StrategyStore } from './ports';
 import { type Batch, buildIntents, type Trigger } from './domain/intents';
 import type { MarketPrices } from './domain/prices';
 import type { SleeveBook } from './domain/sleeve-book';
@@ -25,8 +24,8 @@ export class IntentEmitter {
 
   constructor(
     private readonly deps: {
-      bus: StrategyBus;
-      store: PgStrategyStore;
+      events: StrategyEvents;
+      store: StrategyStore;
       book: SleeveBook;
       prices: MarketPrices;
       tracker: OrderTracker;
@@ -50,11 +49,11 @@ export class IntentEmitter {
     batches: ReadonlyArray<Batch<SleeveRunner>>,
     progress: readonly ProgressRow[],
   ): Promise<void> {
-    const { bus, store, book, prices, tracker, publisher, runners, metrics, log, clock } = this.deps;
+    const { events, store, book, prices, tracker, publisher, runners, metrics, log, clock } = this.deps;
     const built = await retryUntilStopped(
       'storing intents and progress',
       async () => {
-        const state = batches.length > 0 ? await bus.tradingState() : null;
+        const state = batches.length > 0 ? await events.tradingState() : null;
         const result = buildIntents(trigger, batches, {
           book,
           tradingState: state?.value ?? null,
@@ -86,7 +85,9 @@ export class IntentEmitter {
     await Promise.all([
       publisher.publish(built.accepted.map((a) => a.intent)),
       ...built.audits.map((audit) =>
-        bus.publishAudit(audit).catch((error: unknown) => log.error({ err: error }, 'audit publish failed')),
+        events
+          .publishAudit(audit)
+          .catch((error: unknown) => log.error({ err: error }, 'audit publish failed')),
       ),
     ]);
     for (const runner of runners) {

@@ -1,8 +1,7 @@
 import type { OrderIntent } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
-import type { StrategyBus } from './adapters/nats-bus';
-import type { PgStrategyStore } from './adapters/pg-store';
+import type { StrategyEvents, StrategyStore } from './ports';
 
 /**
  * Publishes stored, accepted intents to `order.intent.<sleeve>` (the intent id is the `Nats-Msg-Id`, so a
@@ -18,12 +17,12 @@ export class IntentPublisher {
   private marking: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly deps: { bus: StrategyBus; store: PgStrategyStore; log: Logger; clock: () => number },
+    private readonly deps: { events: StrategyEvents; store: StrategyStore; log: Logger; clock: () => number },
   ) {}
 
   /** Publishes sleeves side by side; a sleeve's own intents go one after another, in sequence order. */
   async publish(intents: readonly OrderIntent[]): Promise<void> {
-    const { bus, store, log, clock } = this.deps;
+    const { events, store, log, clock } = this.deps;
     // One mark at a time: they cannot pile up behind a slow database.
     await this.marked();
     const published: string[] = [];
@@ -34,7 +33,7 @@ export class IntentPublisher {
       [...bySleeve.values()].map(async (sleeveIntents) => {
         for (const intent of sleeveIntents) {
           try {
-            await bus.publishIntent(intent);
+            await events.publishIntent(intent);
             published.push(intent.intentId);
           } catch (error) {
             // Stored as accepted and not marked: the outbox sweep publishes it. The sleeve's later intents

@@ -1,7 +1,7 @@
 import type { Fill, OrderEvent, OrderIntent } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
-import type { PgStrategyStore } from './adapters/pg-store';
+import type { StrategyStore } from './ports';
 import type { MarketPrices } from './domain/prices';
 import type { SleeveBook } from './domain/sleeve-book';
 import type { StrategyMetrics } from './metrics';
@@ -24,7 +24,7 @@ export class OrderTracker {
 
   constructor(
     private readonly deps: {
-      store: PgStrategyStore;
+      store: StrategyStore;
       book: SleeveBook;
       runners: SleeveRunners;
       prices: MarketPrices;

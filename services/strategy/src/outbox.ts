@@ -1,6 +1,6 @@
 import type { Logger } from '@ibstack/observability';
 
-import type { PgStrategyStore } from './adapters/pg-store';
+import type { StrategyStore } from './ports';
 import type { SleeveBook } from './domain/sleeve-book';
 import type { IntentPublisher } from './intent-publisher';
 import type { StrategyMetrics } from './metrics';
@@ -13,7 +13,7 @@ import type { StrategyMetrics } from './metrics';
 export class IntentOutbox {
   constructor(
     private readonly deps: {
-      store: PgStrategyStore;
+      store: StrategyStore;
       book: SleeveBook;
       publisher: IntentPublisher;
       metrics: StrategyMetrics;

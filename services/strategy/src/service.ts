@@ -3,25 +3,25 @@ import { nowIso } from '@ibstack/contracts';
 import type { Database, Kysely } from '@ibstack/db';
 import type { Logger, Registry } from '@ibstack/observability';
 
-import { AccountRiskMonitor } from './account-risk';
+import type { AccountRiskMonitor } from './account-risk';
 import { StrategyBus } from './adapters/nats-bus';
 import { PgStrategyStore } from './adapters/pg-store';
-import { BarPipeline } from './bar-pipeline';
+import type { BarPipeline } from './bar-pipeline';
 import { Mutex } from './domain/mutex';
-import { MarketPrices } from './domain/prices';
-import { BarProgress } from './domain/progress';
-import { SleeveBook } from './domain/sleeve-book';
+import type { MarketPrices } from './domain/prices';
+import type { BarProgress } from './domain/progress';
+import type { SleeveBook } from './domain/sleeve-book';
 import { ServiceStoppingError } from './errors';
-import { IntentEmitter } from './intent-emitter';
-import { IntentPublisher } from './intent-publisher';
+import type { IntentPublisher } from './intent-publisher';
 import { strategyMetrics } from './metrics';
-import { OrderTracker } from './order-tracker';
-import { IntentOutbox } from './outbox';
-import { SleeveMetrics } from './sleeve-metrics';
-import { SleevePauser } from './sleeve-pauser';
-import { SleeveRunners } from './sleeve-runners';
+import type { OrderTracker } from './order-tracker';
+import type { IntentOutbox } from './outbox';
+import type { SleeveMetrics } from './sleeve-metrics';
+import type { SleevePauser } from './sleeve-pauser';
+import type { SleeveRunners } from './sleeve-runners';
 import type { SleevesConfig } from './sleeves/config';
 import { StartGate } from './start-gate';
+import { createStrategyCore } from './strategy-core';
 import { warmUp } from './warm-up';
 
 export interface StrategyServiceOptions {
@@ -104,8 +104,8 @@ class StrategyEngine implements StrategyService {
   private readonly log: Logger;
   private readonly clock: () => number;
   private readonly mutex = new Mutex();
-  private readonly book = new SleeveBook();
-  private readonly progress = new BarProgress();
+  private readonly book: SleeveBook;
+  private readonly progress: BarProgress;
   private readonly runners: SleeveRunners;
   private readonly gate: StartGate;
   private readonly pauser: SleevePauser;
@@ -124,95 +124,41 @@ class StrategyEngine implements StrategyService {
   private readonly outboxIntervalMs: number;
 
   constructor(options: StrategyServiceOptions, deps: StrategyServiceDeps) {
-    const store = (this.store = new PgStrategyStore(deps.db));
-    const bus = (this.bus = new StrategyBus(deps.bus));
-    const log = (this.log = deps.logger);
-    const clock = (this.clock = deps.clock ?? Date.now);
-    const metrics = strategyMetrics(deps.registry);
-    const book = this.book;
+    this.store = new PgStrategyStore(deps.db);
+    this.bus = new StrategyBus(deps.bus);
+    this.log = deps.logger;
+    this.clock = deps.clock ?? Date.now;
     this.barAckWaitMs = options.barAckWaitMs ?? 15_000;
     this.outboxIntervalMs = options.outboxIntervalMs ?? 5_000;
-    const isStopping = () => this.stopping;
-
     this.gate = new StartGate(Math.max(250, Math.floor(this.barAckWaitMs / 3)));
-    const prices = (this.prices = new MarketPrices(
-      options.sleeves.instruments.values(),
-      options.sleeves.fxRatesToUsd,
-    ));
-    const runners = (this.runners = new SleeveRunners(options.sleeves.sleeves));
-    const pauser = (this.pauser = new SleevePauser(runners.all, {
-      bus,
-      log,
-      metrics,
-      clock,
-      service: SERVICE,
-    }));
-    const sleeveMetrics = (this.sleeveMetrics = new SleeveMetrics({
-      runners: runners.all,
-      book,
-      prices,
-      metrics,
-      log,
-    }));
-    const account = (this.account = new AccountRiskMonitor({
-      bus,
-      store,
-      log,
-      metrics,
-      clock,
-      limits: options.sleeves.accountRisk,
-      service: SERVICE,
-    }));
-    const publisher = (this.publisher = new IntentPublisher({ bus, store, log, clock }));
-    this.outbox = new IntentOutbox({
-      store,
-      book,
-      publisher,
-      metrics,
-      log,
-      clock,
-      sleeves: runners.names,
-      intentMaxAgeMs: options.intentMaxAgeMs ?? 120_000,
-    });
-    const tracker = (this.tracker = new OrderTracker({
-      store,
-      book,
-      runners,
-      prices,
-      pauser,
-      sleeveMetrics,
-      metrics,
-      log,
-      clock,
-      pendingTtlMs: options.pendingTtlMs ?? 900_000,
-    }));
-    const emitter = new IntentEmitter({
-      bus,
-      store,
-      book,
-      prices,
-      tracker,
-      publisher,
-      latestAccount: () => account.latest(),
-      runners: runners.all,
-      metrics,
-      log,
-      clock,
-      isStopping,
-    });
-    this.pipeline = new BarPipeline({
-      runners,
-      book,
-      prices,
-      progress: this.progress,
-      emitter,
-      pauser,
-      sleeveMetrics,
-      metrics,
-      log,
-      clock,
-      maxBarDelayMs: options.maxBarDelayMs ?? 120_000,
-    });
+    const core = createStrategyCore(
+      {
+        sleeves: options.sleeves,
+        maxBarDelayMs: options.maxBarDelayMs ?? 120_000,
+        intentMaxAgeMs: options.intentMaxAgeMs ?? 120_000,
+        pendingTtlMs: options.pendingTtlMs ?? 900_000,
+      },
+      {
+        store: this.store,
+        events: this.bus,
+        log: this.log,
+        metrics: strategyMetrics(deps.registry),
+        clock: this.clock,
+        isStopping: () => this.stopping,
+        service: SERVICE,
+      },
+    );
+    this.book = core.book;
+    this.progress = core.progress;
+    this.prices = core.prices;
+    this.runners = core.runners;
+    this.pauser = core.pauser;
+    this.sleeveMetrics = core.sleeveMetrics;
+    this.account = core.account;
+    this.tracker = core.tracker;
+    this.outbox = core.outbox;
+    this.publisher = core.publisher;
+    this.pipeline = core.pipeline;
   }
 
   isStarted(): boolean {

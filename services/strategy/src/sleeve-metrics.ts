@@ -19,10 +19,13 @@ export class SleeveMetrics {
       prices: MarketPrices;
       metrics: StrategyMetrics;
       log: Logger;
+      /** False where nobody scrapes the gauges (a backtest): valuing every sleeve on every bar is not free. */
+      enabled?: boolean;
     },
   ) {}
 
   update(): void {
+    if (this.deps.enabled === false) return;
     const { runners, book, prices, metrics, log } = this.deps;
     const rates = prices.ratesToUsd();
     for (const runner of runners) {

@@ -1,9 +1,9 @@
 import { deterministicId, nowIso, type SystemEvent } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
-import type { StrategyBus } from './adapters/nats-bus';
 import { StrategyFailedError } from './errors';
 import type { StrategyMetrics } from './metrics';
+import type { StrategyEvents } from './ports';
 import type { SleeveRunner } from './sleeve-runners';
 
 /**
@@ -15,7 +15,7 @@ export class SleevePauser {
   constructor(
     runners: readonly SleeveRunner[],
     private readonly deps: {
-      bus: StrategyBus;
+      events: StrategyEvents;
       log: Logger;
       metrics: StrategyMetrics;
       clock: () => number;
@@ -33,7 +33,7 @@ export class SleevePauser {
     cause: unknown,
     at: string,
   ): Promise<void> {
-    const { bus, log, metrics, clock, service } = this.deps;
+    const { events, log, metrics, clock, service } = this.deps;
     const error = new StrategyFailedError(runner.config.name, phase, { cause });
     runner.paused = error.message;
     metrics.sleevePaused.set({ sleeve: runner.config.name }, 1);
@@ -48,7 +48,7 @@ export class SleevePauser {
       detail: { sleeve: runner.config.name, strategy: runner.config.strategy.name, phase, at },
       ts: nowIso(clock),
     };
-    await bus
+    await events
       .publishSystemEvent(event)
       .catch((publishError: unknown) => log.error({ err: publishError }, 'could not publish sleeve_paused'));
   }

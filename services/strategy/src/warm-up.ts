@@ -1,7 +1,7 @@
 import { type Bar, nowIso } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
-import type { PgStrategyStore } from './adapters/pg-store';
+import type { StrategyStore } from './ports';
 import type { MarketPrices } from './domain/prices';
 import type { BarProgress } from './domain/progress';
 import type { SleeveBook } from './domain/sleeve-book';
@@ -15,7 +15,7 @@ import { type SleeveRunner, strategyContext } from './sleeve-runners';
  * sleeve.
  */
 export async function warmUp(deps: {
-  store: PgStrategyStore;
+  store: StrategyStore;
   runners: readonly SleeveRunner[];
   progress: BarProgress;
   prices: MarketPrices;

@@ -36,8 +36,10 @@ import {
   LIVE_CONFIRMATION_PHRASE,
   loadConfig,
   serviceUrls,
+  tradingModeCheck,
 } from '@ibstack/config';
 import { backupEnv, standbyCheck } from '@ibstack/backup';
+import { dashboardEnv } from '@ibstack/dashboard-api';
 import { executionChecks, executionEnv } from '@ibstack/execution';
 import { gatewaySimEnv } from '@ibstack/gateway-sim';
 import { gatewaySupervisorChecks, gatewaySupervisorEnv } from '@ibstack/gateway-supervisor';
@@ -46,6 +48,8 @@ import { checkIngestorEnv, ingestorEnv } from '@ibstack/ingestor';
 import { notifierEnv } from '@ibstack/notifier';
 import { builtInStrategies, loadSleevesFile, strategyEnv } from '@ibstack/strategy';
 import Ajv from 'ajv';
+
+import { stackEnv } from '../../src/config';
 
 import {
   activeServices,
@@ -122,6 +126,12 @@ const SERVICES: readonly OurService[] = [
     load: (env) =>
       loadConfig('gateway-supervisor', gatewaySupervisorEnv, env, { checks: gatewaySupervisorChecks }),
     secrets: [],
+  },
+  {
+    service: 'dashboard-api',
+    load: (env) => loadConfig('dashboard-api', dashboardEnv, env, { checks: [tradingModeCheck] }),
+    secrets: ['database_url', 'jwt_secret'],
+    refuses: { JWT_SECRET_FILE: '/nonexistent/jwt_secret' },
   },
   {
     service: 'notifier',
@@ -405,6 +415,9 @@ describe('docker-compose.yml', () => {
 
   it('tells the status screens (make status, the bot) where every service of ours answers', () => {
     const document = readCompose({});
+    // `make status` runs the status CLI in the execution container: its loader takes that environment.
+    const status = loadConfig('ibstack', stackEnv, containerEnv(document, 'execution'));
+    expect(status.STATUS_SERVICES).not.toBeNull();
     const expected = SERVICES.filter((row) => !row.oneShot && !row.profile)
       .map((row) => ({
         name: row.service,
@@ -427,12 +440,13 @@ describe('docker-compose.yml', () => {
     const entries = [...commands.matchAll(/\b((?:packages|services)\/[a-z-]+\/src\/[\w/.-]+\.js)\b/g)].map(
       (match) => match[1]!,
     );
-    // make status, make totp, make backup / backup-list, the deploy's health gate.
+    // make status, make totp, make backup / backup-list, make user, the deploy's health gate.
     expect(entries).toEqual(
       expect.arrayContaining([
         'packages/stack/src/cli/ibstack.js',
         'packages/stack/src/cli/totp.js',
         'services/backup/src/cli.js',
+        'services/dashboard-api/src/cli/user.js',
       ]),
     );
     for (const entry of entries)
@@ -440,6 +454,39 @@ describe('docker-compose.yml', () => {
         entry,
         exists: true,
       });
+  });
+
+  it('sends the proxy’s routes to compose services on the ports they listen on', () => {
+    // infra/proxy/ibstack/upstreams.conf: `map "" $dashboard_upstream { default dashboard-api:8080; }`.
+    const upstreams = [
+      ...readFileSync(join(REPO, 'infra', 'proxy', 'ibstack', 'upstreams.conf'), 'utf8').matchAll(
+        /map "" \$(\w+)_upstream \{\s*default ([a-z0-9-]+):(\d+);/g,
+      ),
+    ].map(([, route, host, port]) => ({ route: route!, host: host!, port: port! }));
+    expect(upstreams.map((upstream) => upstream.route).sort()).toEqual(['dashboard', 'grafana']);
+    const document = readCompose({});
+    const active = activeServices(document, {});
+    for (const { route, host, port } of upstreams) {
+      const service = document.services[host];
+      // Always running (no profile), and listening there: its HTTP_PORT, or a port it exposes.
+      expect({ route, host, active: active.includes(host) }).toEqual({ route, host, active: true });
+      const listens = [
+        environmentOf(service!).HTTP_PORT,
+        ...((service as { expose?: Array<string | number> }).expose ?? []).map(String),
+      ];
+      expect({ route, host, port, listens: listens.includes(port) }).toEqual({
+        route,
+        host,
+        port,
+        listens: true,
+      });
+    }
+  });
+
+  it('lets the dashboard believe the proxy container’s X-Forwarded-For, and no one outside the network', () => {
+    const trusted = environmentOf(readCompose({}).services['dashboard-api']!).TRUST_PROXY!.split(',');
+    // Compose networks are private ranges (172.16.0.0/12, 192.168.0.0/16, 10.0.0.0/8): `uniquelocal`.
+    expect(trusted.sort()).toEqual(['loopback', 'uniquelocal']);
   });
 
   it('publishes no port except the proxy, or bound to 127.0.0.1', () => {
@@ -451,6 +498,35 @@ describe('docker-compose.yml', () => {
           typeof port === 'string' ? (/^(\d+\.\d+\.\d+\.\d+):/.exec(port)?.[1] ?? '') : (port.host_ip ?? '');
         expect({ name, port, hostIp }).toEqual({ name, port, hostIp: '127.0.0.1' });
       }
+    }
+  });
+
+  it("routes the proxy's upstreams to services of the stack, on a port each exposes and listens on", () => {
+    const document = readCompose(SCENARIOS[0]!.env);
+    const upstreams = [
+      ...readFileSync(join(REPO, 'infra', 'proxy', 'ibstack', 'upstreams.conf'), 'utf8').matchAll(
+        /map\s+""\s+\$(\w+)\s*\{\s*default\s+([a-z0-9-]+):(\d+);/g,
+      ),
+    ].map(([, variable, host, port]) => ({ variable: variable!, host: host!, port: port! }));
+    expect(upstreams.map((upstream) => upstream.variable)).toContain('dashboard_upstream');
+    for (const { variable, host, port } of upstreams) {
+      // Grafana comes with the monitoring services; until then the proxy answers /grafana/ with 502.
+      if (variable !== 'dashboard_upstream' && !document.services[host]) continue;
+      const service = document.services[host];
+      expect({ variable, host, exists: service !== undefined }).toEqual({ variable, host, exists: true });
+      const exposed = ((service as { expose?: Array<string | number> }).expose ?? []).map(String);
+      expect({ variable, host, port, exposed: exposed.includes(port) }).toEqual({
+        variable,
+        host,
+        port,
+        exposed: true,
+      });
+      const row = ours.get(host);
+      if (row)
+        expect({ variable, listens: String(row.load(containerEnv(document, host)).HTTP_PORT) }).toEqual({
+          variable,
+          listens: port,
+        });
     }
   });
 

@@ -52,6 +52,9 @@ describe('image contents (the Dockerfile build stage, run here)', () => {
     expect(files.filter((file) => /^(packages|services)\/[^/]+\/src\/.*\.ts$/.test(file))).toEqual([]);
     expect(files.filter((file) => /(^|\/)test\//.test(file))).toEqual([]);
     expect(files).toContain('services/strategy/config/demo.yaml');
+    // dashboard-api's page, bundled at build time, where its Dockerfile target's WEB_ROOT points.
+    const webRoot = /WEB_ROOT=\/app\/(\S+)/.exec(readFileSync(join(REPO, 'Dockerfile'), 'utf8'))?.[1];
+    expect(files).toEqual(expect.arrayContaining([`${webRoot}/index.html`, `${webRoot}/app.js`]));
     for (const devOnly of ['typescript', 'jest', 'eslint', 'ts-jest', 'prettier', 'dclint', '@types'])
       expect({ devOnly, installed: existsSync(join(app, 'node_modules', devOnly)) }).toEqual({
         devOnly,
@@ -65,7 +68,7 @@ describe('image contents (the Dockerfile build stage, run here)', () => {
 
   it('keeps secrets, local state and dependencies out of the build context', () => {
     const ignored = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n');
-    for (const entry of ['secrets', '.env', '.state', '**/node_modules', '.git'])
+    for (const entry of ['secrets', '.env', '.state', '.deploy', '**/node_modules', '.git'])
       expect(ignored).toContain(entry);
   });
 

@@ -33,6 +33,9 @@ describe('make secrets', () => {
     const password = read(target, 'postgres_password');
     expect(password).toMatch(/^[0-9a-f]{64}$/);
     expect(read(target, 'database_url')).toBe(`postgres://ibstack:${password}@postgres:5432/ibstack`);
+    const jwtSecret = read(target, 'jwt_secret');
+    expect(jwtSecret).toMatch(/^[0-9a-f]{64}$/);
+    expect(jwtSecret).not.toBe(password);
     expect([read(target, 'ib_username'), read(target, 'ib_password'), read(target, 'ib_totp_key')]).toEqual([
       'apiuser',
       'p4ss word',
@@ -47,6 +50,7 @@ describe('make secrets', () => {
     for (const name of [
       'postgres_password',
       'database_url',
+      'jwt_secret',
       'ib_username',
       'ib_password',
       'ib_totp_key',
@@ -60,6 +64,7 @@ describe('make secrets', () => {
       });
     // Never printed.
     expect(run.stdout).not.toContain(password);
+    expect(run.stdout).not.toContain(jwtSecret);
     expect(run.stdout).not.toContain('p4ss');
     expect(run.stdout).not.toContain('AAEtelegram');
     expect(run.stdout).not.toContain(grafana);
@@ -72,11 +77,13 @@ describe('make secrets', () => {
 
   it('keeps every file that holds a value on a second run', async () => {
     const before = read(target, 'postgres_password');
+    const jwtBefore = read(target, 'jwt_secret');
     const grafana = read(target, 'grafana_admin_password');
     writeFileSync(join(target, 'alertmanager_telegram_bot_token'), '777:AAEalertsBOTalertsBOT\n');
     const run = await makeSecrets(target, 'other\nother\nother\n');
     expect(run.code).toBe(0);
     expect(read(target, 'postgres_password')).toBe(before);
+    expect(read(target, 'jwt_secret')).toBe(jwtBefore);
     expect(read(target, 'grafana_admin_password')).toBe(grafana);
     // Another bot for alerts stays.
     expect(read(target, 'alertmanager_telegram_bot_token')).toBe('777:AAEalertsBOTalertsBOT');

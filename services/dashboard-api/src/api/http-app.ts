@@ -30,6 +30,8 @@ export interface AppOptions {
   metrics: DashboardMetrics;
   readiness: () => Promise<Record<string, boolean>>;
   corsOrigins: readonly string[];
+  /** Express's `trust proxy`: the peers whose X-Forwarded-For is believed (TRUST_PROXY). */
+  trustProxy: string;
   ratePerMinute: number;
   userRatePerMinute: number;
   loginLimit: number;
@@ -65,7 +67,7 @@ export function createApp(options: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', options.trustProxy);
   app.set('query parser', 'simple');
 
   app.use(

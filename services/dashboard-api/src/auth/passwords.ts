@@ -1,8 +1,10 @@
 /**
- * Password hashes: argon2id (RFC 9106) through the `argon2` package, whose npm tarball carries prebuilt
- * binaries for Linux (glibc and musl), macOS and Windows, so installing it downloads nothing from outside
- * the registry and needs no compiler. Parameters are the package defaults (64 MiB, 3 passes, 4 lanes),
- * stored in the PHC string, so raising them later still verifies old hashes.
+ * Password hashes: argon2id (RFC 9106) through the `argon2` package, native code that hashes on libuv's
+ * thread pool (a WebAssembly argon2 took over a second per login here, blocking the event loop). Its npm
+ * tarball carries prebuilt binaries, so installing it downloads nothing from outside the registry; where a
+ * prebuilt binary does not load (it segfaults on some hosts), its install step compiles it with node-gyp
+ * (the Dockerfile's build stage has the compiler for that). Parameters are the package defaults (64 MiB,
+ * 3 passes, 4 lanes), stored in the PHC string, so raising them later still verifies old hashes.
  */
 import argon2 from 'argon2';
 

@@ -1,16 +1,15 @@
 /**
  * The page in a real browser: Debian's Chromium driven by playwright-core (no downloaded browser),
  * against the real stack. Log in, watch the price move, place and cancel an order, halt and resume, and
- * the same page on a phone. Screenshots of each step go to test-output/ for a person to look at.
+ * the same page on a phone. Screenshots of each step go to test-output/ (git-ignored) for a person to look at.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { topics } from '@ibstack/contracts';
-import { makeTick } from '@ibstack/test-kit';
+import { eventually } from '@ibstack/test-kit';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
-import { PASSWORD, type Stack, startStack, untilTrading } from '../integration/harness';
+import { call, PASSWORD, type Stack, startStack, untilTrading } from '../integration/harness';
 
 const OUTPUT = join(__dirname, '..', '..', 'test-output');
 const CHROMIUM_ARGS = [
@@ -29,32 +28,20 @@ let browser: Browser;
 
 beforeAll(async () => {
   mkdirSync(OUTPUT, { recursive: true });
-  stack = await startStack();
+  // The real stack: gateway-sim, the ingestor (history backfilled from the sim, live quotes and bars from
+  // it), execution, Postgres, NATS. Nothing on the page is fed by the test.
+  stack = await startStack({ ingestor: true });
   await stack.addUser('pat', 'operator');
-  // Two hours of 1-minute history, as the ingestor would have stored it.
-  const now = Math.floor(Date.now() / 60_000) * 60_000;
-  let price = 1.48;
-  const rows = [];
-  for (let minute = 120; minute >= 1; minute--) {
-    const open = price;
-    price += Math.sin(minute / 7) * 0.0004 + (minute % 3) * 0.00005 - 0.00005;
-    const close = price;
-    rows.push({
-      instrument: 'EURCAD',
-      timeframe: '1m',
-      ts: new Date(now - minute * 60_000),
-      open: open.toFixed(5),
-      high: (Math.max(open, close) + 0.0002).toFixed(5),
-      low: (Math.min(open, close) - 0.0002).toFixed(5),
-      close: close.toFixed(5),
-      volume: '0',
-      source: 'test',
-    });
-  }
-  await stack.database.db.insertInto('bars').values(rows).execute();
   await untilTrading(stack);
+  await eventually(
+    async () => {
+      const bars = await stack.database.db.selectFrom('bars').select('ts').limit(1).execute();
+      expect(bars).toHaveLength(1);
+    },
+    { timeoutMs: 30_000 },
+  );
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-}, 90_000);
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -94,16 +81,22 @@ describe('the dashboard page', () => {
     // The socket is subscribed once the first snapshot has arrived.
     await page.locator('#account dd').first().waitFor();
 
-    // Live quotes move the price on the page.
-    for (const bid of ['1.49100', '1.49300']) {
-      await stack.testBus.bus.publish(
-        topics.tick,
-        makeTick({ ts: new Date().toISOString(), bid, ask: (Number(bid) + 0.0001).toFixed(5) }),
-      );
-      await page
-        .locator('[data-testid=last-price]', { hasText: (Number(bid) + 0.00005).toFixed(5) })
-        .waitFor();
-    }
+    // The simulated market's quotes move the price on the page: two changes seen, each a number.
+    const price = page.locator('[data-testid=last-price]');
+    const seen: string[] = [];
+    await eventually(
+      async () => {
+        const text = (await price.textContent())?.trim() ?? '';
+        if (/^\d+\.\d+$/.test(text) && seen.at(-1) !== text) seen.push(text);
+        expect(seen.length).toBeGreaterThanOrEqual(3);
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    // The chart draws bars: the backfilled history from the simulator.
+    const history = await call(stack.url, 'GET', '/api/bars?instrument=EURCAD', {
+      headers: { cookie: (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ') },
+    });
+    expect((history.body as unknown[]).length).toBeGreaterThan(10);
     await shot(page, '02-dashboard');
 
     // A limit order far below the market rests at the broker; cancel it from the page.
@@ -152,18 +145,48 @@ describe('the dashboard page', () => {
     await page.close();
   }, 90_000);
 
-  it('fits a phone screen', async () => {
+  it('fits a phone: no table scrolls sideways, and an order is placed and cancelled by touch', async () => {
     const page = await browser.newPage({
       viewport: { width: 390, height: 844 },
       isMobile: true,
       hasTouch: true,
     });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(stack.url);
+    await page.locator('#login-form').waitFor();
+    await shot(page, '06-phone-login');
     await logIn(page);
     await page.locator('#chart canvas').first().waitFor();
     await page.locator('#account dd').first().waitFor();
-    const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
-    expect(overflow).toBeLessThanOrEqual(0);
-    await shot(page, '06-phone');
+
+    await page.selectOption('select[name=orderType]', 'LMT');
+    await page.fill('input[name=limitPrice]', '1.0002');
+    await page.fill('input[name=quantity]', '10000');
+    await page.tap('#order-form button[type=submit]');
+    const cancel = page.locator('#orders button[data-order-id]');
+    await cancel.first().waitFor();
+
+    const width = 390;
+    expect(
+      await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'),
+    ).toBeLessThanOrEqual(0);
+    // Every card shows all it has without sideways scrolling, the Cancel button included.
+    const scrolling = await page.evaluate(
+      "[...document.querySelectorAll('.card')].filter((card) => card.scrollWidth > card.clientWidth + 1).map((card) => card.querySelector('h2')?.textContent)",
+    );
+    expect(scrolling).toEqual([]);
+    const box = (await cancel.first().boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(width);
+    // Big enough for a finger.
+    expect(box.height).toBeGreaterThanOrEqual(28);
+    await shot(page, '07-phone-open-order');
+
+    await cancel.first().tap();
+    await page.locator('#orders td.empty').waitFor({ timeout: 15_000 });
+    await shot(page, '08-phone');
+    expect(errors).toEqual([]);
     await page.close();
-  }, 60_000);
+  }, 90_000);
 });

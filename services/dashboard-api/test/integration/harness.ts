@@ -6,7 +6,7 @@ import { createExecutionService, executionEnv, type ExecutionService } from '@ib
 import { startGatewaySim, type GatewaySim } from '@ibstack/gateway-sim';
 import { createIngestorService, ingestorEnv, type IngestorService } from '@ibstack/ingestor';
 import { loadConfig } from '@ibstack/config';
-import { createRegistry } from '@ibstack/observability';
+import { createRegistry, type Logger } from '@ibstack/observability';
 import {
   createTestBus,
   createTestDatabase,
@@ -47,6 +47,8 @@ export interface StackOptions {
   /** Run the ingestor too (live quotes and bars from the sim). @default false */
   ingestor?: boolean;
   dashboardEnv?: Record<string, string>;
+  /** dashboard-api's logger. @default silent */
+  dashboardLogger?: Logger;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -117,7 +119,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.dashboardEnv,
     }),
     {
-      logger: silentLogger('dashboard-api'),
+      logger: options.dashboardLogger ?? silentLogger('dashboard-api'),
       registry: createRegistry('dashboard-api', { defaultMetrics: false }),
     },
   );

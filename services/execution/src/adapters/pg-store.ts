@@ -86,14 +86,27 @@ function eventId(orderId: number, state: OrderStateSnapshot): string {
 export class ExecutionStore {
   constructor(readonly db: Kysely<Database>) {}
 
-  /** Takes the fence for `epoch`; fails if a newer epoch already holds it. */
-  async claimFence(epoch: number, holder: string): Promise<void> {
+  /**
+   * Takes the fence with an epoch of our own: one more than any epoch before, so a later holder's is
+   * always larger, whatever happened to the KV bucket (a lost or recreated `leases` bucket restarts its
+   * revisions, which made the lease impossible to take when the fence compared against them).
+   */
+  async takeFence(holder: string): Promise<number> {
     const result = await sql<{ epoch: number }>`
-      insert into leader_fence (name, epoch, holder) values (${FENCE_NAME}, ${epoch}, ${holder})
-      on conflict (name) do update set epoch = excluded.epoch, holder = excluded.holder, updated_at = now()
-      where leader_fence.epoch <= excluded.epoch
+      insert into leader_fence (name, epoch, holder) values (${FENCE_NAME}, 1, ${holder})
+      on conflict (name) do update set epoch = leader_fence.epoch + 1, holder = excluded.holder, updated_at = now()
       returning epoch`.execute(this.db);
-    if (result.rows.length === 0) throw new FencedError(epoch);
+    return Number(result.rows[0]!.epoch);
+  }
+
+  /** Whether `epoch` still holds the fence (false once a later holder took it). */
+  async fenceHolds(epoch: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('leader_fence')
+      .select('epoch')
+      .where('name', '=', FENCE_NAME)
+      .executeTakeFirst();
+    return row !== undefined && Number(row.epoch) === epoch;
   }
 
   /** The highest broker order id ever used, so ids are never reused across restarts. */
@@ -195,16 +208,57 @@ export class ExecutionStore {
     };
   }
 
-  /** Adopted orders and executions no intent explains that no reconciliation has reported yet. */
+  /**
+   * Adopted orders (duplicates of ours among them), executions no intent explains and changes of our
+   * orders made at the broker that no reconciliation has reported yet.
+   */
   async unexplainedTrades(): Promise<{
-    orders: OrderRow[];
+    orders: Array<
+      OrderRow & { duplicate_intent_id: string | null; duplicate_broker_order_id: number | null }
+    >;
     executions: Array<{ execId: string; instrument: string; side: string; quantity: string; price: string }>;
+    amendments: Array<{
+      id: number;
+      intentId: string | null;
+      brokerOrderId: number | null;
+      instrument: string;
+      quantity: string;
+      limitPrice: string | null;
+      stopPrice: string | null;
+      previousQuantity: string;
+      previousLimitPrice: string | null;
+      previousStopPrice: string | null;
+    }>;
   }> {
     const orders = await this.db
       .selectFrom('orders')
-      .selectAll()
-      .where('adopted', '=', true)
-      .where('flagged_at', 'is', null)
+      .leftJoin('orders as original', 'original.id', 'orders.duplicate_of')
+      .selectAll('orders')
+      .select([
+        'original.intent_id as duplicate_intent_id',
+        'original.broker_order_id as duplicate_broker_order_id',
+      ])
+      .where('orders.adopted', '=', true)
+      .where('orders.flagged_at', 'is', null)
+      .execute();
+    const amendments = await this.db
+      .selectFrom('order_amendments as a')
+      .innerJoin('orders as o', 'o.id', 'a.order_id')
+      .select([
+        'a.id',
+        'o.intent_id as intentId',
+        'o.broker_order_id as brokerOrderId',
+        'o.instrument',
+        'a.quantity',
+        'a.limit_price as limitPrice',
+        'a.stop_price as stopPrice',
+        'a.previous_quantity as previousQuantity',
+        'a.previous_limit_price as previousLimitPrice',
+        'a.previous_stop_price as previousStopPrice',
+      ])
+      .where('a.origin', '=', 'broker')
+      .where('a.flagged_at', 'is', null)
+      .orderBy('a.id')
       .execute();
     const executions = await this.db
       .selectFrom('executions as x')
@@ -214,11 +268,22 @@ export class ExecutionStore {
       .where('x.superseded_by', 'is', null)
       .where((eb) => eb.or([eb('o.id', 'is', null), eb('o.intent_id', 'is', null)]))
       .execute();
-    return { orders, executions };
+    return { orders, executions, amendments: amendments.map((a) => ({ ...a, id: Number(a.id) })) };
   }
 
   /** Marks unexplained trades as reported, so one manual trade halts trading once, not at every run. */
-  async flagUnexplained(orderIds: readonly number[], execIds: readonly string[], at: Date): Promise<void> {
+  async flagUnexplained(
+    orderIds: readonly number[],
+    execIds: readonly string[],
+    at: Date,
+    amendmentIds: readonly number[] = [],
+  ): Promise<void> {
+    if (amendmentIds.length > 0)
+      await this.db
+        .updateTable('order_amendments')
+        .set({ flagged_at: at })
+        .where('id', 'in', amendmentIds)
+        .execute();
     if (orderIds.length > 0)
       await this.db.updateTable('orders').set({ flagged_at: at }).where('id', 'in', orderIds).execute();
     if (execIds.length > 0)
@@ -259,6 +324,15 @@ export class ExecutionStore {
       .executeTakeFirstOrThrow();
   }
 
+  async executionExists(execId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('executions')
+      .select('exec_id')
+      .where('exec_id', '=', execId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async orderById(id: number): Promise<OrderRow | undefined> {
     return this.db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
   }
@@ -284,6 +358,117 @@ export class ExecutionStore {
       .selectAll()
       .where('broker_order_id', '=', brokerOrderId)
       .executeTakeFirst();
+  }
+
+  /** The order the broker knows as `orderId` of client `clientId` (IB keys API orders by the two). */
+  async orderByBrokerIdentity(clientId: number, brokerOrderId: number): Promise<OrderRow | undefined> {
+    return this.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('broker_order_id', '=', brokerOrderId)
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Records a broker order that carries the intent id of `original` but is not the order we sent (another
+   * client, a manual TWS order, a bug): its own row, adopted, pointing at the order it copies, so its
+   * fills never land on ours. Reported by the next reconciliation (`flagged_at` null until then).
+   */
+  async recordDuplicate(
+    original: OrderRow,
+    broker: {
+      brokerOrderId: number;
+      permId: number;
+      clientId: number;
+      account: string;
+      instrument: string;
+      side: OrderSide;
+      quantity: string;
+      orderType: string;
+      limitPrice: string | null;
+      stopPrice: string | null;
+      timeInForce: string;
+      status: OrderStatus;
+      brokerStatus: string;
+      filledQuantity: string;
+    },
+  ): Promise<OrderRow> {
+    return this.db
+      .insertInto('orders')
+      .values({
+        intent_id: null,
+        broker_order_id: null,
+        perm_id: broker.permId || null,
+        client_id: broker.clientId,
+        account: broker.account || null,
+        sleeve: null,
+        instrument: broker.instrument,
+        side: broker.side,
+        quantity: broker.quantity,
+        order_type: broker.orderType,
+        limit_price: broker.limitPrice,
+        stop_price: broker.stopPrice,
+        time_in_force: broker.timeInForce || 'DAY',
+        status: broker.status,
+        broker_status: broker.brokerStatus,
+        filled_quantity: broker.filledQuantity,
+        remaining_quantity: Decimal.max(
+          new Decimal(broker.quantity).minus(broker.filledQuantity),
+          0,
+        ).toFixed(),
+        adopted: true,
+        duplicate_of: original.id,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  /** An order's terms changed: requested by an operator (before the send), or seen at the broker. */
+  async recordAmendment(
+    order: OrderRow,
+    terms: { quantity: string; limitPrice: string | null; stopPrice: string | null },
+    origin: 'operator' | 'broker',
+    at: Date,
+  ): Promise<void> {
+    await this.db
+      .insertInto('order_amendments')
+      .values({
+        order_id: order.id,
+        origin,
+        requested_by: origin === 'operator' ? 'operator' : null,
+        quantity: terms.quantity,
+        limit_price: terms.limitPrice,
+        stop_price: terms.stopPrice,
+        previous_quantity: order.quantity,
+        previous_limit_price: order.limit_price,
+        previous_stop_price: order.stop_price,
+        at,
+      })
+      .execute();
+  }
+
+  /**
+   * Confirms an operator's request whose terms the broker now shows; false when no open request asked
+   * for these terms (the change was made at the broker).
+   */
+  async confirmAmendment(
+    orderId: number,
+    terms: { quantity: string; limitPrice: string | null; stopPrice: string | null },
+    at: Date,
+  ): Promise<boolean> {
+    const confirmed = await this.db
+      .updateTable('order_amendments')
+      .set({ confirmed_at: at })
+      .where('order_id', '=', orderId)
+      .where('origin', '=', 'operator')
+      .where('confirmed_at', 'is', null)
+      .where('quantity', '=', terms.quantity)
+      .where(sql<boolean>`limit_price is not distinct from ${terms.limitPrice}::numeric`)
+      .where(sql<boolean>`stop_price is not distinct from ${terms.stopPrice}::numeric`)
+      .returning('id')
+      .execute();
+    return confirmed.length > 0;
   }
 
   async orderByPermId(permId: number): Promise<OrderRow | undefined> {
@@ -556,10 +741,36 @@ export class ExecutionStore {
     }));
   }
 
-  async recordReconciliation(result: ReconciliationResult): Promise<void> {
+  /**
+   * Our side of a reconciliation at one point in time: positions, open orders and the executions since
+   * `since`, read in one repeatable-read transaction, so a fill stored between two reads cannot make them
+   * disagree with each other.
+   */
+  async reconciliationSnapshot(since: Date): Promise<{
+    positions: Array<{ account: string; instrument: string; quantity: string }>;
+    openOrders: OrderRow[];
+    executions: Array<{ execId: string; instrument: string; time: number }>;
+    knownExecIds: Set<string>;
+  }> {
+    return this.db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .setAccessMode('read only')
+      .execute(async (trx) => {
+        const view = new ExecutionStore(trx);
+        const positions = await view.positions();
+        const openOrders = await view.openOrders();
+        const executions = await view.executionsSince(since);
+        const knownExecIds = await view.executionIdsSince(since);
+        return { positions, openOrders, executions, knownExecIds };
+      });
+  }
+
+  async recordReconciliation(result: ReconciliationResult, error?: string): Promise<void> {
     await this.db
       .insertInto('reconciliation_runs')
       .values({
+        error: error ?? null,
         run_id: result.runId,
         trigger: result.trigger,
         ok: result.ok,

@@ -99,15 +99,12 @@ export function reconcile(
     });
   }
 
+  // Matched by the broker's identity of the order, never by orderRef: another order carrying one of our
+  // intent ids is not ours.
   const brokerOrderIds = new Set(broker.openOrders.map((order) => order.brokerOrderId));
-  const brokerOrderRefs = new Set(broker.openOrders.map((order) => order.orderRef).filter(Boolean));
   const localOrderIds = new Set(local.openOrders.map((order) => order.brokerOrderId));
-  const localIntentIds = new Set(
-    local.openOrders.map((order) => order.intentId).filter((id): id is string => id !== null),
-  );
   for (const order of broker.openOrders) {
-    if (localOrderIds.has(order.brokerOrderId) || (order.orderRef && localIntentIds.has(order.orderRef)))
-      continue;
+    if (localOrderIds.has(order.brokerOrderId)) continue;
     mismatches.push({
       kind: 'open_order_unknown_locally',
       instrument: order.instrument,
@@ -116,11 +113,7 @@ export function reconcile(
     });
   }
   for (const order of local.openOrders) {
-    if (
-      brokerOrderIds.has(order.brokerOrderId) ||
-      (order.intentId !== null && brokerOrderRefs.has(order.intentId))
-    )
-      continue;
+    if (brokerOrderIds.has(order.brokerOrderId)) continue;
     mismatches.push({
       kind: 'open_order_unknown_at_broker',
       instrument: order.instrument,

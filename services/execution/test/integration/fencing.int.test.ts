@@ -26,16 +26,18 @@ describe('fencing', () => {
   });
   afterAll(() => database.drop());
 
-  it('refuses an order written under an older epoch once a newer holder claimed the fence', async () => {
+  it('refuses an order written under an older epoch once a newer holder took the fence', async () => {
     const store = new ExecutionStore(database.db);
-    await store.claimFence(3, 'old');
-    await store.recordOrder(order('a'.repeat(32), 1), 3, new Date());
-    await store.claimFence(7, 'new');
-    await expect(store.recordOrder(order('b'.repeat(32), 2), 3, new Date())).rejects.toBeInstanceOf(
+    const old = await store.takeFence('old');
+    await store.recordOrder(order('a'.repeat(32), 1), old, new Date());
+    const newer = await store.takeFence('new');
+    expect(newer).toBeGreaterThan(old);
+    expect(await store.fenceHolds(old)).toBe(false);
+    expect(await store.fenceHolds(newer)).toBe(true);
+    await expect(store.recordOrder(order('b'.repeat(32), 2), old, new Date())).rejects.toBeInstanceOf(
       FencedError,
     );
-    await expect(store.claimFence(5, 'old')).rejects.toBeInstanceOf(FencedError);
-    const { created } = await store.recordOrder(order('c'.repeat(32), 3), 7, new Date());
+    const { created } = await store.recordOrder(order('c'.repeat(32), 3), newer, new Date());
     expect(created).toBe(true);
     const rows = await database.db.selectFrom('orders').select('intent_id').execute();
     expect(rows.map((row) => row.intent_id)).toEqual(['a'.repeat(32), 'c'.repeat(32)]);
@@ -43,8 +45,9 @@ describe('fencing', () => {
 
   it('records an order once per intent id', async () => {
     const store = new ExecutionStore(database.db);
-    const first = await store.recordOrder(order('d'.repeat(32), 10), 7, new Date());
-    const again = await store.recordOrder(order('d'.repeat(32), 11), 7, new Date());
+    const epoch = await store.takeFence('new');
+    const first = await store.recordOrder(order('d'.repeat(32), 10), epoch, new Date());
+    const again = await store.recordOrder(order('d'.repeat(32), 11), epoch, new Date());
     expect(first.created).toBe(true);
     expect(again).toMatchObject({ created: false, order: { broker_order_id: 10 } });
   });

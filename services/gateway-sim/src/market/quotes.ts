@@ -24,6 +24,14 @@ export interface Quote {
   volume: number;
 }
 
+/** Where the matching engine reads quotes: the simulated market, or (in a backtest) quotes built from bars. */
+export interface QuoteSource {
+  /** The quote in force at `time` (epoch ms). */
+  at(instrument: SimInstrument, time: number): Quote;
+  /** The quote of one simulated second. */
+  atSecond(instrument: SimInstrument, second: number): Quote;
+}
+
 const CACHE_SECONDS = 4096;
 
 // Module-local Math functions: see price-model.ts (global lookups are slow inside a vm context).
@@ -50,7 +58,7 @@ function bookSize(
   return dynamics.minBookSize + dynamics.bookSizeStep * floor(unit(hashInts(stream, second, salt)) * steps);
 }
 
-export class QuoteBook {
+export class QuoteBook implements QuoteSource {
   private readonly paths = new Map<string, PricePath>();
   private readonly cache = new Map<string, Map<number, Quote>>();
   private readonly streams = new Map<string, number>();

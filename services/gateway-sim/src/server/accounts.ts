@@ -121,6 +121,15 @@ export class AccountService {
         ),
       );
     }
+    for (const other of broker.otherAccountPositions())
+      session.send(
+        response.position(
+          other.account,
+          this.ctx.instruments.get(other.key),
+          other.quantity,
+          other.averageCost,
+        ),
+      );
     session.send(response.positionEnd());
   }
 

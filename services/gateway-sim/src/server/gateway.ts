@@ -50,6 +50,8 @@ export class Gateway implements SessionHost, SessionDirectory {
   private readonly all = new Set<Session>();
   private readonly byClient = new Map<number, Session>();
   private stalledValue = false;
+  /** Requests left unanswered (a fault), by request type: how many more to swallow. */
+  private readonly unanswered = new Map<string, number>();
   private linkUp = true;
   private timer: NodeJS.Timeout | undefined;
   private listener: TcpListener | undefined;
@@ -178,7 +180,7 @@ export class Gateway implements SessionHost, SessionDirectory {
     }
     this.byClient.set(clientId, session);
     this.ctx.log.info({ clientId, session: session.id, remote: session.remote }, 'API client connected');
-    session.send(response.managedAccounts([this.ctx.broker.account]));
+    session.send(response.managedAccounts(this.ctx.broker.managedAccounts()));
     session.send(response.nextValidId(this.ctx.broker.nextOrderId()));
     if (this.linkUp) {
       for (const notice of FARM_NOTICES) session.send(response.errorMessage(-1, notice.code, notice.text));
@@ -194,13 +196,19 @@ export class Gateway implements SessionHost, SessionDirectory {
   }
 
   onRequest(session: Session, request: ClientRequest): void {
+    const swallow = this.unanswered.get(request.type) ?? 0;
+    if (swallow > 0) {
+      this.unanswered.set(request.type, swallow - 1);
+      this.ctx.log.warn({ request: request.type }, 'fault: leaving a request unanswered');
+      return;
+    }
     try {
       if (request.type === 'reqCurrentTime') {
         session.send(response.currentTime(Math.floor(this.ctx.clock.now() / 1000)));
         return;
       }
       if (request.type === 'reqManagedAccounts') {
-        session.send(response.managedAccounts([this.ctx.broker.account]));
+        session.send(response.managedAccounts(this.ctx.broker.managedAccounts()));
         return;
       }
       if (request.type === 'unknown' || request.type === 'unsupported') {
@@ -354,6 +362,11 @@ export class Gateway implements SessionHost, SessionDirectory {
   /** Another login with the same user holds the market-data lines: market-data requests get 10197. */
   setCompetingSession(on: boolean): void {
     this.competing = on;
+  }
+
+  /** The next `count` requests of this type get no answer at all (a read that times out). */
+  leaveUnanswered(requestType: string, count: number): void {
+    this.unanswered.set(requestType, count);
   }
 
   /** Treats a client id as held by another connection (a fast restart's old socket): startApi gets 326. */

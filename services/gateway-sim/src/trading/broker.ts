@@ -17,7 +17,7 @@
  */
 
 import type { ContractQuery, InstrumentTable, SimInstrument } from '../market/instruments';
-import type { Quote, QuoteBook } from '../market/quotes';
+import type { Quote, QuoteSource } from '../market/quotes';
 import type { MarketSchedule } from '../market/trading-hours';
 import { hashInts, hashString } from '../market/price-model';
 import { IbCode, IbText } from '../protocol/ib-errors';
@@ -105,10 +105,12 @@ export interface BrokerOptions {
   seed: number;
   transmitMode: TransmitMode;
   instruments: InstrumentTable;
-  book: QuoteBook;
+  book: QuoteSource;
   schedule: MarketSchedule;
   now: () => number;
   state?: BrokerState;
+  /** Further accounts the login manages (an advisor or a linked login); they hold only drifted positions. */
+  extraAccounts?: readonly string[];
 }
 
 /** reqExecutions serves seven days (TWS's longest setting); older executions are dropped. */
@@ -143,6 +145,7 @@ export class Broker {
   private executionSequence: number;
   private readonly execPrefix: string;
   private pendingReject: { reason: string; code: number } | undefined;
+  private readonly otherAccounts = new Map<string, Map<string, { quantity: number; averageCost: number }>>();
   /** False between a connectivity loss and its restoration: nothing matches. */
   private linkUp = true;
 
@@ -194,6 +197,18 @@ export class Broker {
 
   get account(): string {
     return this.options.account;
+  }
+
+  /** Every account the login manages, the trading account first (managedAccounts). */
+  managedAccounts(): string[] {
+    return [this.options.account, ...(this.options.extraAccounts ?? [])];
+  }
+
+  /** Positions of the extra accounts (only a drift puts one there; kept in memory only). */
+  otherAccountPositions(): Array<{ account: string; key: string; quantity: number; averageCost: number }> {
+    return [...this.otherAccounts].flatMap(([account, positions]) =>
+      [...positions].map(([key, position]) => ({ account, key, ...position })),
+    );
   }
 
   snapshot(): BrokerState {
@@ -756,9 +771,86 @@ export class Broker {
     return events;
   }
 
+  /**
+   * A fault: the order's terms changed at the broker, not by its client (someone edited it in TWS). The
+   * owner hears the new terms in openOrder, as IB reports any change of an order.
+   */
+  modifyAtBroker(
+    clientId: number,
+    orderId: number,
+    changes: { quantity?: number; lmtPrice?: number; auxPrice?: number },
+  ): BrokerEvent[] {
+    const key = orderKey(clientId, orderId);
+    const order = this.orders.get(key);
+    const work = this.work.get(key);
+    if (!order || !work || !isWorking(order.status))
+      throw new RangeError(`no working order ${orderId} of client ${clientId}`);
+    const now = this.options.now();
+    if (changes.quantity !== undefined) {
+      if (!(changes.quantity > work.reserved))
+        throw new RangeError(`quantity must be above the ${work.reserved} already filled`);
+      order.totalQuantity = changes.quantity;
+      order.remaining = changes.quantity - order.filled;
+    }
+    if (changes.lmtPrice !== undefined) order.lmtPrice = changes.lmtPrice;
+    if (changes.auxPrice !== undefined) order.auxPrice = changes.auxPrice;
+    order.updatedAt = now;
+    work.lastEvaluatedSecond = Math.min(work.lastEvaluatedSecond, Math.floor(now / 1000) - 1);
+    return [
+      { type: 'order', order: { ...order } },
+      ...this.evaluateOrder(order, work, Math.floor(now / 1000)),
+    ];
+  }
+
+  /**
+   * A fault: the broker books a fill beyond the order's quantity (an overfill, which IB does produce on
+   * rare occasions), at the current market price.
+   */
+  overfill(clientId: number, orderId: number, quantity: number): BrokerEvent[] {
+    const key = orderKey(clientId, orderId);
+    const order = this.orders.get(key);
+    const work = this.work.get(key);
+    if (!order || !work) throw new RangeError(`no order ${orderId} of client ${clientId}`);
+    const now = this.options.now();
+    const quote = this.options.book.at(this.options.instruments.get(order.instrument), now);
+    work.reserved += quantity;
+    return this.applyFill({
+      clientId,
+      orderId,
+      quantity,
+      price: order.action === 'BUY' ? quote.ask : quote.bid,
+      time: now,
+    });
+  }
+
+  /** A fault: cash moved without a trade. */
+  adjustCash(currency: string, amount: number): BrokerEvent[] {
+    this.ledger.adjustCash(currency, amount);
+    return [{ type: 'account' }];
+  }
+
+  /** A fault: a position's average cost changed without a trade. */
+  adjustAverageCost(instrument: SimInstrument, averageCost: number): BrokerEvent[] {
+    this.ledger.setAverageCost(instrument.key, averageCost);
+    return [{ type: 'position', instrument: instrument.key }, { type: 'account' }];
+  }
+
   /** A fault: a position change no order explains. */
-  drift(instrument: SimInstrument, quantity: number): BrokerEvent[] {
+  drift(instrument: SimInstrument, quantity: number, account = this.options.account): BrokerEvent[] {
     const mark = this.options.book.at(instrument, this.options.now()).mid;
+    if (account !== this.options.account) {
+      if (!this.options.extraAccounts?.includes(account))
+        throw new RangeError(`account ${account} is not managed by this gateway`);
+      const positions =
+        this.otherAccounts.get(account) ?? new Map<string, { quantity: number; averageCost: number }>();
+      this.otherAccounts.set(account, positions);
+      const current = positions.get(instrument.key) ?? { quantity: 0, averageCost: mark };
+      positions.set(instrument.key, {
+        quantity: current.quantity + quantity,
+        averageCost: current.averageCost,
+      });
+      return [{ type: 'position', instrument: instrument.key }];
+    }
     this.ledger.drift(instrument, quantity, mark);
     return [{ type: 'position', instrument: instrument.key }, { type: 'account' }];
   }

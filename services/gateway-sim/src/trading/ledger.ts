@@ -138,6 +138,17 @@ export class Ledger {
     if (instrument.secType === 'CASH') this.addCash(instrument.symbol, quantity);
   }
 
+  /** A fault: cash moved by something no trade explains (a fee, a transfer, a broker correction). */
+  adjustCash(currency: string, amount: number): void {
+    this.addCash(currency, amount);
+  }
+
+  /** A fault: the broker's average cost of a position changed without a trade (a corporate action). */
+  setAverageCost(key: string, averageCost: number): void {
+    const current = this.positions.get(key);
+    if (current) this.positions.set(key, { ...current, averageCost });
+  }
+
   private addCash(currency: string, amount: number): void {
     this.cash.set(currency, (this.cash.get(currency) ?? 0) + amount);
   }

@@ -32,6 +32,8 @@ let testBus: TestBus;
 let supervisor: GatewaySupervisor;
 let registry: ReturnType<typeof createRegistry>;
 let dir: string;
+/** A supervisor whose clock starts at `at` (epoch ms) and runs in real time from there; not started. */
+let createSupervisorAt: (at: number) => void;
 const published: GatewayHealth[] = [];
 
 async function metric(name: string, labels = ''): Promise<number> {
@@ -82,7 +84,6 @@ beforeEach(async () => {
     ibgaLogFile: logFile,
   });
   testBus = await createTestBus();
-  registry = createRegistry('gateway-supervisor', { defaultMetrics: false });
   const config = loadConfig(
     'gateway-supervisor',
     gatewaySupervisorEnv,
@@ -107,13 +108,17 @@ beforeEach(async () => {
     },
     { checks: gatewaySupervisorChecks },
   );
-  const realStart = Date.now();
-  supervisor = createGatewaySupervisor(config, {
-    logger: silentLogger(),
-    registry,
-    bus: testBus.bus,
-    now: () => WEDNESDAY_AFTERNOON + (Date.now() - realStart),
-  });
+  createSupervisorAt = (at) => {
+    const realStart = Date.now();
+    registry = createRegistry('gateway-supervisor', { defaultMetrics: false });
+    supervisor = createGatewaySupervisor(config, {
+      logger: silentLogger(),
+      registry,
+      bus: testBus.bus,
+      now: () => at + (Date.now() - realStart),
+    });
+  };
+  createSupervisorAt(WEDNESDAY_AFTERNOON);
   published.length = 0;
   cursor = 0;
   await testBus.bus.consume(topics.gatewayHealth, {
@@ -252,5 +257,35 @@ describe('gateway supervisor against the simulated gateway', () => {
     // The same gateway answers again: the supervisor reconnects by itself, nothing was restarted.
     await reported({ state: 'logged_in', ready: true });
     expect(await metric('gateway_ready')).toBe(1);
+  });
+
+  it('not logged in again after the Sunday deadline: re-authentication overdue, until a login', async () => {
+    // Sunday 2026-03-01 18:00 New York: past IBKR's 01:00 token reset and the 17:00 deadline.
+    createSupervisorAt(Date.UTC(2026, 2, 1, 23, 0, 0));
+    sim.faults.setLogin('logged_out');
+    await supervisor.start();
+    await reported({ state: 'reauthentication_overdue', ready: false });
+    sim.faults.setLogin('logged_in');
+    await reported({ state: 'logged_in', ready: true });
+    expect(await metric('gateway_logins_total')).toBe(1);
+  });
+
+  it('a disconnect inside a reset window is expected: in the window, never escalated', async () => {
+    // Wednesday 2026-03-04 00:30 New York: inside the daily reset (00:15–01:45).
+    createSupervisorAt(Date.UTC(2026, 2, 4, 5, 30, 0));
+    await supervisor.start();
+    await reported({ state: 'logged_in', inResetWindow: true });
+    sim.faults.brokerLink({ up: false, code: 1100 });
+    await reported({ state: 'broker_disconnected', code: 1100, inResetWindow: true, escalated: false });
+    // The barrier: the state machine has run a tick more than three grace periods (300 ms) into the
+    // disconnect, and every tick decides escalation; outside a window it would have escalated by now.
+    await eventually(async () => {
+      expect(state()).toBe('broker_disconnected');
+      expect(await metric('gateway_state_duration_seconds')).toBeGreaterThan(1);
+    });
+    expect(supervisor.health()).toMatchObject({ escalated: false, inResetWindow: true });
+    expect(published.some((message) => message.escalated)).toBe(false);
+    expect(await metric('gateway_disconnect_escalated')).toBe(0);
+    expect(await metric('gateway_in_reset_window')).toBe(1);
   });
 });

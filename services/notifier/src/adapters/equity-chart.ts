@@ -1,19 +1,8 @@
-/**
- * The equity curve as a PNG for Telegram: ECharts draws it as SVG on the server (no canvas, no DOM),
- * resvg turns the SVG into a PNG. resvg's binary ships inside npm as a per-platform package
- * (`@resvg/resvg-js-linux-x64-gnu`, …), so nothing is compiled or downloaded at install; the font comes
- * from npm too (DejaVu Sans), so the image looks the same on a slim container without system fonts.
- */
-import { Resvg } from '@resvg/resvg-js';
+/** The equity curve as a PNG for Telegram, drawn with the shared ECharts → SVG → PNG renderer. */
+import { CHART_FONT_FAMILY, chartSvg, svgToPng } from '@ibstack/charts';
 import { wallClockMs } from '@ibstack/contracts';
-import * as echarts from 'echarts';
 
 import type { EquityPoint } from './pg-queries';
-
-const FONT_FILES = [
-  require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'),
-  require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'),
-];
 
 const WIDTH = 900;
 const HEIGHT = 450;
@@ -38,14 +27,12 @@ function timeLabel(value: number): string {
 /** The chart as SVG text; times are shown as wall clock in `timeZone`. */
 export function equityChartSvg(input: EquityChartInput): string {
   const accounts = [...new Set(input.points.map((point) => point.account))];
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height: HEIGHT });
-  try {
-    chart.setOption({
-      animation: false,
+  return chartSvg(
+    {
       // ECharts formats times in UTC when told to; the points are shifted to the zone's wall clock first.
       useUTC: true,
       backgroundColor: '#ffffff',
-      textStyle: { fontFamily: 'DejaVu Sans' },
+      textStyle: { fontFamily: CHART_FONT_FAMILY },
       title: {
         text: input.title,
         subtext: `times in ${input.timeZone}`,
@@ -75,24 +62,9 @@ export function equityChartSvg(input: EquityChartInput): string {
           .filter((point) => point.account === account)
           .map((point) => [wallClockMs(point.at.getTime(), input.timeZone), Number(point.netLiquidation)]),
       })),
-    });
-    return chart.renderToSVGString();
-  } finally {
-    chart.dispose();
-  }
-}
-
-export function svgToPng(svg: string): Buffer {
-  const resvg = new Resvg(svg, {
-    background: '#ffffff',
-    font: {
-      loadSystemFonts: false,
-      fontFiles: FONT_FILES,
-      defaultFontFamily: 'DejaVu Sans',
-      sansSerifFamily: 'DejaVu Sans',
     },
-  });
-  return resvg.render().asPng();
+    { width: WIDTH, height: HEIGHT },
+  );
 }
 
 export function equityChartPng(input: EquityChartInput): Buffer {

@@ -17,6 +17,8 @@ import {
   TradingState,
 } from '@ibstack/contracts';
 
+import type { StrategyEvents } from '../ports';
+
 type Handler<T> = (message: T, context: MessageContext) => Promise<void>;
 
 /** Durable names are per stream; these are the strategy's. */
@@ -29,7 +31,7 @@ export const DURABLES = {
 } as const;
 
 /** The strategy's use of NATS: its consumers, its publications, and the trading-state key. */
-export class StrategyBus {
+export class StrategyBus implements StrategyEvents {
   private tradingKv: TypedKv<TradingState> | undefined;
 
   constructor(readonly bus: Bus) {}

@@ -1,58 +1,23 @@
 import type { AccountSnapshot, AuditEntry, Bar, OrderIntent, Timeframe } from '@ibstack/contracts';
 import { type Database, insertAuditEntries, type Kysely, sql } from '@ibstack/db';
 
-import type { IntentRow } from '../domain/intents';
+import type {
+  BarCommit,
+  PendingIntentRow,
+  SleeveFillRow,
+  StoredIntent,
+  StoredProgress,
+  StrategyStore,
+} from '../ports';
 
-/** A sleeve's progress through an instrument's bars: the last bar it processed. */
-export interface ProgressRow {
-  sleeve: string;
-  instrument: string;
-  timeframe: Timeframe;
-  barTs: string;
-}
-
-/** A bar's intents and the progress it makes, written in one transaction. */
-export interface BarCommit {
-  intents: readonly IntentRow[];
-  progress: readonly ProgressRow[];
-  audits: readonly AuditEntry[];
-}
-
-export interface StoredProgress {
-  sleeve: string;
-  instrument: string;
-  timeframe: string;
-  lastBarMs: number;
-}
-
-export interface StoredIntent {
-  intent: OrderIntent;
-  createdAtMs: number;
-}
-
-export interface PendingIntentRow {
-  intentId: string;
-  sleeve: string;
-  instrument: string;
-  side: 'BUY' | 'SELL';
-  quantity: string;
-  createdAtMs: number;
-  orderStatus: string | null;
-  orderFilled: string | null;
-  executed: string;
-}
-
-export interface SleeveFillRow {
-  execId: string;
-  intentId: string;
-  sleeve: string;
-  instrument: string;
-  side: 'BUY' | 'SELL';
-  quantity: string;
-  price: string;
-  commission: string | null;
-  commissionCurrency: string | null;
-}
+export type {
+  BarCommit,
+  PendingIntentRow,
+  ProgressRow,
+  SleeveFillRow,
+  StoredIntent,
+  StoredProgress,
+} from '../ports';
 
 const iso = (value: Date) => value.toISOString();
 
@@ -60,7 +25,7 @@ const iso = (value: Date) => value.toISOString();
  * Every query the strategy runs. Numeric columns come back as strings and stay strings; times are
  * `timestamptz` and cross this boundary as ISO strings.
  */
-export class PgStrategyStore {
+export class PgStrategyStore implements StrategyStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async ping(): Promise<boolean> {

@@ -1,0 +1,10 @@
+export { runBacktest, type BacktestOptions, type BacktestResult, type IntentRecord } from './backtest';
+export { BarQuotes } from './bar-quotes';
+export { barStreams, loadBarsFromCsv, loadBarsFromPostgres, type BarStream } from './bar-source';
+export { parseBacktestArgs } from './args';
+export { BacktestArgumentError } from './errors';
+export { computeStatistics, type Statistics } from './statistics';
+export { SimVenue, type Trade } from './venue';
+export { syntheticBars } from './synthetic-bars';
+export { backtestChartPng, backtestChartSvg } from './chart';
+export { writeReport } from './report';

@@ -1,0 +1,123 @@
+/**
+ * Reconciliation's own failure modes: a run that cannot compare (a broker read that never answers) is
+ * stored and counted as not clean and, with no clean run for the configured time while trading, halts;
+ * and a comparison made while an order fills in slices never halts on the fills in flight.
+ */
+import { createRegistry, type Registry } from '@ibstack/observability';
+import { eventually } from '@ibstack/test-kit';
+
+import type { ExecutionService } from '../../src/service';
+import {
+  type Harness,
+  intent,
+  ordersOf,
+  publishIntent,
+  reconciliationRuns,
+  startHarness,
+  startInProcess,
+  tradingState,
+} from './harness';
+
+const GENEROUS_LIMITS = JSON.stringify({
+  maxOrderNotionalUsd: 1e13,
+  maxPositionUsd: 1e14,
+  maxOrdersPerMinute: 100000,
+});
+
+async function metricValues(registry: Registry, name: string) {
+  return (await registry.getSingleMetric(name)!.get()).values;
+}
+
+describe('reconciliation', () => {
+  let harness: Harness;
+  let service: ExecutionService | undefined;
+
+  afterEach(async () => {
+    await service?.stop();
+    service = undefined;
+    await harness.close();
+  });
+
+  it('counts a run that cannot compare as failed and halts once no run has been clean for the limit', async () => {
+    harness = await startHarness();
+    const registry = createRegistry('execution', { defaultMetrics: false });
+    service = await startInProcess(
+      harness,
+      {
+        RECONCILE_INTERVAL_MS: '1000',
+        RECONCILE_MAX_CLEAN_AGE_MS: '5000',
+        RECONCILE_READ_TIMEOUT_MS: '500',
+      },
+      registry,
+    );
+    await reconciliationRuns(harness, 1);
+    expect((await tradingState(harness.bus))?.state ?? 'RUNNING').toBe('RUNNING');
+    const lastClean = (await metricValues(registry, 'reconciliation_last_clean_run_unix'))[0]!.value;
+    expect(lastClean).toBeGreaterThan(0);
+
+    // From now on the broker never answers a positions request: every run times out.
+    harness.sim.faults.leaveUnanswered('reqPositions', 1_000_000);
+    const failed = await eventually(
+      async () => {
+        const runs = await harness.database.db
+          .selectFrom('reconciliation_runs')
+          .selectAll()
+          .where('error', 'is not', null)
+          .execute();
+        expect(runs.length).toBeGreaterThanOrEqual(1);
+        return runs;
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(failed[0]).toMatchObject({ ok: false, error: expect.stringMatching(/reqPositions/) as unknown });
+    const counted = await metricValues(registry, 'reconciliation_runs_total');
+    expect(counted.find((value) => value.labels.result === 'failed')?.value).toBeGreaterThanOrEqual(1);
+
+    const halted = await eventually(
+      async () => {
+        const state = await tradingState(harness.bus);
+        expect(state?.state).toBe('HALTED');
+        return state!;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(halted.reason).toMatch(/no clean reconciliation for \d+ s \(limit 5 s\)/);
+    // The age the alert reads did not move: no run was clean since.
+    expect((await metricValues(registry, 'reconciliation_last_clean_run_unix'))[0]!.value).toBe(lastClean);
+  });
+
+  it('never halts on fills in flight while reconciling in a loop as a large order fills in slices', async () => {
+    harness = await startHarness({ speed: 4, initialCash: 10_000_000_000 });
+    service = await startInProcess(harness, {
+      RISK_LIMITS_JSON: GENEROUS_LIMITS,
+      RECONCILE_INTERVAL_MS: '600000',
+      // Few comparisons per run, so the loop makes many runs while the order fills.
+      RECONCILE_SETTLE_ATTEMPTS: '2',
+    });
+    await reconciliationRuns(harness, 1);
+    // 60 times the top of book: one slice per simulated second, one every 250 ms of wall time.
+    const topSize = harness.sim.quote('EUR.CAD')!.askSize;
+    await publishIntent(harness.bus, intent({ quantity: String(topSize * 60) }));
+    await eventually(async () =>
+      expect(Number((await ordersOf(harness))[0]?.filled_quantity ?? 0)).toBeGreaterThan(0),
+    );
+
+    const results: boolean[] = [];
+    let done = false;
+    while (!done) {
+      const result = await service.reconcileNow('operator');
+      results.push(result!.ok);
+      if (!result!.ok) break;
+      done = (await ordersOf(harness))[0]!.status === 'filled';
+    }
+    expect(results.every(Boolean)).toBe(true);
+    expect(results.length).toBeGreaterThanOrEqual(3);
+    expect((await tradingState(harness.bus))?.state ?? 'RUNNING').toBe('RUNNING');
+    // And once it has settled, the books agree with the broker exactly.
+    const last = await service.reconcileNow('operator');
+    expect(last).toMatchObject({ ok: true, mismatches: [] });
+    expect(
+      (await harness.database.db.selectFrom('executions').select('exec_id').execute()).length,
+    ).toBeGreaterThanOrEqual(30);
+  });
+});
