@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { type Figure, formatFigure, type Suite } from './lib/report';
+import { alertsSuite } from './suites/alerts';
 import { backtestSuite } from './suites/backtest';
 import { busSuite } from './suites/bus';
 import { dashboardApiSuite } from './suites/dashboard-api';
@@ -24,6 +25,7 @@ const suites: Suite[] = [
   tickToOrderSuite,
   dashboardApiSuite,
   imagesSuite,
+  alertsSuite,
 ];
 
 async function main(): Promise<void> {

@@ -232,6 +232,7 @@ export function createExecutionService(
         log: log.child({ component: 'reconciliation' }),
         account,
         positionTolerance: config.POSITION_TOLERANCE,
+        averageCostTolerance: config.RECONCILE_AVERAGE_COST_TOLERANCE,
         readTimeoutMs: config.RECONCILE_READ_TIMEOUT_MS,
         maxCleanAgeMs: config.RECONCILE_MAX_CLEAN_AGE_MS,
         settleAttempts: config.RECONCILE_SETTLE_ATTEMPTS,
