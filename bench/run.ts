@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { type Figure, formatFigure, type Suite } from './lib/report';
+import { alertsSuite } from './suites/alerts';
 import { backtestSuite } from './suites/backtest';
 import { busSuite } from './suites/bus';
 import { dashboardApiSuite } from './suites/dashboard-api';
@@ -26,6 +27,7 @@ const suites: Suite[] = [
   restartGapSuite,
   dashboardApiSuite,
   imagesSuite,
+  alertsSuite,
 ];
 
 async function main(): Promise<void> {

@@ -123,11 +123,42 @@ export const executionEnv = commonEnv
       .min(2)
       .max(100)
       .default(5),
-    /** Position difference (units) still treated as equal. @default 0 */
+    /**
+     * Position difference (units) still treated as equal: one decimal for every instrument, or per
+     * instrument key with an optional default, `EURCAD=1000,AAPL=0,*=0`. @default 0
+     */
     POSITION_TOLERANCE: z
       .string()
-      .regex(/^\d+(\.\d+)?$/, 'must be a non-negative decimal')
-      .default('0'),
+      .default('0')
+      .transform((value, ctx) => {
+        const tolerance = { default: '0', byInstrument: {} as Record<string, string> };
+        const decimal = /^\d+(\.\d+)?$/;
+        if (decimal.test(value.trim())) return { ...tolerance, default: value.trim() };
+        for (const part of value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)) {
+          const [key, amount] = part.split('=').map((item) => item.trim());
+          if (!key || !amount || !decimal.test(amount)) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `"${part}" must be <instrument key>=<non-negative decimal> (or *=<decimal> for the rest), e.g. EURCAD=1000`,
+            });
+            return z.NEVER;
+          }
+          if (key === '*') tolerance.default = amount;
+          else tolerance.byInstrument[key.replace(/[.\s]/g, '').toUpperCase()] = amount;
+        }
+        return tolerance;
+      }),
+    /**
+     * Relative difference of a position's average cost (ours against the broker's) still treated as
+     * equal: 0.01 = 1 % (IB folds stock commissions into its average cost; we do not). @default 0.01
+     */
+    RECONCILE_AVERAGE_COST_TOLERANCE: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'must be a non-negative decimal fraction, e.g. 0.01 for 1 %')
+      .default('0.01'),
     /**
      * Whether a halt for a reconciliation mismatch also cancels our working orders (a halt alone only
      * stops new intents; resting limit and stop orders would keep filling). Audited with the halt.

@@ -10,6 +10,10 @@ export const CRASH_POINTS = [
   'after_send',
   'after_ack',
   'after_fill_stored',
+  /** Recovery has read the broker's open orders and executions and not yet settled ours. */
+  'during_recovery',
+  /** Reconciliation has compared and not yet stored, flagged or acted on the result. */
+  'during_reconciliation',
 ] as const;
 /** Points inside halting: reached only when a halt happens, so the order-flow loop does not cycle them. */
 export const HALT_CRASH_POINTS = ['before_halt_written', 'after_halt_written'] as const;

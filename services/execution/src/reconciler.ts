@@ -9,6 +9,7 @@
  */
 import type { Bus } from '@ibstack/bus';
 import {
+  toDecimalString,
   deterministicId,
   nowIso,
   type ReconciliationMismatch,
@@ -20,9 +21,9 @@ import type { Logger } from '@ibstack/observability';
 
 import type { IbBroker } from './adapters/ib-broker';
 import type { ExecutionStore } from './adapters/pg-store';
-import type { CrashPoints } from './crash-points';
 import { tradingDayStart } from './domain/account';
 import { reconcile } from './domain/reconcile';
+import type { CrashPoints } from './crash-points';
 import type { ExecutionMetrics } from './metrics';
 import type { OrderTracker } from './order-tracker';
 import { cancelWorkingOrders } from './working-orders';
@@ -39,9 +40,10 @@ export interface ReconcilerDependencies {
   metrics: ExecutionMetrics;
   log: Logger;
   account: () => string | null;
-  positionTolerance: string;
-  /** Test-only kill points inside halting. */
-  crashPoints?: CrashPoints;
+  /** Units still treated as equal: a default, and per instrument key. */
+  positionTolerance: { default: string; byInstrument: Readonly<Record<string, string>> };
+  /** Relative average-cost difference still treated as equal (0.01 = 1 %). */
+  averageCostTolerance: string;
   /** Whether a halt for a mismatch also cancels our working orders (RECONCILIATION_HALT_CANCELS_ORDERS). @default true */
   haltCancelsOrders?: boolean;
   /** Pause before the confirming second look. @default 1000 */
@@ -56,6 +58,8 @@ export interface ReconcilerDependencies {
   /** With no clean run for this long while trading, trading halts. @default 900000 */
   maxCleanAgeMs?: number;
   now?: () => number;
+  /** Test-only kill points inside reconciliation and halting. */
+  crashPoints?: CrashPoints;
 }
 
 /** Why a reconciliation could not compare (a broker read timed out): stored, counted, not clean. */
@@ -86,7 +90,6 @@ export class Reconciler {
 
   private async compare() {
     const { store, broker, tracker } = this.deps;
-    const account = this.deps.account();
     const timeout = this.deps.readTimeoutMs ?? 10_000;
     await tracker.drain();
     // What the tracker stores from here on happened while we read: its instruments are not settled.
@@ -100,8 +103,14 @@ export class Reconciler {
     const snapshot = await store.reconciliationSnapshot(new Date(since));
     const disturbed = tracker.touchedSince(mark);
     const localOpen = snapshot.openOrders;
+    // Every managed account, each on its own (not only the first).
     const local = {
-      positions: snapshot.positions.filter((position) => !account || position.account === account),
+      positions: snapshot.positions.map((position) => ({
+        account: position.account,
+        instrument: position.instrument,
+        quantity: position.quantity,
+        averageCost: position.average_cost,
+      })),
       openOrders: localOpen
         .filter((order) => order.broker_order_id !== null || order.perm_id !== null)
         .map((order) => ({
@@ -109,18 +118,35 @@ export class Reconciler {
           intentId: order.intent_id,
           instrument: order.instrument,
           remainingQuantity: order.remaining_quantity,
+          quantity: order.quantity,
+          limitPrice: order.order_type === 'LMT' ? order.limit_price : null,
+          stopPrice: order.order_type === 'STP' ? order.stop_price : null,
         })),
       executions: snapshot.executions,
       knownExecIds: snapshot.knownExecIds,
     };
     const brokerView = {
-      positions: brokerPositions.filter((position) => !account || position.account === account),
+      positions: brokerPositions.map((position) => ({
+        account: position.account,
+        instrument: position.instrument,
+        quantity: position.quantity,
+        averageCost: toDecimalString(position.averageCost),
+      })),
       openOrders: brokerOpen.orders.map((order) => ({
         brokerOrderId: order.clientId === broker.clientId ? order.orderId : -order.permId,
         orderRef: order.orderRef,
         instrument: order.instrument,
         brokerStatus: order.brokerStatus,
         remainingQuantity: order.quantity,
+        quantity: order.quantity,
+        limitPrice:
+          order.orderType === 'LMT' && order.limitPrice !== undefined
+            ? toDecimalString(order.limitPrice)
+            : null,
+        stopPrice:
+          order.orderType === 'STP' && order.stopPrice !== undefined
+            ? toDecimalString(order.stopPrice)
+            : null,
       })),
       executions: brokerExecutions.executions.map((execution) => ({
         execId: execution.execId,
@@ -168,11 +194,25 @@ export class Reconciler {
       })),
     ];
     // A comparison of two views is conclusive only for instruments nothing happened to while they were read.
-    const compared = reconcile(local, brokerView, { positionTolerance: this.deps.positionTolerance });
+    const compared = [
+      ...snapshot.overfilled.map((order) => ({
+        kind: 'order_overfilled' as const,
+        instrument: order.instrument,
+        local: `ordered ${order.quantity}`,
+        broker: `filled ${order.executed}`,
+        detail: `order ${order.broker_order_id ?? `perm ${order.perm_id ?? '-'}`} (intent ${order.intent_id ?? '-'}) has ${order.executed} filled of ${order.quantity}: overfilled`,
+      })),
+      ...reconcile(local, brokerView, {
+        positionTolerance: this.deps.positionTolerance.default,
+        positionToleranceByInstrument: this.deps.positionTolerance.byInstrument,
+        averageCostTolerance: this.deps.averageCostTolerance,
+      }),
+    ];
     const settled = (mismatch: ReconciliationMismatch) =>
       mismatch.instrument ? !disturbed.has(mismatch.instrument) : disturbed.size === 0;
     return {
       mismatches: [...reported, ...compared],
+      overfilledIds: snapshot.overfilled.map((order) => order.id),
       unsettled: compared.filter((mismatch) => !settled(mismatch)),
       disturbed,
       unexplained,
@@ -221,6 +261,7 @@ export class Reconciler {
       await this.failed(trigger, startedAt, error);
       throw error;
     }
+    this.deps.crashPoints?.hit('during_reconciliation');
     const result: ReconciliationResult = {
       v: 1,
       runId: randomId(),
@@ -254,8 +295,12 @@ export class Reconciler {
     }
     // Flagged as reported only once the halt is written: a halt that could not be written throws above,
     // leaving them unflagged, so the next run finds and reports them again instead of trading on.
+    const overfillReported = result.mismatches.some((mismatch) => mismatch.kind === 'order_overfilled');
     await store.flagUnexplained(
-      outcome.unexplained.orders.map((order) => order.id),
+      [
+        ...outcome.unexplained.orders.map((order) => order.id),
+        ...(overfillReported ? outcome.overfilledIds : []),
+      ],
       outcome.unexplained.executions.map((execution) => execution.execId),
       new Date(result.finishedAt),
       outcome.unexplained.amendments.map((change) => change.id),

@@ -246,10 +246,11 @@ export function createExecutionService(
         account,
         positionTolerance: config.POSITION_TOLERANCE,
         haltCancelsOrders: config.RECONCILIATION_HALT_CANCELS_ORDERS,
-        crashPoints,
+        averageCostTolerance: config.RECONCILE_AVERAGE_COST_TOLERANCE,
         readTimeoutMs: config.RECONCILE_READ_TIMEOUT_MS,
         maxCleanAgeMs: config.RECONCILE_MAX_CLEAN_AGE_MS,
         settleAttempts: config.RECONCILE_SETTLE_ATTEMPTS,
+        crashPoints,
       });
       const activeReconciler = reconciler;
       const circuit = new ErrorCircuit(
@@ -325,6 +326,7 @@ export function createExecutionService(
             router,
             log: log.child({ component: 'recovery' }),
             policy: config.RECOVERY_POLICY,
+            crashPoints,
           });
           await activeReconciler.run(trigger);
         });

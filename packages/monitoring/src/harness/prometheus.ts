@@ -29,6 +29,8 @@ export interface LocalPrometheusOptions {
   forScale?: number;
   /** How often a firing alert is sent again to Alertmanager. @default Prometheus's (1m) */
   resendDelay?: string;
+  /** One more rule file (YAML) beside the production ones, e.g. a benchmark's baseline rule. */
+  extraRules?: string;
 }
 
 export interface PromSample {
@@ -106,6 +108,7 @@ export async function startPrometheus(options: LocalPrometheusOptions): Promise<
   const rulesDir = join(dir, 'rules');
   mkdirSync(rulesDir);
   writeRules(rulesDir, options.forScale ?? 1);
+  if (options.extraRules) writeFileSync(join(rulesDir, 'zz-extra.yml'), options.extraRules);
   const jobs = new Map<string, string[]>();
   for (const { job, target } of options.targets) jobs.set(job, [...(jobs.get(job) ?? []), target]);
   const scrapeInterval = options.scrapeInterval ?? production.global.scrape_interval;

@@ -746,8 +746,9 @@ export class ExecutionStore {
    * disagree with each other.
    */
   async reconciliationSnapshot(since: Date): Promise<{
-    positions: Array<{ account: string; instrument: string; quantity: string }>;
+    positions: Array<{ account: string; instrument: string; quantity: string; average_cost: string }>;
     openOrders: OrderRow[];
+    overfilled: Array<OrderRow & { executed: string }>;
     executions: Array<{ execId: string; instrument: string; time: number }>;
     knownExecIds: Set<string>;
   }> {
@@ -757,11 +758,25 @@ export class ExecutionStore {
       .setAccessMode('read only')
       .execute(async (trx) => {
         const view = new ExecutionStore(trx);
-        const positions = await view.positions();
+        const positions = await trx
+          .selectFrom('positions')
+          .select(['account', 'instrument', 'quantity', 'average_cost'])
+          .execute();
         const openOrders = await view.openOrders();
         const executions = await view.executionsSince(since);
         const knownExecIds = await view.executionIdsSince(since);
-        return { positions, openOrders, executions, knownExecIds };
+        // Orders whose fills exceed their size (the broker overfilled), not reported yet.
+        const overfilled = await trx
+          .selectFrom('orders as o')
+          .innerJoin('executions as x', 'x.order_id', 'o.id')
+          .selectAll('o')
+          .select(sql<string>`sum(x.quantity)::text`.as('executed'))
+          .where('x.superseded_by', 'is', null)
+          .where('o.flagged_at', 'is', null)
+          .groupBy('o.id')
+          .having(sql<boolean>`sum(x.quantity) > o.quantity`)
+          .execute();
+        return { positions, openOrders, executions, knownExecIds, overfilled };
       });
   }
 

@@ -2,7 +2,9 @@
  * Reconciliation: our books against the broker's. Pure: `(local, broker) → mismatches`.
  *
  * Invariants checked:
- * - every instrument's position quantity matches the broker's within the tolerance;
+ * - in every account, every instrument's position quantity matches the broker's within the (per-instrument)
+ *   tolerance, and its average cost within the relative tolerance;
+ * - every open order we share with the broker has the same quantity and prices on both sides;
  * - every open order at the broker is one we know, and every order we think is working is at the broker;
  * - every broker execution in the compared window is stored exactly once, and every stored execution in
  *   that window is known to the broker.
@@ -14,16 +16,28 @@ import type { ReconciliationMismatch } from '@ibstack/contracts';
 export interface PositionView {
   instrument: string;
   quantity: string;
+  /** Every managed account is compared on its own; absent means one unnamed account. */
+  account?: string;
+  /** Average cost per unit; compared when both sides give one for a non-flat position. */
+  averageCost?: string;
 }
 
-export interface LocalOpenOrder {
+/** An order's terms: what is compared between two views of one open order. */
+export interface OrderTerms {
+  /** The order's total size. */
+  quantity?: string;
+  limitPrice?: string | null;
+  stopPrice?: string | null;
+}
+
+export interface LocalOpenOrder extends OrderTerms {
   brokerOrderId: number;
   intentId: string | null;
   instrument: string;
   remainingQuantity: string;
 }
 
-export interface BrokerOpenOrder {
+export interface BrokerOpenOrder extends OrderTerms {
   brokerOrderId: number;
   orderRef: string;
   instrument: string;
@@ -61,14 +75,41 @@ export interface BrokerView {
 export interface ReconcileOptions {
   /** Largest position difference (absolute units) still treated as equal. @default "0" */
   positionTolerance?: string;
+  /** Per instrument key, overriding `positionTolerance`. */
+  positionToleranceByInstrument?: Readonly<Record<string, string>>;
+  /**
+   * Largest relative difference of a position's average cost still treated as equal (0.001 = 0.1 %);
+   * undefined: not compared.
+   */
+  averageCostTolerance?: string;
 }
 
-function byInstrument(positions: readonly PositionView[]): Map<string, Decimal> {
-  const map = new Map<string, Decimal>();
+interface Holding {
+  account: string | undefined;
+  instrument: string;
+  quantity: Decimal;
+  averageCost: string | undefined;
+}
+
+function byAccountAndInstrument(positions: readonly PositionView[]): Map<string, Holding> {
+  const map = new Map<string, Holding>();
   for (const position of positions) {
-    map.set(position.instrument, (map.get(position.instrument) ?? new Decimal(0)).plus(position.quantity));
+    const key = `${position.account ?? ''}|${position.instrument}`;
+    const held = map.get(key);
+    map.set(key, {
+      account: position.account,
+      instrument: position.instrument,
+      quantity: (held?.quantity ?? new Decimal(0)).plus(position.quantity),
+      averageCost: position.averageCost ?? held?.averageCost,
+    });
   }
   return map;
+}
+
+function sameTerm(a: string | null | undefined, b: string | null | undefined): boolean {
+  if (a === undefined || b === undefined) return true;
+  if (a === null || b === null) return a === b;
+  return new Decimal(a).eq(b);
 }
 
 export function reconcile(
@@ -76,26 +117,51 @@ export function reconcile(
   broker: BrokerView,
   options: ReconcileOptions = {},
 ): ReconciliationMismatch[] {
-  const tolerance = new Decimal(options.positionTolerance ?? '0');
+  const toleranceOf = (instrument: string) =>
+    new Decimal(options.positionToleranceByInstrument?.[instrument] ?? options.positionTolerance ?? '0');
   const mismatches: ReconciliationMismatch[] = [];
 
-  const localPositions = byInstrument(local.positions);
-  const brokerPositions = byInstrument(broker.positions);
-  for (const instrument of new Set([...localPositions.keys(), ...brokerPositions.keys()])) {
-    const ours = localPositions.get(instrument) ?? new Decimal(0);
-    const theirs = brokerPositions.get(instrument) ?? new Decimal(0);
-    if (ours.minus(theirs).abs().lte(tolerance)) continue;
-    const kind = ours.isZero()
+  const localPositions = byAccountAndInstrument(local.positions);
+  const brokerPositions = byAccountAndInstrument(broker.positions);
+  for (const key of new Set([...localPositions.keys(), ...brokerPositions.keys()])) {
+    const ours = localPositions.get(key);
+    const theirs = brokerPositions.get(key);
+    const { instrument, account } = (ours ?? theirs)!;
+    const where = account ? `${instrument} in ${account}` : instrument;
+    const oursQuantity = ours?.quantity ?? new Decimal(0);
+    const theirsQuantity = theirs?.quantity ?? new Decimal(0);
+    if (oursQuantity.minus(theirsQuantity).abs().lte(toleranceOf(instrument))) {
+      const costTolerance = options.averageCostTolerance;
+      if (
+        costTolerance !== undefined &&
+        !oursQuantity.isZero() &&
+        ours?.averageCost !== undefined &&
+        theirs?.averageCost !== undefined &&
+        !new Decimal(theirs.averageCost).isZero()
+      ) {
+        const difference = new Decimal(ours.averageCost).minus(theirs.averageCost).abs();
+        if (difference.gt(new Decimal(theirs.averageCost).abs().times(costTolerance)))
+          mismatches.push({
+            kind: 'position_average_cost',
+            instrument,
+            local: ours.averageCost,
+            broker: theirs.averageCost,
+            detail: `average cost of ${where}: ours ${ours.averageCost}, broker ${theirs.averageCost}`,
+          });
+      }
+      continue;
+    }
+    const kind = oursQuantity.isZero()
       ? 'position_unknown_locally'
-      : theirs.isZero()
+      : theirsQuantity.isZero()
         ? 'position_unknown_at_broker'
         : 'position_quantity';
     mismatches.push({
       kind,
       instrument,
-      local: ours.toFixed(),
-      broker: theirs.toFixed(),
-      detail: `position ${instrument}: ours ${ours.toFixed()}, broker ${theirs.toFixed()}`,
+      local: oursQuantity.toFixed(),
+      broker: theirsQuantity.toFixed(),
+      detail: `position ${where}: ours ${oursQuantity.toFixed()}, broker ${theirsQuantity.toFixed()}`,
     });
   }
 
@@ -103,7 +169,27 @@ export function reconcile(
   // intent ids is not ours.
   const brokerOrderIds = new Set(broker.openOrders.map((order) => order.brokerOrderId));
   const localOrderIds = new Set(local.openOrders.map((order) => order.brokerOrderId));
+  const localById = new Map(local.openOrders.map((order) => [order.brokerOrderId, order]));
   for (const order of broker.openOrders) {
+    const ours = localById.get(order.brokerOrderId);
+    if (ours) {
+      if (
+        !sameTerm(ours.quantity, order.quantity) ||
+        !sameTerm(ours.limitPrice, order.limitPrice) ||
+        !sameTerm(ours.stopPrice, order.stopPrice)
+      ) {
+        const terms = (t: OrderTerms) =>
+          `${t.quantity ?? '?'}${t.limitPrice ? ` LMT ${t.limitPrice}` : ''}${t.stopPrice ? ` STP ${t.stopPrice}` : ''}`;
+        mismatches.push({
+          kind: 'open_order_terms',
+          instrument: order.instrument,
+          local: terms(ours),
+          broker: terms(order),
+          detail: `open order ${order.brokerOrderId}: ours ${terms(ours)}, broker ${terms(order)}`,
+        });
+      }
+      continue;
+    }
     if (localOrderIds.has(order.brokerOrderId)) continue;
     mismatches.push({
       kind: 'open_order_unknown_locally',

@@ -114,4 +114,66 @@ describe('reconciliation', () => {
       expect.objectContaining({ kind: 'position_quantity', local: '10000', broker: '-10000' }),
     ]);
   });
+
+  it('applies a tolerance per instrument, each account on its own', () => {
+    const local: LocalView = {
+      ...empty,
+      positions: [
+        { account: 'DU1', instrument: 'EURCAD', quantity: '20000' },
+        { account: 'DU1', instrument: 'AAPL', quantity: '10' },
+      ],
+    };
+    const broker: BrokerView = {
+      ...emptyBroker,
+      positions: [
+        { account: 'DU1', instrument: 'EURCAD', quantity: '20900' },
+        { account: 'DU1', instrument: 'AAPL', quantity: '11' },
+        { account: 'DU2', instrument: 'AAPL', quantity: '10' },
+      ],
+    };
+    const result = reconcile(local, broker, { positionToleranceByInstrument: { EURCAD: '1000' } });
+    expect(result.map((m) => [m.kind, m.instrument, m.detail.includes('DU2')])).toEqual([
+      ['position_quantity', 'AAPL', false],
+      ['position_unknown_locally', 'AAPL', true],
+    ]);
+  });
+
+  it('compares average costs within a relative tolerance, and open orders by quantity and price', () => {
+    const local: LocalView = {
+      ...empty,
+      positions: [{ instrument: 'EURCAD', quantity: '20000', averageCost: '1.5' }],
+      openOrders: [
+        {
+          brokerOrderId: 5,
+          intentId: 'i5',
+          instrument: 'EURCAD',
+          remainingQuantity: '10000',
+          quantity: '10000',
+          limitPrice: '1.4',
+        },
+      ],
+    };
+    const broker: BrokerView = {
+      ...emptyBroker,
+      positions: [{ instrument: 'EURCAD', quantity: '20000', averageCost: '1.5006' }],
+      openOrders: [
+        {
+          brokerOrderId: 5,
+          orderRef: 'i5',
+          instrument: 'EURCAD',
+          brokerStatus: 'Submitted',
+          remainingQuantity: '12000',
+          quantity: '12000',
+          limitPrice: '1.40',
+        },
+      ],
+    };
+    expect(reconcile(local, broker, { averageCostTolerance: '0.001' }).map((m) => m.kind)).toEqual([
+      'open_order_terms',
+    ]);
+    expect(reconcile(local, broker, { averageCostTolerance: '0.0001' }).map((m) => m.kind)).toEqual([
+      'position_average_cost',
+      'open_order_terms',
+    ]);
+  });
 });

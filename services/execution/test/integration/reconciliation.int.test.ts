@@ -120,4 +120,36 @@ describe('reconciliation', () => {
       (await harness.database.db.selectFrom('executions').select('exec_id').execute()).length,
     ).toBeGreaterThanOrEqual(30);
   });
+
+  it('reports an overfilled order, an average cost the broker disagrees with, and a position in a second account', async () => {
+    harness = await startHarness({ extraAccounts: ['DU7654321'] });
+    service = await startInProcess(harness);
+    await reconciliationRuns(harness, 1);
+    await publishIntent(harness.bus, intent({ quantity: '20000' }));
+    const order = await eventually(async () => {
+      const [row] = await ordersOf(harness);
+      expect(row?.status).toBe('filled');
+      return row!;
+    });
+    expect((await service.reconcileNow('operator'))?.ok).toBe(true);
+
+    // The broker books 5000 more than the order's size; it changes the position's average cost by hand;
+    // and a second account the login manages holds a position none of our books has.
+    harness.sim.faults.overfillOrder(10, order.broker_order_id!, 5_000);
+    await eventually(async () =>
+      expect(await harness.database.db.selectFrom('executions').select('exec_id').execute()).toHaveLength(2),
+    );
+    const [held] = harness.sim.account.positions();
+    harness.sim.faults.adjustAverageCost('EUR.CAD', held!.averageCost * 1.05);
+    harness.sim.faults.driftPosition('EUR.CAD', 7_000, 'DU7654321');
+
+    const result = await service.reconcileNow('operator');
+    expect(result?.ok).toBe(false);
+    const kinds = result!.mismatches.map((mismatch) => mismatch.kind).sort();
+    expect(kinds).toEqual(['order_overfilled', 'position_average_cost', 'position_unknown_locally']);
+    const byKind = new Map(result!.mismatches.map((mismatch) => [mismatch.kind, mismatch]));
+    expect(byKind.get('order_overfilled')).toMatchObject({ local: 'ordered 20000', broker: 'filled 25000' });
+    expect(byKind.get('position_unknown_locally')!.detail).toContain('DU7654321');
+    await eventually(async () => expect((await tradingState(harness.bus))?.state).toBe('HALTED'));
+  });
 });

@@ -1,0 +1,28 @@
+import { executionEnv, executionChecks } from '../src/config';
+
+describe('execution configuration', () => {
+  it('reads POSITION_TOLERANCE as one decimal or per instrument, and names a bad entry', () => {
+    expect(executionEnv.parse({ POSITION_TOLERANCE: '0.5' }).POSITION_TOLERANCE).toEqual({
+      default: '0.5',
+      byInstrument: {},
+    });
+    expect(executionEnv.parse({ POSITION_TOLERANCE: 'EUR.CAD=1000, AAPL=0,*=2' }).POSITION_TOLERANCE).toEqual(
+      {
+        default: '2',
+        byInstrument: { EURCAD: '1000', AAPL: '0' },
+      },
+    );
+    const bad = executionEnv.safeParse({ POSITION_TOLERANCE: 'EURCAD=lots' });
+    expect(bad.success).toBe(false);
+    expect(JSON.stringify(bad.error?.issues)).toMatch(
+      /POSITION_TOLERANCE.*EURCAD=lots|EURCAD=lots.*POSITION_TOLERANCE/,
+    );
+  });
+
+  it('refuses a clean-age limit that is not longer than the reconciliation interval', () => {
+    const problems = executionChecks.flatMap((check) =>
+      check({ RECONCILE_INTERVAL_MS: '300000', RECONCILE_MAX_CLEAN_AGE_MS: '300000' }),
+    );
+    expect(problems.join(' ')).toMatch(/RECONCILE_MAX_CLEAN_AGE_MS/);
+  });
+});
