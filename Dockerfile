@@ -73,6 +73,12 @@ ENV HTTP_PORT=9406
 EXPOSE 9406
 CMD ["node", "services/gateway-supervisor/src/main.js"]
 
+# Runs on each host of a failover pair (infra/failover; compose profile `standby`).
+FROM runtime AS failover-agent
+ENV HTTP_PORT=9407
+EXPOSE 9407
+CMD ["node", "services/failover-agent/src/main.js"]
+
 FROM runtime AS backup
 USER root
 # pg_dump and pg_restore of the database server's major version (postgres:15 in docker-compose.yml; the

@@ -10,6 +10,10 @@ export const CRASH_POINTS = [
   'after_send',
   'after_ack',
   'after_fill_stored',
+  /** Recovery has read the broker's open orders and executions and not yet settled ours. */
+  'during_recovery',
+  /** Reconciliation has compared and not yet stored, flagged or acted on the result. */
+  'during_reconciliation',
 ] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 

@@ -23,6 +23,7 @@ import type { IbBroker } from './adapters/ib-broker';
 import type { ExecutionStore } from './adapters/pg-store';
 import { tradingDayStart } from './domain/account';
 import { reconcile } from './domain/reconcile';
+import type { CrashPoints } from './crash-points';
 import type { ExecutionMetrics } from './metrics';
 import type { OrderTracker } from './order-tracker';
 import type { TradingStateStore } from './trading-state';
@@ -54,6 +55,7 @@ export interface ReconcilerDependencies {
   /** With no clean run for this long while trading, trading halts. @default 900000 */
   maxCleanAgeMs?: number;
   now?: () => number;
+  crashPoints?: CrashPoints;
 }
 
 /** Why a reconciliation could not compare (a broker read timed out): stored, counted, not clean. */
@@ -255,6 +257,7 @@ export class Reconciler {
       await this.failed(trigger, startedAt, error);
       throw error;
     }
+    this.deps.crashPoints?.hit('during_reconciliation');
     const result: ReconciliationResult = {
       v: 1,
       runId: randomId(),

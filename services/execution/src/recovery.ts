@@ -17,6 +17,7 @@ import type { Logger } from '@ibstack/observability';
 
 import type { IbBroker } from './adapters/ib-broker';
 import type { ExecutionStore } from './adapters/pg-store';
+import type { CrashPoints } from './crash-points';
 import type { OrderRouter } from './order-router';
 import type { OrderTracker } from './order-tracker';
 
@@ -29,6 +30,7 @@ export interface RecoveryDependencies {
   router: OrderRouter;
   log: Logger;
   policy: RecoveryPolicy;
+  crashPoints?: CrashPoints;
 }
 
 export async function recover(deps: RecoveryDependencies): Promise<void> {
@@ -37,6 +39,7 @@ export async function recover(deps: RecoveryDependencies): Promise<void> {
   const open = await broker.openOrders();
   await broker.executions({});
   await tracker.drain();
+  deps.crashPoints?.hit('during_recovery');
 
   // By the identity we recorded (client and order id, or perm id), never by orderRef: another order
   // carrying one of our intent ids is a duplicate, and must not keep ours alive.

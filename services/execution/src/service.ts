@@ -236,6 +236,7 @@ export function createExecutionService(
         readTimeoutMs: config.RECONCILE_READ_TIMEOUT_MS,
         maxCleanAgeMs: config.RECONCILE_MAX_CLEAN_AGE_MS,
         settleAttempts: config.RECONCILE_SETTLE_ATTEMPTS,
+        crashPoints,
       });
       const activeReconciler = reconciler;
       const circuit = new ErrorCircuit(
@@ -311,6 +312,7 @@ export function createExecutionService(
             router,
             log: log.child({ component: 'recovery' }),
             policy: config.RECOVERY_POLICY,
+            crashPoints,
           });
           await activeReconciler.run(trigger);
         });

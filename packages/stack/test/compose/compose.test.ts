@@ -43,6 +43,7 @@ import { dashboardEnv } from '@ibstack/dashboard-api';
 import { executionChecks, executionEnv } from '@ibstack/execution';
 import { gatewaySimEnv } from '@ibstack/gateway-sim';
 import { gatewaySupervisorChecks, gatewaySupervisorEnv } from '@ibstack/gateway-supervisor';
+import { failoverAgentEnv } from '@ibstack/failover-agent';
 import { checkIngestorEnv, ingestorEnv } from '@ibstack/ingestor';
 import { notifierEnv } from '@ibstack/notifier';
 import { builtInStrategies, loadSleevesFile, strategyEnv } from '@ibstack/strategy';
@@ -140,6 +141,15 @@ const SERVICES: readonly OurService[] = [
     // what is down) exactly when something is.
     profile: 'telegram',
   },
+  {
+    service: 'failover-agent',
+    load: (env) => loadConfig('failover-agent', failoverAgentEnv, env),
+    secrets: ['database_url'],
+    refuses: { FAILOVER_HOST: 'standby.example' },
+    // Its NATS node's monitoring port (NATS_MONITOR_URL).
+    servers: (config) => [new URL(config.NATS_MONITOR_URL as string).hostname],
+    profile: 'standby',
+  },
 ];
 
 /** Secrets an upstream image may mount. The IB credentials belong to the gateway alone. */
@@ -181,6 +191,16 @@ const SCENARIOS: ReadonlyArray<{ name: string; env: Env }> = [
     },
   },
   { name: 'profile telegram', env: { COMPOSE_PROFILES: 'telegram', TELEGRAM_CHATS: '123456789:operator' } },
+  {
+    name: 'profile standby: a host of a failover pair',
+    env: {
+      COMPOSE_PROFILES: 'standby',
+      FAILOVER_HOST: 'standby',
+      NATS_REPLICAS: '3',
+      FAILOVER_REPLICATION_SOURCES:
+        '{"primary":"host=10.77.0.1 user=replicator","standby":"host=10.77.0.2 user=replicator"}',
+    },
+  },
 ];
 
 const raw = readComposeRaw();

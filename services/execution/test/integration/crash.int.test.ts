@@ -1,7 +1,8 @@
 /**
- * Kill-and-restart proof of exactly-once: execution is SIGKILLed at every point of the order flow, over
- * and over, while intents keep arriving; afterwards the broker's orders equal the intents one-to-one and
- * every broker fill is stored exactly once.
+ * Kill-and-restart proof of exactly-once: execution is SIGKILLed at every point of the order flow (and
+ * inside recovery and reconciliation), over and over, while intents keep arriving and a limit order rests
+ * at the broker throughout; afterwards the broker's orders equal the intents one-to-one, the resting
+ * order is still one working order, and every broker fill is stored exactly once.
  */
 import type { OrderIntent } from '@ibstack/contracts';
 import { eventually, type SpawnedProcess } from '@ibstack/test-kit';
@@ -36,6 +37,17 @@ describe('execution under repeated SIGKILL', () => {
     const topSize = harness.sim.quote('EUR.CAD')?.askSize ?? 1_000_000;
     const intents: OrderIntent[] = [];
     const crashes: string[] = [];
+    // A GTC buy limit far below the market rests through every kill: it must stay one working order,
+    // never re-sent as a second, never settled as cancelled by a recovery.
+    const quote = harness.sim.quote('EUR.CAD')!;
+    const resting = intent({
+      sleeve: 'crash',
+      orderType: 'LMT',
+      limitPrice: (Math.round((quote.bid * 0.8) / 0.00005) * 0.00005).toFixed(5),
+      timeInForce: 'GTC',
+      quantity: '25000',
+    });
+    await publishIntent(harness.bus, resting);
 
     for (let kill = 0; kill < KILLS; kill++) {
       const point = CRASH_POINTS[kill % CRASH_POINTS.length]!;
@@ -68,15 +80,18 @@ describe('execution under repeated SIGKILL', () => {
     }
 
     child = await startProcess(harness, env);
-    const expectedRefs = intents.map((value) => value.intentId).sort();
+    const expectedRefs = [...intents, resting].map((value) => value.intentId).sort();
     await eventually(
       async () => {
         const orders = await harness.database.db
           .selectFrom('orders')
           .select(['intent_id', 'broker_order_id', 'status', 'error_code', 'error_text'])
           .execute();
-        expect(orders.filter((order) => order.status !== 'filled')).toEqual([]);
-        expect(orders).toHaveLength(intents.length);
+        expect(
+          orders.filter((order) => order.intent_id !== resting.intentId && order.status !== 'filled'),
+        ).toEqual([]);
+        expect(orders.find((order) => order.intent_id === resting.intentId)?.status).toBe('submitted');
+        expect(orders).toHaveLength(intents.length + 1);
       },
       { timeoutMs: 60_000, intervalMs: 200 },
     );
@@ -90,6 +105,9 @@ describe('execution under repeated SIGKILL', () => {
       .execute();
     const simIdByRef = new Map(simOrders.map((order) => [order.orderRef, order.orderId]));
     for (const order of storedOrders) expect(order.broker_order_id).toBe(simIdByRef.get(order.intent_id!));
+
+    const restingAtBroker = simOrders.filter((order) => order.orderRef === resting.intentId);
+    expect(restingAtBroker.map((order) => order.status)).toEqual(['Submitted']);
 
     // Every broker fill stored exactly once.
     await eventually(async () => {
