@@ -54,7 +54,8 @@ describe('notifier commands', () => {
   it('answers /status in a configured chat with the compact status screen', async () => {
     h.telegram.sendText(OPERATOR_CHAT, ALICE, '/status');
     const text = await textTo(ALICE.id, /ibstack/);
-    expect(text).toContain('Trading: ✅ RUNNING');
+    // A new database holds RUNNING (migration 0011), which the screen shows with its origin.
+    expect(text).toMatch(/Trading: ✅ <b>RUNNING<\/b> · new database/);
     expect(text).toContain('Services: gateway-sim');
     expect(text).toContain('Reconciliation: none yet');
     const call = h.telegram.callsOf('sendMessage', ALICE.id).at(-1)!;
