@@ -191,6 +191,19 @@ describe('a backup restored into a fresh database', () => {
       { timeoutMs: 60_000 },
     );
     expect(run[0]).toEqual({ ok: true, trigger: 'start', mismatches: [], error: null });
+    // The backup was taken halted, and the trading state is in the database too (migration 0011): the
+    // restored stack stays halted until an operator resumes it, as after any halt.
+    const stillHalted = await query<{ state: string }>(
+      restored.env.DATABASE_URL!,
+      'select state from trading_state',
+    );
+    expect(stillHalted).toEqual([{ state: 'HALTED' }]);
+    const resume = await runCommand(
+      process.execPath,
+      ['--import', 'tsx', STACK_CLI, 'resume', 'restore test: restored'],
+      { env: restored.env },
+    );
+    expect(resume.code).toBe(0);
     await eventually(
       async () => expect(await filledOrders(restored)).toBeGreaterThanOrEqual(filledAtBackup + 2),
       {
