@@ -26,7 +26,7 @@ describe('sleeves file', () => {
     expect(DEFAULT_SLEEVES_FILE).toMatch(/services\/strategy\/config\/demo\.yaml$/);
     expect(config.sleeves).toHaveLength(1);
     const [demo] = config.sleeves;
-    expect(demo).toMatchObject({ name: 'demo', timeframe: '1m', capitalUsd: '25000' });
+    expect(demo).toMatchObject({ name: 'demo', timeframe: '1m', capitalUsd: '23000' });
     expect(demo!.strategy.name).toBe('ma-crossover');
     expect(demo!.instruments.map((i) => i.key)).toEqual(['EURCAD']);
     expect(demo!.risk).toMatchObject({
