@@ -243,10 +243,21 @@ export class Bus {
   async kv<S extends z.ZodType>(
     bucket: string,
     schema: S,
-    options: { ttlMs?: number; history?: number } = {},
+    options: {
+      ttlMs?: number;
+      history?: number;
+      /**
+       * How long one operation waits for JetStream before it fails, when shorter than the connection's
+       * 5 s: a lease renewal must fail fast and retry while the bucket's replicas elect a new leader.
+       */
+      operationTimeoutMs?: number;
+    } = {},
   ): Promise<TypedKv<z.infer<S>>> {
     const name = this.namespace.bucket(bucket);
-    const kv = await this.kvm.create(name, {
+    const kvm = options.operationTimeoutMs
+      ? new Kvm(jetstream(this.nc, { timeout: options.operationTimeoutMs }))
+      : this.kvm;
+    const kv = await kvm.create(name, {
       history: options.history ?? 1,
       replicas: this.replicas,
       ...(options.ttlMs ? { ttl: options.ttlMs } : {}),

@@ -1,0 +1,594 @@
+/**
+ * The failover drill (issue 16), for real: four network namespaces as hosts — primary, standby, witness
+ * and ibkr (the simulated gateway) — with userspace WireGuard between the three peers, a three-node NATS
+ * JetStream cluster (infra/failover/nats/cluster.conf, R3 streams and KV), Postgres streaming replication
+ * (infra/failover/postgres), execution and the failover agent on each trading host, the demo sleeve
+ * trading. Scenarios, in order, each bounded in time:
+ *
+ *   1. losing the witness alone changes nothing (same lease epoch, trading goes on);
+ *   2. losing the standby alone changes nothing but the primary's agent says it is not ready;
+ *   3. the primary is cut off (link down, processes killed): the standby takes over, reconciles, trades,
+ *      and the books of the promoted database agree with the broker;
+ *   4. the former primary returns: it sends nothing and rejoins as the standby (pg_rewind);
+ *   5. the (new) primary stays alive but is partitioned from the others: it stops sending, the other
+ *      host takes over, and the broker's orders all belong to the new holder's books.
+ *
+ * Everything runs inside the namespaces this test makes (never the shared 5432/4222); they, their
+ * processes and the temp directory are removed afterwards.
+ */
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+import { connectDatabase, type DatabaseHandle } from '@ibstack/db';
+import { eventually, type SpawnedProcess } from '@ibstack/test-kit';
+
+import { HOSTS, type HostName, Lab, sh, WIREGUARD_ADDRESS } from './lab';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+// Longer than a NATS 2.9 Raft election after a node is lost (up to ~9 s), plus the holder's margin.
+const LEASE_TTL_MS = 15_000;
+const TRADING_HOSTS = ['primary', 'standby'] as const;
+type TradingHost = (typeof TRADING_HOSTS)[number];
+const other = (host: TradingHost): TradingHost => (host === 'primary' ? 'standby' : 'primary');
+
+interface SimOrder {
+  orderId: number;
+  orderRef: string;
+}
+interface SimExecution {
+  execId: string;
+}
+interface SimPosition {
+  instrument: string;
+  quantity: number;
+}
+interface AgentStatus {
+  lease: { holder: string; epoch: number } | null;
+  postgres: { inRecovery: boolean | null; readOnly: boolean };
+}
+
+/** Failover times (cut → first new order at the broker from the taker), for `npm run bench`. */
+const drillTimings: Array<{ scenario: string; failoverMs: number }> = [];
+/** The standby's replay lag while the primary trades, sampled every LAG_SAMPLE_MS. */
+const replicationLagSeconds: number[] = [];
+const LAG_SAMPLE_MS = 1_000;
+
+describe('failover drill on network namespaces', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ibstack-drill-'));
+  const lab = new Lab(dir, ROOT);
+  const databases = new Map<TradingHost, DatabaseHandle>();
+  const processes: SpawnedProcess[] = [];
+  const simUrl = () => `http://${lab.underlay.ibkr}:9400`;
+
+  const spawnTs = (host: HostName | 'ibkr', entry: string, env: NodeJS.ProcessEnv) => {
+    const child = lab.spawn(host, process.execPath, ['--import', 'tsx', join(ROOT, entry)], {
+      LOG_LEVEL: 'warn',
+      ...env,
+    });
+    processes.push(child);
+    return child;
+  };
+
+  const asPostgres = (args: readonly string[]) => [
+    'setpriv',
+    '--reuid=postgres',
+    '--regid=postgres',
+    '--init-groups',
+    '--',
+    ...args,
+  ];
+
+  const dataDir = (host: TradingHost) => join(dir, 'pg', host);
+
+  function natsUrl(host: HostName): string {
+    // The local node first (clients keep the listed order), then the others.
+    const order = [host, ...HOSTS.filter((name) => name !== host)];
+    return order.map((name) => `nats://${WIREGUARD_ADDRESS[name]}:4222`).join(',');
+  }
+
+  function startNats(host: HostName): void {
+    const store = lab.makeDir('nats', host);
+    const child = lab.spawn(host, 'nats-server', ['-c', join(ROOT, 'infra/failover/nats/cluster.conf')], {
+      NATS_SERVER_NAME: host,
+      NATS_HOST: WIREGUARD_ADDRESS[host],
+      NATS_STORE_DIR: store,
+      NATS_ROUTE_1: `nats-route://${WIREGUARD_ADDRESS.primary}:6222`,
+      NATS_ROUTE_2: `nats-route://${WIREGUARD_ADDRESS.standby}:6222`,
+      NATS_ROUTE_3: `nats-route://${WIREGUARD_ADDRESS.witness}:6222`,
+    });
+    processes.push(child);
+  }
+
+  async function startPostgres(host: TradingHost): Promise<void> {
+    const [command, ...args] = asPostgres([`${PG_BIN}/postgres`, '-D', dataDir(host)]);
+    const child = lab.spawn(host, command!, args);
+    processes.push(child);
+    await eventually(
+      async () => {
+        await lab.exec(host, `${PG_BIN}/pg_isready`, ['-h', '127.0.0.1', '-p', '5432', '-q']);
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+  }
+
+  function serviceEnv(host: TradingHost): NodeJS.ProcessEnv {
+    return {
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/ibstack',
+      NATS_URL: natsUrl(host),
+      NATS_REPLICAS: '3',
+      IB_HOST: lab.underlay.ibkr,
+      IB_PORT: '4002',
+      INSTRUMENTS: 'EUR.CAD',
+      BACKFILL_DAYS: '0.05',
+      SLEEVES_FILE: join(ROOT, 'services/strategy/config/demo.yaml'),
+      LEASE_TTL_MS: String(LEASE_TTL_MS),
+      INSTANCE_ID: host,
+      NO_COLOR: '1',
+    };
+  }
+
+  /** Ingestor and strategy: what the takeover command starts and the standdown command stops. */
+  const servicesScript = join(dir, 'trading-services.sh');
+
+  function startTradingHost(host: TradingHost): void {
+    spawnTs(host, 'services/execution/src/main.ts', { ...serviceEnv(host), HTTP_PORT: '9403' });
+    spawnTs(host, 'services/failover-agent/src/main.ts', {
+      ...serviceEnv(host),
+      HTTP_PORT: '9407',
+      FAILOVER_HOST: host,
+      FAILOVER_CHECK_INTERVAL_MS: '250',
+      NATS_MONITOR_URL: `http://${WIREGUARD_ADDRESS[host]}:8222`,
+      WIREGUARD_INTERFACE: lab.wgInterfaceOf(host),
+      FAILOVER_REPLICATION_SOURCES: JSON.stringify({
+        primary: `host=${WIREGUARD_ADDRESS.primary} port=5432 user=postgres`,
+        standby: `host=${WIREGUARD_ADDRESS.standby} port=5432 user=postgres`,
+      }),
+      FAILOVER_REJOIN_COMMAND: JSON.stringify(
+        asPostgres([join(dir, 'rejoin.sh'), dataDir(host), '{source}', '{slot}']),
+      ),
+      FAILOVER_TAKEOVER_COMMAND: JSON.stringify([servicesScript, 'start', host]),
+      FAILOVER_STANDDOWN_COMMAND: JSON.stringify([servicesScript, 'stop', host]),
+      PG_BIN,
+    });
+  }
+
+  async function agentStatus(host: TradingHost): Promise<AgentStatus> {
+    const response = await fetch(`http://${lab.underlay[host]}:9407/status`, {
+      signal: AbortSignal.timeout(3_000),
+    });
+    return (await response.json()) as AgentStatus;
+  }
+
+  async function metric(host: TradingHost, port: number, name: string): Promise<number> {
+    const text = await (
+      await fetch(`http://${lab.underlay[host]}:${port}/metrics`, { signal: AbortSignal.timeout(3_000) })
+    ).text();
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+      .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  }
+
+  /** Every NATS node answers /healthz: JetStream current with the meta leader and all its streams. */
+  async function clusterCurrent(): Promise<void> {
+    await eventually(
+      async () => {
+        for (const host of HOSTS)
+          await lab.exec(host, 'curl', ['-fsS', '-m', '3', `http://${WIREGUARD_ADDRESS[host]}:8222/healthz`]);
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+  }
+
+  async function sim<T>(path: string): Promise<T> {
+    return (await (await fetch(`${simUrl()}${path}`, { signal: AbortSignal.timeout(5_000) })).json()) as T;
+  }
+
+  async function database(host: TradingHost): Promise<DatabaseHandle> {
+    let handle = databases.get(host);
+    if (!handle) {
+      handle = await connectDatabase(`postgres://postgres@${lab.underlay[host]}:5432/ibstack`, {
+        maxConnections: 2,
+      });
+      databases.set(host, handle);
+    }
+    return handle;
+  }
+
+  async function closeDatabase(host: TradingHost): Promise<void> {
+    await databases
+      .get(host)
+      ?.close()
+      .catch(() => undefined);
+    databases.delete(host);
+  }
+
+  async function filledOrders(host: TradingHost): Promise<number> {
+    const rows = await (
+      await database(host)
+    ).db
+      .selectFrom('orders')
+      .select('id')
+      .where('status', 'in', ['filled', 'partially_filled'])
+      .execute();
+    return rows.length;
+  }
+
+  /** The sim's orders and executions are exactly the holder's books; positions agree. */
+  async function expectBooksToAgree(host: TradingHost): Promise<void> {
+    await eventually(
+      async () => {
+        const db = (await database(host)).db;
+        const simOrders = await sim<SimOrder[]>('/admin/orders');
+        const orders = await db
+          .selectFrom('orders')
+          .select(['intent_id'])
+          .where('broker_order_id', 'is not', null)
+          .execute();
+        expect(new Set(simOrders.map((order) => order.orderRef)).size).toBe(simOrders.length);
+        expect(simOrders.map((order) => order.orderRef).sort()).toEqual(
+          orders.map((order) => order.intent_id).sort(),
+        );
+        const intents = await db.selectFrom('order_intents').select('intent_id').execute();
+        const intentIds = new Set(intents.map((intent) => intent.intent_id));
+        expect(simOrders.filter((order) => !intentIds.has(order.orderRef))).toEqual([]);
+        const executions = await db
+          .selectFrom('executions')
+          .select('exec_id')
+          .where('superseded_by', 'is', null)
+          .execute();
+        const simExecutions = await sim<SimExecution[]>('/admin/executions');
+        expect(executions.map((row) => row.exec_id).sort()).toEqual(
+          simExecutions.map((row) => row.execId).sort(),
+        );
+        const positions = await db.selectFrom('positions').select(['instrument', 'quantity']).execute();
+        const simPositions = await sim<SimPosition[]>('/admin/positions');
+        expect(
+          Object.fromEntries(
+            positions.filter((p) => Number(p.quantity) !== 0).map((p) => [p.instrument, Number(p.quantity)]),
+          ),
+        ).toEqual(
+          Object.fromEntries(
+            simPositions
+              .filter((p) => p.quantity !== 0)
+              .map((p) => [p.instrument.replace('.', ''), p.quantity]),
+          ),
+        );
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    );
+  }
+
+  /** Waits for the broker to accept a new order, and returns how long it took from `since`. */
+  async function nextOrderAtBroker(since: number, known: number, timeoutMs = 120_000): Promise<number> {
+    await eventually(
+      async () => expect((await sim<SimOrder[]>('/admin/orders')).length).toBeGreaterThan(known),
+      {
+        timeoutMs,
+        intervalMs: 250,
+      },
+    );
+    return Math.round(performance.now() - since);
+  }
+
+  async function waitForHolder(host: TradingHost, timeoutMs = 60_000): Promise<number> {
+    return eventually(
+      async () => {
+        const status = await agentStatus(host);
+        expect(status.lease?.holder).toBe(host);
+        expect(status.postgres).toEqual({ inRecovery: false, readOnly: false });
+        return status.lease!.epoch;
+      },
+      { timeoutMs, intervalMs: 250 },
+    );
+  }
+
+  beforeAll(async () => {
+    expect(userInfo().uid).toBe(0); // namespaces and WireGuard need root, as on CI
+    await lab.create();
+    // The scripts run as the postgres user, from a directory it can read.
+    for (const script of ['rejoin.sh', 'make-replica.sh']) {
+      const target = join(dir, script);
+      writeFileSync(target, readFileSync(join(ROOT, 'infra/failover/postgres', script)));
+      chmodSync(target, 0o755);
+    }
+    writeFileSync(
+      servicesScript,
+      [
+        '#!/bin/sh',
+        '# start|stop <host>: the ingestor and the strategy of a trading host (the drill’s compose).',
+        'set -eu',
+        `dir=${dir}`,
+        // Logging in at IBKR kicks the other host's session: the one gateway of the drill drops it.
+        `[ "$1" = start ] && curl -fsS -m 10 -X POST http://${lab.underlay.ibkr}:9400/admin/drop-connections >/dev/null`,
+        'for service in ingestor strategy; do',
+        '  pidfile="$dir/$2-$service.pid"',
+        '  if [ "$1" = start ]; then',
+        '    port=9401; [ "$service" = strategy ] && port=9402',
+        // Each host's ingestor has its own client id: a partitioned former holder's may still be connected.
+        '    client=20; [ "$2" = standby ] && client=21',
+        `    IB_CLIENT_ID=$client HTTP_PORT=$port nohup ${process.execPath} --import tsx ${ROOT}/services/$service/src/main.ts >>"$dir/$2-$service.log" 2>&1 &`,
+        '    echo $! >"$pidfile"',
+        '  elif [ -f "$pidfile" ]; then',
+        '    kill -9 "$(cat "$pidfile")" 2>/dev/null || true',
+        '    rm -f "$pidfile"',
+        '  fi',
+        'done',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(servicesScript, 0o755);
+    chmodSync(dir, 0o755);
+
+    for (const host of HOSTS) startNats(host);
+    processes.push(
+      lab.spawn(
+        'ibkr',
+        process.execPath,
+        ['--import', 'tsx', join(ROOT, 'services/gateway-sim/src/main.ts')],
+        {
+          GATEWAY_SIM_HOST: '0.0.0.0',
+          GATEWAY_SIM_PORT: '4002',
+          HTTP_PORT: '9400',
+          GATEWAY_SIM_SPEED: '30',
+          GATEWAY_SIM_MARKET_HOURS: 'always-open',
+          // One quote a second: the drill shares two cores with everything else, and every tick is
+          // replicated three times over userspace WireGuard.
+          GATEWAY_SIM_TICK_INTERVAL_MS: '1000',
+          LOG_LEVEL: 'warn',
+        },
+      ),
+    );
+
+    // The primary's Postgres, as infra/failover/postgres configures it.
+    const primaryData = lab.makeDir('pg', 'primary');
+    lab.makeDir('pg', 'standby');
+    for (const path of [join(dir, 'pg'), primaryData, dataDir('standby')])
+      chownSync(path, postgresUid(), postgresGid());
+    chmodSync(primaryData, 0o700);
+    chmodSync(dataDir('standby'), 0o700);
+    const [initdb, ...initdbArgs] = asPostgres([
+      `${PG_BIN}/initdb`,
+      '-D',
+      primaryData,
+      '-A',
+      'trust',
+      '-U',
+      'postgres',
+    ]);
+    await sh(initdb!, initdbArgs);
+    writeFileSync(
+      join(primaryData, 'postgresql.conf'),
+      [
+        `include '${join(ROOT, 'infra/failover/postgres/failover.conf')}'`,
+        // Sockets live in one file system shared by every namespace: TCP only.
+        "unix_socket_directories = ''",
+        'port = 5432',
+        'shared_buffers = 16MB',
+        'max_connections = 60',
+        '',
+      ].join('\n'),
+      { flag: 'a' },
+    );
+    writeFileSync(
+      join(primaryData, 'pg_hba.conf'),
+      ['host all all 0.0.0.0/0 trust', 'host replication all 0.0.0.0/0 trust', ''].join('\n'),
+    );
+    await startPostgres('primary');
+    await lab.exec('primary', `${PG_BIN}/createdb`, ['-h', '127.0.0.1', '-U', 'postgres', 'ibstack']);
+    await sh('ip', [
+      'netns',
+      'exec',
+      lab.ns('primary'),
+      'env',
+      'DATABASE_URL=postgres://postgres@127.0.0.1:5432/ibstack',
+      process.execPath,
+      '--import',
+      'tsx',
+      join(ROOT, 'packages/db/src/cli/migrate.ts'),
+    ]);
+    // The standby copies it over WireGuard, with its slot.
+    const [setpriv, ...makeReplica] = asPostgres([
+      join(dir, 'make-replica.sh'),
+      dataDir('standby'),
+      `host=${WIREGUARD_ADDRESS.primary} port=5432 user=postgres`,
+      'standby',
+    ]);
+    await eventually(() => lab.exec('standby', setpriv!, makeReplica), {
+      timeoutMs: 60_000,
+      intervalMs: 1_000,
+    });
+    await startPostgres('standby');
+
+    // The primary trades (its services as compose starts them); the standby waits.
+    startTradingHost('primary');
+    await waitForHolder('primary', 90_000);
+    await lab.exec('primary', 'env', [
+      ...Object.entries({ ...serviceEnv('primary'), LOG_LEVEL: 'warn' }).map(
+        ([key, value]) => `${key}=${value}`,
+      ),
+      servicesScript,
+      'start',
+      'primary',
+    ]);
+    startTradingHost('standby');
+    // While the primary trades (scenarios 1 and 2), the standby's replay lag as its agent reports it.
+    lagSampler = setInterval(() => {
+      void (async () => {
+        if ((await agentStatus('standby')).postgres.inRecovery !== true) return;
+        if ((await metric('standby', 9407, 'failover_replication_streaming')) !== 1) return;
+        replicationLagSeconds.push(await metric('standby', 9407, 'failover_replication_lag_seconds'));
+      })().catch(() => undefined);
+    }, LAG_SAMPLE_MS);
+  }, 240_000);
+
+  let lagSampler: NodeJS.Timeout | undefined;
+
+  afterAll(async () => {
+    if (lagSampler) clearInterval(lagSampler);
+    const resultsFile = process.env.DRILL_RESULTS_FILE;
+    if (resultsFile)
+      writeFileSync(
+        resultsFile,
+        JSON.stringify({
+          leaseTtlMs: LEASE_TTL_MS,
+          timings: drillTimings,
+          replicationLagSeconds,
+          sampleIntervalMs: LAG_SAMPLE_MS,
+        }),
+      );
+    for (const host of TRADING_HOSTS) await closeDatabase(host);
+    await Promise.all(processes.map((child) => child.kill('SIGKILL').catch(() => undefined)));
+    // DRILL_LOG_DIR keeps every process's output for a look after a failure.
+    const keep = process.env.DRILL_LOG_DIR;
+    if (keep) {
+      mkdirSync(keep, { recursive: true });
+      processes.forEach((child, index) =>
+        writeFileSync(
+          join(
+            keep,
+            `${index}-${child.child.spawnargs
+              .slice(3, 7)
+              .join(' ')
+              .replace(/[^\w.-]+/g, '_')}.log`,
+          ),
+          child.lines.join('\n'),
+        ),
+      );
+      await sh('sh', ['-c', `cp ${dir}/*.log ${keep}/ 2>/dev/null || true`]);
+    }
+    await lab.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('trades on the primary; losing the witness alone changes nothing', async () => {
+    await eventually(async () => expect(await filledOrders('primary')).toBeGreaterThanOrEqual(1), {
+      timeoutMs: 150_000,
+      intervalMs: 1_000,
+    });
+    await clusterCurrent();
+    const epoch = (await agentStatus('primary')).lease!.epoch;
+    await lab.cut('witness');
+    try {
+      const orders = (await sim<SimOrder[]>('/admin/orders')).length;
+      await nextOrderAtBroker(performance.now(), orders);
+      expect((await agentStatus('primary')).lease).toEqual({ holder: 'primary', epoch });
+    } finally {
+      await lab.restoreLink('witness');
+      await lab.startWireGuard('witness');
+      startNats('witness');
+    }
+  }, 180_000);
+
+  it('losing the standby alone changes nothing, but the primary’s agent says it is not ready', async () => {
+    await eventually(async () => expect(await metric('primary', 9407, 'failover_standby_ready')).toBe(1), {
+      timeoutMs: 60_000,
+    });
+    await clusterCurrent();
+    const epoch = (await agentStatus('primary')).lease!.epoch;
+    await lab.cut('standby');
+    try {
+      await eventually(async () => expect(await metric('primary', 9407, 'failover_standby_ready')).toBe(0), {
+        timeoutMs: 30_000,
+      });
+      const orders = (await sim<SimOrder[]>('/admin/orders')).length;
+      await nextOrderAtBroker(performance.now(), orders);
+      expect((await agentStatus('primary')).lease).toEqual({ holder: 'primary', epoch });
+    } finally {
+      // The standby comes back as it was: a replica, its node, execution waiting.
+      await lab.restoreLink('standby');
+      await lab.startWireGuard('standby');
+      startNats('standby');
+      await startPostgres('standby');
+      startTradingHost('standby');
+    }
+    await eventually(async () => expect(await metric('primary', 9407, 'failover_standby_ready')).toBe(1), {
+      timeoutMs: 60_000,
+    });
+  }, 180_000);
+
+  it('the primary cut off while trading: the standby takes over, reconciles, trades, and the books agree', async () => {
+    clearInterval(lagSampler);
+    await clusterCurrent();
+    await closeDatabase('primary');
+    const orders = (await sim<SimOrder[]>('/admin/orders')).length;
+    const cutAt = performance.now();
+    await lab.cut('primary');
+    const epoch = await waitForHolder('standby', 60_000);
+    const failoverMs = await nextOrderAtBroker(cutAt, orders, 150_000);
+    drillTimings.push({ scenario: 'primary cut off', failoverMs });
+    const takeover = await (
+      await database('standby')
+    ).db
+      .selectFrom('reconciliation_runs')
+      .select(['ok'])
+      .where('trigger', '=', 'lease_acquired')
+      .execute();
+    expect(takeover.length).toBeGreaterThanOrEqual(1);
+    expect(epoch).toBeGreaterThan(0);
+    await expectBooksToAgree('standby');
+  }, 240_000);
+
+  it('the former primary returns: it sends nothing and rejoins as the standby', async () => {
+    await lab.restoreLink('primary');
+    await lab.startWireGuard('primary');
+    startNats('primary');
+    await startPostgres('primary');
+    startTradingHost('primary');
+    // Rewound into a replica of the new primary, streaming.
+    await eventually(
+      async () => {
+        expect((await agentStatus('primary')).postgres.inRecovery).toBe(true);
+        expect(await metric('primary', 9407, 'failover_replication_streaming')).toBe(1);
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    // A new order from the holder after the return is the barrier: the returned host sent nothing.
+    const orders = (await sim<SimOrder[]>('/admin/orders')).length;
+    await nextOrderAtBroker(performance.now(), orders);
+    expect(await metric('primary', 9403, 'ib_orders_submitted_total')).toBe(0);
+    expect(await metric('primary', 9403, 'execution_lease_holder')).toBe(0);
+    await expectBooksToAgree('standby');
+  }, 240_000);
+
+  it('the holder partitioned but alive stops sending before its lease is taken; the other host takes over', async () => {
+    const holder: TradingHost = 'standby';
+    const taker = other(holder);
+    await clusterCurrent();
+    await closeDatabase(taker);
+    const orders = (await sim<SimOrder[]>('/admin/orders')).length;
+    const cutAt = performance.now();
+    // Cut off from the other peers' WireGuard endpoints only: it still reaches the gateway.
+    for (const peer of ['primary', 'witness'] as const)
+      await lab.exec(holder, 'ip', ['route', 'add', 'blackhole', `${lab.underlay[peer]}/32`]);
+    await eventually(async () => expect(await metric(holder, 9403, 'execution_lease_holder')).toBe(0), {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    });
+    await waitForHolder(taker, 60_000);
+    const failoverMs = await nextOrderAtBroker(cutAt, orders, 150_000);
+    drillTimings.push({ scenario: 'primary partitioned', failoverMs });
+    // Every order at the broker is in the taker's books: the partitioned host sent nothing unrecorded.
+    await expectBooksToAgree(taker);
+  }, 240_000);
+});
+
+function postgresUid(): number {
+  return Number(
+    readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((line) => line.startsWith('postgres:'))!
+      .split(':')[2],
+  );
+}
+function postgresGid(): number {
+  return Number(
+    readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((line) => line.startsWith('postgres:'))!
+      .split(':')[3],
+  );
+}
