@@ -22,14 +22,16 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { connectDatabase, type DatabaseHandle } from '@ibstack/db';
+import { sql } from 'kysely';
 import { eventually, type SpawnedProcess } from '@ibstack/test-kit';
 
 import { HOSTS, type HostName, Lab, sh, WIREGUARD_ADDRESS } from './lab';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const PG_BIN = '/usr/lib/postgresql/15/bin';
-// Longer than a NATS 2.9 Raft election after a node is lost (up to ~9 s), plus the holder's margin.
-const LEASE_TTL_MS = 15_000;
+// The holder gives up after ¾ of it without a renewal: that must outlast a NATS 2.9 Raft election after
+// the bucket's leader node is lost (4–9 s), or losing the witness would move the lease.
+const LEASE_TTL_MS = Number(process.env.DRILL_LEASE_TTL_MS ?? '15000');
 const TRADING_HOSTS = ['primary', 'standby'] as const;
 type TradingHost = (typeof TRADING_HOSTS)[number];
 const other = (host: TradingHost): TradingHost => (host === 'primary' ? 'standby' : 'primary');
@@ -37,6 +39,9 @@ const other = (host: TradingHost): TradingHost => (host === 'primary' ? 'standby
 interface SimOrder {
   orderId: number;
   orderRef: string;
+}
+interface SimTimeline {
+  orders: Array<{ orderId: number; orderRef: string; receivedAt: number }>;
 }
 interface SimExecution {
   execId: string;
@@ -52,8 +57,8 @@ interface AgentStatus {
 
 /** Failover times (cut → first new order at the broker from the taker), for `npm run bench`. */
 const drillTimings: Array<{ scenario: string; failoverMs: number }> = [];
-/** The standby's replay lag while the primary trades, sampled every LAG_SAMPLE_MS. */
-const replicationLagSeconds: number[] = [];
+/** The primary's replay_lag for the standby (ms) while it trades, sampled every LAG_SAMPLE_MS. */
+const replicationLagMs: number[] = [];
 const LAG_SAMPLE_MS = 1_000;
 
 describe('failover drill on network namespaces', () => {
@@ -63,14 +68,10 @@ describe('failover drill on network namespaces', () => {
   const processes: SpawnedProcess[] = [];
   const simUrl = () => `http://${lab.underlay.ibkr}:9400`;
 
-  const spawnTs = (host: HostName | 'ibkr', entry: string, env: NodeJS.ProcessEnv) => {
-    const child = lab.spawn(host, process.execPath, ['--import', 'tsx', join(ROOT, entry)], {
-      LOG_LEVEL: 'warn',
-      ...env,
-    });
-    processes.push(child);
-    return child;
-  };
+  const began = performance.now();
+  /** Progress on stderr (not buffered by jest), so a slow or stuck drill shows where it is. */
+  const note = (message: string) =>
+    process.stderr.write(`drill +${((performance.now() - began) / 1000).toFixed(1)} s: ${message}\n`);
 
   const asPostgres = (args: readonly string[]) => [
     'setpriv',
@@ -133,9 +134,31 @@ describe('failover drill on network namespaces', () => {
   /** Ingestor and strategy: what the takeover command starts and the standdown command stops. */
   const servicesScript = join(dir, 'trading-services.sh');
 
+  /**
+   * A trading host's service as compose runs it (restart: unless-stopped): restarted a second after it
+   * exits (a rewind restarts Postgres under it; NATS may still be starting). Output: <host>-<name>.log.
+   */
+  function startService(host: TradingHost, name: string, entry: string, env: NodeJS.ProcessEnv): void {
+    const log = join(dir, `${host}-${name}.log`);
+    processes.push(
+      lab.spawn(
+        host,
+        'sh',
+        [
+          '-c',
+          `while :; do ${process.execPath} --import tsx ${join(ROOT, entry)} >>${log} 2>&1; echo "exited $?" >>${log}; sleep 1; done`,
+        ],
+        { LOG_LEVEL: 'info', ...env },
+      ),
+    );
+  }
+
   function startTradingHost(host: TradingHost): void {
-    spawnTs(host, 'services/execution/src/main.ts', { ...serviceEnv(host), HTTP_PORT: '9403' });
-    spawnTs(host, 'services/failover-agent/src/main.ts', {
+    startService(host, 'execution', 'services/execution/src/main.ts', {
+      ...serviceEnv(host),
+      HTTP_PORT: '9403',
+    });
+    startService(host, 'failover-agent', 'services/failover-agent/src/main.ts', {
       ...serviceEnv(host),
       HTTP_PORT: '9407',
       FAILOVER_HOST: host,
@@ -262,6 +285,62 @@ describe('failover drill on network namespaces', () => {
     );
   }
 
+  /**
+   * The taker reconciled with the broker (a clean run, trigger `lease_acquired`: execution records that
+   * for a lease it had to wait for) before its first order under the new epoch.
+   */
+  async function expectReconciledBeforeTrading(host: TradingHost, epoch: number): Promise<void> {
+    const db = (await database(host)).db;
+    const first = await db
+      .selectFrom('orders')
+      .select(['created_at'])
+      .where('leader_epoch', '=', epoch)
+      .orderBy('created_at')
+      .executeTakeFirstOrThrow();
+    const fence = await db.selectFrom('leader_fence').select(['updated_at']).executeTakeFirstOrThrow();
+    const runs = await db
+      .selectFrom('reconciliation_runs')
+      .select(['trigger', 'ok', 'started_at', 'finished_at'])
+      .where('started_at', '>=', new Date(new Date(fence.updated_at).getTime() - 1_000))
+      .orderBy('started_at')
+      .execute();
+    expect(runs.length).toBeGreaterThanOrEqual(1);
+    expect(runs[0]).toMatchObject({ trigger: 'lease_acquired', ok: true });
+    expect(new Date(runs[0]!.finished_at).getTime()).toBeLessThanOrEqual(
+      new Date(first.created_at).getTime(),
+    );
+  }
+
+  /**
+   * Never two senders: in the order the broker received them, every order's epoch (from the holder's
+   * books) is at least the one before, and no order of an earlier epoch arrived after the current epoch
+   * took the fence (so the former holder had stopped before its lease could be taken).
+   */
+  async function expectOneSenderAtATime(host: TradingHost): Promise<void> {
+    const db = (await database(host)).db;
+    const rows = await db.selectFrom('orders').select(['intent_id', 'leader_epoch']).execute();
+    const epochOf = new Map(rows.map((row) => [row.intent_id, Number(row.leader_epoch)]));
+    const fence = await db
+      .selectFrom('leader_fence')
+      .select(['epoch', 'updated_at'])
+      .executeTakeFirstOrThrow();
+    const fencedAt = new Date(fence.updated_at).getTime();
+    const seen = new Set<number>();
+    const received = (await sim<SimTimeline>('/admin/timeline')).orders
+      .filter((order) => !seen.has(order.orderId) && seen.add(order.orderId))
+      .sort((a, b) => a.receivedAt - b.receivedAt)
+      .map((order) => ({ ...order, epoch: epochOf.get(order.orderRef) ?? Number.NaN }));
+    expect(received.filter((order) => !Number.isFinite(order.epoch))).toEqual([]);
+    const backwards = received.filter(
+      (order, index) => index > 0 && order.epoch < received[index - 1]!.epoch,
+    );
+    expect(backwards).toEqual([]);
+    const late = received.filter(
+      (order) => order.epoch < Number(fence.epoch) && order.receivedAt >= fencedAt,
+    );
+    expect(late).toEqual([]);
+  }
+
   /** Waits for the broker to accept a new order, and returns how long it took from `since`. */
   async function nextOrderAtBroker(since: number, known: number, timeoutMs = 120_000): Promise<number> {
     await eventually(
@@ -279,6 +358,7 @@ describe('failover drill on network namespaces', () => {
       async () => {
         const status = await agentStatus(host);
         expect(status.lease?.holder).toBe(host);
+        expect(status.lease!.epoch).toBeGreaterThan(0); // 0: the key is won, the fence not yet taken
         expect(status.postgres).toEqual({ inRecovery: false, readOnly: false });
         return status.lease!.epoch;
       },
@@ -406,6 +486,7 @@ describe('failover drill on network namespaces', () => {
     // The primary trades (its services as compose starts them); the standby waits.
     startTradingHost('primary');
     await waitForHolder('primary', 90_000);
+    note('the primary holds the lease');
     await lab.exec('primary', 'env', [
       ...Object.entries({ ...serviceEnv('primary'), LOG_LEVEL: 'warn' }).map(
         ([key, value]) => `${key}=${value}`,
@@ -415,12 +496,13 @@ describe('failover drill on network namespaces', () => {
       'primary',
     ]);
     startTradingHost('standby');
-    // While the primary trades (scenarios 1 and 2), the standby's replay lag as its agent reports it.
+    // While the primary trades (scenarios 1 and 2), its replay lag for the streaming standby.
     lagSampler = setInterval(() => {
       void (async () => {
-        if ((await agentStatus('standby')).postgres.inRecovery !== true) return;
-        if ((await metric('standby', 9407, 'failover_replication_streaming')) !== 1) return;
-        replicationLagSeconds.push(await metric('standby', 9407, 'failover_replication_lag_seconds'));
+        const { rows } = await sql<{ ms: number | null }>`
+          select extract(epoch from replay_lag)::float8 * 1000 as ms from pg_stat_replication
+          where state = 'streaming'`.execute((await database('primary')).db);
+        if (rows[0]) replicationLagMs.push(rows[0].ms ?? 0);
       })().catch(() => undefined);
     }, LAG_SAMPLE_MS);
   }, 240_000);
@@ -436,8 +518,7 @@ describe('failover drill on network namespaces', () => {
         JSON.stringify({
           leaseTtlMs: LEASE_TTL_MS,
           timings: drillTimings,
-          replicationLagSeconds,
-          sampleIntervalMs: LAG_SAMPLE_MS,
+          replicationLagMs,
         }),
       );
     for (const host of TRADING_HOSTS) await closeDatabase(host);
@@ -464,6 +545,8 @@ describe('failover drill on network namespaces', () => {
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
+  afterEach(() => note(`done: ${expect.getState().currentTestName}`));
+
   it('trades on the primary; losing the witness alone changes nothing', async () => {
     await eventually(async () => expect(await filledOrders('primary')).toBeGreaterThanOrEqual(1), {
       timeoutMs: 150_000,
@@ -472,6 +555,7 @@ describe('failover drill on network namespaces', () => {
     await clusterCurrent();
     const epoch = (await agentStatus('primary')).lease!.epoch;
     await lab.cut('witness');
+    note('witness cut');
     try {
       const orders = (await sim<SimOrder[]>('/admin/orders')).length;
       await nextOrderAtBroker(performance.now(), orders);
@@ -490,6 +574,7 @@ describe('failover drill on network namespaces', () => {
     await clusterCurrent();
     const epoch = (await agentStatus('primary')).lease!.epoch;
     await lab.cut('standby');
+    note('standby cut');
     try {
       await eventually(async () => expect(await metric('primary', 9407, 'failover_standby_ready')).toBe(0), {
         timeoutMs: 30_000,
@@ -517,19 +602,16 @@ describe('failover drill on network namespaces', () => {
     const orders = (await sim<SimOrder[]>('/admin/orders')).length;
     const cutAt = performance.now();
     await lab.cut('primary');
+    note('primary cut');
     const epoch = await waitForHolder('standby', 60_000);
+    note(`standby holds the lease at epoch ${epoch}, promoted`);
     const failoverMs = await nextOrderAtBroker(cutAt, orders, 150_000);
+    note(`first order from the standby ${failoverMs} ms after the cut`);
     drillTimings.push({ scenario: 'primary cut off', failoverMs });
-    const takeover = await (
-      await database('standby')
-    ).db
-      .selectFrom('reconciliation_runs')
-      .select(['ok'])
-      .where('trigger', '=', 'lease_acquired')
-      .execute();
-    expect(takeover.length).toBeGreaterThanOrEqual(1);
     expect(epoch).toBeGreaterThan(0);
+    await expectReconciledBeforeTrading('standby', epoch);
     await expectBooksToAgree('standby');
+    await expectOneSenderAtATime('standby');
   }, 240_000);
 
   it('the former primary returns: it sends nothing and rejoins as the standby', async () => {
@@ -538,6 +620,7 @@ describe('failover drill on network namespaces', () => {
     startNats('primary');
     await startPostgres('primary');
     startTradingHost('primary');
+    note('primary back');
     // Rewound into a replica of the new primary, streaming.
     await eventually(
       async () => {
@@ -546,12 +629,20 @@ describe('failover drill on network namespaces', () => {
       },
       { timeoutMs: 120_000, intervalMs: 500 },
     );
+    note('primary rewound and streaming');
     // A new order from the holder after the return is the barrier: the returned host sent nothing.
     const orders = (await sim<SimOrder[]>('/admin/orders')).length;
     await nextOrderAtBroker(performance.now(), orders);
-    expect(await metric('primary', 9403, 'ib_orders_submitted_total')).toBe(0);
-    expect(await metric('primary', 9403, 'execution_lease_holder')).toBe(0);
+    await eventually(
+      async () => {
+        expect(await metric('primary', 9403, 'execution_lease_holder')).toBe(0);
+        expect(await metric('primary', 9403, 'ib_orders_submitted_total')).toBe(0);
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect((await agentStatus('standby')).lease?.holder).toBe('standby');
     await expectBooksToAgree('standby');
+    await expectOneSenderAtATime('standby');
   }, 240_000);
 
   it('the holder partitioned but alive stops sending before its lease is taken; the other host takes over', async () => {
@@ -564,15 +655,22 @@ describe('failover drill on network namespaces', () => {
     // Cut off from the other peers' WireGuard endpoints only: it still reaches the gateway.
     for (const peer of ['primary', 'witness'] as const)
       await lab.exec(holder, 'ip', ['route', 'add', 'blackhole', `${lab.underlay[peer]}/32`]);
+    note(`${holder} partitioned`);
     await eventually(async () => expect(await metric(holder, 9403, 'execution_lease_holder')).toBe(0), {
       timeoutMs: 30_000,
       intervalMs: 250,
     });
-    await waitForHolder(taker, 60_000);
+    note(`${holder} stopped holding`);
+    const epoch = await waitForHolder(taker, 60_000);
+    note(`${taker} holds the lease at epoch ${epoch}, promoted`);
     const failoverMs = await nextOrderAtBroker(cutAt, orders, 150_000);
+    note(`first order from ${taker} ${failoverMs} ms after the partition`);
     drillTimings.push({ scenario: 'primary partitioned', failoverMs });
-    // Every order at the broker is in the taker's books: the partitioned host sent nothing unrecorded.
+    await expectReconciledBeforeTrading(taker, epoch);
+    // Every order at the broker is in the taker's books: the partitioned host sent nothing unrecorded,
+    // and nothing at all once its lease could be taken.
     await expectBooksToAgree(taker);
+    await expectOneSenderAtATime(taker);
   }, 240_000);
 });
 
