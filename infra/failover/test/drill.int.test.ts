@@ -124,7 +124,7 @@ describe('failover drill on network namespaces', () => {
       IB_PORT: '4002',
       INSTRUMENTS: 'EUR.CAD',
       BACKFILL_DAYS: '0.05',
-      SLEEVES_FILE: join(ROOT, 'services/strategy/config/demo.yaml'),
+      SLEEVES_FILE: join(dir, 'drill-sleeves.yaml'),
       LEASE_TTL_MS: String(LEASE_TTL_MS),
       INSTANCE_ID: host,
       NO_COLOR: '1',
@@ -341,6 +341,18 @@ describe('failover drill on network namespaces', () => {
     expect(late).toEqual([]);
   }
 
+  /** A standby ready to take over: replica streaming, its node current, its execution up and waiting. */
+  async function standbyWaiting(host: TradingHost): Promise<void> {
+    await eventually(
+      async () => {
+        expect(await metric(other(host), 9407, 'failover_standby_ready')).toBe(1);
+        expect(await metric(host, 9403, 'execution_lease_holder')).toBe(0);
+        expect((await agentStatus(host)).lease?.holder).toBe(other(host));
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+  }
+
   /** Waits for the broker to accept a new order, and returns how long it took from `since`. */
   async function nextOrderAtBroker(since: number, known: number, timeoutMs = 120_000): Promise<number> {
     await eventually(
@@ -401,6 +413,15 @@ describe('failover drill on network namespaces', () => {
       ].join('\n'),
     );
     chmodSync(servicesScript, 0o755);
+    // The demo sleeve, crossing on every turn of the price (1 over 2 bars) so that an order follows a
+    // takeover within a few bars, not minutes: the failover time measures the stack, not the signal.
+    writeFileSync(
+      join(dir, 'drill-sleeves.yaml'),
+      readFileSync(join(ROOT, 'services/strategy/config/demo.yaml'), 'utf8')
+        .replace(/fast: 2\b/, 'fast: 1')
+        .replace(/slow: 5\b/, 'slow: 2')
+        .replace(/maxOrdersPerMinute: 6\b/, 'maxOrdersPerMinute: 10'),
+    );
     chmodSync(dir, 0o755);
 
     for (const host of HOSTS) startNats(host);
@@ -413,7 +434,8 @@ describe('failover drill on network namespaces', () => {
           GATEWAY_SIM_HOST: '0.0.0.0',
           GATEWAY_SIM_PORT: '4002',
           HTTP_PORT: '9400',
-          GATEWAY_SIM_SPEED: '30',
+          // A 1-minute bar every 4 s.
+          GATEWAY_SIM_SPEED: '15',
           GATEWAY_SIM_MARKET_HOURS: 'always-open',
           // One quote a second: the drill shares two cores with everything else, and every tick is
           // replicated three times over userspace WireGuard.
@@ -590,13 +612,12 @@ describe('failover drill on network namespaces', () => {
       await startPostgres('standby');
       startTradingHost('standby');
     }
-    await eventually(async () => expect(await metric('primary', 9407, 'failover_standby_ready')).toBe(1), {
-      timeoutMs: 60_000,
-    });
+    await standbyWaiting('standby');
   }, 180_000);
 
   it('the primary cut off while trading: the standby takes over, reconciles, trades, and the books agree', async () => {
     clearInterval(lagSampler);
+    await standbyWaiting('standby');
     await clusterCurrent();
     await closeDatabase('primary');
     const orders = (await sim<SimOrder[]>('/admin/orders')).length;
@@ -648,6 +669,7 @@ describe('failover drill on network namespaces', () => {
   it('the holder partitioned but alive stops sending before its lease is taken; the other host takes over', async () => {
     const holder: TradingHost = 'standby';
     const taker = other(holder);
+    await standbyWaiting(taker);
     await clusterCurrent();
     await closeDatabase(taker);
     const orders = (await sim<SimOrder[]>('/admin/orders')).length;

@@ -19,6 +19,7 @@ import type { z } from 'zod';
 import { type ConsumerHandle, type ConsumerOptions, startConsumer } from './consumer';
 import { BusUnavailableError, InvalidMessageError } from './errors';
 import { TypedKv } from './kv';
+import { SingleKeyKv } from './single-key-kv';
 import { busMetrics, type BusMetrics } from './metrics';
 import { Namespace } from './namespace';
 
@@ -269,6 +270,28 @@ export class Bus {
       await this.jsm.streams.update(stream.config.name, { ...stream.config, num_replicas: this.replicas });
     if (options.ttlMs) await this.ensureKvTtl(bucket, options.ttlMs);
     return new TypedKv<z.infer<S>>(kv, schema as z.ZodType<z.infer<S>>, bucket);
+  }
+
+  /**
+   * A KV bucket holding one key (the execution lease), read and written by its stream's sequence: see
+   * SingleKeyKv. `operationTimeoutMs` as for `kv`.
+   */
+  async singleKeyKv<S extends z.ZodType>(
+    bucket: string,
+    schema: S,
+    options: { ttlMs?: number; operationTimeoutMs?: number } = {},
+  ): Promise<SingleKeyKv<z.infer<S>>> {
+    const kv = await this.kv(bucket, schema, options);
+    const timeout = options.operationTimeoutMs ?? 5_000;
+    const name = this.namespace.bucket(bucket);
+    return new SingleKeyKv<z.infer<S>>(
+      kv,
+      jetstream(this.nc, { timeout }),
+      await jetstreamManager(this.nc, { timeout }),
+      `KV_${name}`,
+      `$KV.${name}.`,
+      schema as z.ZodType<z.infer<S>>,
+    );
   }
 
   /**

@@ -20,7 +20,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 
-import type { TypedKv } from '@ibstack/bus';
+import type { SingleKeyKv } from '@ibstack/bus';
 import { KV_KEYS, type Lease, nowIso } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
@@ -62,7 +62,7 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
   private waited = false;
 
   constructor(
-    private readonly kv: TypedKv<Lease>,
+    private readonly kv: Pick<SingleKeyKv<Lease>, 'get' | 'create' | 'update' | 'delete'>,
     private readonly store: ExecutionStore,
     private readonly options: LeaseOptions,
     private readonly log: Logger,
