@@ -88,8 +88,8 @@ export interface GatewaySimOptions {
    */
   ibgaLogFile?: string;
   /**
-   * The gateway's local time zone (IBGA: IB_TIMEZONE). Its midnight is IB's execution cut-off. Execution
-   * times are still sent in UTC with the zone named. @default 'UTC'
+   * The gateway's local time zone (IBGA: IB_TIMEZONE). Its midnight is IB's execution cut-off, and
+   * execution times are written in it (`yyyyMMdd  HH:mm:ss`; in UTC `yyyyMMdd-HH:mm:ss`). @default 'UTC'
    */
   timeZone?: string;
   /**
@@ -232,10 +232,7 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
   const stateFile = options.stateFile;
   const timeZone = options.timeZone ?? 'UTC';
   if (!DateTime.now().setZone(timeZone).isValid) throw new RangeError(`timeZone: unknown zone "${timeZone}"`);
-  const executionWindow: ExecutionWindow =
-    (options.executionWindow ?? 'since-midnight') === 'since-midnight'
-      ? { kind: 'since-midnight', timeZone }
-      : { kind: 'unlimited' };
+  const executionWindow: ExecutionWindow = { kind: options.executionWindow ?? 'since-midnight', timeZone };
   const transmitMode: TransmitMode = options.transmitMode ?? 'strict';
   const broker = new Broker({
     account: options.account ?? 'DU1234567',

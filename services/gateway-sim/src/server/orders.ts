@@ -17,13 +17,15 @@ import type { GatewayContext } from './context';
 import type { Session } from './session';
 
 /**
- * How far back `reqExecutions` reaches. IB documents that the API delivers only the executions since
- * midnight (the gateway's local midnight; TWS can be set to show up to 7 days, IB Gateway cannot):
- * `since-midnight` models that, `unlimited` keeps every execution of the retention period.
+ * How far back `reqExecutions` reaches, and the gateway's local zone. IB documents that the API delivers
+ * only the executions since midnight (the gateway's local midnight; TWS can be set to show up to 7 days, IB
+ * Gateway cannot): `since-midnight` models that, `unlimited` keeps every execution of the retention period.
  */
-export type ExecutionWindow =
-  | { kind: 'since-midnight'; /** The gateway's local zone (IBGA: IB_TIMEZONE). */ timeZone: string }
-  | { kind: 'unlimited' };
+export interface ExecutionWindow {
+  kind: 'since-midnight' | 'unlimited';
+  /** The gateway's local zone (IBGA: IB_TIMEZONE): execution times are written in it. */
+  timeZone: string;
+}
 
 /** Start of the window `reqExecutions` reports at `now`: the last midnight in the gateway's zone. */
 export function executionWindowStart(window: ExecutionWindow, now: number): number {
@@ -254,8 +256,14 @@ export class OrderService {
     });
   }
 
-  /** `yyyyMMdd-HH:mm:ss` in UTC, the form a Gateway at these versions uses for execution times. */
+  /**
+   * `yyyyMMdd-HH:mm:ss` in UTC, the form a Gateway at these versions uses for execution times; in another
+   * gateway zone, the gateway's local time without a zone (`yyyyMMdd  HH:mm:ss`), as IBGA with IB_TIMEZONE.
+   */
   private executionTime(execution: SimExecution): string {
-    return DateTime.fromMillis(execution.time, { zone: 'UTC' }).toFormat('yyyyMMdd-HH:mm:ss');
+    const zone = this.executionWindow.timeZone;
+    return zone === 'UTC'
+      ? DateTime.fromMillis(execution.time, { zone: 'UTC' }).toFormat('yyyyMMdd-HH:mm:ss')
+      : DateTime.fromMillis(execution.time, { zone }).toFormat('yyyyMMdd  HH:mm:ss');
   }
 }
