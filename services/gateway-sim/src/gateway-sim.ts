@@ -434,7 +434,8 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
         ibgaLog(reason ? `login failed: ${reason}` : 'IB Gateway is no longer running, will restart');
     },
     advanceClock(ms) {
-      if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`ms must be a non-negative number, got ${ms}`);
+      if (!(ms >= 0) || !Number.isFinite(ms))
+        throw new RangeError(`ms must be a non-negative number, got ${ms}`);
       metrics.faults.inc({ fault: 'advance_clock' });
       logger.warn({ ms }, 'fault: moving the simulated clock forward');
       clock.advance(ms);

@@ -50,8 +50,18 @@ describe("the window of IB's executions", () => {
   it.each([
     // [now, gateway zone, window start, why]
     ['2026-11-24T23:30:00Z', 'America/New_York', '2026-11-24T22:00:00.000Z', '18:30 New York: since 17:00'],
-    ['2026-11-25T05:30:00Z', 'America/New_York', '2026-11-25T05:00:00.000Z', '00:30 New York: since midnight'],
-    ['2026-11-25T15:00:00Z', 'America/New_York', '2026-11-25T05:00:00.000Z', '10:00 New York: since midnight'],
+    [
+      '2026-11-25T05:30:00Z',
+      'America/New_York',
+      '2026-11-25T05:00:00.000Z',
+      '00:30 New York: since midnight',
+    ],
+    [
+      '2026-11-25T15:00:00Z',
+      'America/New_York',
+      '2026-11-25T05:00:00.000Z',
+      '10:00 New York: since midnight',
+    ],
     ['2026-11-24T23:30:00Z', 'UTC', '2026-11-24T22:00:00.000Z', '23:30 UTC: 17:00 New York is later'],
     ['2026-11-25T00:30:00Z', 'UTC', '2026-11-25T00:00:00.000Z', '00:30 UTC: since midnight UTC'],
     ['2026-07-01T04:30:00Z', 'America/New_York', '2026-07-01T04:00:00.000Z', 'summer: 00:30 EDT'],
