@@ -95,7 +95,9 @@ export class AccountRecorder {
         this.periodicPending = true;
         // A failed snapshot (a database blip) is logged and the next interval tries again.
         this.recordNow()
-          .catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not record the account snapshot'))
+          .catch((error: unknown) =>
+            this.deps.log.warn({ err: error }, 'could not record the account snapshot'),
+          )
           .finally(() => (this.periodicPending = false));
       }, this.deps.intervalMs);
       this.timer.unref();

@@ -335,7 +335,8 @@ export function createExecutionService(
 
       const awaitAccountValues = async () => {
         const snapshot = await recorder.awaitFresh(config.RECONCILE_READ_TIMEOUT_MS);
-        if (snapshot) log.info({ netLiquidation: snapshot.netLiquidation, at: snapshot.ts }, 'account values fresh');
+        if (snapshot)
+          log.info({ netLiquidation: snapshot.netLiquidation, at: snapshot.ts }, 'account values fresh');
         else
           log.warn(
             { timeoutMs: config.RECONCILE_READ_TIMEOUT_MS },

@@ -97,7 +97,7 @@ describe('execution loss rules from the first order', () => {
           .selectFrom('account_snapshots')
           .select((eb) => eb.fn.max('ts').as('ts'))
           .executeTakeFirstOrThrow()
-      ).ts as Date;
+      ).ts;
     await eventually(
       async () => {
         expect(Date.now() - (await newest()).getTime()).toBeGreaterThan(maxAgeMs + 500);
