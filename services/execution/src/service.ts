@@ -246,6 +246,7 @@ export function createExecutionService(
         metrics,
         log: log.child({ component: 'reconciliation' }),
         account,
+        gatewayTimeZone: config.GATEWAY_TIME_ZONE,
         positionTolerance: config.POSITION_TOLERANCE,
         haltCancelsOrders: config.RECONCILIATION_HALT_CANCELS_ORDERS,
         averageCostTolerance: config.RECONCILE_AVERAGE_COST_TOLERANCE,
