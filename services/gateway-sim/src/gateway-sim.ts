@@ -162,6 +162,11 @@ export interface GatewaySim {
     adjustCash(currency: string, amount: number): void;
     /** A position's average cost changes without a trade. */
     adjustAverageCost(instrument: string, averageCost: number): void;
+    /**
+     * Account updates (reqAccountUpdates) go silent until stallAccountUpdates(false), which sends every
+     * subscriber the full picture again; orders, positions and executions keep answering.
+     */
+    stallAccountUpdates(on: boolean): void;
     /** The next `count` requests of this type (`reqExecutions`, `reqPositions`, …) are never answered. */
     leaveUnanswered(requestType: string, count?: number): void;
     /**
@@ -418,6 +423,11 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
       metrics.faults.inc({ fault: 'adjust_average_cost' });
       gateway.orders.route(broker.adjustAverageCost(resolveInstrument(instrument), averageCost));
       persist();
+    },
+    stallAccountUpdates(on) {
+      metrics.faults.inc({ fault: on ? 'stall_account_updates' : 'stall_account_updates_end' });
+      logger.warn({ on }, 'fault: account updates stalled');
+      gateway.accounts.stallUpdates(on);
     },
     leaveUnanswered(requestType, count = 1) {
       metrics.faults.inc({ fault: 'leave_unanswered' });
