@@ -21,7 +21,7 @@ import type { Logger } from '@ibstack/observability';
 
 import type { IbBroker } from './adapters/ib-broker';
 import type { ExecutionStore } from './adapters/pg-store';
-import { tradingDayStart } from './domain/account';
+import { brokerExecutionsSince } from './domain/account';
 import { reconcile } from './domain/reconcile';
 import type { CrashPoints } from './crash-points';
 import type { ExecutionMetrics } from './metrics';
@@ -40,6 +40,8 @@ export interface ReconcilerDependencies {
   metrics: ExecutionMetrics;
   log: Logger;
   account: () => string | null;
+  /** The gateway's local zone (GATEWAY_TIME_ZONE): its midnight is IB's execution cut-off. */
+  gatewayTimeZone: string;
   /** Units still treated as equal: a default, and per instrument key. */
   positionTolerance: { default: string; byInstrument: Readonly<Record<string, string>> };
   /** Relative average-cost difference still treated as equal (0.01 = 1 %). */
@@ -94,7 +96,9 @@ export class Reconciler {
     await tracker.drain();
     // What the tracker stores from here on happened while we read: its instruments are not settled.
     const mark = tracker.mark();
-    const since = tradingDayStart(await broker.currentTime(timeout));
+    // The window IB reports executions for: since the trading day's start, but never before the gateway's
+    // midnight (IB's cut-off). A stored execution before it is not "unknown at the broker".
+    const since = brokerExecutionsSince(await broker.currentTime(timeout), this.deps.gatewayTimeZone);
     const brokerExecutions = await broker.executions({ time: formatIbTime(since) }, timeout);
     const brokerPositions = await broker.positions(timeout);
     const brokerOpen = await broker.openOrders(timeout);

@@ -110,6 +110,10 @@ export interface BrokerEvents {
   /** An error the gateway attributed to an order id. */
   orderError: [info: { orderId: number; code: number; message: string }];
   accountValue: [info: { key: string; value: string; currency: string; account: string }];
+  /** The end of a batch of account values (`updateAccountTime`, IB's `HH:mm`): the values are current. */
+  accountTime: [info: { time: string }];
+  /** The end of the full account download a `reqAccountUpdates` subscription starts with. */
+  accountDownloadEnd: [info: { account: string }];
   /** A broker message we could not read (a NaN quantity, say): dropped; reconciliation repairs. */
   dataError: [info: { event: string; error: Error }];
 }
@@ -242,6 +246,10 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
       (key: string, value: string, currency: string, account: string) => {
         this.emit('accountValue', { key, value, currency, account });
       },
+    );
+    this.listen(EventName.updateAccountTime, (time: string) => this.emit('accountTime', { time }));
+    this.listen(EventName.accountDownloadEnd, (account: string) =>
+      this.emit('accountDownloadEnd', { account }),
     );
   }
 

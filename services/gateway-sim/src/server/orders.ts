@@ -16,6 +16,23 @@ import type { AccountService } from './accounts';
 import type { GatewayContext } from './context';
 import type { Session } from './session';
 
+/**
+ * How far back `reqExecutions` reaches, and the gateway's local zone. IB documents that the API delivers
+ * only the executions since midnight (the gateway's local midnight; TWS can be set to show up to 7 days, IB
+ * Gateway cannot): `since-midnight` models that, `unlimited` keeps every execution of the retention period.
+ */
+export interface ExecutionWindow {
+  kind: 'since-midnight' | 'unlimited';
+  /** The gateway's local zone (IBGA: IB_TIMEZONE): execution times are written in it. */
+  timeZone: string;
+}
+
+/** Start of the window `reqExecutions` reports at `now`: the last midnight in the gateway's zone. */
+export function executionWindowStart(window: ExecutionWindow, now: number): number {
+  if (window.kind === 'unlimited') return Number.NEGATIVE_INFINITY;
+  return DateTime.fromMillis(now, { zone: window.timeZone }).startOf('day').toMillis();
+}
+
 export class OrderService {
   readonly gate: FillGate;
   /** Wall ms a commission report trails its execution (a fault); 0 = right after it. */
@@ -27,6 +44,7 @@ export class OrderService {
     private readonly ctx: GatewayContext,
     private readonly accounts: AccountService,
     private readonly onStateChanged: () => void,
+    private readonly executionWindow: ExecutionWindow = { kind: 'since-midnight', timeZone: 'UTC' },
   ) {
     this.gate = new FillGate((fill) => this.release(fill));
   }
@@ -207,7 +225,7 @@ export class OrderService {
 
   filterExecutions(filter: ExecutionFilter): SimExecution[] {
     const now = this.ctx.clock.now();
-    let since = now - EXECUTION_RETENTION_MS;
+    let since = Math.max(now - EXECUTION_RETENTION_MS, executionWindowStart(this.executionWindow, now));
     if (filter.time.trim()) {
       const parsed = parseEndDateTime(filter.time.trim(), now);
       if (parsed.ok) since = Math.max(since, parsed.time);
@@ -238,8 +256,14 @@ export class OrderService {
     });
   }
 
-  /** `yyyyMMdd-HH:mm:ss` in UTC, the form a Gateway at these versions uses for execution times. */
+  /**
+   * `yyyyMMdd-HH:mm:ss` in UTC, the form a Gateway at these versions uses for execution times; in another
+   * gateway zone, the gateway's local time without a zone (`yyyyMMdd  HH:mm:ss`), as IBGA with IB_TIMEZONE.
+   */
   private executionTime(execution: SimExecution): string {
-    return DateTime.fromMillis(execution.time, { zone: 'UTC' }).toFormat('yyyyMMdd-HH:mm:ss');
+    const zone = this.executionWindow.timeZone;
+    return zone === 'UTC'
+      ? DateTime.fromMillis(execution.time, { zone: 'UTC' }).toFormat('yyyyMMdd-HH:mm:ss')
+      : DateTime.fromMillis(execution.time, { zone }).toFormat('yyyyMMdd  HH:mm:ss');
   }
 }

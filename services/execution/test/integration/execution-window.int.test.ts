@@ -1,0 +1,74 @@
+/**
+ * IB's execution window: `reqExecutions` delivers only the executions since the gateway's midnight (the
+ * gateway-sim models it, as IB Gateway behaves). Reconciliation compares executions only over the window
+ * the broker reports, so fills made between 17:00 New York (the trading day's start) and midnight do not
+ * halt trading once the clock passes midnight.
+ */
+import { eventually } from '@ibstack/test-kit';
+
+import type { ExecutionService } from '../../src/service';
+import {
+  type Harness,
+  intent,
+  ordersOf,
+  publishIntent,
+  reconciliationRuns,
+  startHarness,
+  startInProcess,
+  tradingState,
+} from './harness';
+
+/** Tuesday 24 November 2026, 23:30 New York (EST): after the trading day's 17:00 start, before midnight. */
+const BEFORE_MIDNIGHT_NEW_YORK = '2026-11-25T04:30:00.000Z';
+const NEW_YORK_MIDNIGHT = Date.parse('2026-11-25T05:00:00.000Z');
+const GATEWAY_ZONE = { GATEWAY_TIME_ZONE: 'America/New_York' };
+
+describe("IB's execution window (reqExecutions reports only since the gateway's midnight)", () => {
+  let harness: Harness;
+  let service: ExecutionService | undefined;
+
+  afterEach(async () => {
+    await service?.stop();
+    service = undefined;
+    await harness.close();
+  });
+
+  async function fills(count: number): Promise<void> {
+    for (let index = 0; index < count; index++)
+      await publishIntent(harness.bus, intent({ side: index % 2 === 0 ? 'BUY' : 'SELL', quantity: '10000' }));
+    await eventually(
+      async () => {
+        const orders = await ordersOf(harness);
+        expect(orders.map((order) => order.status)).toEqual(Array(count).fill('filled'));
+      },
+      { timeoutMs: 20_000 },
+    );
+  }
+
+  it('stays clean when the clock passes midnight after fills made between 17:00 and midnight', async () => {
+    harness = await startHarness({
+      startTime: BEFORE_MIDNIGHT_NEW_YORK,
+      speed: 1,
+      timeZone: 'America/New_York',
+    });
+    service = await startInProcess(harness, GATEWAY_ZONE);
+    await reconciliationRuns(harness, 1);
+    await fills(3);
+    const before = await service.reconcileNow('operator');
+    expect(before).toMatchObject({ ok: true, executionsChecked: 3 });
+
+    harness.sim.faults.advanceClock(45 * 60_000);
+    expect(harness.sim.now()).toBeGreaterThan(NEW_YORK_MIDNIGHT);
+    // The broker no longer lists them; our books still hold them, and the position agrees.
+    const after = await service.reconcileNow('operator');
+    expect(after).toMatchObject({ ok: true, mismatches: [], executionsChecked: 0 });
+
+    // A fill after midnight is compared as usual.
+    await publishIntent(harness.bus, intent({ side: 'SELL', quantity: '10000' }));
+    await eventually(async () =>
+      expect((await ordersOf(harness)).filter((order) => order.status === 'filled')).toHaveLength(4),
+    );
+    expect(await service.reconcileNow('operator')).toMatchObject({ ok: true, executionsChecked: 1 });
+    expect((await tradingState(harness.bus))?.state ?? 'RUNNING').toBe('RUNNING');
+  });
+});
