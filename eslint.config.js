@@ -2,6 +2,7 @@
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 const prettier = require('eslint-config-prettier');
+const { boundaries } = require('./eslint.boundaries.js');
 
 module.exports = tseslint.config(
   { ignores: ['**/node_modules/**', 'coverage/**', 'dist/**', '**/*.js'] },
@@ -33,5 +34,6 @@ module.exports = tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
+  ...boundaries,
   prettier,
 );

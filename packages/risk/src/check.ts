@@ -14,7 +14,10 @@ import { isReducing, signedQuantity } from './position';
  * - Orders that shrink a position are never blocked by position, daily-loss or drawdown limits: getting out
  *   must stay possible when those limits are breached. Order-size and order-rate limits apply to every order.
  * - Quantities and money are decimal.js, never floats.
- * - No snapshot means the daily-loss and drawdown rules cannot judge: they pass, with a warning.
+ * - Without a fresh account snapshot the daily-loss and drawdown rules cannot judge. With `accountMaxAgeMs`
+ *   set (execution, the last gate before the broker) that fails closed: orders that add exposure are
+ *   blocked (`account_unknown`), orders that shrink a position still pass, with a warning. Without it (the
+ *   strategy's sleeve check, which execution checks again) a missing snapshot passes, with a warning.
  */
 
 export const RISK_REASONS = [
@@ -25,6 +28,7 @@ export const RISK_REASONS = [
   'max_orders_per_minute',
   'max_daily_loss',
   'drawdown',
+  'account_unknown',
 ] as const;
 export type RiskReason = (typeof RISK_REASONS)[number];
 
@@ -63,6 +67,13 @@ export interface RiskInput {
   now: number;
   /** Latest account values from the broker; absent until execution has published one. */
   account?: AccountSnapshot | null;
+  /**
+   * How old (by its `ts`, the time the broker last sent account values) the snapshot may be. When set, a
+   * missing snapshot or an older one blocks every order that does not shrink a position
+   * (`account_unknown`): the loss rules cannot judge without the account's value. Unset, a missing snapshot
+   * passes with a warning and its age is not checked.
+   */
+  accountMaxAgeMs?: number;
   /** @default DEFAULT_FX_RATES_TO_USD */
   fxRatesToUsd?: FxRatesToUsd;
 }
@@ -152,10 +163,17 @@ export function checkOrder(input: RiskInput): RiskDecision {
 
   const warnings: string[] = [];
   const account = input.account ?? null;
-  if (account === null) {
-    warnings.push('no account snapshot yet: daily-loss and drawdown rules not applied');
+  const unknown = accountUnknown(account, input.now, input.accountMaxAgeMs);
+  if (unknown !== null) {
+    if (input.accountMaxAgeMs !== undefined && !reducing)
+      return block(
+        'account_unknown',
+        `${unknown}: the daily-loss and drawdown rules cannot judge, so orders that add exposure wait for a fresh value`,
+      );
+    warnings.push(`${unknown}: daily-loss and drawdown rules not applied`);
     return { allowed: true, warnings };
   }
+  if (account === null) return { allowed: true, warnings };
 
   const drawdown = new Decimal(account.drawdownPct);
   if (!reducing) {
@@ -184,6 +202,17 @@ export function checkOrder(input: RiskInput): RiskDecision {
       `drawdown ${drawdown.toFixed()}% is past the warning threshold of ${limits.drawdownWarnPct}%`,
     );
   return { allowed: true, warnings };
+}
+
+/** Why the account's value is not known well enough to judge, or null when it is. */
+function accountUnknown(account: AccountSnapshot | null, now: number, maxAgeMs?: number): string | null {
+  if (account === null) return 'no account snapshot yet';
+  if (maxAgeMs === undefined) return null;
+  const age = now - Date.parse(account.ts);
+  if (!Number.isFinite(age)) return `account snapshot has no readable time (${account.ts})`;
+  if (age > maxAgeMs)
+    return `account snapshot is ${Math.round(age / 1000)} s old (values of ${account.ts}; limit ${Math.round(maxAgeMs / 1000)} s)`;
+  return null;
 }
 
 export type DrawdownLevel = 'normal' | 'warning' | 'reducing';

@@ -304,6 +304,49 @@ describe('risk: drawdown', () => {
     });
   });
 
+  it('with a maximum age (execution), blocks orders that add exposure without a snapshot', () => {
+    expect(checkOrder(input({ account: null, accountMaxAgeMs: 60_000 }))).toEqual({
+      allowed: false,
+      reason: 'account_unknown',
+      detail:
+        'no account snapshot yet: the daily-loss and drawdown rules cannot judge, so orders that add exposure wait for a fresh value',
+    });
+  });
+
+  it('with a maximum age, blocks orders that add exposure on a snapshot older than it, by its own time', () => {
+    // The snapshot's ts is 14:59:00, one minute before NOW.
+    expect(reasonOf(checkOrder(input({ accountMaxAgeMs: 60_000 })))).toBe('allowed');
+    expect(checkOrder(input({ accountMaxAgeMs: 59_999 }))).toEqual({
+      allowed: false,
+      reason: 'account_unknown',
+      detail:
+        'account snapshot is 60 s old (values of 2026-11-24T14:59:00.000Z; limit 60 s): the daily-loss and drawdown rules cannot judge, so orders that add exposure wait for a fresh value',
+    });
+    expect(reasonOf(checkOrder(input({ accountMaxAgeMs: 60_000, account: snapshot({ ts: 'never' }) })))).toBe(
+      'account_unknown',
+    );
+  });
+
+  it('with a maximum age, still lets an order that shrinks a position through, with a warning', () => {
+    const closing = input(
+      { account: null, accountMaxAgeMs: 60_000, positions: { EURCAD: '20000' } },
+      { side: 'SELL', quantity: '5000' },
+    );
+    expect(checkOrder(closing)).toEqual({
+      allowed: true,
+      warnings: ['no account snapshot yet: daily-loss and drawdown rules not applied'],
+    });
+    const stale = input(
+      { accountMaxAgeMs: 1_000, positions: { EURCAD: '20000' } },
+      { side: 'SELL', quantity: '20000' },
+    );
+    expect(reasonOf(checkOrder(stale))).toBe('allowed');
+    // A sell past flat adds exposure on the other side: blocked.
+    expect(reasonOf(checkOrder({ ...stale, order: { ...stale.order, quantity: '20001' } }))).toBe(
+      'account_unknown',
+    );
+  });
+
   it('classifies the level with configurable thresholds', () => {
     const limits = RiskLimits.parse({ drawdownWarnPct: 3, drawdownReducePct: 6 });
     expect(drawdownLevel({ drawdownPct: '2.99' }, limits)).toBe('normal');

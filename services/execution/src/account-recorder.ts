@@ -2,6 +2,13 @@
  * Records the broker's account values: subscribes to `reqAccountUpdates`, and every interval stores an
  * `account_snapshots` row (execution is its one writer), publishes `AccountSnapshot` for the strategy's
  * loss rules, and exports NAV, daily P&L and return, drawdown and high-water mark.
+ *
+ * Invariants (the loss rules depend on them):
+ * - A snapshot's `ts` is when the broker last sent account data on the current subscription, never the
+ *   time it was written: with nothing new from the broker, no new row is written, so an old value is never
+ *   re-stamped as fresh and its age keeps growing where the order router checks it.
+ * - A new subscription (a new gateway session, the broker's link back) starts from nothing: no snapshot
+ *   is recorded from it before the broker's full download (`accountDownloadEnd`) has arrived.
  */
 import type { Bus } from '@ibstack/bus';
 import { type AccountSnapshot, toDecimalString, topics } from '@ibstack/contracts';
@@ -20,7 +27,19 @@ export class AccountRecorder {
   private account: string | null = null;
   private timer: NodeJS.Timeout | undefined;
   private latest: AccountSnapshot | null = null;
-  private recording: Promise<void> | null = null;
+  /** When the broker last sent account data on the current subscription (epoch ms); null before any. */
+  private valuesAt: number | null = null;
+  /** `valuesAt` of the latest stored snapshot. */
+  private recordedValuesAt: number | null = null;
+  /** Whether the current subscription's full download has arrived. */
+  private downloaded = false;
+  /** When the current subscription was made (epoch ms). */
+  private subscribedAt = 0;
+  private downloadWaiters: Array<() => void> = [];
+  /** Recordings run one after the other. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private periodicPending = false;
+  private readonly now: () => number;
 
   constructor(
     private readonly deps: {
@@ -33,12 +52,24 @@ export class AccountRecorder {
       now?: () => number;
     },
   ) {
+    this.now = deps.now ?? Date.now;
     deps.broker.on('accountValue', ({ key, value, currency, account }) => {
       if (this.account && account && account !== this.account) return;
+      this.valuesAt = this.now();
       // Keep the base-currency figure: IB repeats some keys per currency and once as BASE.
       const existing = this.values.get(key);
       if (existing && existing.currency !== 'BASE' && currency === 'BASE') return;
       this.values.set(key, { value, currency });
+    });
+    // IB ends each batch of changes with the account time: the values held are the broker's as of now.
+    deps.broker.on('accountTime', () => {
+      if (this.account) this.valuesAt = this.now();
+    });
+    deps.broker.on('accountDownloadEnd', ({ account }) => {
+      if (!this.account || (account && account !== this.account)) return;
+      this.valuesAt = this.now();
+      this.downloaded = true;
+      for (const wake of this.downloadWaiters.splice(0)) wake();
     });
   }
 
@@ -46,25 +77,62 @@ export class AccountRecorder {
     return this.latest;
   }
 
-  /** Subscribes for `account` on the current session and starts the periodic snapshot. */
+  /**
+   * Subscribes for `account` on the current session (again after the broker's link came back: IB may
+   * have dropped the subscription) and starts the periodic snapshot. Values of an earlier subscription
+   * are forgotten; the latest snapshot stays, ageing, until the new download is recorded.
+   */
   start(account: string): void {
     this.account = account;
+    this.values.clear();
+    this.valuesAt = null;
+    this.downloaded = false;
+    this.subscribedAt = this.now();
     this.deps.broker.subscribeAccountUpdates(account);
     if (!this.timer) {
       this.timer = setInterval(() => {
+        if (this.periodicPending) return;
+        this.periodicPending = true;
         // A failed snapshot (a database blip) is logged and the next interval tries again.
-        this.recordNow().catch((error: unknown) =>
-          this.deps.log.warn({ err: error }, 'could not record the account snapshot'),
-        );
+        this.recordNow()
+          .catch((error: unknown) =>
+            this.deps.log.warn({ err: error }, 'could not record the account snapshot'),
+          )
+          .finally(() => (this.periodicPending = false));
       }, this.deps.intervalMs);
       this.timer.unref();
     }
   }
 
+  /**
+   * Waits (up to `timeoutMs`) for the broker's full download on the current subscription and records it:
+   * the fresh account value orders are judged against. Null if it did not arrive in time.
+   */
+  async awaitFresh(timeoutMs: number): Promise<AccountSnapshot | null> {
+    if (!this.downloaded) {
+      const arrived = await new Promise<boolean>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          this.downloadWaiters = this.downloadWaiters.filter((waiter) => waiter !== wake);
+          resolve(false);
+        }, timeoutMs);
+        this.downloadWaiters.push(wake);
+      });
+      if (!arrived) return null;
+    }
+    const snapshot = await this.recordNow();
+    // Null unless recorded from this subscription (a download without NetLiquidation records nothing).
+    return snapshot !== null && Date.parse(snapshot.ts) >= this.subscribedAt ? snapshot : null;
+  }
+
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.recording;
+    for (const wake of this.downloadWaiters.splice(0)) wake();
+    await this.queue;
   }
 
   private figure(key: string): string | null {
@@ -72,26 +140,25 @@ export class AccountRecorder {
     return entry && NUMBER.test(entry.value) ? toDecimalString(entry.value) : null;
   }
 
-  async recordNow(): Promise<AccountSnapshot | null> {
-    if (this.recording) return this.latest;
-    const run = this.record();
-    this.recording = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    try {
-      return await run;
-    } finally {
-      this.recording = null;
-    }
+  /**
+   * Records the values held now, stamped with when the broker sent them; with nothing new since the last
+   * snapshot, writes nothing. Returns the latest snapshot (null before the first).
+   */
+  recordNow(): Promise<AccountSnapshot | null> {
+    const run = this.queue.then(() => this.record());
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private async record(): Promise<AccountSnapshot | null> {
     const { store, bus, metrics, log } = this.deps;
     const account = this.account;
+    const valuesAt = this.valuesAt;
     const netLiquidation = this.figure('NetLiquidation');
-    if (!account || netLiquidation === null) return null;
-    const now = new Date((this.deps.now ?? Date.now)());
+    if (!account || !this.downloaded || valuesAt === null || netLiquidation === null) return this.latest;
+    // Nothing new from the broker: the latest snapshot stands, with its own time.
+    if (valuesAt === this.recordedValuesAt) return this.latest;
+    const now = new Date(valuesAt);
     const currency = this.values.get('NetLiquidation')?.currency;
     const baseCurrency = currency && currency !== 'BASE' ? currency : 'USD';
     const history = await store.accountHistory(account, new Date(tradingDayStart(now.getTime())));
@@ -122,6 +189,8 @@ export class AccountRecorder {
       ),
     });
     this.latest = snapshot;
+    this.recordedValuesAt = valuesAt;
+    metrics.accountValuesTime.set(valuesAt / 1000);
     metrics.nav.set(Number(snapshot.netLiquidation));
     metrics.dailyPnl.set(Number(snapshot.dailyPnl));
     metrics.dailyReturn.set(Number(snapshot.dailyReturnPct));

@@ -182,6 +182,13 @@ export const executionEnv = commonEnv
     /** @default 10000 */
     ACCOUNT_SNAPSHOT_INTERVAL_MS: milliseconds(10_000, 100),
     /**
+     * How old the broker's account values (the time it last sent them, not when we stored them) may be for
+     * an order that adds exposure: without a value this fresh the daily-loss and drawdown rules cannot
+     * judge, and such orders are refused (`account_unknown`); orders that shrink a position still go. IB
+     * refreshes account values every 3 minutes; must exceed ACCOUNT_SNAPSHOT_INTERVAL_MS. @default 300000
+     */
+    ACCOUNT_MAX_AGE_MS: milliseconds(300_000, 1_000),
+    /**
      * How old execution's last market price (a tick on `md.tick.<sym>`, by its receipt time) may be and
      * still size an order; without one as fresh, orders are refused. @default 60000
      */
@@ -208,6 +215,15 @@ export const executionChecks: readonly ConfigCheck[] = [
       ? []
       : [
           `RECONCILE_MAX_CLEAN_AGE_MS (${maxAge}) must be longer than RECONCILE_INTERVAL_MS (${interval}), or every missed run would halt`,
+        ];
+  },
+  (env) => {
+    const interval = Number(env.ACCOUNT_SNAPSHOT_INTERVAL_MS ?? 10_000);
+    const maxAge = Number(env.ACCOUNT_MAX_AGE_MS ?? 300_000);
+    return maxAge > interval
+      ? []
+      : [
+          `ACCOUNT_MAX_AGE_MS (${maxAge}) must be longer than ACCOUNT_SNAPSHOT_INTERVAL_MS (${interval}), or every snapshot would be too old`,
         ];
   },
   (env) => {

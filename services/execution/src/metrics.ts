@@ -80,6 +80,16 @@ export function executionMetrics(registry: Registry) {
       'execution_error_circuit_tripped',
       '1 once the API error circuit has tripped',
     ),
+    accountValuesTime: gauge(
+      registry,
+      'execution_account_values_unix',
+      'Unix time the broker sent the account values of the latest snapshot (the loss rules judge by their age)',
+    ),
+    accountMaxAge: gauge(
+      registry,
+      'execution_account_max_age_seconds',
+      'How old the account values may be before orders that add exposure are refused (ACCOUNT_MAX_AGE_MS)',
+    ),
     nav: gauge(registry, 'strategy_nav_usd', 'Net liquidation value of the account (base currency)'),
     dailyPnl: gauge(registry, 'strategy_daily_pnl_usd', 'P&L since the start of the trading day'),
     dailyReturn: gauge(

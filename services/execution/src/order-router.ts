@@ -62,6 +62,8 @@ export interface RouterDependencies {
   /** The account orders go to (the gateway's managed account). */
   account: () => string | null;
   latestSnapshot: () => AccountSnapshot | null;
+  /** Orders that add exposure need account values at most this old (by the broker's time). */
+  accountMaxAgeMs: number;
   /** Execution's own prices (market data on NATS): orders are sized at these, never at the strategy's. */
   prices: MarketPrices;
   /** Configured USD rates, overlaid with fresh prices of USD pairs. */
@@ -163,6 +165,7 @@ export class OrderRouter {
       recentOrderTimes: context.recentOrderTimes,
       now: this.now(),
       account: this.deps.latestSnapshot(),
+      accountMaxAgeMs: this.deps.accountMaxAgeMs,
       fxRatesToUsd: this.rates(),
     });
     if (!decision.allowed) return refuse(`risk: ${decision.reason}: ${decision.detail}`, decision.reason);
@@ -260,6 +263,7 @@ export class OrderRouter {
       recentOrderTimes: countsAsNewOrder ? context.recentOrderTimes : [],
       now: this.now(),
       account: this.deps.latestSnapshot(),
+      accountMaxAgeMs: this.deps.accountMaxAgeMs,
       fxRatesToUsd: this.rates(),
     });
     return decision.allowed ? null : `risk: ${decision.reason}: ${decision.detail}`;

@@ -77,6 +77,7 @@ export function createExecutionService(
   const registry = options.registry ?? createRegistry('execution');
   const metrics = executionMetrics(registry);
   metrics.reconciliationInterval.set(config.RECONCILE_INTERVAL_MS / 1000);
+  metrics.accountMaxAge.set(config.ACCOUNT_MAX_AGE_MS / 1000);
   const crashPoints = new CrashPoints(config.IBSTACK_CRASH_AT);
   const mode = resolveTradingMode(config);
   const tradingMode = mode.ok ? mode.mode : 'paper';
@@ -234,6 +235,7 @@ export function createExecutionService(
         limits: config.RISK_LIMITS_JSON,
         account,
         latestSnapshot: (): AccountSnapshot | null => recorder.latestSnapshot(),
+        accountMaxAgeMs: config.ACCOUNT_MAX_AGE_MS,
         prices,
         fxRatesToUsd: config.FX_RATES_TO_USD_JSON,
         intentMaxAgeMs: config.INTENT_MAX_AGE_MS,
@@ -248,6 +250,7 @@ export function createExecutionService(
         metrics,
         log: log.child({ component: 'reconciliation' }),
         account,
+        gatewayTimeZone: config.GATEWAY_TIME_ZONE,
         positionTolerance: config.POSITION_TOLERANCE,
         haltCancelsOrders: config.RECONCILIATION_HALT_CANCELS_ORDERS,
         averageCostTolerance: config.RECONCILE_AVERAGE_COST_TOLERANCE,
@@ -335,11 +338,29 @@ export function createExecutionService(
           await activeReconciler.run(trigger);
         });
 
+      const awaitAccountValues = async () => {
+        const snapshot = await recorder.awaitFresh(config.RECONCILE_READ_TIMEOUT_MS);
+        if (snapshot)
+          log.info({ netLiquidation: snapshot.netLiquidation, at: snapshot.ts }, 'account values fresh');
+        else
+          log.warn(
+            { timeoutMs: config.RECONCILE_READ_TIMEOUT_MS },
+            'no account values from the broker in time: orders that add exposure are refused until they arrive',
+          );
+      };
+
       // IB's daily reset and other outages of the gateway's own link: 1100, then 1101/1102.
       activeConnection.on('brokerConnectivity', ({ up }) => {
         if (!up || !activeConnection.isReady() || !activeLease.isHeld() || !everReconciled) return;
+        // IB may have dropped the account subscription with the link (1101): ask again, and have the
+        // fresh values before trusting the loss rules again (until then the old snapshot only ages).
+        const current = account();
+        if (current) recorder.start(current);
         void sessions
-          .run(() => resync('reconnect'))
+          .run(async () => {
+            await resync('reconnect');
+            await awaitAccountValues();
+          })
           .then(refreshTradingState)
           .catch((error: unknown) =>
             log.error({ err: error }, 'resync after the broker link came back failed'),
@@ -367,6 +388,8 @@ export function createExecutionService(
                 : 'start';
             recorder.start(info.accounts[0]!);
             await resync(trigger);
+            // The loss rules judge the first order of the session by a fresh account value from the broker.
+            await awaitAccountValues();
             everReconciled = true;
             await refreshTradingState();
             const mayTrade = () => !stopping && activeConnection.isReady() && activeLease.isHeld();

@@ -25,4 +25,14 @@ describe('execution configuration', () => {
     );
     expect(problems.join(' ')).toMatch(/RECONCILE_MAX_CLEAN_AGE_MS/);
   });
+
+  it('refuses an account age limit that is not longer than the snapshot interval', () => {
+    const problems = executionChecks.flatMap((check) =>
+      check({ ACCOUNT_SNAPSHOT_INTERVAL_MS: '10000', ACCOUNT_MAX_AGE_MS: '10000' }),
+    );
+    expect(problems.join(' ')).toMatch(
+      /ACCOUNT_MAX_AGE_MS \(10000\) must be longer than ACCOUNT_SNAPSHOT_INTERVAL_MS/,
+    );
+    expect(executionChecks.flatMap((check) => check({}))).toEqual([]);
+  });
 });

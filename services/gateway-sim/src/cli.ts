@@ -32,6 +32,11 @@ export function flagsToEnvironment(argv: readonly string[]): Record<string, stri
       '--quote-updates-per-tick <n>',
       'quotes per subscription per tick (GATEWAY_SIM_QUOTE_UPDATES_PER_TICK)',
     )
+    .option(
+      '--time-zone <zone>',
+      "the gateway's local zone, whose midnight cuts reqExecutions (GATEWAY_SIM_TIME_ZONE)",
+    )
+    .option('--execution-window <window>', 'since-midnight or unlimited (GATEWAY_SIM_EXECUTION_WINDOW)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (LOG_LEVEL)')
     .exitOverride()
     .parse(argv, { from: 'user' });
@@ -52,6 +57,8 @@ export function flagsToEnvironment(argv: readonly string[]): Record<string, stri
     logLevel: 'LOG_LEVEL',
     tickInterval: 'GATEWAY_SIM_TICK_INTERVAL_MS',
     quoteUpdatesPerTick: 'GATEWAY_SIM_QUOTE_UPDATES_PER_TICK',
+    timeZone: 'GATEWAY_SIM_TIME_ZONE',
+    executionWindow: 'GATEWAY_SIM_EXECUTION_WINDOW',
   };
   const environment: Record<string, string> = {};
   for (const [flag, variable] of Object.entries(names)) {

@@ -3,6 +3,7 @@
  * Defaults live here, at the boundary.
  */
 import { booleanFlag, commonEnv, port } from '@ibstack/config';
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 
 import type { GatewaySimOptions } from './gateway-sim';
@@ -59,6 +60,17 @@ export const gatewaySimEnv = commonEnv.pick({ LOG_LEVEL: true }).extend({
     .min(1)
     .max(100_000)
     .default(1),
+  /** The gateway's local time zone (IBGA: IB_TIMEZONE); its midnight is IB's execution cut-off. @default UTC */
+  GATEWAY_SIM_TIME_ZONE: z
+    .string()
+    .min(1)
+    .refine((zone) => DateTime.now().setZone(zone).isValid, 'must be an IANA time zone like America/New_York')
+    .default('UTC'),
+  /**
+   * `since-midnight`: reqExecutions reports only the executions since the gateway's last local midnight,
+   * as IB Gateway does; `unlimited`: the last 7 days (a TWS with a 7-day trade log). @default since-midnight
+   */
+  GATEWAY_SIM_EXECUTION_WINDOW: z.enum(['since-midnight', 'unlimited']).default('since-midnight'),
   /** Login faults also append IBGA's log lines here (for the gateway supervisor's log watching). */
   GATEWAY_SIM_IBGA_LOG_FILE: z.string().min(1).optional(),
 });
@@ -84,5 +96,7 @@ export function toGatewaySimOptions(config: GatewaySimConfig): GatewaySimOptions
     tickIntervalMs: config.GATEWAY_SIM_TICK_INTERVAL_MS,
     maxQuoteUpdatesPerInterval: config.GATEWAY_SIM_QUOTE_UPDATES_PER_TICK,
     ibgaLogFile: config.GATEWAY_SIM_IBGA_LOG_FILE,
+    timeZone: config.GATEWAY_SIM_TIME_ZONE,
+    executionWindow: config.GATEWAY_SIM_EXECUTION_WINDOW,
   };
 }

@@ -5,6 +5,8 @@
  */
 import { appendFileSync } from 'node:fs';
 
+import { DateTime } from 'luxon';
+
 import {
   createLogger,
   createRegistry,
@@ -25,6 +27,7 @@ import { gatewaySimMetrics } from './metrics';
 import { SUPPORTED_SERVER_VERSIONS } from './protocol/message-ids';
 import { adminRoutes } from './server/admin-routes';
 import { Gateway } from './server/gateway';
+import { type ExecutionWindow, executionWindowStart } from './server/orders';
 import { TcpListener } from './server/tcp-listener';
 import { Broker, type BrokerEvent, type TransmitMode } from './trading/broker';
 import { type BarSent, type OrderReceived, Timeline } from './server/timeline';
@@ -84,6 +87,17 @@ export interface GatewaySimOptions {
    * gateway supervisor's log watching is tested against the simulator. Unset: no file.
    */
   ibgaLogFile?: string;
+  /**
+   * The gateway's local time zone (IBGA: IB_TIMEZONE). Its midnight is IB's execution cut-off, and
+   * execution times are written in it (`yyyyMMdd  HH:mm:ss`; in UTC `yyyyMMdd-HH:mm:ss`). @default 'UTC'
+   */
+  timeZone?: string;
+  /**
+   * What `reqExecutions` reaches back to: `since-midnight` (IB Gateway: only the executions since the
+   * gateway's last local midnight) or `unlimited` (every execution of the last 7 days, as a TWS whose
+   * trade log is set to 7 days). @default 'since-midnight'
+   */
+  executionWindow?: 'since-midnight' | 'unlimited';
 }
 
 export interface Quote {
@@ -148,6 +162,11 @@ export interface GatewaySim {
     adjustCash(currency: string, amount: number): void;
     /** A position's average cost changes without a trade. */
     adjustAverageCost(instrument: string, averageCost: number): void;
+    /**
+     * Account updates (reqAccountUpdates) go silent until stallAccountUpdates(false), which sends every
+     * subscriber the full picture again; orders, positions and executions keep answering.
+     */
+    stallAccountUpdates(on: boolean): void;
     /** The next `count` requests of this type (`reqExecutions`, `reqPositions`, …) are never answered. */
     leaveUnanswered(requestType: string, count?: number): void;
     /**
@@ -163,6 +182,11 @@ export interface GatewaySim {
      * `reason` (logged_out only) writes IBGA's `login failed: <reason>` instead.
      */
     setLogin(state: 'logged_in' | 'logged_out' | 'two_factor_pending', reason?: string): void;
+    /**
+     * Moves the simulated clock forward by `ms` at once (across midnight, say), with every connection kept.
+     * Working orders are matched at the new time on the next tick.
+     */
+    advanceClock(ms: number): void;
     /** The gateway's link to IB: down with 1100 or 2110; up with 1102, or 1101 when `dataLost`. */
     brokerLink(change: { up: boolean; code?: 1100 | 2110; dataLost?: boolean }): void;
     /** Another login of the same user: market-data requests get 10197, and IBGA logs `existing session detected`. */
@@ -211,6 +235,9 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
   const book = new QuoteBook(instruments, seed, csv);
   const schedule = new MarketSchedule(options.marketHours ?? 'forex');
   const stateFile = options.stateFile;
+  const timeZone = options.timeZone ?? 'UTC';
+  if (!DateTime.now().setZone(timeZone).isValid) throw new RangeError(`timeZone: unknown zone "${timeZone}"`);
+  const executionWindow: ExecutionWindow = { kind: options.executionWindow ?? 'since-midnight', timeZone };
   const transmitMode: TransmitMode = options.transmitMode ?? 'strict';
   const broker = new Broker({
     account: options.account ?? 'DU1234567',
@@ -245,6 +272,7 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
       tickIntervalMs: options.tickIntervalMs ?? 100,
       stallBacklogBytes: options.stallBacklogBytes ?? 4 * 1024 * 1024,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 30_000,
+      executionWindow,
       pacing: options.pacing === false ? undefined : new HistoricalPacing(() => clock.wallNow()),
       maxQuoteUpdatesPerInterval: Math.max(1, options.maxQuoteUpdatesPerInterval ?? 1),
       onStateChanged: persistSoon,
@@ -396,6 +424,11 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
       gateway.orders.route(broker.adjustAverageCost(resolveInstrument(instrument), averageCost));
       persist();
     },
+    stallAccountUpdates(on) {
+      metrics.faults.inc({ fault: on ? 'stall_account_updates' : 'stall_account_updates_end' });
+      logger.warn({ on }, 'fault: account updates stalled');
+      gateway.accounts.stallUpdates(on);
+    },
     leaveUnanswered(requestType, count = 1) {
       metrics.faults.inc({ fault: 'leave_unanswered' });
       logger.warn({ requestType, count }, 'fault: leaving requests unanswered');
@@ -409,6 +442,14 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
         ibgaLog('!!! IB Gateway is waiting for two-factor authentication !!!');
       if (state === 'logged_out')
         ibgaLog(reason ? `login failed: ${reason}` : 'IB Gateway is no longer running, will restart');
+    },
+    advanceClock(ms) {
+      if (!(ms >= 0) || !Number.isFinite(ms))
+        throw new RangeError(`ms must be a non-negative number, got ${ms}`);
+      metrics.faults.inc({ fault: 'advance_clock' });
+      logger.warn({ ms }, 'fault: moving the simulated clock forward');
+      clock.advance(ms);
+      saveClockNow();
     },
     brokerLink(change) {
       metrics.faults.inc({ fault: change.up ? 'broker_link_up' : 'broker_link_down' });
@@ -530,6 +571,11 @@ export async function startGatewaySim(options: GatewaySimOptions = {}): Promise<
             listening: listener.listening,
             simTime: new Date(clock.now()).toISOString(),
             speed: clock.speed,
+            timeZone,
+            executionWindow: executionWindow.kind,
+            executionsSince: Number.isFinite(executionWindowStart(executionWindow, clock.now()))
+              ? new Date(executionWindowStart(executionWindow, clock.now())).toISOString()
+              : null,
             marketHours: schedule.mode,
             transmitMode,
             account: broker.account,

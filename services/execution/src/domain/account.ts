@@ -44,3 +44,14 @@ export function accountFigures(input: {
 export function tradingDayStart(epochMs: number): number {
   return sessionOf(epochMs, 'America/New_York', 17).startMs;
 }
+
+/**
+ * Start of the window IB still reports executions for at `epochMs`. IB documents that `reqExecutions`
+ * delivers only the executions since midnight, the gateway's local midnight (TWS can show up to 7 days
+ * through its trade-log setting; IB Gateway, which we run, cannot), and we ask from the trading day's
+ * start (17:00 New York): the later of the two. Executions before it are no longer the broker's to
+ * confirm or deny.
+ */
+export function brokerExecutionsSince(epochMs: number, gatewayTimeZone: string): number {
+  return Math.max(tradingDayStart(epochMs), sessionOf(epochMs, gatewayTimeZone, 0).startMs);
+}

@@ -1,4 +1,4 @@
-import { accountFigures, tradingDayStart } from '../../src/domain/account';
+import { accountFigures, brokerExecutionsSince, tradingDayStart } from '../../src/domain/account';
 import { ErrorCircuit } from '../../src/domain/error-circuit';
 import { isCorrectionOf, parseExecId } from '../../src/domain/exec-id';
 
@@ -43,6 +43,32 @@ describe('account figures', () => {
     expect(new Date(tradingDayStart(Date.parse('2026-07-01T12:00:00Z'))).toISOString()).toBe(
       '2026-06-30T21:00:00.000Z',
     );
+  });
+});
+
+describe("the window of IB's executions", () => {
+  it.each([
+    // [now, gateway zone, window start, why]
+    ['2026-11-24T23:30:00Z', 'America/New_York', '2026-11-24T22:00:00.000Z', '18:30 New York: since 17:00'],
+    [
+      '2026-11-25T05:30:00Z',
+      'America/New_York',
+      '2026-11-25T05:00:00.000Z',
+      '00:30 New York: since midnight',
+    ],
+    [
+      '2026-11-25T15:00:00Z',
+      'America/New_York',
+      '2026-11-25T05:00:00.000Z',
+      '10:00 New York: since midnight',
+    ],
+    ['2026-11-24T23:30:00Z', 'UTC', '2026-11-24T22:00:00.000Z', '23:30 UTC: 17:00 New York is later'],
+    ['2026-11-25T00:30:00Z', 'UTC', '2026-11-25T00:00:00.000Z', '00:30 UTC: since midnight UTC'],
+    ['2026-07-01T04:30:00Z', 'America/New_York', '2026-07-01T04:00:00.000Z', 'summer: 00:30 EDT'],
+    ['2026-07-01T03:30:00Z', 'America/New_York', '2026-06-30T21:00:00.000Z', 'summer: 23:30 EDT'],
+    ['2026-11-25T01:00:00Z', 'Europe/Zurich', '2026-11-24T23:00:00.000Z', 'Zurich: its own midnight'],
+  ])('at %s with the gateway in %s starts at %s (%s)', (now, zone, start) => {
+    expect(new Date(brokerExecutionsSince(Date.parse(now), zone)).toISOString()).toBe(start);
   });
 });
 

@@ -30,6 +30,8 @@ export class AccountService {
   private readonly updateSubscribers = new Set<Session>();
   private changed = false;
   private nextRefresh = 0;
+  /** A fault: account updates (reqAccountUpdates) stop, the subscription silent but not cancelled. */
+  private updatesStalled = false;
 
   constructor(private readonly ctx: GatewayContext) {}
 
@@ -80,6 +82,15 @@ export class AccountService {
       );
     }
     this.changed = true;
+  }
+
+  /**
+   * A fault: the account-updates subscription goes silent (no values, no account time, no download end
+   * for a new one) until it is ended; then every subscriber gets the full picture again.
+   */
+  stallUpdates(on: boolean): void {
+    this.updatesStalled = on;
+    if (!on) for (const session of this.updateSubscribers) this.sendAccountUpdates(session, true);
   }
 
   /** Cash or P&L changed; subscribers are refreshed on the next tick (changes in one turn coalesce). */
@@ -172,6 +183,7 @@ export class AccountService {
   }
 
   private sendAccountUpdates(session: Session, initial: boolean): void {
+    if (this.updatesStalled) return;
     const broker = this.ctx.broker;
     const figures = broker.figures();
     const now = this.ctx.clock.now();

@@ -12,6 +12,7 @@
  *   POST /admin/delay-commissions       { "ms": 3000 }
  *   POST /admin/drift-position          { "instrument": "EUR.CAD", "quantity": 10000 }
  *   POST /admin/fill-while-disconnected { "maxAdvanceMs": 3600000 }
+ *   POST /admin/advance-clock           { "ms": 3600000 }
  *   POST /admin/login                   { "state": "logged_out"|"two_factor_pending"|"logged_in", "reason": "…" }
  *   POST /admin/broker-link             { "up": false, "code": 1100|2110 } / { "up": true, "dataLost": false }
  *   POST /admin/competing-session       { "on": true }
@@ -169,6 +170,11 @@ export function adminRoutes(options: { sim: GatewaySim; status: () => unknown })
     '/admin/fill-while-disconnected': route('POST', (p) =>
       sim.faults.fillWhileDisconnected({ maxAdvanceMs: durationField(p, 'maxAdvanceMs', 3_600_000) }),
     ),
+    '/admin/advance-clock': route('POST', (p) => {
+      const ms = numberField(p, 'ms');
+      if (ms < 0) throw new AdminRequestError(400, 'invalid_field', '"ms" must not be negative', 'ms');
+      sim.faults.advanceClock(ms);
+    }),
     '/admin/login': route('POST', (p) => {
       const state = stringField(p, 'state');
       if (state !== 'logged_in' && state !== 'logged_out' && state !== 'two_factor_pending')

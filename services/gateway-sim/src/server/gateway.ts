@@ -18,7 +18,7 @@ import { AccountService } from './accounts';
 import type { GatewayContext, SessionDirectory } from './context';
 import { HistoricalService } from './historical-service';
 import { MarketDataService, type MarketDataOptions } from './market-data';
-import { OrderService } from './orders';
+import { type ExecutionWindow, OrderService } from './orders';
 import { Session, type SessionHost } from './session';
 import type { TcpListener } from './tcp-listener';
 
@@ -31,6 +31,8 @@ export interface GatewayOptions extends MarketDataOptions {
   stallBacklogBytes: number;
   /** Wall ms a connection may take to send its handshake and startApi before it is closed. */
   handshakeTimeoutMs: number;
+  /** What `reqExecutions` can reach back to (IB Gateway: the gateway's last local midnight). */
+  executionWindow: ExecutionWindow;
   onStateChanged: () => void;
 }
 
@@ -70,7 +72,7 @@ export class Gateway implements SessionHost, SessionDirectory {
     this.marketData = new MarketDataService(this.ctx, options);
     this.historical = new HistoricalService(this.ctx, options.pacing);
     this.accounts = new AccountService(this.ctx);
-    this.orders = new OrderService(this.ctx, this.accounts, options.onStateChanged);
+    this.orders = new OrderService(this.ctx, this.accounts, options.onStateChanged, options.executionWindow);
   }
 
   attach(listener: TcpListener): void {

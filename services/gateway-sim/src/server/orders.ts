@@ -16,6 +16,23 @@ import type { AccountService } from './accounts';
 import type { GatewayContext } from './context';
 import type { Session } from './session';
 
+/**
+ * How far back `reqExecutions` reaches, and the gateway's local zone. IB documents that the API delivers
+ * only the executions since midnight (the gateway's local midnight; TWS can be set to show up to 7 days, IB
+ * Gateway cannot): `since-midnight` models that, `unlimited` keeps every execution of the retention period.
+ */
+export interface ExecutionWindow {
+  kind: 'since-midnight' | 'unlimited';
+  /** The gateway's local zone (IBGA: IB_TIMEZONE): execution times are written in it. */
+  timeZone: string;
+}
+
+/** Start of the window `reqExecutions` reports at `now`: the last midnight in the gateway's zone. */
+export function executionWindowStart(window: ExecutionWindow, now: number): number {
+  if (window.kind === 'unlimited') return Number.NEGATIVE_INFINITY;
+  return DateTime.fromMillis(now, { zone: window.timeZone }).startOf('day').toMillis();
+}
+
 export class OrderService {
   readonly gate: FillGate;
   /** Wall ms a commission report trails its execution (a fault); 0 = right after it. */
@@ -27,6 +44,7 @@ export class OrderService {
     private readonly ctx: GatewayContext,
     private readonly accounts: AccountService,
     private readonly onStateChanged: () => void,
+    private readonly executionWindow: ExecutionWindow = { kind: 'since-midnight', timeZone: 'UTC' },
   ) {
     this.gate = new FillGate((fill) => this.release(fill));
   }
@@ -60,6 +78,9 @@ export class OrderService {
         return true;
       case 'reqAllOpenOrders':
         this.sendOpenOrders(session, this.ctx.broker.openOrders());
+        return true;
+      case 'reqCompletedOrders':
+        this.sendCompletedOrders(session, request.apiOnly);
         return true;
       case 'reqIds':
         session.send(response.nextValidId(this.ctx.broker.nextOrderId()));
@@ -185,6 +206,34 @@ export class OrderService {
     session.send(response.openOrderEnd());
   }
 
+  /**
+   * reqCompletedOrders: every finished order (filled, cancelled, rejected) the gateway still keeps, of every
+   * client (`apiOnly`: not those placed by hand in TWS, client 0), then 102. Unlike reqExecutions, not cut at
+   * midnight: what is left of a fill past the cut-off is its order's filled quantity.
+   */
+  private sendCompletedOrders(session: Session, apiOnly: boolean): void {
+    const finished = this.ctx.broker
+      .allOrders()
+      .filter((order) =>
+        [OrderStatus.filled, OrderStatus.cancelled, OrderStatus.inactive].includes(order.status as never),
+      )
+      .filter((order) => !apiOnly || order.clientId !== 0);
+    for (const order of finished) {
+      const time = DateTime.fromMillis(order.updatedAt, { zone: this.executionWindow.timeZone }).toFormat(
+        'yyyyMMdd HH:mm:ss',
+      );
+      session.send(
+        response.completedOrder(
+          session.serverVersion,
+          order,
+          this.ctx.instruments.get(order.instrument),
+          `${time} ${this.executionWindow.timeZone}`,
+        ),
+      );
+    }
+    session.send(response.completedOrdersEnd());
+  }
+
   /** reqExecutions: 11 × n, then 59 × n, then 55 (the order `IBApiNext` needs). */
   private sendExecutions(session: Session, reqId: number, filter: ExecutionFilter): void {
     const matches = this.filterExecutions(filter);
@@ -207,7 +256,7 @@ export class OrderService {
 
   filterExecutions(filter: ExecutionFilter): SimExecution[] {
     const now = this.ctx.clock.now();
-    let since = now - EXECUTION_RETENTION_MS;
+    let since = Math.max(now - EXECUTION_RETENTION_MS, executionWindowStart(this.executionWindow, now));
     if (filter.time.trim()) {
       const parsed = parseEndDateTime(filter.time.trim(), now);
       if (parsed.ok) since = Math.max(since, parsed.time);
@@ -238,8 +287,14 @@ export class OrderService {
     });
   }
 
-  /** `yyyyMMdd-HH:mm:ss` in UTC, the form a Gateway at these versions uses for execution times. */
+  /**
+   * `yyyyMMdd-HH:mm:ss` in UTC, the form a Gateway at these versions uses for execution times; in another
+   * gateway zone, the gateway's local time without a zone (`yyyyMMdd  HH:mm:ss`), as IBGA with IB_TIMEZONE.
+   */
   private executionTime(execution: SimExecution): string {
-    return DateTime.fromMillis(execution.time, { zone: 'UTC' }).toFormat('yyyyMMdd-HH:mm:ss');
+    const zone = this.executionWindow.timeZone;
+    return zone === 'UTC'
+      ? DateTime.fromMillis(execution.time, { zone: 'UTC' }).toFormat('yyyyMMdd-HH:mm:ss')
+      : DateTime.fromMillis(execution.time, { zone }).toFormat('yyyyMMdd  HH:mm:ss');
   }
 }

@@ -1,0 +1,121 @@
+/**
+ * The loss and drawdown rules hold from the first order after a start: execution asks the broker for the
+ * account's value before it takes intents, refuses orders that add exposure while it has no value or only
+ * one older than ACCOUNT_MAX_AGE_MS (by the broker's time, never re-stamped), and still lets orders that
+ * shrink a position go.
+ */
+import { eventually } from '@ibstack/test-kit';
+
+import type { ExecutionService } from '../../src/service';
+import { type Harness, intent, ordersOf, publishIntent, startHarness, startInProcess } from './harness';
+
+describe('execution loss rules from the first order', () => {
+  let harness: Harness;
+  let service: ExecutionService | undefined;
+
+  afterEach(async () => {
+    await service?.stop();
+    service = undefined;
+    await harness.close();
+  });
+
+  const statuses = (expected: string[]) =>
+    eventually(
+      async () => {
+        const orders = await ordersOf(harness);
+        expect(orders.map((order) => order.status)).toEqual(expected);
+        return orders;
+      },
+      { timeoutMs: 20_000 },
+    );
+
+  it('refuses the first order after a start when the broker already shows the daily loss past its limit', async () => {
+    harness = await startHarness();
+    // Earlier today (a previous run) the account was worth 1,000,000; since then the broker booked a
+    // 50,000 loss: -5 % on the day, past the default 2 % limit.
+    await harness.database.db
+      .insertInto('account_snapshots')
+      .values({
+        account: 'DU1234567',
+        currency: 'USD',
+        ts: new Date(Date.now() - 60_000),
+        net_liquidation: '1000000',
+        cash: '1000000',
+        realized_pnl: '0',
+        unrealized_pnl: '0',
+        daily_pnl: '0',
+        daily_return_pct: '0',
+        high_water_mark: '1000000',
+        drawdown_pct: '0',
+        raw: null,
+      })
+      .execute();
+    harness.sim.faults.adjustCash('USD', -50_000);
+    // Waiting in the stream before execution starts: the very first order it handles. The periodic
+    // snapshot is a minute away, so only the value asked for at start can judge it.
+    await publishIntent(harness.bus, intent());
+    service = await startInProcess(harness, { ACCOUNT_SNAPSHOT_INTERVAL_MS: '60000' });
+    const [order] = await statuses(['rejected']);
+    expect(order!.error_text).toMatch(/max_daily_loss: daily return -5% reaches the loss limit of 2%/);
+    expect(harness.sim.account.orders()).toHaveLength(0);
+  });
+
+  it('takes no order that adds exposure until the broker has sent the account value', async () => {
+    harness = await startHarness();
+    harness.sim.faults.stallAccountUpdates(true);
+    await publishIntent(harness.bus, intent());
+    service = await startInProcess(harness, { RECONCILE_READ_TIMEOUT_MS: '2000' });
+    const [refused] = await statuses(['rejected']);
+    expect(refused!.error_text).toMatch(/account_unknown: no account snapshot yet/);
+    expect(harness.sim.account.orders()).toHaveLength(0);
+    // The values arrive: orders go again.
+    harness.sim.faults.stallAccountUpdates(false);
+    await eventually(async () => {
+      const rows = await harness.database.db.selectFrom('account_snapshots').select('id').execute();
+      expect(rows.length).toBeGreaterThan(0);
+    });
+    await publishIntent(harness.bus, intent());
+    await statuses(['rejected', 'filled']);
+  });
+
+  it('blocks new exposure on a snapshot older than its limit, never re-stamping it, and lets a reducing order go', async () => {
+    harness = await startHarness();
+    const maxAgeMs = 6_000;
+    service = await startInProcess(harness, {
+      ACCOUNT_MAX_AGE_MS: String(maxAgeMs),
+      ACCOUNT_SNAPSHOT_INTERVAL_MS: '200',
+    });
+    await publishIntent(harness.bus, intent({ quantity: '20000' }));
+    await statuses(['filled']);
+
+    harness.sim.faults.stallAccountUpdates(true);
+    const stalledAt = Date.now();
+    // Snapshots keep their broker time: the newest one ages past the limit (re-stamped, it never would).
+    const newest = async () =>
+      (
+        await harness.database.db
+          .selectFrom('account_snapshots')
+          .select((eb) => eb.fn.max('ts').as('ts'))
+          .executeTakeFirstOrThrow()
+      ).ts;
+    await eventually(
+      async () => {
+        expect(Date.now() - (await newest()).getTime()).toBeGreaterThan(maxAgeMs + 500);
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect((await newest()).getTime()).toBeLessThanOrEqual(stalledAt + 1_000);
+
+    await publishIntent(harness.bus, intent({ quantity: '10000' }));
+    const orders = await statuses(['filled', 'rejected']);
+    expect(orders[1]!.error_text).toMatch(/account_unknown: account snapshot is \d+ s old .*limit 6 s/);
+    // Getting out stays possible.
+    await publishIntent(harness.bus, intent({ side: 'SELL', quantity: '20000' }));
+    await statuses(['filled', 'rejected', 'filled']);
+
+    harness.sim.faults.stallAccountUpdates(false);
+    await eventually(async () => expect(Date.now() - (await newest()).getTime()).toBeLessThan(maxAgeMs));
+    await publishIntent(harness.bus, intent({ quantity: '10000' }));
+    await statuses(['filled', 'rejected', 'filled', 'filled']);
+  });
+});
