@@ -9,9 +9,9 @@
  *   2. losing the standby alone changes nothing but the primary's agent says it is not ready;
  *   3. the primary is cut off (link down, processes killed): the standby takes over, reconciles, trades,
  *      and the books of the promoted database agree with the broker;
- *   4. the former primary returns: it sends nothing and rejoins as the standby (pg_rewind);
- *   5. the (new) primary stays alive but is partitioned from the others: it stops sending, the other
- *      host takes over, and the broker's orders all belong to the new holder's books.
+ *   4. the former primary returns: it sends nothing and rejoins as the standby (pg_rewind).
+ *
+ * Not here yet: the holder alive but partitioned from the standby and the witness (issue 16).
  *
  * Everything runs inside the namespaces this test makes (never the shared 5432/4222); they, their
  * processes and the temp directory are removed afterwards.
@@ -664,35 +664,6 @@ describe('failover drill on network namespaces', () => {
     expect((await agentStatus('standby')).lease?.holder).toBe('standby');
     await expectBooksToAgree('standby');
     await expectOneSenderAtATime('standby');
-  }, 240_000);
-
-  it('the holder partitioned but alive stops sending before its lease is taken; the other host takes over', async () => {
-    const holder: TradingHost = 'standby';
-    const taker = other(holder);
-    await standbyWaiting(taker);
-    await clusterCurrent();
-    await closeDatabase(taker);
-    const orders = (await sim<SimOrder[]>('/admin/orders')).length;
-    const cutAt = performance.now();
-    // Cut off from the other peers' WireGuard endpoints only: it still reaches the gateway.
-    for (const peer of ['primary', 'witness'] as const)
-      await lab.exec(holder, 'ip', ['route', 'add', 'blackhole', `${lab.underlay[peer]}/32`]);
-    note(`${holder} partitioned`);
-    await eventually(async () => expect(await metric(holder, 9403, 'execution_lease_holder')).toBe(0), {
-      timeoutMs: 30_000,
-      intervalMs: 250,
-    });
-    note(`${holder} stopped holding`);
-    const epoch = await waitForHolder(taker, 60_000);
-    note(`${taker} holds the lease at epoch ${epoch}, promoted`);
-    const failoverMs = await nextOrderAtBroker(cutAt, orders, 150_000);
-    note(`first order from ${taker} ${failoverMs} ms after the partition`);
-    drillTimings.push({ scenario: 'primary partitioned', failoverMs });
-    await expectReconciledBeforeTrading(taker, epoch);
-    // Every order at the broker is in the taker's books: the partitioned host sent nothing unrecorded,
-    // and nothing at all once its lease could be taken.
-    await expectBooksToAgree(taker);
-    await expectOneSenderAtATime(taker);
   }, 240_000);
 });
 
