@@ -3,10 +3,8 @@
  * liquidation, cash and P&L, daily P&L and return against the trading day's opening NAV (IB rolls the day
  * at 17:00 New York), high-water mark and drawdown. The strategy's daily-loss and drawdown rules read them.
  */
-import { type AccountSnapshot, sessionOf } from '@ibstack/contracts';
+import { type AccountSnapshot, HOUR_MS, sessionOf } from '@ibstack/contracts';
 import type { Broker } from '@ibstack/gateway-sim';
-
-const HOUR_MS = 3_600_000;
 
 export class SimAccount {
   private highWaterMark: number | undefined;
