@@ -167,7 +167,7 @@ describe("IB's execution window (reqExecutions reports only since the gateway's 
     harness.sim.faults.dropAllConnections();
     await eventually(() => expect(harness.sim.clients()).toEqual([]));
     // A part of it fills before midnight while nobody is connected; the order keeps working.
-    harness.sim.faults.overfillOrder(resting!.client_id!, resting!.broker_order_id!, 10_000);
+    harness.sim.faults.overfillOrder(resting!.client_id, resting!.broker_order_id!, 10_000);
     const [fill] = harness.sim.account.executions();
     expect(fill!.time).toBeLessThan(NEW_YORK_MIDNIGHT);
     harness.sim.faults.advanceClock(45 * 60_000);
