@@ -12,7 +12,7 @@ import {
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { STREAMS, type StreamName, type Topic } from '@ibstack/contracts';
+import { DAY_MS, type StreamName, STREAMS, type Topic } from '@ibstack/contracts';
 import type { Logger, Registry } from '@ibstack/observability';
 import type { z } from 'zod';
 
@@ -23,7 +23,6 @@ import { busMetrics, type BusMetrics } from './metrics';
 import { Namespace } from './namespace';
 
 const NANOS_PER_MS = 1_000_000;
-const DAY_MS = 86_400_000;
 
 export interface StreamLimits {
   /** How long a stream keeps messages. */

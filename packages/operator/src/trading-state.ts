@@ -12,7 +12,7 @@
  *   operator acts, nor lose a halt.
  */
 import type { Bus, KvValue, TypedKv } from '@ibstack/bus';
-import { KV_KEYS, nowIso, TradingState, type TradingStateName } from '@ibstack/contracts';
+import { backoffDelayMs, KV_KEYS, nowIso, TradingState, type TradingStateName } from '@ibstack/contracts';
 import type { Database, Kysely } from '@ibstack/db';
 
 const STRICTNESS: Record<TradingStateName, number> = { RUNNING: 0, REDUCING: 1, HALTED: 2 };
@@ -172,7 +172,9 @@ export class DurableTradingState {
       } catch (error) {
         if (attempt >= attempts) throw error;
         options.onRetry?.(error, attempt);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** (attempt - 1), 5_000)));
+        await new Promise((resolve) =>
+          setTimeout(resolve, backoffDelayMs(attempt, { firstMs: 250, maxMs: 5_000 })),
+        );
       }
     }
   }

@@ -9,11 +9,10 @@
  * when a snapshot is asked for, from what the observation recorded, so a snapshot taken later is the
  * very one an immediate one would have been.
  */
-import type { AccountSnapshot } from '@ibstack/contracts';
+import { type AccountSnapshot, HOUR_MS } from '@ibstack/contracts';
 import { type Broker, formatMoney } from '@ibstack/gateway-sim';
 import { accountFigures, type DrawdownLevel, type RiskLimits, tradingDayStart } from '@ibstack/risk';
 
-const HOUR_MS = 3_600_000;
 /**
  * How far (in percentage points) a drawdown worked out in floating point must be from a threshold for its
  * level to be certain: far more than float error plus the figure's rounding to 6 decimals.

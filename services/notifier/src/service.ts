@@ -13,6 +13,7 @@
 import { Bus, type ConsumerHandle } from '@ibstack/bus';
 import {
   type AuditEntry,
+  DAY_MS,
   deterministicId,
   type GatewayHealth,
   KV_KEYS,
@@ -20,9 +21,9 @@ import {
   randomId,
   type ReconciliationResult,
   sessionOf,
+  topics,
   TradingState,
   type TradingStateName,
-  topics,
 } from '@ibstack/contracts';
 import { assertSchemaCurrent, connectDatabase, type DatabaseHandle, insertAuditEntries } from '@ibstack/db';
 import {
@@ -99,7 +100,6 @@ export interface NotifierService {
 const MAX_DELIVER = 60;
 /** Delivered and given-up notifications are kept this long. */
 const OUTBOX_RETENTION_MS = 30 * 86_400_000;
-const DAY_MS = 86_400_000;
 
 export function createNotifierService(
   config: NotifierConfig,

@@ -1,4 +1,4 @@
-import type { AccountSnapshot } from '@ibstack/contracts';
+import { type AccountSnapshot, MINUTE_MS } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
 import type { ProgressRow, StrategyEvents, StrategyStore } from './ports';
@@ -10,8 +10,6 @@ import type { StrategyMetrics } from './metrics';
 import type { OrderTracker } from './order-tracker';
 import { retryUntilStopped } from './retry';
 import type { SleeveRunner } from './sleeve-runners';
-
-const MINUTE_MS = 60_000;
 
 /**
  * Takes one trigger's orders from risk to the bus: checks them against pre-trade risk, stores the intents

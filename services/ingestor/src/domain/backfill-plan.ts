@@ -6,9 +6,8 @@
  * recommends.
  */
 import { DateTime } from 'luxon';
-import type { Timeframe } from '@ibstack/contracts';
+import { MINUTE_MS, type Timeframe } from '@ibstack/contracts';
 
-import { MINUTE_MS } from './bars';
 import type { Interval } from './trading-hours';
 
 /** One historical request: bars that start in [start, end). */
