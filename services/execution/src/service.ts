@@ -329,6 +329,7 @@ export function createExecutionService(
             router,
             log: log.child({ component: 'recovery' }),
             policy: config.RECOVERY_POLICY,
+            gatewayTimeZone: config.GATEWAY_TIME_ZONE,
             crashPoints,
           });
           await activeReconciler.run(trigger);

@@ -30,6 +30,8 @@ export class IntentEmitter {
       publisher: IntentPublisher;
       /** The latest account snapshot, for the loss rules. */
       latestAccount: () => AccountSnapshot | null;
+      /** Run before orders are checked against `latestAccount` (see `StrategyCoreDeps.accountSnapshotDue`). */
+      accountSnapshotDue?: (() => Promise<void>) | undefined;
       runners: readonly SleeveRunner[];
       metrics: StrategyMetrics;
       log: Logger;
@@ -51,6 +53,7 @@ export class IntentEmitter {
     const built = await retryUntilStopped(
       'storing intents and progress',
       async () => {
+        if (batches.length > 0) await this.deps.accountSnapshotDue?.();
         const state = batches.length > 0 ? await events.tradingStateInForce() : null;
         const result = buildIntents(trigger, batches, {
           book,
