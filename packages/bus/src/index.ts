@@ -6,3 +6,4 @@ export * from './metrics';
 export * from './namespace';
 export * from './check';
 export * from './session-commands';
+export * from './trading-state';
