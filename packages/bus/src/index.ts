@@ -7,3 +7,4 @@ export * from './namespace';
 export * from './single-key-kv';
 export * from './check';
 export * from './session-commands';
+export * from './trading-state';
