@@ -695,25 +695,7 @@ describe('failover drill on network namespaces', () => {
     // and nothing at all once its lease could be taken.
     await expectBooksToAgree(taker);
     await expectOneSenderAtATime(taker);
-
-    // The partition heals: the former holder sends nothing and rejoins as the standby (pg_rewind).
-    await closeDatabase(holder);
-    await lab.heal(holder, [taker, 'witness']);
-    note('partition healed');
-    await eventually(
-      async () => {
-        expect((await agentStatus(holder)).postgres.inRecovery).toBe(true);
-        expect(await metric(holder, 9407, 'failover_replication_streaming')).toBe(1);
-      },
-      { timeoutMs: 90_000, intervalMs: 500 },
-    );
-    note(`${holder} rewound and streaming`);
-    const after = (await sim<SimOrder[]>('/admin/orders')).length;
-    await nextOrderAtBroker(performance.now(), after);
-    expect((await agentStatus(taker)).lease?.holder).toBe(taker);
-    await expectBooksToAgree(taker);
-    await expectOneSenderAtATime(taker);
-  }, 300_000);
+  }, 240_000);
 });
 
 function postgresUid(): number {
