@@ -250,6 +250,8 @@ export function createExecutionService(
         positionTolerance: config.POSITION_TOLERANCE,
         haltCancelsOrders: config.RECONCILIATION_HALT_CANCELS_ORDERS,
         averageCostTolerance: config.RECONCILE_AVERAGE_COST_TOLERANCE,
+        cashTolerance: config.RECONCILE_CASH_TOLERANCE,
+        instrumentOf: (key) => instruments.find(key),
         readTimeoutMs: config.RECONCILE_READ_TIMEOUT_MS,
         maxCleanAgeMs: config.RECONCILE_MAX_CLEAN_AGE_MS,
         settleAttempts: config.RECONCILE_SETTLE_ATTEMPTS,
