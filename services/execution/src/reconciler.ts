@@ -22,6 +22,12 @@ import type { Logger } from '@ibstack/observability';
 import type { IbBroker } from './adapters/ib-broker';
 import type { ExecutionStore } from './adapters/pg-store';
 import { brokerExecutionsSince } from './domain/account';
+import {
+  type CashInstrument,
+  type CashTolerance,
+  compareCash,
+  executionsCashEffect,
+} from './domain/cash';
 import { reconcile } from './domain/reconcile';
 import type { CrashPoints } from './crash-points';
 import type { ExecutionMetrics } from './metrics';
