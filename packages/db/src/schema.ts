@@ -249,7 +249,7 @@ export interface TradingStateTable {
 
 /**
  * Cash reconciliation's baseline per account and currency: the broker's cash and the cash effect of all our
- * executions at one reconciliation (`reason`: `first` or `after_mismatch`).
+ * executions at one reconciliation (`reason`: `first`, `after_mismatch` or `after_reconstruction`).
  */
 export interface CashBaselinesTable {
   account: string;

@@ -22,12 +22,7 @@ import type { Logger } from '@ibstack/observability';
 import type { IbBroker } from './adapters/ib-broker';
 import type { ExecutionStore } from './adapters/pg-store';
 import { brokerExecutionsSince } from './domain/account';
-import {
-  type CashInstrument,
-  type CashTolerance,
-  compareCash,
-  executionsCashEffect,
-} from './domain/cash';
+import { type CashInstrument, type CashTolerance, compareCash, executionsCashEffect } from './domain/cash';
 import { reconcile } from './domain/reconcile';
 import type { CrashPoints } from './crash-points';
 import type { ExecutionMetrics } from './metrics';
@@ -262,19 +257,39 @@ export class Reconciler {
     const { effects, unknown } = executionsCashEffect(totals.trades, totals.commissions, (key) =>
       instruments.get(key),
     );
+    const baselines = await this.deps.store.cashBaselines();
     const skip = new Map<string, string>();
     for (const [account, keys] of unknown) skip.set(account, `unknown instruments ${keys.join(', ')}`);
     for (const account of totals.awaitingCommission)
       if (!skip.has(account)) skip.set(account, 'a commission is still on its way');
+    // A fill rebuilt from what IB still reports (past its execution window) has an approximate price and
+    // no commission: its cash cannot be checked. It is reported on its own (execution_reconstructed); the
+    // account's cash is measured again from here.
+    const rebase: string[] = [];
+    for (const [account, latest] of totals.reconstructedAt) {
+      const since = baselines.find((row) => row.account === account)?.recordedAt;
+      if (!since || latest <= since || skip.has(account)) continue;
+      skip.set(account, 'a fill rebuilt since the baseline');
+      rebase.push(account);
+    }
     if (skip.size > 0) this.deps.log.warn({ accounts: Object.fromEntries(skip) }, 'cash not compared');
     const comparison = compareCash({
       broker: brokerCash.map((row) => ({ account: row.account, currency: row.currency, amount: row.cash })),
       effects,
-      baselines: await this.deps.store.cashBaselines(),
+      baselines,
       tolerance: this.deps.cashTolerance,
       skip,
     });
-    return comparison;
+    // What a baseline of the re-based accounts holds (compareCash leaves skipped accounts out).
+    const rebased = compareCash({
+      broker: brokerCash
+        .filter((row) => rebase.includes(row.account))
+        .map((row) => ({ account: row.account, currency: row.currency, amount: row.cash })),
+      effects: effects.filter((row) => rebase.includes(row.account)),
+      baselines: [],
+      tolerance: this.deps.cashTolerance,
+    }).current;
+    return { ...comparison, rebased };
   }
 
   /**
@@ -292,11 +307,11 @@ export class Reconciler {
       .filter((entry) => reported.includes(entry.mismatch))
       .map((entry) => entry.account);
     const at = new Date(this.now());
-    for (const [accounts, reason] of [
-      [first, 'first'],
-      [after, 'after_mismatch'],
+    for (const [rows, reason] of [
+      [cash.current.filter((row) => first.includes(row.account)), 'first'],
+      [cash.current.filter((row) => after.includes(row.account)), 'after_mismatch'],
+      [outcome.disturbed.size === 0 ? cash.rebased : [], 'after_reconstruction'],
     ] as const) {
-      const rows = cash.current.filter((row) => accounts.includes(row.account));
       if (rows.length > 0) await this.deps.store.recordCashBaselines(rows, reason, at);
     }
   }

@@ -427,7 +427,9 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
       const onSummary = (reqId: number, account: string, tag: string, value: string, currency: string) => {
         if (reqId !== requestId || tag !== 'CashBalance' || !currency || currency === 'BASE') return;
         if (!/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(String(value).trim())) {
-          fail(new BrokerRequestError(`reqAccountSummary: CashBalance ${currency} of ${account} is "${value}"`));
+          fail(
+            new BrokerRequestError(`reqAccountSummary: CashBalance ${currency} of ${account} is "${value}"`),
+          );
           return;
         }
         balances.push({ account, currency, cash: toDecimalString(String(value).trim()) });

@@ -870,8 +870,10 @@ export class ExecutionStore {
     trades: ExecutionTotals[];
     commissions: CashAmount[];
     awaitingCommission: string[];
+    /** Per account, when the latest fill rebuilt from what IB still reports (approximate) was stored. */
+    reconstructedAt: Map<string, Date>;
   }> {
-    const [trades, commissions, awaiting] = await Promise.all([
+    const [trades, commissions, awaiting, reconstructed] = await Promise.all([
       this.db
         .selectFrom('executions')
         .select((eb) => [
@@ -903,6 +905,12 @@ export class ExecutionStore {
         .where('commission', 'is', null)
         .where('received_at', '>', commissionSince)
         .execute(),
+      this.db
+        .selectFrom('executions')
+        .select((eb) => ['account', eb.fn.max('received_at').as('latest')])
+        .where('reconstructed_from', 'is not', null)
+        .groupBy('account')
+        .execute(),
     ]);
     return {
       trades: trades.map((row) => ({
@@ -918,6 +926,7 @@ export class ExecutionStore {
         amount: String(row.amount),
       })),
       awaitingCommission: awaiting.map((row) => row.account),
+      reconstructedAt: new Map(reconstructed.map((row) => [row.account, new Date(row.latest)])),
     };
   }
 

@@ -21,7 +21,11 @@ const trade = (overrides: Partial<ExecutionTotals>): ExecutionTotals => ({
   notional: '0',
   ...overrides,
 });
-const cash = (currency: string, amount: string, account = 'DU1'): CashAmount => ({ account, currency, amount });
+const cash = (currency: string, amount: string, account = 'DU1'): CashAmount => ({
+  account,
+  currency,
+  amount,
+});
 const baseline = (currency: string, brokerCash: string, executionsEffect: string): CashBaseline => ({
   account: 'DU1',
   currency,

@@ -65,7 +65,9 @@ describe('cash reconciliation', () => {
     expect(result.mismatches).toEqual([
       expect.objectContaining({
         kind: 'cash_balance',
-        detail: expect.stringMatching(/^USD cash of DU1234567 is [\d.]+ at the broker; .* off by -2(49|50)\.?\d*,/),
+        detail: expect.stringMatching(
+          /^USD cash of DU1234567 is [\d.]+ at the broker; .* off by -2(49|50)\.?\d*,/,
+        ),
       }),
     ]);
     const off = Number(/off by (-?[\d.]+)/.exec(result.mismatches[0]!.detail)![1]);
