@@ -140,7 +140,7 @@ export interface ExecutionsTable {
   flagged_at: Timestamptz | null;
   /** Whether the published fill carried its commission (a later one is published as a correction). */
   commission_published: ColumnType<boolean, boolean | undefined, boolean>;
-  /** How a fill IB no longer lists was rebuilt (`completed_order`, `order_status`, `position`); null for a reported one. */
+  /** How a fill IB no longer lists was rebuilt: `completed_order/<price source>` (price source `order_average_fill_price`, `position_average_cost` or `limit_price`); null for a reported one. */
   reconstructed_from: string | null;
 }
 

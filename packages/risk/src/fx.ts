@@ -44,6 +44,14 @@ export function fxRatesFromLastPrices(
   return Object.freeze(rates);
 }
 
+/** Whether `fxRatesFromLastPrices` reads the price of `key` (a USD pair): other prices leave the rates as they are. */
+export function isFxRateKey(key: string): boolean {
+  const match = USD_PAIR.exec(key);
+  if (!match) return false;
+  const [, left, right] = match as unknown as [string, string, string];
+  return (right === 'USD') !== (left === 'USD');
+}
+
 /** The USD value of an amount in `currency`. Throws MissingFxRateError when the table lacks it. */
 export function toUsd(amount: Decimal.Value, currency: string, rates: FxRatesToUsd): Decimal {
   const rate = rates[currency.toUpperCase()];

@@ -19,6 +19,7 @@ import {
   MemoryStrategyStore,
   type SleevesConfig,
   type StrategyEvents,
+  type StrategyMetrics,
   strategyMetrics,
   type VersionedTradingState,
   warmUp,
@@ -95,15 +96,7 @@ class BacktestEvents implements StrategyEvents {
 
   /** A backtest keeps one copy of the state, in memory: it is in force as it is (RUNNING until set). */
   tradingStateInForce(): Promise<TradingState> {
-    return Promise.resolve(
-      this.state?.value ?? {
-        v: 1,
-        state: 'RUNNING',
-        reason: 'backtest',
-        by: 'backtest',
-        at: new Date(0).toISOString(),
-      },
-    );
+    return Promise.resolve(this.state?.value ?? RUNNING);
   }
 
   setTradingState(state: TradingState, revision: number | null): Promise<boolean> {
@@ -113,7 +106,30 @@ class BacktestEvents implements StrategyEvents {
   }
 }
 
-const barTime = (bar: Bar) => Date.parse(bar.ts);
+/** The state a backtest starts in (one object: the risk check only reads it). */
+const RUNNING: TradingState = Object.freeze({
+  v: 1,
+  state: 'RUNNING',
+  reason: 'backtest',
+  by: 'backtest',
+  at: new Date(0).toISOString(),
+});
+
+/** A bar and its open time (epoch ms), parsed once. */
+interface TimedBar {
+  bar: Bar;
+  time: number;
+}
+
+/** Stands in for each metric's update: nobody scrapes a backtest, and an update per bar is not free. */
+const SILENT = { inc() {}, dec() {}, set() {}, observe() {} };
+
+/** The strategy's metrics with their updates switched off. */
+function silentMetrics(): StrategyMetrics {
+  const metrics = strategyMetrics(createRegistry('backtest', { defaultMetrics: false }));
+  for (const metric of Object.values(metrics)) Object.assign(metric, SILENT);
+  return metrics;
+}
 
 export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
   const { sleeves, fromMs, toMs } = options;
@@ -121,10 +137,13 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   let now = fromMs;
   const clock = () => now;
 
-  // Bars per instrument and timeframe, oldest first: the quotes, the warm-up history and the replay.
-  const sorted = [...options.bars].sort((a, b) => barTime(a) - barTime(b));
-  const history = sorted.filter((bar) => barTime(bar) < fromMs);
-  const replay = sorted.filter((bar) => barTime(bar) >= fromMs && barTime(bar) < toMs);
+  // Bars per instrument and timeframe, oldest first: the quotes, the warm-up history and the replay. Each
+  // bar's time is parsed once, here: the loop below reads it for every bar.
+  const timed: TimedBar[] = options.bars.map((bar) => ({ bar, time: Date.parse(bar.ts) }));
+  timed.sort((a, b) => a.time - b.time);
+  const sorted = timed.map((entry) => entry.bar);
+  const history = timed.filter((entry) => entry.time < fromMs).map((entry) => entry.bar);
+  const replay = timed.filter((entry) => entry.time >= fromMs && entry.time < toMs);
 
   const quotes = new BarQuotes(sleeves.fxRatesToUsd);
   const venue = new SimVenue({
@@ -169,7 +188,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       store,
       events,
       log,
-      metrics: strategyMetrics(createRegistry('backtest')),
+      metrics: silentMetrics(),
       clock,
       isStopping: () => stopping,
       service: 'backtest',
@@ -193,6 +212,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const simAccount = new SimAccount(venue.broker, BACKTEST_ACCOUNT);
   await account.onSnapshot(simAccount.snapshot(now).snapshot);
 
+  /** Hands fills and order events to the order tracker (the loop calls it only when there are some). */
   const settle = async (): Promise<boolean> => {
     const { fills, orderEvents } = venue.drain();
     for (const fill of fills) await tracker.onFill(fill);
@@ -225,28 +245,28 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   let stepTime: number | undefined;
   try {
     for (let index = 0; index < total; index++) {
-      const bar = replay[index]!;
-      const end = barTime(bar) + TIMEFRAME_SECONDS[bar.timeframe] * 1000;
+      const { bar, time } = replay[index]!;
+      const end = time + TIMEFRAME_SECONDS[bar.timeframe] * 1000;
       if (end !== stepTime) {
         if (stepTime !== undefined) await closeStep(stepTime);
         stepTime = end;
         now = end;
         venue.advance();
-        if (await settle()) filledSinceSnapshot = true;
+        if (venue.hasNews() && (await settle())) filledSinceSnapshot = true;
       }
       let series = prices.get(bar.instrument);
       if (!series) prices.set(bar.instrument, (series = { times: [], closes: [] }));
       series.times.push(end);
       series.closes.push(Number(bar.close));
       await pipeline.processBar(bar);
-      if (await settle()) filledSinceSnapshot = true;
+      if (venue.hasNews() && (await settle())) filledSinceSnapshot = true;
       if (options.onProgress && (index + 1) % every === 0) options.onProgress(index + 1, total, bar.ts);
     }
     if (stepTime !== undefined) await closeStep(stepTime);
   } finally {
     stopping = true;
   }
-  options.onProgress?.(total, total, replay.at(-1)?.ts ?? new Date(toMs).toISOString());
+  options.onProgress?.(total, total, replay.at(-1)?.bar.ts ?? new Date(toMs).toISOString());
 
   const intents = store.intents().map(({ intent, status, riskReason }) => ({ intent, status, riskReason }));
   return {

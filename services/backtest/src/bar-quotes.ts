@@ -28,6 +28,12 @@ interface BarSeries {
 
 export class BarQuotes implements QuoteSource {
   private readonly series = new Map<string, BarSeries>();
+  /**
+   * The last quote built per instrument: the matching engine and the account ask for the same second many
+   * times (every valuation reads every currency's rate), and a quote is a pure function of the second.
+   * Shared, as the sim's own quote book shares its cached quotes: readers do not change them.
+   */
+  private readonly lastQuotes = new Map<string, MarketQuote>();
 
   /** @param ratesToUsd USD per unit of each currency, for instruments without bars. */
   constructor(private readonly ratesToUsd: Readonly<Record<string, string>>) {}
@@ -53,6 +59,7 @@ export class BarQuotes implements QuoteSource {
       series.close[index] = Number(bar.close);
     });
     this.series.set(instrument.key, series);
+    this.lastQuotes.clear();
   }
 
   hasBars(venueKey: string): boolean {
@@ -65,6 +72,14 @@ export class BarQuotes implements QuoteSource {
 
   atSecond(instrument: SimInstrument, second: number): MarketQuote {
     const time = second * 1000;
+    const cached = this.lastQuotes.get(instrument.key);
+    if (cached !== undefined && cached.time === time) return cached;
+    const quote = this.buildQuote(instrument, time);
+    this.lastQuotes.set(instrument.key, quote);
+    return quote;
+  }
+
+  private buildQuote(instrument: SimInstrument, time: number): MarketQuote {
     const mid = this.midAt(instrument, time);
     const dynamics = instrument.pricing.dynamics;
     const bidTicks = Math.floor(mid / instrument.minTick - dynamics.spreadTicks / 2);

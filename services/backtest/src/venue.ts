@@ -41,12 +41,21 @@ export class UnknownVenueInstrumentError extends Error {
   override readonly name = 'UnknownVenueInstrumentError';
 }
 
-const toDecimal = (value: number) => new Decimal(value).toFixed();
+/**
+ * A broker number as a decimal string: JavaScript's own shortest form when it has no exponent (what
+ * decimal.js prints for it too), else decimal.js's plain notation.
+ */
+function toDecimal(value: number): string {
+  const text = String(value);
+  return text.includes('e') ? new Decimal(value).toFixed() : text;
+}
 
 export class SimVenue {
   readonly broker: Broker;
   readonly instruments = new InstrumentTable();
   private readonly venueInstruments = new Map<InstrumentKey, SimInstrument>();
+  /** Ours by the venue's key (`EURCAD` → `EUR.CAD`). */
+  private readonly ourKeys = new Map<string, InstrumentKey>();
   private readonly sleeveOf = new Map<string, string>();
   /** Orders not yet filled, cancelled or rejected, by order ref. */
   private readonly working = new Set<string>();
@@ -80,6 +89,7 @@ export class SimVenue {
             .join(', ')})`,
         );
       this.venueInstruments.set(configured.key, found);
+      if (!this.ourKeys.has(found.key)) this.ourKeys.set(found.key, configured.key);
     }
     this.broker = new Broker({
       account: BACKTEST_ACCOUNT,
@@ -147,10 +157,16 @@ export class SimVenue {
     return { fills: this.fills.splice(0), orderEvents: this.orderEvents.splice(0) };
   }
 
-  /** Whether any position is open. */
+  /** Whether any position is open (only the venue's instruments are ever traded here). */
   hasPosition(): boolean {
-    for (const key of this.broker.positionKeys()) if (this.broker.positionOf(key)?.quantity) return true;
+    for (const instrument of this.venueInstruments.values())
+      if (this.broker.positionOf(instrument.key)?.quantity) return true;
     return false;
+  }
+
+  /** Whether fills or order events wait to be drained. */
+  hasNews(): boolean {
+    return this.fills.length > 0 || this.orderEvents.length > 0;
   }
 
   private handle(events: readonly BrokerEvent[]): void {
@@ -180,6 +196,7 @@ export class SimVenue {
   private onExecution(order: SimOrder, execution: SimExecution): void {
     const sleeve = this.sleeveOf.get(order.orderRef) ?? '';
     const ourKey = this.ourKey(execution.instrument);
+    const ts = new Date(execution.time).toISOString();
     const fill: Fill = {
       v: 1,
       execId: execution.execId,
@@ -195,8 +212,8 @@ export class SimVenue {
       commission: toDecimal(execution.commission),
       commissionCurrency: execution.commissionCurrency,
       ...(execution.realizedPnl !== undefined ? { realizedPnl: toDecimal(execution.realizedPnl) } : {}),
-      ts: new Date(execution.time).toISOString(),
-      receivedAt: new Date(execution.time).toISOString(),
+      ts,
+      receivedAt: ts,
     };
     this.fills.push(fill);
     this.trades.push({
@@ -243,8 +260,7 @@ export class SimVenue {
   }
 
   private ourKey(venueKey: string): InstrumentKey {
-    for (const [key, instrument] of this.venueInstruments) if (instrument.key === venueKey) return key;
-    return venueKey;
+    return this.ourKeys.get(venueKey) ?? venueKey;
   }
 }
 

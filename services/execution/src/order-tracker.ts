@@ -48,7 +48,11 @@ export class OrderTracker {
     const { broker } = deps;
     broker.on('openOrder', (order) => this.enqueue(() => this.onOpenOrder(order)));
     broker.on('orderStatus', (status) => this.enqueue(() => this.onOrderStatus(status)));
-    broker.on('execution', (execution) => this.enqueue(() => this.onExecution(execution)));
+    broker.on('execution', (execution) =>
+      this.enqueue(async () => {
+        await this.onExecution(execution);
+      }),
+    );
     broker.on('commission', (commission) => this.enqueue(() => this.onCommission(commission)));
     broker.on('orderError', (error) =>
       this.enqueue(() => this.onOrderError(error.orderId, error.code, error.message)),
@@ -348,7 +352,23 @@ export class OrderTracker {
     );
   }
 
-  private async onExecution(execution: BrokerExecution): Promise<void> {
+  /**
+   * Stores a fill recovery rebuilt from what the broker still reports (its exec id deterministic), through
+   * the same path as a reported one: once, moving the position, published. Resolves whether it was new.
+   */
+  reconstruct(execution: BrokerExecution, reconstructedFrom: string): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.enqueue(async () => {
+        try {
+          resolve(await this.onExecution(execution, reconstructedFrom));
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+    });
+  }
+
+  private async onExecution(execution: BrokerExecution, reconstructedFrom?: string): Promise<boolean> {
     let order = await this.find(execution.orderId, execution.permId, execution.clientId);
     if (!order && !(await this.deps.store.executionExists(execution.execId))) {
       const original = await this.duplicateOf(execution.orderRef);
@@ -386,8 +406,9 @@ export class OrderTracker {
       cumulativeQuantity: execution.cumulativeQuantity,
       averagePrice: execution.averagePrice,
       executedAt: new Date(Number.isFinite(execution.time) ? execution.time : this.now()),
+      reconstructedFrom,
     });
-    if (!inserted) return;
+    if (!inserted) return false;
     this.touch(execution.instrument);
     this.deps.crashPoints.hit('after_fill_stored');
     this.deps.log.info(
@@ -405,6 +426,7 @@ export class OrderTracker {
     );
     this.deps.metrics.fillsStored.inc({ instrument: execution.instrument });
     this.deps.onStored();
+    return true;
   }
 
   private async onCommission(report: BrokerCommission): Promise<void> {

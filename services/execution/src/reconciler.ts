@@ -23,6 +23,7 @@ import type { IbBroker } from './adapters/ib-broker';
 import type { ExecutionStore } from './adapters/pg-store';
 import { brokerExecutionsSince } from './domain/account';
 import { type CashInstrument, type CashTolerance, compareCash, executionsCashEffect } from './domain/cash';
+import { isReconstructedExecId } from './domain/reconstruct';
 import { reconcile } from './domain/reconcile';
 import type { CrashPoints } from './crash-points';
 import type { ExecutionMetrics } from './metrics';
@@ -138,7 +139,8 @@ export class Reconciler {
           limitPrice: order.order_type === 'LMT' ? order.limit_price : null,
           stopPrice: order.order_type === 'STP' ? order.stop_price : null,
         })),
-      executions: snapshot.executions,
+      // A rebuilt fill is one IB no longer lists (past its cut-off): never "unknown at the broker".
+      executions: snapshot.executions.filter((execution) => !isReconstructedExecId(execution.execId)),
       knownExecIds: snapshot.knownExecIds,
     };
     const brokerView = {
@@ -174,6 +176,7 @@ export class Reconciler {
     // What the broker did that no intent explains (another client, a liquidation) is in our books by now,
     // so the books agree; it is still a mismatch, reported once.
     const unexplained = await store.unexplainedTrades();
+    const reconstructed = await store.unreportedReconstructions();
     const reported: ReconciliationMismatch[] = [
       ...unexplained.orders.map((order) =>
         order.duplicate_of !== null
@@ -236,6 +239,7 @@ export class Reconciler {
       disturbed,
       unexplained,
       cash,
+      reconstructed,
       positionsChecked: new Set([
         ...local.positions.map((p) => p.instrument),
         ...brokerView.positions.map((p) => p.instrument),
@@ -353,12 +357,23 @@ export class Reconciler {
       throw error;
     }
     this.deps.crashPoints?.hit('during_reconciliation');
+    // Fills rebuilt from what IB still reports (past its execution cut-off) are reported once for the
+    // operator, but do not halt on their own: their quantity is the broker's own filled quantity, and the
+    // position check of this same run confirms it (a rebuild that does not explain the position leaves a
+    // position mismatch, which halts). Their price is an estimate, named in the notice.
+    const notices: ReconciliationMismatch[] = outcome.reconstructed.map((fill) => ({
+      kind: 'execution_reconstructed' as const,
+      instrument: fill.instrument,
+      local: `${fill.side} ${fill.quantity} @ ${fill.price} (${fill.reconstructedFrom})`,
+      broker: `perm ${fill.permId}: filled, execution no longer listed`,
+      detail: `fill of order ${fill.brokerOrderId} (intent ${fill.intentId ?? '-'}) is past IB's execution cut-off; rebuilt from its completed order as ${fill.execId}: ${fill.side} ${fill.quantity} ${fill.instrument} @ ${fill.price} (price from ${fill.reconstructedFrom.replace('completed_order/', '')})`,
+    }));
     const result: ReconciliationResult = {
       v: 1,
       runId: randomId(),
       trigger,
       ok: outcome.mismatches.length === 0,
-      mismatches: outcome.mismatches,
+      mismatches: [...outcome.mismatches, ...notices],
       positionsChecked: outcome.positionsChecked,
       openOrdersChecked: outcome.openOrdersChecked,
       executionsChecked: outcome.executionsChecked,
@@ -373,8 +388,21 @@ export class Reconciler {
     await bus
       .publish(topics.reconciliationResult, result)
       .catch((error: unknown) => log.error({ err: error }, 'could not publish the reconciliation result'));
+    if (notices.length > 0)
+      await bus
+        .publish(topics.systemEvent, {
+          v: 1,
+          eventId: deterministicId('execution_reconstructed', ...notices.map((notice) => notice.local ?? '')),
+          service: 'execution',
+          severity: 'warning',
+          code: 'execution_reconstructed',
+          message: notices.map((notice) => notice.detail).join('; '),
+          detail: { runId: result.runId, count: notices.length },
+          ts: result.finishedAt,
+        })
+        .catch((error: unknown) => log.error({ err: error }, 'could not announce rebuilt fills'));
     if (!result.ok) {
-      const reason = `reconciliation mismatch (${result.mismatches.length}): ${result.mismatches
+      const reason = `reconciliation mismatch (${outcome.mismatches.length}): ${outcome.mismatches
         .slice(0, 3)
         .map((mismatch) => mismatch.detail)
         .join('; ')}`;
@@ -392,7 +420,10 @@ export class Reconciler {
         ...outcome.unexplained.orders.map((order) => order.id),
         ...(overfillReported ? outcome.overfilledIds : []),
       ],
-      outcome.unexplained.executions.map((execution) => execution.execId),
+      [
+        ...outcome.unexplained.executions.map((execution) => execution.execId),
+        ...outcome.reconstructed.map((fill) => fill.execId),
+      ],
       new Date(result.finishedAt),
       outcome.unexplained.amendments.map((change) => change.id),
     );

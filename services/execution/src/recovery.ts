@@ -11,11 +11,18 @@
  *   never become a second order) — but only if it would be sent now: not while HALTED, not once stale,
  *   not against the risk rules. Otherwise, and with policy `fail`, it is marked inactive; if it did fill
  *   in a broker day we can no longer query, the position check of the reconciliation that follows halts.
+ * - `reqCompletedOrders`: `reqExecutions` reaches back only to the gateway's midnight, so a fill made
+ *   before it while we were away is gone from there. An order of ours (by perm id) the broker says filled
+ *   more than we stored gets the missing fill rebuilt (`domain/reconstruct.ts`): stored once under a
+ *   deterministic exec id, marked `reconstructed_from`, audited, and reported by the next reconciliation
+ *   as `execution_reconstructed`. One that cannot be priced is left out, and the position check halts.
  */
 import Decimal from 'decimal.js';
+import { deterministicId, nowIso } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
 import type { IbBroker } from './adapters/ib-broker';
+import { reconstructedExecId, reconstructFill } from './domain/reconstruct';
 import type { ExecutionStore } from './adapters/pg-store';
 import type { CrashPoints } from './crash-points';
 import type { OrderRouter } from './order-router';
@@ -40,6 +47,7 @@ export async function recover(deps: RecoveryDependencies): Promise<void> {
   await broker.executions({});
   await tracker.drain();
   deps.crashPoints?.hit('during_recovery');
+  await reconstructMissedFills(deps);
 
   // By the identity we recorded (client and order id, or perm id), never by orderRef: another order
   // carrying one of our intent ids is a duplicate, and must not keep ours alive.
@@ -98,4 +106,129 @@ export async function recover(deps: RecoveryDependencies): Promise<void> {
     });
   }
   await tracker.drain();
+}
+
+/**
+ * Rebuilds the fills of our finished orders that the broker says were filled but we never stored and
+ * `reqExecutions` no longer lists (past IB's midnight cut-off). Idempotent: the exec id is a function of the
+ * perm id and the broker's filled quantity, and nothing is rebuilt once the stored fills cover it.
+ */
+export async function reconstructMissedFills(
+  deps: Pick<RecoveryDependencies, 'store' | 'broker' | 'tracker' | 'log'>,
+): Promise<number> {
+  const { store, broker, tracker, log } = deps;
+  let completed;
+  try {
+    completed = await broker.completedOrders();
+  } catch (error) {
+    // Not fatal: a fill it would have rebuilt leaves the position unexplained, and the reconciliation halts.
+    log.warn(
+      { err: error },
+      "could not read completed orders: fills past IB's execution cut-off are not rebuilt",
+    );
+    return 0;
+  }
+  let rebuilt = 0;
+  for (const report of completed) {
+    if (!report.permId || !new Decimal(report.filledQuantity).gt(0)) continue;
+    // By perm id only: completed orders carry no order id, and an orderRef alone may be a duplicate's.
+    const order = await store.orderByPermId(report.permId);
+    if (!order) continue;
+    const stored = await store.executedTotals(order.id);
+    if (new Decimal(stored.quantity).gte(report.filledQuantity)) continue;
+    const account = order.account ?? report.account;
+    const [localPosition, brokerPositions] = await Promise.all([
+      store.position(account, order.instrument),
+      broker.positions(),
+    ]);
+    const brokerPosition = brokerPositions.find(
+      (position) => position.account === account && position.instrument === order.instrument,
+    );
+    const outcome = reconstructFill({
+      side: order.side as 'BUY' | 'SELL',
+      orderType: order.order_type,
+      limitPrice: order.limit_price,
+      brokerFilledQuantity: report.filledQuantity,
+      storedQuantity: stored.quantity,
+      storedValue: stored.value,
+      statusFilledQuantity: order.average_fill_price === null ? null : order.filled_quantity,
+      statusAverageFillPrice: order.average_fill_price,
+      position: {
+        localQuantity: localPosition?.quantity ?? '0',
+        localAverageCost: localPosition?.average_cost ?? '0',
+        brokerQuantity: brokerPosition?.quantity ?? '0',
+        brokerAverageCost: String(brokerPosition?.averageCost ?? 0),
+      },
+    });
+    if (outcome.kind === 'nothing_missing') continue;
+    if (outcome.kind === 'no_price') {
+      log.error(
+        {
+          permId: report.permId,
+          intentId: order.intent_id,
+          missing: outcome.quantity,
+          reason: outcome.reason,
+        },
+        'a fill IB no longer lists cannot be rebuilt: the position check will halt',
+      );
+      continue;
+    }
+    const execId = reconstructedExecId(report.permId, report.filledQuantity);
+    const reconstructedFrom = `completed_order/${outcome.priceSource}`;
+    const inserted = await tracker.reconstruct(
+      {
+        execId,
+        orderId: order.broker_order_id ?? 0,
+        permId: report.permId,
+        clientId: order.client_id ?? broker.clientId,
+        orderRef: report.orderRef,
+        account,
+        instrument: order.instrument,
+        side: order.side as 'BUY' | 'SELL',
+        quantity: outcome.quantity,
+        price: outcome.price,
+        cumulativeQuantity: report.filledQuantity,
+        averagePrice: outcome.price,
+        // Before the cut-off (when the broker says the order finished), so it is outside the window compared.
+        time: Number.isFinite(report.completedAt) ? report.completedAt : Number.NaN,
+      },
+      reconstructedFrom,
+    );
+    if (!inserted) continue;
+    rebuilt += 1;
+    log.warn(
+      {
+        execId,
+        permId: report.permId,
+        intentId: order.intent_id,
+        quantity: outcome.quantity,
+        price: outcome.price,
+        priceSource: outcome.priceSource,
+      },
+      'rebuilt a fill IB no longer lists (past its execution cut-off) from its completed order',
+    );
+    const at = nowIso();
+    await store.audit({
+      v: 1,
+      auditId: deterministicId('execution_reconstructed', execId),
+      actor: 'execution',
+      action: 'execution_reconstructed',
+      detail: {
+        execId,
+        permId: report.permId,
+        brokerOrderId: order.broker_order_id,
+        intentId: order.intent_id,
+        instrument: order.instrument,
+        side: order.side,
+        quantity: outcome.quantity,
+        price: outcome.price,
+        priceSource: outcome.priceSource,
+        brokerFilledQuantity: report.filledQuantity,
+        storedBefore: stored.quantity,
+      },
+      at,
+    });
+  }
+  await tracker.drain();
+  return rebuilt;
 }

@@ -1,57 +1,54 @@
 /**
- * The ingestor service. Wiring of the parts:
+ * The ingestor service. `createIngestorService` builds every part; `start()` starts them and `stop()` stops
+ * them. Wiring of the parts:
  *
- *   start: Postgres and NATS (fail fast), HTTP health, then the gateway session (kept alive by IbConnection)
- *   session ready: learn the gateway's clock → resolve instruments (contract details, `instruments` row)
+ *   start: pacing state from Postgres, HTTP health, timers, then the gateway session (kept alive by IbConnection)
+ *   session ready: learn the gateway's clock → resolve instruments (contract-lookup.ts, `instruments` row)
  *                  → subscribe quotes and 5-second bars → gap repair (the start-up backfill is the first)
  *   quotes → ticks → JetStream (and `ticks` for STORE_TICKS instruments)
  *   5-second bars → whole minutes → JetStream + Postgres (batched) → larger timeframes
  *   1100/1101/1102, a hole in the live series, a timer → gap repair
- *   stop: stop asking, end the session, write the pending batch, close NATS and Postgres
+ *   a timer → staleness (staleness-watch.ts)
+ *   stop: stop asking, end the session, write the pending batch; the caller then closes NATS and Postgres
  */
-import type { SessionCommandAnswer } from '@ibstack/bus';
+import type { Bus, SessionCommandAnswer } from '@ibstack/bus';
 import {
-  type GatewayStatus,
   type Instrument,
   instrumentKey,
   parseInstrumentSpec,
   nowIso,
-  type SystemEvent,
   type Timeframe,
   TIMEFRAME_SECONDS,
 } from '@ibstack/contracts';
+import type { DatabaseHandle } from '@ibstack/db';
 import { IbConnection } from '@ibstack/ib';
-import {
-  createRegistry,
-  type HealthServer,
-  type Logger,
-  type Registry,
-  startHealthServer,
-} from '@ibstack/observability';
+import { type HealthServer, type Logger, type Registry, startHealthServer } from '@ibstack/observability';
 
 import { IbMarketData } from './adapters/ib-market-data';
 import { MarketDataBus } from './adapters/nats-bus';
 import { type BarRow, COPY_MIN_ROWS, PgBarStore, type TickRow } from './adapters/pg-bars';
+import { Announcer } from './announcer';
 import { BatchWriter } from './batch-writer';
 import type { IngestorConfig } from './config';
+import { ContractLookup } from './contract-lookup';
 import { GatewayClock } from './domain/gateway-clock';
 import { IB_PACING_LIMITS, PacingLimiter, pacingHorizonMs, type PacingRecord } from './domain/pacing';
-import {
-  ContractLookupError,
-  GatewayDisconnectedError,
-  GatewayTimeoutError,
-  UnknownInstrumentError,
-} from './errors';
+import { UnknownInstrumentError } from './errors';
 import { InstrumentFeed } from './feed';
 import { GapRepair, type RepairReason } from './gap-repair';
 import { ingestorMetrics, type IngestorMetrics } from './metrics';
 import { PacedHistory } from './paced-history';
 import { serveIngestorSessionCommands } from './session-control';
+import { StalenessWatch } from './staleness-watch';
 import { logProgress, type ProgressReporter } from './progress';
 
 export interface IngestorServiceDependencies {
+  /** Postgres, connected (`connectIngestor`); closed by the caller after `stop()`. */
+  database: DatabaseHandle;
+  /** NATS, connected, streams ensured (`connectIngestor`); closed by the caller after `stop()`. */
+  bus: Bus;
   logger: Logger;
-  registry?: Registry;
+  registry: Registry;
   /** Start the HTTP health/metrics server on HTTP_PORT. @default true */
   http?: boolean;
   /** How backfill progress is shown. @default log lines */
@@ -84,13 +81,7 @@ export interface IngestorService {
   isReady(): Promise<boolean>;
 }
 
-const SERVICE = 'ingestor';
 const DAY_MS = 86_400_000;
-/** Contract details (trading hours) are refreshed once a market day. */
-const REFRESH_CONTRACT_AFTER_MS = DAY_MS;
-/** A contract lookup that failed for a passing reason is asked again after 5 s, doubling up to 5 min. */
-const LOOKUP_RETRY_FIRST_MS = 5_000;
-const LOOKUP_RETRY_MAX_MS = 300_000;
 /** A refused history window is left alone for this many gap checks. */
 const COOLDOWN_CHECKS = 10;
 
@@ -99,9 +90,8 @@ export function createIngestorService(
   dependencies: IngestorServiceDependencies,
 ): IngestorService {
   const log = dependencies.logger;
-  const registry = dependencies.registry ?? createRegistry(SERVICE);
+  const registry = dependencies.registry;
   const metrics = ingestorMetrics(registry);
-  metrics.staleAfter.set(config.STALE_AFTER_MS / 1000);
   const wallClock = dependencies.wallClock ?? Date.now;
   const progress = dependencies.progress ?? logProgress(log);
   const clock = new GatewayClock({ wallClock });
@@ -112,25 +102,181 @@ export function createIngestorService(
   const lookbackMs = config.BACKFILL_DAYS * DAY_MS;
   const startedAt = nowIso(wallClock);
 
-  let store: PgBarStore | undefined;
-  let bus: MarketDataBus | undefined;
   let health: HealthServer | undefined;
-  let connection: IbConnection | undefined;
-  let marketData: IbMarketData | undefined;
-  let repair: GapRepair | undefined;
-  let barWriter: BatchWriter<BarRow> | undefined;
-  let tickWriter: BatchWriter<TickRow> | undefined;
-  let requestLog: BatchWriter<PacingRecord> | undefined;
   let feeds: InstrumentFeed[] = [];
-  let makeFeed: ((instrument: Instrument) => InstrumentFeed) | undefined;
   let sessionCommands: { stop(): void } | undefined;
-  const timers: NodeJS.Timeout[] = [];
+  let gapTimer: NodeJS.Timeout | undefined;
+  const retryTimers: NodeJS.Timeout[] = [];
   let sessionWork: Promise<void> = Promise.resolve();
+  let started = false;
   let stopping = false;
-  const lookupRetries = new Map<InstrumentFeed, number>();
-  const lookupTimers = new Set<NodeJS.Timeout>();
   const byQuotes = new Map<number, InstrumentFeed>();
   const byBars = new Map<number, InstrumentFeed>();
+
+  // Adapters.
+  const store = new PgBarStore(dependencies.database, config.BAR_WRITE_METHOD);
+  const bus = new MarketDataBus(dependencies.bus, { logger: log, metrics });
+  const connection = new IbConnection({
+    host: config.IB_HOST,
+    port: config.IB_PORT,
+    clientId: config.IB_CLIENT_ID,
+    logger: log,
+    registry,
+  });
+  const marketData = new IbMarketData(connection, {
+    requestTimeoutMs: 15_000,
+    historyTimeoutMs: config.HISTORY_TIMEOUT_MS,
+  });
+  const announcer = new Announcer({
+    bus,
+    wallClock,
+    gateway: { host: config.IB_HOST, port: config.IB_PORT, clientId: config.IB_CLIENT_ID },
+    serverVersion: () => connection.api.serverVersion,
+  });
+
+  // Writes to Postgres, batched.
+  const barWriter = new BatchWriter<BarRow>({
+    name: 'bars',
+    batchSize: config.BAR_BATCH_SIZE,
+    flushIntervalMs: config.BAR_FLUSH_INTERVAL_MS,
+    limit: config.BAR_QUEUE_LIMIT,
+    logger: log,
+    write: async (rows) => {
+      const method =
+        config.BAR_WRITE_METHOD === 'auto'
+          ? rows.length >= COPY_MIN_ROWS
+            ? 'copy'
+            : 'insert'
+          : config.BAR_WRITE_METHOD;
+      const end = metrics.databaseWriteSeconds.startTimer({ method });
+      await store.writeBars(rows);
+      end();
+    },
+    onError: () => metrics.databaseErrors.inc({ operation: 'write_bars' }),
+    onDropped: (row) => {
+      metrics.barsDropped.inc({ instrument: row.instrument });
+      if (row.timeframe === '1m') feeds.find((feed) => feed.key === row.instrument)?.forget(row.ts);
+    },
+    onLength: (length) => metrics.barQueueLength.set(length),
+  });
+  const tickWriter =
+    config.STORE_TICKS.length > 0
+      ? new BatchWriter<TickRow>({
+          name: 'ticks',
+          batchSize: 1_000,
+          flushIntervalMs: config.BAR_FLUSH_INTERVAL_MS,
+          limit: config.BAR_QUEUE_LIMIT,
+          logger: log,
+          write: (rows) => store.writeTicks(rows),
+          onError: () => metrics.databaseErrors.inc({ operation: 'write_ticks' }),
+        })
+      : undefined;
+
+  // Historical requests, paced by IB's rules.
+  const pacingLimits = {
+    maxRequests: config.PACING_MAX_REQUESTS,
+    windowMs: config.PACING_WINDOW_MS,
+    identicalWindowMs: config.PACING_IDENTICAL_WINDOW_MS,
+    sameContractMaxRequests: config.PACING_SAME_CONTRACT_MAX_REQUESTS,
+    sameContractWindowMs: config.PACING_SAME_CONTRACT_WINDOW_MS,
+    marginMs: config.PACING_MARGIN_MS,
+  };
+  // IB counts requests for ten minutes whatever our configuration says, and the next run may be
+  // configured differently: keep at least that long.
+  const keepRequestsMs = Math.max(pacingHorizonMs(pacingLimits), pacingHorizonMs(IB_PACING_LIMITS));
+  const limiter = new PacingLimiter(pacingLimits, wallClock);
+  const pacingChanged = () => metrics.pacingRecentRequests.set(limiter.recentRequests);
+  // Each record is written as soon as it is queued (batches form only while Postgres is failing), off
+  // the request's path. A crash can lose the records whose insert had not committed yet, a few ms'
+  // worth; the next run then undercounts by those.
+  const requestLog = new BatchWriter<PacingRecord>({
+    name: 'history_requests',
+    batchSize: 1,
+    flushIntervalMs: 1_000,
+    limit: 10_000,
+    logger: log,
+    write: (records) => store.writeHistoryRequests(records, wallClock() - keepRequestsMs),
+    onError: () => metrics.databaseErrors.inc({ operation: 'write_history_requests' }),
+  });
+  const history = new PacedHistory({
+    fetch: (contract, label, request, timeZone) =>
+      marketData.historicalBars(contract, label, request, timeZone),
+    limiter,
+    wallClock,
+    canSend: () => connection.isReady(),
+    onSent: (record) => {
+      requestLog.enqueue(record);
+      pacingChanged();
+    },
+    onWait: (ms) => {
+      pacingChanged();
+      metrics.pacingWaits.inc();
+      metrics.pacingWaitSeconds.inc(ms / 1000);
+    },
+  });
+  const repair = new GapRepair({
+    clock,
+    wallClock,
+    history,
+    store,
+    metrics,
+    logger: log,
+    progress,
+    lookbackMs,
+    chunkSeconds: config.BACKFILL_CHUNK_SECONDS,
+    maxAttempts: config.HISTORY_MAX_ATTEMPTS,
+    retryDelayMs: config.HISTORY_RETRY_DELAY_MS,
+    cooldownMs: COOLDOWN_CHECKS * config.GAP_CHECK_INTERVAL_MS,
+    isReady: () => connection.isReady(),
+  });
+
+  // One feed per instrument.
+  const storeTicks = new Set(config.STORE_TICKS);
+  const makeFeed = (instrument: Instrument) =>
+    new InstrumentFeed(
+      instrument,
+      {
+        clock,
+        wallClock,
+        marketData,
+        bus,
+        store,
+        barWriter,
+        tickWriter,
+        metrics,
+        logger: log,
+        higherTimeframes,
+        stockWhatToShow: config.STOCK_WHAT_TO_SHOW,
+        staleAfterMs: config.STALE_AFTER_MS,
+        retentionMs: lookbackMs + largestTimeframeMs + DAY_MS,
+        onLiveSeam: (feed) => repair.request(feed, 'live_seam'),
+      },
+      storeTicks.has(instrumentKey(instrument)),
+    );
+  feeds = config.INSTRUMENTS.map(makeFeed);
+
+  const lookup = new ContractLookup({
+    marketData,
+    store,
+    announcer,
+    metrics,
+    logger: log,
+    startedAt,
+    isActive: () => !stopping && connection.isReady(),
+    onResolvedLater: (feed) => {
+      feed.subscribe();
+      repair.request(feed, 'start');
+      indexSubscriptions();
+    },
+  });
+  const staleness = new StalenessWatch({
+    staleAfterMs: config.STALE_AFTER_MS,
+    wallClock,
+    feeds: () => feeds,
+    announcer,
+    metrics,
+    logger: log,
+  });
 
   function indexSubscriptions(): void {
     byQuotes.clear();
@@ -138,94 +284,6 @@ export function createIngestorService(
     for (const feed of feeds) {
       if (feed.quotesRequestId !== undefined) byQuotes.set(feed.quotesRequestId, feed);
       if (feed.barsRequestId !== undefined) byBars.set(feed.barsRequestId, feed);
-    }
-  }
-
-  function systemEvent(
-    code: string,
-    severity: SystemEvent['severity'],
-    message: string,
-    detail: Record<string, unknown>,
-    idParts: string[],
-  ): void {
-    const event: SystemEvent = {
-      v: 1,
-      eventId: [SERVICE, code, ...idParts].join(':').slice(0, 128),
-      service: SERVICE,
-      severity,
-      code,
-      message,
-      detail,
-      ts: nowIso(wallClock),
-    };
-    void bus?.publishSystemEvent(event);
-  }
-
-  function gatewayStatus(state: GatewayStatus['state'], code?: number, message?: string): void {
-    const status: GatewayStatus = {
-      v: 1,
-      service: SERVICE,
-      state,
-      host: config.IB_HOST,
-      port: config.IB_PORT,
-      clientId: config.IB_CLIENT_ID,
-      ts: nowIso(wallClock),
-    };
-    if (connection?.api.serverVersion) status.serverVersion = connection.api.serverVersion;
-    if (code !== undefined) status.code = code;
-    if (message !== undefined) status.message = message;
-    void bus?.publishGatewayStatus(status);
-  }
-
-  async function resolve(feed: InstrumentFeed): Promise<void> {
-    try {
-      const resolved = await marketData!.resolve(feed.instrument);
-      feed.setResolved(resolved);
-      try {
-        await store!.upsertInstrument(resolved);
-      } catch (error) {
-        metrics.databaseErrors.inc({ operation: 'upsert_instrument' });
-        log.error({ err: error, instrument: feed.key }, 'could not store the instrument');
-      }
-      log.info(
-        {
-          instrument: feed.key,
-          conId: resolved.conId,
-          timeZone: resolved.timeZoneId,
-          tradingHours: resolved.tradingHours,
-        },
-        'instrument resolved',
-      );
-    } catch (error) {
-      if (error instanceof UnknownInstrumentError) {
-        if (feed.reportedUnknown) return;
-        feed.reportedUnknown = true;
-        metrics.unknownInstruments.inc({ instrument: feed.key });
-        log.error(
-          { instrument: feed.label, ibCode: error.ibCode, err: error },
-          `unknown instrument ${feed.label}: no market data for it; the other instruments go on`,
-        );
-        systemEvent(
-          'unknown_instrument',
-          'warning',
-          `The gateway has no contract for ${feed.label}; it is not ingested. Check INSTRUMENTS.`,
-          { instrument: feed.label, key: feed.key, ibCode: error.ibCode ?? null },
-          [feed.key, startedAt],
-        );
-        return;
-      }
-      if (error instanceof GatewayDisconnectedError) {
-        log.warn(
-          { err: error, instrument: feed.key },
-          'contract details not answered; retried on the next session',
-        );
-        return;
-      }
-      if (error instanceof GatewayTimeoutError || error instanceof ContractLookupError) {
-        retryResolve(feed, error);
-        return;
-      }
-      throw error;
     }
   }
 
@@ -240,13 +298,11 @@ export function createIngestorService(
     const key = instrumentKey(instrument);
     if (feeds.some((feed) => feed.key === key))
       return { ok: true, message: `${key} is already ingested`, instrument: key };
-    if (!connection?.isReady() || !marketData || !makeFeed)
+    if (!connection.isReady())
       return { ok: false, message: 'no gateway session now; try again once it is connected' };
     const feed = makeFeed(instrument);
     try {
-      const resolved = await marketData.resolve(instrument);
-      feed.setResolved(resolved);
-      await store!.upsertInstrument(resolved);
+      await lookup.resolveNow(feed);
     } catch (error) {
       if (error instanceof UnknownInstrumentError)
         return { ok: false, code: error.ibCode ?? 200, message: error.message, instrument: key };
@@ -254,7 +310,7 @@ export function createIngestorService(
     }
     feeds.push(feed);
     feed.subscribe();
-    repair!.request(feed, 'start');
+    repair.request(feed, 'start');
     indexSubscriptions();
     return { ok: true, message: `${feed.label} subscribed to quotes and bars; backfilling`, instrument: key };
   }
@@ -268,59 +324,32 @@ export function createIngestorService(
     return { ok: true, message: `${feed.label} unsubscribed`, instrument: key };
   }
 
-  /** A lookup that failed for a passing reason is asked again, with backoff, while the session lasts. */
-  function retryResolve(feed: InstrumentFeed, error: Error): void {
-    const attempt = (lookupRetries.get(feed) ?? 0) + 1;
-    lookupRetries.set(feed, attempt);
-    const delayMs = Math.min(LOOKUP_RETRY_FIRST_MS * 2 ** (attempt - 1), LOOKUP_RETRY_MAX_MS);
-    log.warn(
-      { err: error, instrument: feed.key, attempt, retryInMs: delayMs },
-      'contract details failed; asking again',
-    );
-    const timer = setTimeout(() => {
-      lookupTimers.delete(timer);
-      if (stopping || !connection?.isReady() || feed.resolved) return;
-      void resolve(feed)
-        .then(() => {
-          if (!feed.resolved || stopping || !connection?.isReady()) return;
-          lookupRetries.delete(feed);
-          feed.subscribe();
-          repair!.request(feed, 'start');
-          indexSubscriptions();
-        })
-        .catch((failure: unknown) =>
-          log.error({ err: failure, instrument: feed.key }, 'contract lookup failed'),
-        );
-    }, delayMs);
-    lookupTimers.add(timer);
-  }
-
   /** Collects a few clock answers so the first decisions already use the gateway's time. */
   async function calibrateClock(): Promise<void> {
     clock.reset();
-    for (let i = 0; i < 3 && !stopping && connection?.isReady(); i++) {
-      marketData!.requestCurrentTime();
+    for (let i = 0; i < 3 && !stopping && connection.isReady(); i++) {
+      marketData.requestCurrentTime();
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
     const deadline = wallClock() + 2_000;
-    while (!clock.calibrated && wallClock() < deadline && !stopping && connection?.isReady())
+    while (!clock.calibrated && wallClock() < deadline && !stopping && connection.isReady())
       await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
   async function onSessionReady(reconnect: boolean): Promise<void> {
     await calibrateClock();
-    if (stopping || !connection?.isReady()) return;
+    if (stopping || !connection.isReady()) return;
     const now = clock.now();
     await Promise.all(
       feeds
-        .filter((feed) => !feed.resolved || now - feed.resolvedAt > REFRESH_CONTRACT_AFTER_MS || reconnect)
-        .map((feed) => resolve(feed)),
+        .filter((feed) => !feed.resolved || lookup.isDue(feed, now) || reconnect)
+        .map((feed) => lookup.resolve(feed)),
     );
     if (stopping || !connection.isReady()) return;
     for (const feed of feeds) {
       if (!feed.resolved) continue;
       feed.subscribe();
-      repair!.request(feed, reconnect ? 'reconnect' : 'start');
+      repair.request(feed, reconnect ? 'reconnect' : 'start');
     }
     indexSubscriptions();
   }
@@ -332,65 +361,68 @@ export function createIngestorService(
   function retryBars(feed: InstrumentFeed, refusedRequestId: number): void {
     const delay = feed.nextBarsRetryDelayMs();
     const timer = setTimeout(() => {
-      timers.splice(timers.indexOf(timer), 1);
+      retryTimers.splice(retryTimers.indexOf(timer), 1);
       // A new session or a later retry has made its own subscription since.
-      if (stopping || !connection?.isReady() || feed.barsRequestId !== refusedRequestId) return;
+      if (stopping || !connection.isReady() || feed.barsRequestId !== refusedRequestId) return;
       feed.resubscribeBars();
       indexSubscriptions();
     }, delay);
     timer.unref();
-    timers.push(timer);
+    retryTimers.push(timer);
   }
 
   function requestRepairs(reason: RepairReason): void {
-    for (const feed of feeds) if (feed.resolved) repair?.request(feed, reason);
-  }
-
-  function checkStaleness(): void {
-    const now = wallClock();
-    for (const feed of feeds) {
-      if (!feed.resolved) continue;
-      const open = feed.isMarketOpen();
-      metrics.marketOpen.set({ instrument: feed.key }, open ? 1 : 0);
-      const verdict = feed.staleness.evaluate(now, open);
-      metrics.staleness.set({ instrument: feed.key }, verdict.stalenessSeconds);
-      if (verdict.transition === 'became_stale') {
-        log.warn(
-          { instrument: feed.key, seconds: verdict.stalenessSeconds },
-          'market data is stale while the market is open',
-        );
-        systemEvent(
-          'market_data_stale',
-          'warning',
-          `No tick for ${feed.label} for ${Math.round(verdict.stalenessSeconds)} s while its market is open`,
-          { instrument: feed.label, key: feed.key, seconds: verdict.stalenessSeconds },
-          [feed.key, String(now)],
-        );
-      } else if (verdict.transition === 'recovered') {
-        log.info({ instrument: feed.key }, 'market data flows again');
-        systemEvent(
-          'market_data_resumed',
-          'info',
-          `Ticks for ${feed.label} flow again`,
-          { instrument: feed.label },
-          [feed.key, String(now)],
-        );
-      }
-    }
+    for (const feed of feeds) if (feed.resolved) repair.request(feed, reason);
   }
 
   function periodicCheck(): void {
-    if (!connection?.isReady()) return;
+    if (!connection.isReady()) return;
     const now = clock.now();
     for (const feed of feeds) {
-      if (feed.resolved && now - feed.resolvedAt > REFRESH_CONTRACT_AFTER_MS) {
-        sessionWork = sessionWork.then(() => resolve(feed)).catch(() => undefined);
+      if (lookup.isDue(feed, now)) {
+        sessionWork = sessionWork.then(() => lookup.resolve(feed)).catch(() => undefined);
       }
       if (!feed.resolved && !feed.reportedUnknown)
-        sessionWork = sessionWork.then(() => resolve(feed)).catch(() => undefined);
+        sessionWork = sessionWork.then(() => lookup.resolve(feed)).catch(() => undefined);
     }
     requestRepairs('periodic');
   }
+
+  // What the gateway says, routed to the parts.
+  marketData.on('currentTime', (seconds, receivedAt) => clock.observe(seconds, receivedAt));
+  marketData.on('price', (reqId, field, value) => byQuotes.get(reqId)?.onPrice(field, value));
+  marketData.on('size', (reqId, field, value) => byQuotes.get(reqId)?.onSize(field, value));
+  marketData.on('realTimeBar', (reqId, bar) => byBars.get(reqId)?.onRealTimeBar(bar));
+  marketData.on('subscriptionError', (reqId, code, message) => {
+    const feed = byQuotes.get(reqId) ?? byBars.get(reqId);
+    log.error({ instrument: feed?.key, code, reqId }, `market data subscription refused: ${message}`);
+    // Another login holds the market-data lines: the gateway supervisor reads this from sys.gateway.status.
+    if (code === 10197) announcer.gatewayStatus('connected', code, message);
+    const barsFeed = byBars.get(reqId);
+    if (barsFeed) retryBars(barsFeed, reqId);
+  });
+  connection.on('state', (state) => {
+    announcer.gatewayStatus(state === 'ready' ? 'connected' : state);
+    if (state !== 'ready') {
+      for (const feed of feeds) feed.sessionEnded();
+      indexSubscriptions();
+    }
+  });
+  connection.on('ready', ({ reconnect }) => {
+    sessionWork = sessionWork
+      .then(() => onSessionReady(reconnect))
+      .catch((error: unknown) => log.error({ err: error }, 'session start failed'));
+  });
+  connection.on('brokerConnectivity', ({ up, dataLost, code }) => {
+    announcer.gatewayStatus(up ? 'connected' : 'disconnected', code);
+    if (!up) return;
+    if (dataLost) {
+      // 1101: IB dropped the market-data subscriptions; they must be made again.
+      for (const feed of feeds) if (feed.resolved) feed.subscribe();
+      indexSubscriptions();
+    }
+    requestRepairs('connectivity');
+  });
 
   const service: IngestorService = {
     metrics,
@@ -408,100 +440,29 @@ export function createIngestorService(
             subscribed: feed.barsRequestId !== undefined,
             marketOpen: feed.resolved ? feed.isMarketOpen() : false,
             stale: feed.staleness.isStale,
-            repairing: repair?.isRunning(feed.key) ?? false,
+            repairing: repair.isRunning(feed.key),
           },
         ]),
       );
     },
     async settle() {
       await sessionWork;
-      await repair?.idle();
+      await repair.idle();
       await Promise.all(feeds.map((feed) => feed.idle()));
-      await barWriter?.flush();
-      await requestLog?.flush();
+      await barWriter.flush();
+      await requestLog.flush();
     },
     async isReady() {
-      return Boolean(connection?.isReady() && bus?.isConnected() && (await store?.ping()));
+      return Boolean(connection.isReady() && bus.isConnected() && (await store.ping()));
     },
 
     async start() {
+      started = true;
       stopping = false;
-      store = await PgBarStore.connect(config.DATABASE_URL, config.BAR_WRITE_METHOD, (error) =>
-        log.warn({ err: error }, 'postgres connection error'),
-      );
-      bus = await MarketDataBus.connect({
-        url: config.NATS_URL,
-        replicas: config.NATS_REPLICAS,
-        namespace: config.BUS_NAMESPACE,
-        logger: log,
-        registry,
-        metrics,
-      });
-      const activeStore = store;
-      barWriter = new BatchWriter<BarRow>({
-        name: 'bars',
-        batchSize: config.BAR_BATCH_SIZE,
-        flushIntervalMs: config.BAR_FLUSH_INTERVAL_MS,
-        limit: config.BAR_QUEUE_LIMIT,
-        logger: log,
-        write: async (rows) => {
-          const method =
-            config.BAR_WRITE_METHOD === 'auto'
-              ? rows.length >= COPY_MIN_ROWS
-                ? 'copy'
-                : 'insert'
-              : config.BAR_WRITE_METHOD;
-          const end = metrics.databaseWriteSeconds.startTimer({ method });
-          await activeStore.writeBars(rows);
-          end();
-        },
-        onError: () => metrics.databaseErrors.inc({ operation: 'write_bars' }),
-        onDropped: (row) => {
-          metrics.barsDropped.inc({ instrument: row.instrument });
-          if (row.timeframe === '1m') feeds.find((feed) => feed.key === row.instrument)?.forget(row.ts);
-        },
-        onLength: (length) => metrics.barQueueLength.set(length),
-      });
-      if (config.STORE_TICKS.length > 0) {
-        tickWriter = new BatchWriter<TickRow>({
-          name: 'ticks',
-          batchSize: 1_000,
-          flushIntervalMs: config.BAR_FLUSH_INTERVAL_MS,
-          limit: config.BAR_QUEUE_LIMIT,
-          logger: log,
-          write: (rows) => activeStore.writeTicks(rows),
-          onError: () => metrics.databaseErrors.inc({ operation: 'write_ticks' }),
-        });
-      }
-
-      connection = new IbConnection({
-        host: config.IB_HOST,
-        port: config.IB_PORT,
-        clientId: config.IB_CLIENT_ID,
-        logger: log,
-        registry,
-      });
-      const activeConnection = connection;
-      marketData = new IbMarketData(connection, {
-        requestTimeoutMs: 15_000,
-        historyTimeoutMs: config.HISTORY_TIMEOUT_MS,
-      });
-      const pacingLimits = {
-        maxRequests: config.PACING_MAX_REQUESTS,
-        windowMs: config.PACING_WINDOW_MS,
-        identicalWindowMs: config.PACING_IDENTICAL_WINDOW_MS,
-        sameContractMaxRequests: config.PACING_SAME_CONTRACT_MAX_REQUESTS,
-        sameContractWindowMs: config.PACING_SAME_CONTRACT_WINDOW_MS,
-        marginMs: config.PACING_MARGIN_MS,
-      };
-      // IB counts requests for ten minutes whatever our configuration says, and the next run may be
-      // configured differently: keep at least that long.
-      const keepRequestsMs = Math.max(pacingHorizonMs(pacingLimits), pacingHorizonMs(IB_PACING_LIMITS));
       // The requests an earlier run sent are still counted by IB: the limiter starts from them. A failure
       // here stops the start (like Postgres being down), since starting from nothing risks error 162.
-      const pastRequests = await activeStore.historyRequestsSince(wallClock() - keepRequestsMs);
-      const limiter = new PacingLimiter(pacingLimits, wallClock, pastRequests);
-      const pacingChanged = () => metrics.pacingRecentRequests.set(limiter.recentRequests);
+      const pastRequests = await store.historyRequestsSince(wallClock() - keepRequestsMs);
+      limiter.restore(pastRequests);
       metrics.pacingRestoredRequests.set(limiter.recentRequests);
       pacingChanged();
       if (pastRequests.length > 0)
@@ -509,126 +470,20 @@ export function createIngestorService(
           { requests: limiter.recentRequests, since: new Date(pastRequests[0]!.at).toISOString() },
           'pacing starts from the historical requests sent before the restart',
         );
-      // Each record is written as soon as it is queued (batches form only while Postgres is failing), off
-      // the request's path. A crash can lose the records whose insert had not committed yet, a few ms'
-      // worth; the next run then undercounts by those.
-      requestLog = new BatchWriter<PacingRecord>({
-        name: 'history_requests',
-        batchSize: 1,
-        flushIntervalMs: 1_000,
-        limit: 10_000,
-        logger: log,
-        write: (records) => activeStore.writeHistoryRequests(records, wallClock() - keepRequestsMs),
-        onError: () => metrics.databaseErrors.inc({ operation: 'write_history_requests' }),
-      });
-      const activeRequestLog = requestLog;
-      const activeMarketData = marketData;
-      const history = new PacedHistory({
-        fetch: (contract, label, request, timeZone) =>
-          activeMarketData.historicalBars(contract, label, request, timeZone),
-        limiter,
-        wallClock,
-        canSend: () => activeConnection.isReady(),
-        onSent: (record) => {
-          activeRequestLog.enqueue(record);
-          pacingChanged();
-        },
-        onWait: (ms) => {
-          pacingChanged();
-          metrics.pacingWaits.inc();
-          metrics.pacingWaitSeconds.inc(ms / 1000);
-        },
-      });
-      repair = new GapRepair({
-        clock,
-        wallClock,
-        history,
-        store,
-        metrics,
-        logger: log,
-        progress,
-        lookbackMs,
-        chunkSeconds: config.BACKFILL_CHUNK_SECONDS,
-        maxAttempts: config.HISTORY_MAX_ATTEMPTS,
-        retryDelayMs: config.HISTORY_RETRY_DELAY_MS,
-        cooldownMs: COOLDOWN_CHECKS * config.GAP_CHECK_INTERVAL_MS,
-        isReady: () => activeConnection.isReady(),
-      });
-      const activeRepair = repair;
-      const storeTicks = new Set(config.STORE_TICKS);
-      makeFeed = (instrument: Instrument) =>
-        new InstrumentFeed(
-          instrument,
-          {
-            clock,
-            wallClock,
-            marketData: activeMarketData,
-            bus: bus!,
-            store: activeStore,
-            barWriter: barWriter!,
-            tickWriter,
-            metrics,
-            logger: log,
-            higherTimeframes,
-            stockWhatToShow: config.STOCK_WHAT_TO_SHOW,
-            staleAfterMs: config.STALE_AFTER_MS,
-            retentionMs: lookbackMs + largestTimeframeMs + DAY_MS,
-            onLiveSeam: (feed) => activeRepair.request(feed, 'live_seam'),
-          },
-          storeTicks.has(instrumentKey(instrument)),
-        );
-      feeds = config.INSTRUMENTS.map(makeFeed);
-
-      marketData.on('currentTime', (seconds, receivedAt) => clock.observe(seconds, receivedAt));
-      marketData.on('price', (reqId, field, value) => byQuotes.get(reqId)?.onPrice(field, value));
-      marketData.on('size', (reqId, field, value) => byQuotes.get(reqId)?.onSize(field, value));
-      marketData.on('realTimeBar', (reqId, bar) => byBars.get(reqId)?.onRealTimeBar(bar));
-      marketData.on('subscriptionError', (reqId, code, message) => {
-        const feed = byQuotes.get(reqId) ?? byBars.get(reqId);
-        log.error({ instrument: feed?.key, code, reqId }, `market data subscription refused: ${message}`);
-        // Another login holds the market-data lines: the gateway supervisor reads this from sys.gateway.status.
-        if (code === 10197) gatewayStatus('connected', code, message);
-        const barsFeed = byBars.get(reqId);
-        if (barsFeed) retryBars(barsFeed, reqId);
-      });
-      connection.on('state', (state) => {
-        gatewayStatus(state === 'ready' ? 'connected' : state);
-        if (state !== 'ready') {
-          for (const feed of feeds) feed.sessionEnded();
-          indexSubscriptions();
-        }
-      });
-      connection.on('ready', ({ reconnect }) => {
-        sessionWork = sessionWork
-          .then(() => onSessionReady(reconnect))
-          .catch((error: unknown) => log.error({ err: error }, 'session start failed'));
-      });
-      connection.on('brokerConnectivity', ({ up, dataLost, code }) => {
-        gatewayStatus(up ? 'connected' : 'disconnected', code);
-        if (!up) return;
-        if (dataLost) {
-          // 1101: IB dropped the market-data subscriptions; they must be made again.
-          for (const feed of feeds) if (feed.resolved) feed.subscribe();
-          indexSubscriptions();
-        }
-        requestRepairs('connectivity');
-      });
-
       if (dependencies.http ?? true) {
         health = await startHealthServer({
           port: config.HTTP_PORT,
           registry,
           checks: [
-            { name: 'gateway', check: () => activeConnection.isReady() },
-            { name: 'nats', check: () => bus?.isConnected() ?? false },
-            { name: 'postgres', check: () => activeStore.ping() },
+            { name: 'gateway', check: () => connection.isReady() },
+            { name: 'nats', check: () => bus.isConnected() },
+            { name: 'postgres', check: () => store.ping() },
           ],
         });
       }
-      const stalenessEvery = Math.max(50, Math.min(1_000, Math.floor(config.STALE_AFTER_MS / 4)));
-      timers.push(setInterval(checkStaleness, stalenessEvery));
-      timers.push(setInterval(periodicCheck, config.GAP_CHECK_INTERVAL_MS));
-      for (const timer of timers) timer.unref();
+      staleness.start();
+      gapTimer = setInterval(periodicCheck, config.GAP_CHECK_INTERVAL_MS);
+      gapTimer.unref();
       log.info(
         {
           instruments: feeds.map((feed) => feed.label),
@@ -652,24 +507,26 @@ export function createIngestorService(
     async stop() {
       if (stopping) return;
       stopping = true;
+      if (!started) return;
       sessionCommands?.stop();
-      for (const timer of lookupTimers) clearTimeout(timer);
-      for (const timer of timers.splice(0)) clearInterval(timer);
+      lookup.stop();
+      staleness.stop();
+      if (gapTimer) clearInterval(gapTimer);
+      for (const timer of retryTimers.splice(0)) clearTimeout(timer);
       // Abort waits first; ending the session then fails the request in flight, so nothing hangs.
-      repair?.abort();
+      repair.abort();
       for (const feed of feeds) feed.unsubscribe();
-      await connection?.stop();
-      await repair?.idle();
+      await connection.stop();
+      await repair.idle();
       await sessionWork.catch(() => undefined);
       await Promise.all(feeds.map((feed) => feed.idle()));
       // The bar batch still waiting is written before the process goes.
-      await barWriter?.stop();
+      await barWriter.stop();
       await tickWriter?.stop();
-      await requestLog?.stop();
+      await requestLog.stop();
       progress.close();
-      await bus?.close().catch((error: unknown) => log.warn({ err: error }, 'closing NATS failed'));
+      await bus.stop().catch((error: unknown) => log.warn({ err: error }, 'closing NATS failed'));
       await health?.close();
-      await store?.close();
       log.info('ingestor stopped');
     },
   };

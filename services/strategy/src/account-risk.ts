@@ -19,6 +19,8 @@ import type { StrategyMetrics } from './metrics';
  */
 export class AccountRiskMonitor {
   private account: AccountSnapshot | null = null;
+  /** The latest snapshot's time, epoch ms (parsed once). */
+  private accountMs = Number.NEGATIVE_INFINITY;
   private readonly watch = new DrawdownWatch();
 
   constructor(
@@ -42,11 +44,13 @@ export class AccountRiskMonitor {
 
   /** Takes a snapshot; an older one than the latest is ignored. */
   async onSnapshot(snapshot: AccountSnapshot): Promise<void> {
-    if (this.account && Date.parse(snapshot.ts) <= Date.parse(this.account.ts)) return;
+    const snapshotMs = Date.parse(snapshot.ts);
+    if (this.account && snapshotMs <= this.accountMs) return;
     // The account-level strategy_* gauges are execution's (it records the snapshots); exporting them here
     // too would give Prometheus two series for one figure.
     this.account = snapshot;
-    this.deps.metrics.accountSnapshotTime.set(Date.parse(snapshot.ts) / 1000);
+    this.accountMs = snapshotMs;
+    this.deps.metrics.accountSnapshotTime.set(snapshotMs / 1000);
     await this.assessDrawdown(snapshot);
   }
 

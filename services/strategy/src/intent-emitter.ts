@@ -82,14 +82,16 @@ export class IntentEmitter {
       );
     }
     // Side by side: the intents, and the audit entries of the blocked ones (each stored already).
-    await Promise.all([
-      publisher.publish(built.accepted.map((a) => a.intent)),
-      ...built.audits.map((audit) =>
-        events
-          .publishAudit(audit)
-          .catch((error: unknown) => log.error({ err: error }, 'audit publish failed')),
-      ),
-    ]);
+    if (built.audits.length === 0) await publisher.publish(built.accepted.map((a) => a.intent));
+    else
+      await Promise.all([
+        publisher.publish(built.accepted.map((a) => a.intent)),
+        ...built.audits.map((audit) =>
+          events
+            .publishAudit(audit)
+            .catch((error: unknown) => log.error({ err: error }, 'audit publish failed')),
+        ),
+      ]);
     for (const runner of runners) {
       runner.recentOrderTimes = runner.recentOrderTimes.filter((time) => time > now - MINUTE_MS);
       tracker.reportPending(runner);

@@ -25,6 +25,7 @@ export class IntentPublisher {
     const { events, store, log, clock } = this.deps;
     // One mark at a time: they cannot pile up behind a slow database.
     await this.marked();
+    if (intents.length === 0) return;
     const published: string[] = [];
     const bySleeve = new Map<string, OrderIntent[]>();
     for (const intent of intents)

@@ -4,7 +4,13 @@
  */
 import { createExecutionService, executionEnv, type ExecutionService } from '@ibstack/execution';
 import { startGatewaySim, type GatewaySim } from '@ibstack/gateway-sim';
-import { createIngestorService, ingestorEnv, type IngestorService } from '@ibstack/ingestor';
+import {
+  connectIngestor,
+  createIngestorService,
+  type IngestorConnections,
+  ingestorEnv,
+  type IngestorService,
+} from '@ibstack/ingestor';
 import { loadConfig } from '@ibstack/config';
 import { createRegistry, type Logger } from '@ibstack/observability';
 import {
@@ -97,18 +103,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await execution.start();
   }
   let ingestor: IngestorService | null = null;
+  let ingestorConnections: IngestorConnections | null = null;
   if (options.ingestor) {
-    ingestor = createIngestorService(
-      loadConfig('ingestor', ingestorEnv, {
-        ...env,
-        IB_CLIENT_ID: '20',
-        INSTRUMENTS: 'EUR.CAD',
-        BACKFILL_DAYS: '0.05',
-        BAR_FLUSH_INTERVAL_MS: '100',
-        GAP_CHECK_INTERVAL_MS: '1000',
-      }),
-      { logger: silentLogger('ingestor'), registry: createRegistry('ingestor', { defaultMetrics: false }) },
-    );
+    const ingestorConfig = loadConfig('ingestor', ingestorEnv, {
+      ...env,
+      IB_CLIENT_ID: '20',
+      INSTRUMENTS: 'EUR.CAD',
+      BACKFILL_DAYS: '0.05',
+      BAR_FLUSH_INTERVAL_MS: '100',
+      GAP_CHECK_INTERVAL_MS: '1000',
+    });
+    const logger = silentLogger('ingestor');
+    const registry = createRegistry('ingestor', { defaultMetrics: false });
+    ingestorConnections = await connectIngestor(ingestorConfig, { logger, registry });
+    ingestor = createIngestorService(ingestorConfig, { ...ingestorConnections, logger, registry });
     await ingestor.start();
   }
   const dashboard = createDashboardService(
@@ -154,6 +162,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     close: async () => {
       await dashboard.stop();
       await ingestor?.stop();
+      await ingestorConnections?.close();
       await execution?.stop();
       stopTicks();
       await sim?.close();

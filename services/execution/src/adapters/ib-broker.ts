@@ -88,6 +88,27 @@ export interface BrokerExecution {
   time: number;
 }
 
+/**
+ * A finished order as `reqCompletedOrders` reports it. IB sends no order id, client id or average fill
+ * price here: the perm id is the order's identity, and the filled quantity what is left of its fills once
+ * they are past `reqExecutions`' cut-off.
+ */
+export interface BrokerCompletedOrder {
+  permId: number;
+  orderRef: string;
+  account: string;
+  instrument: string;
+  side: OrderSide;
+  quantity: string;
+  filledQuantity: string;
+  orderType: string;
+  limitPrice: number | undefined;
+  /** Filled, Cancelled, Inactive. */
+  brokerStatus: string;
+  /** Epoch ms it finished; NaN when IB sent none we can read. */
+  completedAt: number;
+}
+
 export interface BrokerCommission {
   execId: string;
   commission: string;
@@ -390,6 +411,45 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
         },
       );
     });
+  }
+
+  /** Finished orders (`reqCompletedOrders`, API orders only): unlike executions, not cut at midnight. */
+  completedOrders(timeoutMs = 10_000): Promise<BrokerCompletedOrder[]> {
+    return this.serialised(() =>
+      this.collect<BrokerCompletedOrder[]>(timeoutMs, 'reqCompletedOrders', (done) => {
+        const orders: BrokerCompletedOrder[] = [];
+        const onOrder = (contract: Contract, order: Order, state: OrderState) => {
+          try {
+            orders.push({
+              permId: order.permId ?? 0,
+              orderRef: order.orderRef ?? '',
+              account: order.account ?? '',
+              instrument: keyOfContract(contract),
+              side: sideOf(order.action),
+              quantity: toDecimalString(order.totalQuantity ?? 0),
+              filledQuantity: toDecimalString(order.filledQuantity ?? 0),
+              orderType: String(order.orderType ?? ''),
+              limitPrice: numberOrUndefined(order.lmtPrice),
+              brokerStatus: String(state.status ?? ''),
+              completedAt: parseIbTime(state.completedTime, this.timeZone),
+            });
+          } catch (error) {
+            this.emit('dataError', {
+              event: 'completedOrder',
+              error: error instanceof Error ? error : new Error(String(error)),
+            });
+          }
+        };
+        const onEnd = () => done(orders);
+        this.connection.api.on(EventName.completedOrder, onOrder);
+        this.connection.api.once(EventName.completedOrdersEnd, onEnd);
+        this.connection.api.reqCompletedOrders(true);
+        return () => {
+          this.connection.api.off(EventName.completedOrder, onOrder);
+          this.connection.api.off(EventName.completedOrdersEnd, onEnd);
+        };
+      }),
+    );
   }
 
   positions(timeoutMs = 10_000): Promise<BrokerPosition[]> {

@@ -63,6 +63,8 @@ export interface StoredExecution {
   cumulativeQuantity: string | null;
   averagePrice: string | null;
   executedAt: Date;
+  /** How a fill IB no longer lists was rebuilt (`completed_order/<price source>`); absent for a reported one. */
+  reconstructedFrom?: string;
 }
 
 export function snapshotOf(row: OrderRow): OrderStateSnapshot {
@@ -348,6 +350,76 @@ export class ExecutionStore {
     return row?.total ?? '0';
   }
 
+  /** Quantity and value (Σ quantity × price) of an order's fills that count. */
+  async executedTotals(orderId: number): Promise<{ quantity: string; value: string }> {
+    const row = await this.db
+      .selectFrom('executions')
+      .select([
+        sql<string>`coalesce(sum(quantity), 0)::text`.as('quantity'),
+        sql<string>`coalesce(sum(quantity * price), 0)::text`.as('value'),
+      ])
+      .where('order_id', '=', orderId)
+      .where('superseded_by', 'is', null)
+      .executeTakeFirst();
+    return { quantity: row?.quantity ?? '0', value: row?.value ?? '0' };
+  }
+
+  async position(
+    account: string,
+    instrument: string,
+  ): Promise<{ quantity: string; average_cost: string } | undefined> {
+    return this.db
+      .selectFrom('positions')
+      .select(['quantity', 'average_cost'])
+      .where('account', '=', account)
+      .where('instrument', '=', instrument)
+      .executeTakeFirst();
+  }
+
+  /** Rebuilt fills (past IB's execution cut-off) not reported by a reconciliation yet. */
+  async unreportedReconstructions(): Promise<
+    Array<{
+      execId: string;
+      instrument: string;
+      side: string;
+      quantity: string;
+      price: string;
+      brokerOrderId: number;
+      permId: string;
+      intentId: string | null;
+      reconstructedFrom: string;
+    }>
+  > {
+    const rows = await this.db
+      .selectFrom('executions')
+      .select([
+        'exec_id',
+        'instrument',
+        'side',
+        'quantity',
+        'price',
+        'broker_order_id',
+        sql<string>`perm_id::text`.as('perm_id'),
+        'intent_id',
+        'reconstructed_from',
+      ])
+      .where('reconstructed_from', 'is not', null)
+      .where('flagged_at', 'is', null)
+      .orderBy('executed_at')
+      .execute();
+    return rows.map((row) => ({
+      execId: row.exec_id,
+      instrument: row.instrument,
+      side: row.side,
+      quantity: row.quantity,
+      price: row.price,
+      brokerOrderId: row.broker_order_id,
+      permId: row.perm_id,
+      intentId: row.intent_id,
+      reconstructedFrom: row.reconstructed_from ?? '',
+    }));
+  }
+
   async orderByIntent(intentId: string): Promise<OrderRow | undefined> {
     return this.db.selectFrom('orders').selectAll().where('intent_id', '=', intentId).executeTakeFirst();
   }
@@ -570,6 +642,7 @@ export class ExecutionStore {
           cumulative_quantity: execution.cumulativeQuantity,
           average_price: execution.averagePrice,
           executed_at: execution.executedAt,
+          reconstructed_from: execution.reconstructedFrom ?? null,
           commission: commission?.commission ?? null,
           commission_currency: commission?.currency ?? null,
           realized_pnl: commission?.realized_pnl ?? null,

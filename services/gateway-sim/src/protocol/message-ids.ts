@@ -24,6 +24,7 @@ export const RequestId = {
   cancelAccountSummary: 63,
   cancelPositions: 64,
   startApi: 71,
+  reqCompletedOrders: 99,
 } as const;
 
 /** Message ids the server sends (TWS API `IN_MSG_ID`). */
@@ -58,6 +59,8 @@ export const ResponseId = {
   accountSummaryEnd: 64,
   tickReqParams: 81,
   historicalDataUpdate: 90,
+  completedOrder: 101,
+  completedOrdersEnd: 102,
 } as const;
 
 /** Tick types used by the simulator (TWS API `TickType`). */

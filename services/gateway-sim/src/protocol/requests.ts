@@ -37,6 +37,8 @@ export type ClientRequest =
   | { type: 'cancelOrder'; orderId: number }
   | { type: 'reqOpenOrders' }
   | { type: 'reqAllOpenOrders' }
+  /** `apiOnly`: only orders placed through the API (not by hand in TWS). */
+  | { type: 'reqCompletedOrders'; apiOnly: boolean }
   | { type: 'reqAutoOpenOrders'; autoBind: boolean }
   | { type: 'reqAccountUpdates'; subscribe: boolean; account: string }
   | { type: 'reqExecutions'; reqId: number; filter: ExecutionFilter }
@@ -234,7 +236,6 @@ export const UNSUPPORTED_REQUEST_ID_FIELD: Readonly<Record<number, number | null
   96: 1, // reqHistoricalTicks
   97: 1, // reqTickByTickData
   98: 1, // cancelTickByTickData
-  99: null, // reqCompletedOrders (its field is the apiOnly flag)
   100: 1, // reqWshMetaData
   101: 1, // cancelWshMetaData
   102: 1, // reqWshEventData
@@ -277,6 +278,8 @@ export function decodeRequest(fields: readonly string[], serverVersion: number):
       return { type: 'reqOpenOrders' };
     case RequestId.reqAllOpenOrders:
       return { type: 'reqAllOpenOrders' };
+    case RequestId.reqCompletedOrders:
+      return { type: 'reqCompletedOrders', apiOnly: r.remaining > 0 ? r.bool() : false };
     case RequestId.reqAutoOpenOrders:
       r.int();
       return { type: 'reqAutoOpenOrders', autoBind: r.bool() };

@@ -357,6 +357,125 @@ export function openOrder(serverVersion: number, order: SimOrder, instrument: Si
   return fields;
 }
 
+/**
+ * A finished order (reqCompletedOrders): its terms, `filledQuantity` and when and how it ended. The fields
+ * follow `@stoqey/ib`'s `decodeMsg_COMPLETED_ORDER` (no order id, no client id; IB sends no average fill
+ * price either: only the executions carry prices).
+ */
+export function completedOrder(
+  serverVersion: number,
+  order: SimOrder,
+  instrument: SimInstrument,
+  completedTime: string,
+): Field[] {
+  const isMarket = order.orderType === 'MKT';
+  const fields: Field[] = [
+    ResponseId.completedOrder,
+    instrument.conId,
+    instrument.symbol,
+    instrument.secType,
+    '',
+    '0',
+    '',
+    '',
+    instrument.exchange,
+    instrument.currency,
+    instrument.localSymbol,
+    instrument.tradingClass,
+    order.action,
+    formatSize(order.totalQuantity),
+    order.orderType,
+    isMarket ? '' : formatDouble(order.lmtPrice ?? 0),
+    order.auxPrice === undefined ? '' : formatDouble(order.auxPrice),
+    order.tif,
+    '', // ocaGroup
+    order.account,
+    '', // openClose
+    0, // origin (customer)
+    order.orderRef,
+    order.permId,
+    order.outsideRth ? 1 : 0,
+    0, // hidden
+    '0', // discretionaryAmt
+    '', // goodAfterTime
+    '', // faGroup
+    '', // faMethod
+    '', // faPercentage
+    '', // modelCode
+    '', // goodTillDate
+    '0', // rule80A
+    '', // percentOffset
+    '', // settlingFirm
+    0, // shortSaleSlot
+    '', // designatedLocation
+    -1, // exemptCode
+    '', // startingPrice
+    '', // stockRefPrice
+    '', // delta
+    '', // stockRangeLower
+    '', // stockRangeUpper
+    UNSET_INT, // displaySize
+    0, // sweepToFill
+    0, // allOrNone
+    '', // minQty
+    3, // ocaType
+    0, // triggerMethod
+    '', // volatility
+    0, // volatilityType
+    '', // deltaNeutralOrderType (empty: no delta-neutral fields follow)
+    '', // deltaNeutralAuxPrice
+    0, // continuousUpdate
+    0, // referencePriceType
+    '', // trailStopPrice
+    '', // trailingPercent
+    '', // comboLegsDescription
+    0, // comboLegsCount
+    0, // orderComboLegsCount
+    0, // smartComboRoutingParamsCount
+    UNSET_INT, // scaleInitLevelSize
+    UNSET_INT, // scaleSubsLevelSize
+    '', // scalePriceIncrement
+    '', // hedgeType
+    '', // clearingAccount
+    'IB', // clearingIntent
+    0, // notHeld
+    0, // deltaNeutralContract present
+    '', // algoStrategy
+    0, // solicited
+    order.status,
+    0, // randomizeSize
+    0, // randomizePrice
+    0, // conditions count
+    '', // trailStopPrice
+    '', // lmtPriceOffset
+    '', // cashQty
+    0, // dontUseAutoPriceForHedge
+    0, // isOmsContainer
+    '', // autoCancelDate
+    formatSize(order.filled),
+    0, // refFuturesConId
+    0, // autoCancelParent
+    '', // shareholder
+    0, // imbalanceOnly
+    0, // routeMarketableToBbo
+    0, // parentPermId
+    completedTime,
+    order.status === 'Filled' ? 'Filled' : (order.rejectReason ?? 'Cancelled by Trader'),
+    '', // minTradeQty
+    '', // minCompeteSize
+    '', // competeAgainstBestOffset
+    '', // midOffsetAtWhole
+    '', // midOffsetAtHalf
+  ];
+  if (serverVersion >= MinServerVersion.customerAccount) fields.push('');
+  if (serverVersion >= MinServerVersion.professionalCustomer) fields.push(0);
+  return fields;
+}
+
+export function completedOrdersEnd(): Field[] {
+  return [ResponseId.completedOrdersEnd];
+}
+
 export function orderStatus(order: SimOrder, whyHeld = ''): Field[] {
   return [
     ResponseId.orderStatus,

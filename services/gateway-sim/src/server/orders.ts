@@ -79,6 +79,9 @@ export class OrderService {
       case 'reqAllOpenOrders':
         this.sendOpenOrders(session, this.ctx.broker.openOrders());
         return true;
+      case 'reqCompletedOrders':
+        this.sendCompletedOrders(session, request.apiOnly);
+        return true;
       case 'reqIds':
         session.send(response.nextValidId(this.ctx.broker.nextOrderId()));
         return true;
@@ -201,6 +204,34 @@ export class OrderService {
   private sendOpenOrders(session: Session, orders: readonly SimOrder[]): void {
     for (const order of orders) this.sendOrder(session, order);
     session.send(response.openOrderEnd());
+  }
+
+  /**
+   * reqCompletedOrders: every finished order (filled, cancelled, rejected) the gateway still keeps, of every
+   * client (`apiOnly`: not those placed by hand in TWS, client 0), then 102. Unlike reqExecutions, not cut at
+   * midnight: what is left of a fill past the cut-off is its order's filled quantity.
+   */
+  private sendCompletedOrders(session: Session, apiOnly: boolean): void {
+    const finished = this.ctx.broker
+      .allOrders()
+      .filter((order) =>
+        [OrderStatus.filled, OrderStatus.cancelled, OrderStatus.inactive].includes(order.status as never),
+      )
+      .filter((order) => !apiOnly || order.clientId !== 0);
+    for (const order of finished) {
+      const time = DateTime.fromMillis(order.updatedAt, { zone: this.executionWindow.timeZone }).toFormat(
+        'yyyyMMdd HH:mm:ss',
+      );
+      session.send(
+        response.completedOrder(
+          session.serverVersion,
+          order,
+          this.ctx.instruments.get(order.instrument),
+          `${time} ${this.executionWindow.timeZone}`,
+        ),
+      );
+    }
+    session.send(response.completedOrdersEnd());
   }
 
   /** reqExecutions: 11 × n, then 59 × n, then 55 (the order `IBApiNext` needs). */

@@ -148,6 +148,8 @@ export class Broker {
   private readonly otherAccounts = new Map<string, Map<string, { quantity: number; averageCost: number }>>();
   /** False between a connectivity loss and its restoration: nothing matches. */
   private linkUp = true;
+  /** The USD pair of each currency asked about (undefined: none), for `toUsd`. */
+  private readonly usdPairs = new Map<string, { instrument: SimInstrument; inverse: boolean } | undefined>();
 
   constructor(private readonly options: BrokerOptions) {
     const seedHash = hashInts(options.seed >>> 0, hashString(options.account));
@@ -293,6 +295,11 @@ export class Broker {
   }
 
   figures(): AccountFigures {
+    return this.valueAccount(true);
+  }
+
+  /** The account's figures now; without `detail`, the totals only (no position list or cash by currency). */
+  private valueAccount(detail: boolean): AccountFigures {
     const { instruments, book } = this.options;
     const now = this.options.now();
     return accountFigures(
@@ -303,6 +310,7 @@ export class Broker {
         instrument: (key) => instruments.get(key),
       },
       this.realizedByInstrument,
+      detail,
     );
   }
 
@@ -317,12 +325,28 @@ export class Broker {
   /** USD per unit of `currency`, from the simulated FX rates (mid) at `time`. */
   toUsd(currency: string, time: number): number {
     if (currency === 'USD') return 1;
-    const { instruments, book } = this.options;
+    const pair = this.usdPair(currency);
+    if (!pair) throw new Error(`no USD rate for ${currency}`);
+    const mid = this.options.book.at(pair.instrument, time).mid;
+    return pair.inverse ? 1 / mid : mid;
+  }
+
+  /**
+   * The pair that prices `currency` in USD (`EURUSD`, else `USDCAD` inverted), looked up once per
+   * currency: every valuation converts every currency, and the instrument table does not change.
+   */
+  private usdPair(currency: string): { instrument: SimInstrument; inverse: boolean } | undefined {
+    if (this.usdPairs.has(currency)) return this.usdPairs.get(currency);
+    const { instruments } = this.options;
     const direct = instruments.find(`${currency}USD`);
-    if (direct) return book.at(direct, time).mid;
-    const inverse = instruments.find(`USD${currency}`);
-    if (inverse) return 1 / book.at(inverse, time).mid;
-    throw new Error(`no USD rate for ${currency}`);
+    const inverse = direct ? undefined : instruments.find(`USD${currency}`);
+    const pair = direct
+      ? { instrument: direct, inverse: false }
+      : inverse
+        ? { instrument: inverse, inverse: true }
+        : undefined;
+    this.usdPairs.set(currency, pair);
+    return pair;
   }
 
   // ---------------------------------------------------------------- orders
@@ -437,7 +461,8 @@ export class Broker {
 
   /** IB refuses an order whose full fill would need more initial margin than the equity. */
   private marginProblem(request: OrderRequest, instrument: SimInstrument, now: number): string | undefined {
-    const figures = this.figures();
+    // The totals are all it needs: the same sums as `figures()`, without the lists.
+    const figures = this.valueAccount(false);
     const current = this.ledger.position(instrument.key)?.quantity ?? 0;
     const signed = request.action.toUpperCase() === 'BUY' ? request.totalQuantity : -request.totalQuantity;
     const mark = this.options.book.at(instrument, now).mid;

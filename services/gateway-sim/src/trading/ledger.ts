@@ -82,6 +82,11 @@ export class Ledger {
     return [...this.positions];
   }
 
+  /** The same, without a copy: for reading in place. */
+  positionMap(): ReadonlyMap<string, { readonly quantity: number; readonly averageCost: number }> {
+    return this.positions;
+  }
+
   get realizedUsd(): number {
     return this.realizedPnlUsd;
   }
@@ -191,11 +196,13 @@ export function accountFigures(
   valuation: Valuation,
   /** Per instrument, net of commissions, in the instrument's currency. */
   realizedByInstrument: ReadonlyMap<string, number>,
+  /** False for the totals alone: `cashByCurrency` and `positions` stay empty (the margin check). @default true */
+  detail = true,
 ): AccountFigures {
   let totalCashValue = 0;
   const cashByCurrency: Record<string, number> = {};
   for (const [currency, amount] of ledger.cashBalances()) {
-    cashByCurrency[currency] = amount;
+    if (detail) cashByCurrency[currency] = amount;
     totalCashValue += amount * valuation.toUsd(currency);
   }
   let stockMarketValue = 0;
@@ -204,7 +211,7 @@ export function accountFigures(
   let initialMargin = 0;
   let maintenanceMargin = 0;
   const positions: AccountFigures['positions'] = [];
-  for (const [key, position] of ledger.positionEntries()) {
+  for (const [key, position] of ledger.positionMap()) {
     const instrument = valuation.instrument(key);
     const mark = valuation.mark(instrument);
     const toUsd = valuation.toUsd(instrument.currency);
@@ -218,16 +225,17 @@ export function accountFigures(
     unrealizedPnl += positionUnrealized * toUsd;
     initialMargin += exposureUsd * MARGIN_RATES[instrument.secType].initial;
     maintenanceMargin += exposureUsd * MARGIN_RATES[instrument.secType].maintenance;
-    positions.push({
-      instrument: key,
-      conId: instrument.conId,
-      quantity: position.quantity,
-      averageCost: position.averageCost,
-      marketPrice: mark,
-      marketValue,
-      unrealizedPnl: positionUnrealized,
-      realizedPnl: realizedByInstrument.get(key) ?? 0,
-    });
+    if (detail)
+      positions.push({
+        instrument: key,
+        conId: instrument.conId,
+        quantity: position.quantity,
+        averageCost: position.averageCost,
+        marketPrice: mark,
+        marketValue,
+        unrealizedPnl: positionUnrealized,
+        realizedPnl: realizedByInstrument.get(key) ?? 0,
+      });
   }
   const netLiquidation = totalCashValue + stockMarketValue;
   const availableFunds = netLiquidation - initialMargin;

@@ -1,4 +1,12 @@
-import { type Contract, EventName, type Execution, OrderAction, OrderType } from '@stoqey/ib';
+import {
+  type Contract,
+  EventName,
+  type Execution,
+  type Order,
+  OrderAction,
+  type OrderState,
+  OrderType,
+} from '@stoqey/ib';
 import { eventually } from '@ibstack/test-kit';
 
 import type { GatewaySim, GatewaySimOptions } from '../../src';
@@ -83,6 +91,63 @@ describe("IB's execution window: reqExecutions reports only what happened since 
     const second = await buy(gateway, client, 2);
     expect(await reqExecutions(client, 31)).toEqual([first, second]);
   });
+
+  it.each([176, 193] as const)(
+    'still reports a fill past the cut-off through reqCompletedOrders: filled quantity, perm id, orderRef (server version %i)',
+    async (serverVersion) => {
+      const { sim: gateway, client } = await start({ timeZone: 'America/New_York', serverVersion });
+      await buy(gateway, client, 1);
+      client.api.placeOrder(2, forex('EUR.CAD'), {
+        action: OrderAction.SELL,
+        orderType: OrderType.LMT,
+        lmtPrice: 9,
+        totalQuantity: 20_000,
+        orderRef: 'resting',
+      });
+      await eventually(() => expect(gateway.account.orders()).toHaveLength(2));
+      client.api.cancelOrder(2, { manualOrderCancelTime: '' });
+      await eventually(() =>
+        expect(gateway.account.orders().map((order) => order.status)).toEqual(['Filled', 'Cancelled']),
+      );
+      gateway.faults.advanceClock(20 * 60_000);
+      expect(await reqExecutions(client, 41)).toEqual([]);
+
+      const completed: Array<{ order: Order; state: OrderState; contract: Contract }> = [];
+      let ended = false;
+      client.api.on(EventName.completedOrder, (contract: Contract, order: Order, state: OrderState) =>
+        completed.push({ contract, order, state }),
+      );
+      client.api.on(EventName.completedOrdersEnd, () => (ended = true));
+      client.api.reqCompletedOrders(true);
+      await eventually(() => expect(ended).toBe(true));
+      const [filled, cancelled] = gateway.account.orders();
+      expect(completed).toHaveLength(2);
+      expect(completed[0]).toMatchObject({
+        contract: { localSymbol: 'EUR.CAD', secType: 'CASH' },
+        order: {
+          action: 'BUY',
+          totalQuantity: 10_000,
+          filledQuantity: 10_000,
+          permId: filled!.permId,
+          orderRef: filled!.orderRef,
+          account: filled!.account,
+        },
+        state: { status: 'Filled', completedStatus: 'Filled' },
+      });
+      expect(completed[1]).toMatchObject({
+        order: {
+          action: 'SELL',
+          filledQuantity: 0,
+          permId: cancelled!.permId,
+          orderRef: 'resting',
+          lmtPrice: 9,
+        },
+        state: { status: 'Cancelled' },
+      });
+      expect(completed[0]!.state.completedTime).toMatch(/^\d{8} \d{2}:\d{2}:\d{2} America\/New_York$/);
+      expect(client.decodingErrors()).toEqual([]);
+    },
+  );
 
   it('refuses an unknown time zone by name', async () => {
     await expect(startTestSim({ timeZone: 'Mars/Olympus' })).rejects.toThrow('timeZone');

@@ -220,7 +220,6 @@ describe('the id of a 321 for requests the simulator does not serve', () => {
     ],
     ['reqTickByTickData', (e) => e.reqTickByTickData(REQ_ID, IBM, TickByTickDataType.BidAsk, 0, false)],
     ['cancelTickByTickData', (e) => e.cancelTickByTickData(REQ_ID)],
-    ['reqCompletedOrders', (e) => e.reqCompletedOrders(false)],
     ['reqWshMetaData', (e) => e.reqWshMetaData(REQ_ID)],
     ['reqCancelWshMetaData', (e) => e.reqCancelWshMetaData(REQ_ID)],
     ['reqWshEventData', (e) => e.reqWshEventData(REQ_ID, new WshEventData(8314))],
@@ -250,7 +249,8 @@ describe('the id of a 321 for requests the simulator does not serve', () => {
 
   it('answers ids the client never sends as unknown, and a request without an id on −1', () => {
     expect(decodeRequest(['30', '1', '5'], 176)).toEqual({ type: 'unknown', messageId: 30 });
-    expect(decodeRequest(['99', '1'], 176)).toEqual({ type: 'unsupported', messageId: 99, reqId: undefined });
+    expect(decodeRequest(['80', '1'], 176)).toEqual({ type: 'unsupported', messageId: 80, reqId: undefined });
+    expect(decodeRequest(['99', '1'], 176)).toEqual({ type: 'reqCompletedOrders', apiOnly: true });
     expect(decodeRequest(['22', '9', '20'], 176)).toMatchObject({ reqId: 9 });
   });
 });

@@ -16,12 +16,7 @@ import type { Logger, Registry } from '@ibstack/observability';
 import type { IngestorMetrics } from '../metrics';
 
 export interface MarketDataBusOptions {
-  url: string;
-  /** Replicas of the streams (NATS_REPLICAS). @default 1 */
-  replicas?: number;
-  namespace: string;
   logger: Logger;
-  registry: Registry;
   metrics: IngestorMetrics;
   /** Unacknowledged tick publishes allowed before new ticks are dropped. @default 10000 */
   maxTicksInFlight?: number;
@@ -29,6 +24,14 @@ export interface MarketDataBusOptions {
   maxBarRetries?: number;
   /** First pause before failed bars are sent again; doubles while they keep failing. @default 1000 */
   barRetryDelayMs?: number;
+}
+
+export interface MarketDataBusConnectOptions extends MarketDataBusOptions {
+  url: string;
+  /** Replicas of the streams (NATS_REPLICAS). @default 1 */
+  replicas?: number;
+  namespace: string;
+  registry: Registry;
 }
 
 const MAX_BAR_RETRY_DELAY_MS = 30_000;
@@ -45,7 +48,8 @@ export class MarketDataBus {
   private retryDelayMs: number;
   private closed = false;
 
-  private constructor(
+  /** On a connected bus whose streams exist; `stop()` leaves it open for its owner to close. */
+  constructor(
     readonly bus: Bus,
     private readonly options: MarketDataBusOptions,
   ) {
@@ -53,7 +57,7 @@ export class MarketDataBus {
     this.retryDelayMs = options.barRetryDelayMs ?? 1_000;
   }
 
-  static async connect(options: MarketDataBusOptions): Promise<MarketDataBus> {
+  static async connect(options: MarketDataBusConnectOptions): Promise<MarketDataBus> {
     const bus = await Bus.connect({
       url: options.url,
       replicas: options.replicas,
@@ -185,7 +189,9 @@ export class MarketDataBus {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  async close(): Promise<void> {
+  /** Sends what is still failing once more and waits for the publishes in flight; the bus stays open. */
+  async stop(): Promise<void> {
+    if (this.closed) return;
     // One last pass for bars still failing; what is left is lost with the process (and logged).
     if (this.barRetries.size > 0) await this.retryBars().catch(() => undefined);
     this.closed = true;
@@ -193,6 +199,11 @@ export class MarketDataBus {
     if (this.barRetries.size > 0)
       this.options.logger.error({ bars: this.barRetries.size }, 'bars never acknowledged by JetStream');
     await this.flush();
+  }
+
+  /** `stop()`, then closes the bus (for a MarketDataBus made by `connect`). */
+  async close(): Promise<void> {
+    await this.stop();
     await this.bus.close();
   }
 

@@ -70,9 +70,15 @@ export class PacingLimiter {
     private readonly clock: () => number,
     past: readonly PacingRecord[] = [],
   ) {
+    this.sent = [];
+    this.restore(past);
+  }
+
+  /** Counts requests sent before this limiter existed (by an earlier run), in any order, as sent. */
+  restore(past: readonly PacingRecord[]): void {
     // Oldest first, which prune relies on.
-    this.sent = past.map((entry) => ({ ...entry })).sort((a, b) => a.at - b.at);
-    this.prune(clock());
+    this.sent = [...this.sent, ...past.map((entry) => ({ ...entry }))].sort((a, b) => a.at - b.at);
+    this.prune(this.clock());
   }
 
   /** Milliseconds the request must wait before it may be sent; 0 when it may go now. */

@@ -15,7 +15,13 @@ import {
   type TestDatabase,
 } from '@ibstack/test-kit';
 
-import { createIngestorService, type IngestorService, ingestorEnv } from '../../src';
+import {
+  connectIngestor,
+  createIngestorService,
+  type IngestorConnections,
+  type IngestorService,
+  ingestorEnv,
+} from '../../src';
 import { IB_PACING_LIMITS, PacingLimiter } from '../../src/domain/pacing';
 
 /** Tuesday 24 November 2026, 10:00 New York: forex and US stocks both trade. */
@@ -83,12 +89,24 @@ export async function bootService(
   overrides: Record<string, string> = {},
 ): Promise<IngestorService> {
   const config = loadConfig('ingestor', ingestorEnv, ingestorEnvironment(sim, stack, overrides));
-  const service = createIngestorService(config, {
-    logger: silentLogger('ingestor'),
-    registry: createRegistry('ingestor', { defaultMetrics: false }),
-  });
+  const logger = silentLogger('ingestor');
+  const registry = createRegistry('ingestor', { defaultMetrics: false });
+  const connections = await connectIngestor(config, { logger, registry });
+  const service = createIngestorService(config, { ...connections, logger, registry });
   await service.start();
-  return service;
+  return withConnections(service, connections);
+}
+
+/** The service, whose `stop()` then closes its Postgres and NATS connections as main.ts does. */
+export function withConnections(service: IngestorService, connections: IngestorConnections): IngestorService {
+  return Object.create(service, {
+    stop: {
+      value: async () => {
+        await service.stop();
+        await connections.close();
+      },
+    },
+  }) as IngestorService;
 }
 
 /** A metric's value from the service's registry (0 when the series does not exist yet). */

@@ -69,13 +69,19 @@ export class MemoryStrategyStore implements StrategyStore {
       this.intentList.push(kept);
       this.intentsById.set(row.intent.intentId, kept);
     }
-    this.audits.push(...commit.audits);
+    for (const audit of commit.audits) this.audits.push(audit);
     for (const row of commit.progress) {
       const key = `${row.sleeve}|${row.instrument}|${row.timeframe}`;
       const lastBarMs = Date.parse(row.barTs);
       const current = this.progress.get(key);
-      if (!current || current.lastBarMs < lastBarMs)
-        this.progress.set(key, { ...row, timeframe: row.timeframe, lastBarMs });
+      if (!current)
+        this.progress.set(key, {
+          sleeve: row.sleeve,
+          instrument: row.instrument,
+          timeframe: row.timeframe,
+          lastBarMs,
+        });
+      else if (current.lastBarMs < lastBarMs) current.lastBarMs = lastBarMs;
     }
     return Promise.resolve();
   }

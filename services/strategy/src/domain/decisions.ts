@@ -14,7 +14,9 @@ export function parseDecisions(
   output: unknown,
   instruments: ReadonlyArray<{ key: InstrumentKey }>,
 ): ParsedDecision[] {
-  const parsed = Decisions.safeParse(output ?? []);
+  // Most bars decide nothing: an empty list (or nothing) needs no schema.
+  if (output === undefined || output === null || (Array.isArray(output) && output.length === 0)) return [];
+  const parsed = Decisions.safeParse(output);
   if (!parsed.success)
     throw new Error(
       `returned an invalid decision: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,

@@ -95,8 +95,10 @@ export function buildIntents<S extends RiskSleeve>(
   view: RiskView,
 ): BuiltIntents<S> {
   const { book, now, rates } = view;
-  const createdAt = new Date(now).toISOString();
   const built: BuiltIntents<S> = { rows: [], accepted: [], blocked: [], audits: [], warnings: [] };
+  // Most triggers bring no orders.
+  if (batches.length === 0) return built;
+  const createdAt = new Date(now).toISOString();
   for (const { runner, orders } of batches) {
     const sleeve = runner.config.name;
     const pending = new Map<string, Decimal>();

@@ -1,5 +1,5 @@
 import type { InstrumentKey } from '@ibstack/contracts';
-import { type FxRatesToUsd, fxRatesFromLastPrices } from '@ibstack/risk';
+import { type FxRatesToUsd, fxRatesFromLastPrices, isFxRateKey } from '@ibstack/risk';
 
 /**
  * What the engine knows of the market: the last price of each instrument, the currency each is quoted in,
@@ -10,7 +10,7 @@ export class MarketPrices {
   /** Market time (epoch ms) of each last price: an older price (a replayed bar, a late tick) never replaces it. */
   private readonly asOf = new Map<InstrumentKey, number>();
   private readonly currencies: ReadonlyMap<InstrumentKey, string>;
-  /** Rebuilt only after a price changes: sizing and risk read the rates far more often than prices move. */
+  /** Rebuilt only after a USD pair's price changes: sizing and risk read the rates far more often. */
   private rates: FxRatesToUsd | undefined;
 
   constructor(
@@ -49,7 +49,8 @@ export class MarketPrices {
     }
     if (this.last.get(instrument) === price) return;
     this.last.set(instrument, price);
-    this.rates = undefined;
+    // Only a USD pair's price moves the rates.
+    if (isFxRateKey(instrument)) this.rates = undefined;
   }
 
   currencyOf(instrument: InstrumentKey): string | undefined {
