@@ -356,8 +356,8 @@ export function createExecutionService(
         if (current) recorder.start(current);
         void sessions
           .run(async () => {
-            await resync('reconnect');
             await awaitAccountValues();
+            await resync('reconnect');
           })
           .then(refreshTradingState)
           .catch((error: unknown) =>
@@ -384,10 +384,11 @@ export function createExecutionService(
               : tookOverLease || everReconciled
                 ? 'lease_acquired'
                 : 'start';
+            // The loss rules judge the session's first send by a fresh account value from the broker:
+            // recovery's re-send of an order that may never have left is one.
             recorder.start(info.accounts[0]!);
-            await resync(trigger);
-            // The loss rules judge the first order of the session by a fresh account value from the broker.
             await awaitAccountValues();
+            await resync(trigger);
             everReconciled = true;
             await refreshTradingState();
             const mayTrade = () => !stopping && activeConnection.isReady() && activeLease.isHeld();
