@@ -67,7 +67,7 @@ describe('cash reconciliation', () => {
         kind: 'cash_balance',
         detail: expect.stringMatching(
           /^USD cash of DU1234567 is [\d.]+ at the broker; .* off by -2(49|50)\.?\d*,/,
-        ),
+        ) as unknown,
       }),
     ]);
     const off = Number(/off by (-?[\d.]+)/.exec(result.mismatches[0]!.detail)![1]);
