@@ -11,7 +11,7 @@
  *   NATS is put back from Postgres (then both agree), so a lost bucket does not stop trading until an
  *   operator acts, nor lose a halt.
  */
-import type { Bus, KvValue, TypedKv } from '@ibstack/bus';
+import { type Bus, type KvValue, tradingStateKv, type TypedKv } from '@ibstack/bus';
 import { backoffDelayMs, KV_KEYS, nowIso, TradingState, type TradingStateName } from '@ibstack/contracts';
 import type { Database, Kysely } from '@ibstack/db';
 
@@ -63,7 +63,7 @@ export class DurableTradingState {
   constructor(private readonly deps: { bus: Bus; db: Kysely<Database> | null }) {}
 
   private async kv(): Promise<TypedKv<TradingState>> {
-    this.kvHandle ??= await this.deps.bus.kv('trading', TradingState, { history: 10 });
+    this.kvHandle ??= await tradingStateKv(this.deps.bus);
     return this.kvHandle;
   }
 

@@ -10,7 +10,7 @@
  * Every event is acknowledged on NATS only once its notifications are in the outbox, and the outbox
  * delivers them or says loudly that it could not.
  */
-import { Bus, type ConsumerHandle } from '@ibstack/bus';
+import { Bus, type ConsumerHandle, tradingStateKv } from '@ibstack/bus';
 import {
   type AuditEntry,
   DAY_MS,
@@ -217,7 +217,7 @@ export function createNotifierService(
     activeStore: OutboxStore,
     activeRouter: NotificationRouter,
   ): Promise<void> {
-    const kv = await activeBus.kv('trading', TradingState, { history: 10 });
+    const kv = await tradingStateKv(activeBus);
     // Tell what changed since the last state told (also while we were down); on a first start, only what
     // changes from now on.
     const threshold = (await activeStore.lastToldTradingStateAt()) ?? nowIso();
@@ -295,9 +295,7 @@ export function createNotifierService(
           openPositions(db),
           q.reconciliations(since, until),
           need(store).failedSince(since),
-          (async () =>
-            (await (await need(bus).kv('trading', TradingState, { history: 10 })).get(KV_KEYS.tradingState))
-              ?.value ?? null)(),
+          (async () => (await (await tradingStateKv(need(bus))).get(KV_KEYS.tradingState))?.value ?? null)(),
         ]);
       const text = dailySummaryNotice(
         {
