@@ -53,6 +53,7 @@ describe("IB's execution window (reqExecutions reports only since the gateway's 
       startTime: BEFORE_MIDNIGHT_NEW_YORK,
       speed: 1,
       timeZone: 'America/New_York',
+      executionWindow: 'since-midnight',
     });
     service = await startInProcess(harness, GATEWAY_ZONE);
     await reconciliationRuns(harness, 1);
@@ -80,6 +81,7 @@ describe("IB's execution window (reqExecutions reports only since the gateway's 
       startTime: BEFORE_MIDNIGHT_NEW_YORK,
       speed: 1,
       timeZone: 'America/New_York',
+      executionWindow: 'since-midnight',
     });
     service = await startInProcess(harness, GATEWAY_ZONE);
     await reconciliationRuns(harness, 1);
@@ -152,6 +154,7 @@ describe("IB's execution window (reqExecutions reports only since the gateway's 
       startTime: BEFORE_MIDNIGHT_NEW_YORK,
       speed: 1,
       timeZone: 'America/New_York',
+      executionWindow: 'since-midnight',
     });
     service = await startInProcess(harness, GATEWAY_ZONE);
     await reconciliationRuns(harness, 1);
