@@ -9,6 +9,7 @@ import { backtestSuite } from './suites/backtest';
 import { busSuite } from './suites/bus';
 import { dashboardApiSuite } from './suites/dashboard-api';
 import { executionSuite } from './suites/execution';
+import { failoverSuite } from './suites/failover';
 import { gatewaySimSuite } from './suites/gateway-sim';
 import { imagesSuite } from './suites/images';
 import { ingestorSuite } from './suites/ingestor';
@@ -28,6 +29,7 @@ const suites: Suite[] = [
   dashboardApiSuite,
   imagesSuite,
   alertsSuite,
+  failoverSuite,
 ];
 
 async function main(): Promise<void> {

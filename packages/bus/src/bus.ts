@@ -12,18 +12,18 @@ import {
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { STREAMS, type StreamName, type Topic } from '@ibstack/contracts';
+import { DAY_MS, type StreamName, STREAMS, type Topic } from '@ibstack/contracts';
 import type { Logger, Registry } from '@ibstack/observability';
 import type { z } from 'zod';
 
 import { type ConsumerHandle, type ConsumerOptions, startConsumer } from './consumer';
 import { BusUnavailableError, InvalidMessageError } from './errors';
 import { TypedKv } from './kv';
+import { SingleKeyKv } from './single-key-kv';
 import { busMetrics, type BusMetrics } from './metrics';
 import { Namespace } from './namespace';
 
 const NANOS_PER_MS = 1_000_000;
-const DAY_MS = 86_400_000;
 
 export interface StreamLimits {
   /** How long a stream keeps messages. */
@@ -243,10 +243,21 @@ export class Bus {
   async kv<S extends z.ZodType>(
     bucket: string,
     schema: S,
-    options: { ttlMs?: number; history?: number } = {},
+    options: {
+      ttlMs?: number;
+      history?: number;
+      /**
+       * How long one operation waits for JetStream before it fails, when shorter than the connection's
+       * 5 s: a lease renewal must fail fast and retry while the bucket's replicas elect a new leader.
+       */
+      operationTimeoutMs?: number;
+    } = {},
   ): Promise<TypedKv<z.infer<S>>> {
     const name = this.namespace.bucket(bucket);
-    const kv = await this.kvm.create(name, {
+    const kvm = options.operationTimeoutMs
+      ? new Kvm(jetstream(this.nc, { timeout: options.operationTimeoutMs }))
+      : this.kvm;
+    const kv = await kvm.create(name, {
       history: options.history ?? 1,
       replicas: this.replicas,
       ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
@@ -258,6 +269,28 @@ export class Bus {
       await this.jsm.streams.update(stream.config.name, { ...stream.config, num_replicas: this.replicas });
     if (options.ttlMs) await this.ensureKvTtl(bucket, options.ttlMs);
     return new TypedKv<z.infer<S>>(kv, schema as z.ZodType<z.infer<S>>, bucket);
+  }
+
+  /**
+   * A KV bucket holding one key (the execution lease), read and written by its stream's sequence: see
+   * SingleKeyKv. `operationTimeoutMs` as for `kv`.
+   */
+  async singleKeyKv<S extends z.ZodType>(
+    bucket: string,
+    schema: S,
+    options: { ttlMs?: number; operationTimeoutMs?: number } = {},
+  ): Promise<SingleKeyKv<z.infer<S>>> {
+    const kv = await this.kv(bucket, schema, options);
+    const timeout = options.operationTimeoutMs ?? 5_000;
+    const name = this.namespace.bucket(bucket);
+    return new SingleKeyKv<z.infer<S>>(
+      kv,
+      jetstream(this.nc, { timeout }),
+      await jetstreamManager(this.nc, { timeout }),
+      `KV_${name}`,
+      `$KV.${name}.`,
+      schema as z.ZodType<z.infer<S>>,
+    );
   }
 
   /**

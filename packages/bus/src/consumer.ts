@@ -5,7 +5,7 @@ import {
   DeliverPolicy,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { nowIso, topics, type Topic } from '@ibstack/contracts';
+import { backoffDelayMs, nowIso, type Topic, topics } from '@ibstack/contracts';
 import type { z } from 'zod';
 
 import type { Bus } from './bus';
@@ -180,7 +180,7 @@ export async function startConsumer<S extends z.ZodType>(
           'max_deliveries',
         );
       }
-      const delay = Math.min(retryDelayMs * 2 ** (failed - 1), 30_000);
+      const delay = backoffDelayMs(failed, { firstMs: retryDelayMs, maxMs: 30_000 });
       log.warn(
         { err: error, seq: message.seq, deliveryCount },
         `handler failed; redelivering in ${delay} ms`,

@@ -4,5 +4,7 @@ export * from './errors';
 export * from './kv';
 export * from './metrics';
 export * from './namespace';
+export * from './single-key-kv';
 export * from './check';
 export * from './session-commands';
+export * from './trading-state';

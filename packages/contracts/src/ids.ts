@@ -34,3 +34,15 @@ export function deterministicId(...parts: Array<string | number>): string {
 export function randomId(): string {
   return randomUUID();
 }
+
+/**
+ * IB execution ids look like `0000e0d5.6745a1b2.01.01`. A correction of an execution keeps everything up to
+ * the last dot and increments the last part (hexadecimal): `….01.02` replaces `….01.01`. An id without a
+ * readable revision is its own base, revision 0.
+ */
+export function parseExecId(execId: string): { base: string; revision: number } {
+  const cut = execId.lastIndexOf('.');
+  if (cut <= 0) return { base: execId, revision: 0 };
+  const revision = Number.parseInt(execId.slice(cut + 1), 16);
+  return Number.isFinite(revision) ? { base: execId.slice(0, cut), revision } : { base: execId, revision: 0 };
+}

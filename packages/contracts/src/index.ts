@@ -6,3 +6,4 @@ export * from './system';
 export * from './subjects';
 export * from './ids';
 export * from './time';
+export * from './backoff';

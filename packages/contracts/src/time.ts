@@ -4,6 +4,12 @@
  * Pure: Intl does the time-zone arithmetic, no clock is read.
  */
 
+/** Durations in milliseconds: the one copy every package and service uses. */
+export const SECOND_MS = 1_000;
+export const MINUTE_MS = 60 * SECOND_MS;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
+
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(timeZone: string): Intl.DateTimeFormat {
@@ -47,9 +53,6 @@ export function isValidTimeZone(timeZone: string): boolean {
     return false;
   }
 }
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 
 export interface Session {
   /** The trading day the session belongs to (`2026-11-25` for the forex session opening 2026-11-24 17:00 NY). */

@@ -15,6 +15,7 @@ import {
   Tick,
   toDecimalString,
   topics,
+  parseExecId,
 } from '@ibstack/contracts';
 import { makeBar, makeOrderIntent, makeTick } from '@ibstack/test-kit';
 
@@ -210,5 +211,25 @@ describe('decimal strings', () => {
     }
     expect(PositiveDecimalString.safeParse('0').success).toBe(false);
     expect(NonNegativeDecimalString.safeParse('0').success).toBe(true);
+  });
+});
+
+describe('execution ids', () => {
+  it.each([
+    ['0000e0d5.6745a1b2.01.01', { base: '0000e0d5.6745a1b2.01', revision: 1 }],
+    ['0000e0d5.6745a1b2.01.0a', { base: '0000e0d5.6745a1b2.01', revision: 10 }],
+    ['0000e0d5.6745a1b2.01.zz', { base: '0000e0d5.6745a1b2.01.zz', revision: 0 }],
+    ['sim-17', { base: 'sim-17', revision: 0 }],
+    ['.01', { base: '.01', revision: 0 }],
+  ])('reads %s as its base and revision', (execId, expected) => {
+    expect(parseExecId(execId)).toEqual(expected);
+  });
+
+  it('tells a correction (a higher revision of the same base) from another execution', () => {
+    const original = parseExecId('0000e0d5.6745a1b2.01.01');
+    const correction = parseExecId('0000e0d5.6745a1b2.01.02');
+    const other = parseExecId('0000e0d5.6745a1b3.01.02');
+    expect(correction.base === original.base && correction.revision > original.revision).toBe(true);
+    expect(other.base === original.base).toBe(false);
   });
 });

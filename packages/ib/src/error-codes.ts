@@ -169,3 +169,14 @@ const CONNECTION_KINDS: ReadonlySet<IbErrorKind> = new Set([
 export function countsAsApiError(error: ClassifiedIbError): boolean {
   return (error.severity === 'error' || error.severity === 'critical') && !CONNECTION_KINDS.has(error.kind);
 }
+
+/** IB's code for a historical-data request that failed, or that found nothing. */
+export const IB_HISTORICAL_DATA_CODE = 162;
+
+/**
+ * IB answers an empty historical window ("HMDS query returned no data") with the code of a refusal (162)
+ * and says which only in the text: the one message we read, so this one code is told apart here.
+ */
+export function isNoHistoricalDataAnswer(code: number, message: string): boolean {
+  return code === IB_HISTORICAL_DATA_CODE && /HMDS query returned no data/i.test(message);
+}

@@ -4,3 +4,4 @@ export * from './metrics';
 export * from './connection';
 export * from './healthcheck';
 export * from './contract';
+export * from './time';

@@ -11,8 +11,8 @@
  *   NATS is put back from Postgres (then both agree), so a lost bucket does not stop trading until an
  *   operator acts, nor lose a halt.
  */
-import type { Bus, KvValue, TypedKv } from '@ibstack/bus';
-import { KV_KEYS, nowIso, TradingState, type TradingStateName } from '@ibstack/contracts';
+import { type Bus, type KvValue, tradingStateKv, type TypedKv } from '@ibstack/bus';
+import { backoffDelayMs, KV_KEYS, nowIso, TradingState, type TradingStateName } from '@ibstack/contracts';
 import type { Database, Kysely } from '@ibstack/db';
 
 const STRICTNESS: Record<TradingStateName, number> = { RUNNING: 0, REDUCING: 1, HALTED: 2 };
@@ -63,7 +63,7 @@ export class DurableTradingState {
   constructor(private readonly deps: { bus: Bus; db: Kysely<Database> | null }) {}
 
   private async kv(): Promise<TypedKv<TradingState>> {
-    this.kvHandle ??= await this.deps.bus.kv('trading', TradingState, { history: 10 });
+    this.kvHandle ??= await tradingStateKv(this.deps.bus);
     return this.kvHandle;
   }
 
@@ -172,7 +172,9 @@ export class DurableTradingState {
       } catch (error) {
         if (attempt >= attempts) throw error;
         options.onRetry?.(error, attempt);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** (attempt - 1), 5_000)));
+        await new Promise((resolve) =>
+          setTimeout(resolve, backoffDelayMs(attempt, { firstMs: 250, maxMs: 5_000 })),
+        );
       }
     }
   }

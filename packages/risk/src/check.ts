@@ -1,4 +1,9 @@
-import type { AccountSnapshot, TradingState, TradingStateName } from '@ibstack/contracts';
+import {
+  type AccountSnapshot,
+  MINUTE_MS,
+  type TradingState,
+  type TradingStateName,
+} from '@ibstack/contracts';
 import Decimal from 'decimal.js';
 
 import { DEFAULT_FX_RATES_TO_USD, type FxRatesToUsd, toUsd } from './fx';
@@ -80,8 +85,6 @@ export interface RiskInput {
 
 export type RiskDecision =
   { allowed: true; warnings: string[] } | { allowed: false; reason: RiskReason; detail: string };
-
-const MINUTE_MS = 60_000;
 
 function block(reason: RiskReason, detail: string): RiskDecision {
   return { allowed: false, reason, detail };

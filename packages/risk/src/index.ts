@@ -1,3 +1,4 @@
+export * from './account';
 export * from './check';
 export * from './errors';
 export * from './fx';

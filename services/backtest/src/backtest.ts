@@ -14,6 +14,7 @@ import {
   type TradingState,
 } from '@ibstack/contracts';
 import { createLogger, createRegistry, type Logger } from '@ibstack/observability';
+import { type DrawdownLevel, drawdownLevel } from '@ibstack/risk';
 import {
   createStrategyCore,
   MemoryStrategyStore,
@@ -176,6 +177,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   store.addBars(history);
   const events = new BacktestEvents(venue);
   let stopping = false;
+  // Set below, once the core's account monitor exists.
+  let accountSnapshotDue = (): Promise<void> => Promise.resolve();
   const core = createStrategyCore(
     {
       sleeves,
@@ -192,6 +195,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       clock,
       isStopping: () => stopping,
       service: 'backtest',
+      accountSnapshotDue: () => accountSnapshotDue(),
     },
   );
   const { runners, pauser, tracker, account, pipeline } = core;
@@ -210,7 +214,20 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   });
 
   const simAccount = new SimAccount(venue.broker, BACKTEST_ACCOUNT);
-  await account.onSnapshot(simAccount.snapshot(now).snapshot);
+  const limits = sleeves.accountRisk;
+  /** The drawdown level of the last snapshot handed to the account monitor: its watch stands there. */
+  let deliveredLevel: DrawdownLevel = 'normal';
+  /** Whether the latest observation's snapshot is held back (see closeStep). */
+  let heldBack = false;
+  const deliver = async () => {
+    heldBack = false;
+    const snapshot = simAccount.snapshot();
+    deliveredLevel = drawdownLevel(snapshot, limits);
+    await account.onSnapshot(snapshot);
+  };
+  accountSnapshotDue = () => (heldBack ? deliver() : Promise.resolve());
+  simAccount.observe(now);
+  await deliver();
 
   /** Hands fills and order events to the order tracker (the loop calls it only when there are some). */
   const settle = async (): Promise<boolean> => {
@@ -225,15 +242,22 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const prices = new Map<string, { times: number[]; closes: number[] }>();
   let inMarketSteps = 0;
   let filledSinceSnapshot = false;
-  /** Equity, exposure and (when anything could have changed) an account snapshot for the risk rules. */
+  /**
+   * Equity, exposure and (when anything could have changed) an account snapshot for the risk rules. The
+   * monitor gets the snapshot at once when its drawdown level may have moved (the monitor acts on a change)
+   * or stands at reducing (the monitor asks again after a failed switch); otherwise the snapshot changes
+   * nothing but what the next order's risk check reads, so it is worked out and handed over only if an
+   * order comes before the next one (`accountSnapshotDue`): the same snapshots at the same checks.
+   */
   const closeStep = async (time: number) => {
     const inMarket = venue.hasPosition();
     if (inMarket) inMarketSteps += 1;
     if (inMarket || filledSinceSnapshot || simAccount.isNewDay(time) || values.length === 0) {
-      const { snapshot, netLiquidation } = simAccount.snapshot(time);
-      await account.onSnapshot(snapshot);
-      values.push(netLiquidation);
+      values.push(simAccount.observe(time));
       filledSinceSnapshot = false;
+      const level = simAccount.drawdownLevel(limits);
+      if (level === undefined || level !== deliveredLevel || level === 'reducing') await deliver();
+      else heldBack = true;
     } else {
       values.push(values[values.length - 1]!);
     }

@@ -1,58 +1,137 @@
 /**
- * The simulated account's snapshots, as execution records them from the broker's account values: net
- * liquidation, cash and P&L, daily P&L and return against the trading day's opening NAV (IB rolls the day
- * at 17:00 New York), high-water mark and drawdown. The strategy's daily-loss and drawdown rules read them.
+ * The simulated account's snapshots, as execution records them from the broker's account values: the
+ * venue's figures as the sim reports them (to the cent), then `@ibstack/risk`'s account figures, the
+ * formula execution uses: daily P&L and return against the trading day's opening NAV (IB rolls the day at
+ * 17:00 New York), high-water mark and drawdown. The strategy's daily-loss and drawdown rules read them.
+ *
+ * Observing the account is cheap (the venue's figures, NAV to the cent, the day's opening and the
+ * high-water mark, which are plain comparisons of those cents); the decimal figures are worked out only
+ * when a snapshot is asked for, from what the observation recorded, so a snapshot taken later is the
+ * very one an immediate one would have been.
  */
-import { type AccountSnapshot, sessionOf } from '@ibstack/contracts';
-import type { Broker } from '@ibstack/gateway-sim';
+import { type AccountSnapshot, HOUR_MS } from '@ibstack/contracts';
+import { type Broker, formatMoney } from '@ibstack/gateway-sim';
+import { accountFigures, type DrawdownLevel, type RiskLimits, tradingDayStart } from '@ibstack/risk';
 
-const HOUR_MS = 3_600_000;
+/**
+ * How far (in percentage points) a drawdown worked out in floating point must be from a threshold for its
+ * level to be certain: far more than float error plus the figure's rounding to 6 decimals.
+ */
+const LEVEL_MARGIN_PCT = 1e-4;
+
+/**
+ * An account value as execution stores it: the sim's figure to the cent, as a plain decimal string
+ * (`toDecimalString` of the reported `"1000.50"` is `"1000.5"`; a number of cents never prints with an
+ * exponent, so `String(Number(…))` is the same string).
+ */
+const accountValue = (value: number) => String(Number(formatMoney(value)));
+
+/** What one observation recorded: the inputs of its snapshot. */
+interface Observation {
+  time: number;
+  nav: string;
+  /** The trading day's opening NAV before this observation; null when it is the day's first. */
+  opening: string | null;
+  /** The high-water mark before this observation; null before the first. */
+  previousHighWaterMark: string | null;
+  cash: number;
+  realizedPnl: number;
+  unrealizedPnl: number;
+}
 
 export class SimAccount {
-  private highWaterMark: number | undefined;
+  /** Highest NAV observed so far (a decimal string to the cent); null before the first observation. */
+  private highWaterMark: string | null = null;
   private dayStartMs = Number.NEGATIVE_INFINITY;
   private nextDayStartMs = Number.NEGATIVE_INFINITY;
-  private dayOpening = 0;
+  /** NAV of the trading day's first observation; null until there is one. */
+  private dayOpening: string | null = null;
+  private latest: Observation | undefined;
+  private latestSnapshot: AccountSnapshot | undefined;
 
   constructor(
     private readonly broker: Broker,
     private readonly account: string,
   ) {}
 
-  /** Whether `time` is in a later trading day than the last snapshot's. */
+  /** Whether `time` is in a later trading day than the last observation's. */
   isNewDay(time: number): boolean {
     return time >= this.nextDayStartMs;
   }
 
-  /** The account at `time` (the broker's clock must stand there), and its net liquidation in USD. */
-  snapshot(time: number): { snapshot: AccountSnapshot; netLiquidation: number } {
-    const figures = this.broker.figures();
-    const nav = figures.netLiquidation;
+  /** Records the account at `time` (the broker's clock must stand there); returns its NAV in USD. */
+  observe(time: number): number {
+    const venue = this.broker.figures({ detail: false });
+    const nav = accountValue(venue.netLiquidation);
     if (this.isNewDay(time)) {
-      this.dayStartMs = sessionOf(time, 'America/New_York', 17).startMs;
+      this.dayStartMs = tradingDayStart(time);
       // The next day starts 23 to 25 hours later (daylight saving); 25 hours in is always inside it.
-      this.nextDayStartMs = sessionOf(this.dayStartMs + 25 * HOUR_MS, 'America/New_York', 17).startMs;
-      this.dayOpening = nav;
+      this.nextDayStartMs = tradingDayStart(this.dayStartMs + 25 * HOUR_MS);
+      this.dayOpening = null;
     }
-    this.highWaterMark = Math.max(nav, this.highWaterMark ?? nav);
-    const dailyPnl = nav - this.dayOpening;
-    const drawdown = this.highWaterMark > 0 ? ((this.highWaterMark - nav) / this.highWaterMark) * 100 : 0;
+    this.latest = {
+      time,
+      nav,
+      opening: this.dayOpening,
+      previousHighWaterMark: this.highWaterMark,
+      cash: venue.totalCashValue,
+      realizedPnl: venue.realizedPnl,
+      unrealizedPnl: venue.unrealizedPnl,
+    };
+    this.latestSnapshot = undefined;
+    this.dayOpening ??= nav;
+    // Cents below 2^53 parse to doubles in the same order as their decimals: `Decimal.max` of the two.
+    if (this.highWaterMark === null || Number(nav) > Number(this.highWaterMark)) this.highWaterMark = nav;
+    return venue.netLiquidation;
+  }
+
+  /**
+   * The drawdown level of the latest observation against `limits`, worked out in floating point; undefined
+   * when it is too close to a threshold to tell without the decimal figures.
+   */
+  drawdownLevel(
+    limits: Pick<RiskLimits, 'drawdownWarnPct' | 'drawdownReducePct'>,
+  ): DrawdownLevel | undefined {
+    const observation = this.latest;
+    if (!observation) return undefined;
+    const high = Number(observation.previousHighWaterMark ?? observation.nav);
+    const nav = Number(observation.nav);
+    const highWaterMark = Math.max(high, nav);
+    const drawdown = highWaterMark === 0 ? 0 : ((highWaterMark - nav) / highWaterMark) * 100;
+    const reduce = Number(limits.drawdownReducePct);
+    const warn = Number(limits.drawdownWarnPct);
+    if (Math.abs(drawdown - reduce) <= LEVEL_MARGIN_PCT || Math.abs(drawdown - warn) <= LEVEL_MARGIN_PCT)
+      return undefined;
+    return drawdown >= reduce ? 'reducing' : drawdown >= warn ? 'warning' : 'normal';
+  }
+
+  /** The snapshot of the latest observation (worked out once). */
+  snapshot(): AccountSnapshot {
+    const observation = this.latest;
+    if (!observation) throw new Error('no account observation yet');
+    this.latestSnapshot ??= this.build(observation);
+    return this.latestSnapshot;
+  }
+
+  private build(observation: Observation): AccountSnapshot {
+    const figures = accountFigures({
+      netLiquidation: observation.nav,
+      dayOpeningNetLiquidation: observation.opening,
+      previousHighWaterMark: observation.previousHighWaterMark,
+    });
     return {
-      netLiquidation: nav,
-      snapshot: {
-        v: 1,
-        account: this.account,
-        currency: 'USD',
-        netLiquidation: nav.toFixed(2),
-        cash: figures.totalCashValue.toFixed(2),
-        realizedPnl: figures.realizedPnl.toFixed(2),
-        unrealizedPnl: figures.unrealizedPnl.toFixed(2),
-        dailyPnl: dailyPnl.toFixed(2),
-        dailyReturnPct: (this.dayOpening > 0 ? (dailyPnl / this.dayOpening) * 100 : 0).toFixed(6),
-        highWaterMark: this.highWaterMark.toFixed(2),
-        drawdownPct: drawdown.toFixed(6),
-        ts: new Date(time).toISOString(),
-      },
+      v: 1,
+      account: this.account,
+      currency: 'USD',
+      netLiquidation: figures.netLiquidation,
+      cash: accountValue(observation.cash),
+      realizedPnl: accountValue(observation.realizedPnl),
+      unrealizedPnl: accountValue(observation.unrealizedPnl),
+      dailyPnl: figures.dailyPnl,
+      dailyReturnPct: figures.dailyReturnPct,
+      highWaterMark: figures.highWaterMark,
+      drawdownPct: figures.drawdownPct,
+      ts: new Date(observation.time).toISOString(),
     };
   }
 }

@@ -1,4 +1,5 @@
 /** A backtest's figures, from its equity curve and trades. Pure. */
+import { DAY_MS } from '@ibstack/contracts';
 
 export interface Statistics {
   initialEquityUsd: number;
@@ -23,7 +24,6 @@ export interface Statistics {
   closingFills: number;
 }
 
-const DAY_MS = 86_400_000;
 const TRADING_DAYS_PER_YEAR = 252;
 
 export function computeStatistics(input: {

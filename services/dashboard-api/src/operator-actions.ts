@@ -11,13 +11,14 @@
 import type { Bus } from '@ibstack/bus';
 import {
   type AuditEntry,
+  backoffDelayMs,
   deterministicId,
   type IntentId,
   nowIso,
   type OrderIntent,
   randomId,
-  type TradingStateName,
   topics,
+  type TradingStateName,
 } from '@ibstack/contracts';
 import { type Database, insertAuditEntries, type Kysely, type OrderRow } from '@ibstack/db';
 import { requestReconciliation, setTradingState } from '@ibstack/operator';
@@ -147,10 +148,12 @@ export class OperatorActions {
 
   private async waitForOrder(intentId: string): Promise<OrderRow | undefined> {
     const deadline = Date.now() + this.deps.orderWaitMs;
-    for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+    for (let attempt = 1; ; attempt += 1) {
       const row = await this.deps.read.orderByIntent(intentId);
       if (row || Date.now() >= deadline) return row;
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await new Promise((resolve) =>
+        setTimeout(resolve, backoffDelayMs(attempt, { firstMs: 20, maxMs: 250 })),
+      );
     }
   }
 

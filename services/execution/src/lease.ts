@@ -20,7 +20,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 
-import type { TypedKv } from '@ibstack/bus';
+import type { SingleKeyKv } from '@ibstack/bus';
 import { KV_KEYS, type Lease, nowIso } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
@@ -49,6 +49,8 @@ export interface LeaseEvents {
   lost: [reason: string];
 }
 
+const RENEW_RETRY_MS = 250;
+
 export class ExecutionLease extends EventEmitter<LeaseEvents> {
   private revision: number | null = null;
   private epochValue: number | null = null;
@@ -60,7 +62,7 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
   private waited = false;
 
   constructor(
-    private readonly kv: TypedKv<Lease>,
+    private readonly kv: Pick<SingleKeyKv<Lease>, 'get' | 'create' | 'update' | 'delete'>,
     private readonly store: ExecutionStore,
     private readonly options: LeaseOptions,
     private readonly log: Logger,
@@ -117,21 +119,32 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
   private async tick(): Promise<void> {
     if (!this.running) return;
     this.busy = true;
+    let failed = false;
     try {
       if (this.epochValue === null) await this.tryAcquire();
       else await this.renew();
     } catch (error) {
+      failed = true;
       this.log.warn({ err: error }, 'lease operation failed');
       if (this.epochValue !== null && !this.isHeld())
         this.drop(`could not renew: ${(error as Error).message}`);
     } finally {
       this.busy = false;
     }
+    const renewInterval = this.renewInterval();
     this.schedule(
       this.epochValue === null
         ? (this.options.pollIntervalMs ?? 1_000)
-        : (this.options.renewIntervalMs ?? Math.floor(this.options.ttlMs / 3)),
+        : // A failed renewal (a timeout while the cluster elects a new leader for the bucket) is retried
+          // soon, not a whole interval later, so a holder rides out an election within its margin.
+          failed
+          ? Math.min(renewInterval, RENEW_RETRY_MS)
+          : renewInterval,
     );
+  }
+
+  private renewInterval(): number {
+    return this.options.renewIntervalMs ?? Math.floor(this.options.ttlMs / 3);
   }
 
   private value(epoch: number, acquiredAt: string): Lease {
@@ -150,21 +163,24 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
       return;
     }
     // Our own epoch, taken only after the key is ours: a later holder's is always larger.
-    const epoch = await this.takeFenceWhenWritable();
-    if (epoch === null) {
-      await this.kv.delete(KV_KEYS.executionLease, revision).catch(() => false);
-      return;
-    }
-    const renewed = await this.kv.update(KV_KEYS.executionLease, this.value(epoch, acquiredAt), revision);
+    const claimed = await this.takeFenceWhenWritable(acquiredAt, revision, started);
+    if (claimed === null) return;
+    const renewedAt = performance.now();
+    const renewed = await this.kv.update(
+      KV_KEYS.executionLease,
+      this.value(claimed.epoch, acquiredAt),
+      claimed.revision,
+    );
     // Lost the key between the create and now (it aged out while the fence was taken): the holder that
     // has it now finds our later epoch in the fence at its next renewal and gives the lease up.
     if (renewed === null) return;
     this.revision = renewed;
-    this.epochValue = epoch;
+    this.epochValue = claimed.epoch;
     this.acquiredAt = acquiredAt;
-    this.lastRenewed = started;
-    this.log.info({ epoch }, 'execution lease acquired');
-    this.emit('acquired', epoch, this.waited);
+    // The TTL runs from the send of the last write that landed.
+    this.lastRenewed = renewedAt;
+    this.log.info({ epoch: claimed.epoch }, 'execution lease acquired');
+    this.emit('acquired', claimed.epoch, this.waited);
     this.waited = false;
   }
 
@@ -187,22 +203,43 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
   }
 
   /**
-   * Takes the fence; null when the database stayed read-only (a replica not promoted yet) for a whole
-   * renew interval.
+   * Takes the fence once the database takes writes (on a failover standby, once the agent promoted the
+   * replica), renewing the key meanwhile so that a slow promotion does not let it age out. Null when
+   * another instance took the key, or the database stayed read-only for three TTLs: then the key is
+   * handed back.
    */
-  private async takeFenceWhenWritable(): Promise<number | null> {
-    const deadline = performance.now() + (this.options.renewIntervalMs ?? Math.floor(this.options.ttlMs / 3));
+  private async takeFenceWhenWritable(
+    acquiredAt: string,
+    revision: number,
+    renewedAt: number,
+  ): Promise<{ epoch: number; revision: number; renewedAt: number } | null> {
+    const giveUpAt = performance.now() + this.options.ttlMs * 3;
+    let current = { revision, renewedAt };
     for (;;) {
       try {
-        return await this.store.takeFence(this.options.holder);
+        const epoch = await this.store.takeFence(this.options.holder);
+        return { epoch, ...current };
       } catch (error) {
-        if (!isReadOnlyDatabase(error)) throw error;
-        if (performance.now() >= deadline) {
-          this.log.warn('won the lease but the database stays read-only; handing the lease back');
-          return null;
+        if (!isReadOnlyDatabase(error)) {
+          await this.kv.delete(KV_KEYS.executionLease, current.revision).catch(() => false);
+          throw error;
         }
-        await new Promise((resolve) => setTimeout(resolve, 100));
       }
+      if (!this.running || performance.now() >= giveUpAt) {
+        this.log.warn('won the lease but the database stays read-only; handing the lease back');
+        await this.kv.delete(KV_KEYS.executionLease, current.revision).catch(() => false);
+        return null;
+      }
+      if (performance.now() - current.renewedAt >= this.renewInterval()) {
+        const sentAt = performance.now();
+        const next = await this.kv
+          .update(KV_KEYS.executionLease, this.value(0, acquiredAt), current.revision)
+          .catch(() => undefined);
+        if (next === null) return null; // another instance has the key now
+        if (next !== undefined) current = { revision: next, renewedAt: sentAt };
+        else if (performance.now() - current.renewedAt >= this.options.ttlMs - this.margin()) return null;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
@@ -218,6 +255,13 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
       this.revision!,
     );
     if (revision === null) {
+      // A renewal that timed out may still have been written: then the key holds our own epoch at a
+      // later revision, which is ours to renew from (the clock is not advanced: when it landed is unknown).
+      const current = await this.kv.get(KV_KEYS.executionLease);
+      if (current?.value.holder === this.options.holder && current.value.epoch === this.epochValue) {
+        this.revision = current.revision;
+        throw new Error('a renewal that timed out had landed: renewing again from its revision');
+      }
       this.drop('another instance holds the lease');
       return;
     }

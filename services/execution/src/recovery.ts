@@ -11,17 +11,18 @@
  *   never become a second order) — but only if it would be sent now: not while HALTED, not once stale,
  *   not against the risk rules. Otherwise, and with policy `fail`, it is marked inactive; if it did fill
  *   in a broker day we can no longer query, the position check of the reconciliation that follows halts.
- * - `reqCompletedOrders`: `reqExecutions` reaches back only to the gateway's midnight, so a fill made
- *   before it while we were away is gone from there. An order of ours (by perm id) the broker says filled
- *   more than we stored gets the missing fill rebuilt (`domain/reconstruct.ts`): stored once under a
+ * - `reqCompletedOrders` and the working orders' statuses: `reqExecutions` reaches back only to the
+ *   gateway's midnight, so a fill made before it while we were away is gone from there. An order of ours
+ *   (by the identity we recorded) the broker says filled more than we stored gets the missing fill rebuilt (`domain/reconstruct.ts`): stored once under a
  *   deterministic exec id, marked `reconstructed_from`, audited, and reported by the next reconciliation
  *   as `execution_reconstructed`. One that cannot be priced is left out, and the position check halts.
  */
 import Decimal from 'decimal.js';
-import { deterministicId, nowIso } from '@ibstack/contracts';
+import { deterministicId, nowIso, toDecimalString } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
-import type { IbBroker } from './adapters/ib-broker';
+import type { BrokerOrderStatus, IbBroker } from './adapters/ib-broker';
+import { brokerExecutionsSince } from './domain/account';
 import { reconstructedExecId, reconstructFill } from './domain/reconstruct';
 import type { ExecutionStore } from './adapters/pg-store';
 import type { CrashPoints } from './crash-points';
@@ -37,6 +38,8 @@ export interface RecoveryDependencies {
   router: OrderRouter;
   log: Logger;
   policy: RecoveryPolicy;
+  /** The gateway's local zone (GATEWAY_TIME_ZONE): its midnight is IB's execution cut-off. @default "UTC" */
+  gatewayTimeZone?: string;
   crashPoints?: CrashPoints;
 }
 
@@ -47,7 +50,7 @@ export async function recover(deps: RecoveryDependencies): Promise<void> {
   await broker.executions({});
   await tracker.drain();
   deps.crashPoints?.hit('during_recovery');
-  await reconstructMissedFills(deps);
+  await reconstructMissedFills(deps, open.statuses);
 
   // By the identity we recorded (client and order id, or perm id), never by orderRef: another order
   // carrying one of our intent ids is a duplicate, and must not keep ours alive.
@@ -108,31 +111,76 @@ export async function recover(deps: RecoveryDependencies): Promise<void> {
   await tracker.drain();
 }
 
+/** What the broker still says an order of ours filled: a completed order, or a working order's status. */
+interface FilledReport {
+  source: 'completed_order' | 'order_status';
+  permId: number;
+  /** Working orders only: the broker order id and client id (a completed order carries neither). */
+  orderId?: number;
+  clientId?: number;
+  orderRef: string;
+  account: string;
+  filledQuantity: string;
+  /** The broker's average over all the order's fills (a status has it; a completed order has not). */
+  averageFillPrice: string | null;
+  /** Epoch ms the order finished; NaN when unknown (a working order). */
+  completedAt: number;
+}
+
 /**
- * Rebuilds the fills of our finished orders that the broker says were filled but we never stored and
- * `reqExecutions` no longer lists (past IB's midnight cut-off). Idempotent: the exec id is a function of the
- * perm id and the broker's filled quantity, and nothing is rebuilt once the stored fills cover it.
+ * Rebuilds the fills of our orders that the broker says were filled but we never stored and
+ * `reqExecutions` no longer lists (past IB's midnight cut-off): from finished orders (`reqCompletedOrders`)
+ * and from the statuses of working ones (`openStatuses`, read before the executions, so a fill arriving
+ * meanwhile is never mistaken for a missing one). Idempotent: the exec id is a function of the perm id and
+ * the broker's filled quantity, and nothing is rebuilt once the stored fills cover it.
  */
 export async function reconstructMissedFills(
-  deps: Pick<RecoveryDependencies, 'store' | 'broker' | 'tracker' | 'log'>,
+  deps: Pick<RecoveryDependencies, 'store' | 'broker' | 'tracker' | 'log' | 'gatewayTimeZone'>,
+  openStatuses: readonly BrokerOrderStatus[] = [],
 ): Promise<number> {
   const { store, broker, tracker, log } = deps;
-  let completed;
+  const reports: FilledReport[] = openStatuses
+    .filter((status) => status.permId > 0 && status.clientId === broker.clientId)
+    .map((status) => ({
+      source: 'order_status' as const,
+      permId: status.permId,
+      orderId: status.orderId,
+      clientId: status.clientId,
+      orderRef: '',
+      account: '',
+      filledQuantity: status.filledQuantity,
+      averageFillPrice: status.averageFillPrice > 0 ? toDecimalString(status.averageFillPrice) : null,
+      completedAt: Number.NaN,
+    }));
   try {
-    completed = await broker.completedOrders();
+    for (const order of await broker.completedOrders())
+      reports.push({
+        source: 'completed_order',
+        permId: order.permId,
+        orderRef: order.orderRef,
+        account: order.account,
+        filledQuantity: order.filledQuantity,
+        averageFillPrice: null,
+        completedAt: order.completedAt,
+      });
   } catch (error) {
     // Not fatal: a fill it would have rebuilt leaves the position unexplained, and the reconciliation halts.
     log.warn(
       { err: error },
-      "could not read completed orders: fills past IB's execution cut-off are not rebuilt",
+      "could not read completed orders: fills past IB's execution cut-off are not rebuilt from them",
     );
-    return 0;
   }
+  // A rebuilt fill happened before the window IB reports (else reqExecutions would list it).
+  let beforeWindow: number | undefined;
   let rebuilt = 0;
-  for (const report of completed) {
+  for (const report of reports) {
     if (!report.permId || !new Decimal(report.filledQuantity).gt(0)) continue;
-    // By perm id only: completed orders carry no order id, and an orderRef alone may be a duplicate's.
-    const order = await store.orderByPermId(report.permId);
+    // By the identity we recorded only: a completed order carries no order id, and an orderRef alone
+    // may be a duplicate's.
+    const order =
+      (report.orderId !== undefined && report.clientId !== undefined
+        ? await store.orderByBrokerIdentity(report.clientId, report.orderId)
+        : undefined) ?? (await store.orderByPermId(report.permId));
     if (!order) continue;
     const stored = await store.executedTotals(order.id);
     if (new Decimal(stored.quantity).gte(report.filledQuantity)) continue;
@@ -144,6 +192,7 @@ export async function reconstructMissedFills(
     const brokerPosition = brokerPositions.find(
       (position) => position.account === account && position.instrument === order.instrument,
     );
+    const brokerAverage = report.averageFillPrice;
     const outcome = reconstructFill({
       side: order.side as 'BUY' | 'SELL',
       orderType: order.order_type,
@@ -151,8 +200,13 @@ export async function reconstructMissedFills(
       brokerFilledQuantity: report.filledQuantity,
       storedQuantity: stored.quantity,
       storedValue: stored.value,
-      statusFilledQuantity: order.average_fill_price === null ? null : order.filled_quantity,
-      statusAverageFillPrice: order.average_fill_price,
+      statusFilledQuantity:
+        brokerAverage !== null
+          ? report.filledQuantity
+          : order.average_fill_price === null
+            ? null
+            : order.filled_quantity,
+      statusAverageFillPrice: brokerAverage ?? order.average_fill_price,
       position: {
         localQuantity: localPosition?.quantity ?? '0',
         localAverageCost: localPosition?.average_cost ?? '0',
@@ -173,15 +227,16 @@ export async function reconstructMissedFills(
       );
       continue;
     }
+    beforeWindow ??= brokerExecutionsSince(await broker.currentTime(), deps.gatewayTimeZone ?? 'UTC') - 1;
     const execId = reconstructedExecId(report.permId, report.filledQuantity);
-    const reconstructedFrom = `completed_order/${outcome.priceSource}`;
+    const reconstructedFrom = `${report.source}/${outcome.priceSource}`;
     const inserted = await tracker.reconstruct(
       {
         execId,
         orderId: order.broker_order_id ?? 0,
         permId: report.permId,
         clientId: order.client_id ?? broker.clientId,
-        orderRef: report.orderRef,
+        orderRef: order.intent_id ?? report.orderRef,
         account,
         instrument: order.instrument,
         side: order.side as 'BUY' | 'SELL',
@@ -189,8 +244,8 @@ export async function reconstructMissedFills(
         price: outcome.price,
         cumulativeQuantity: report.filledQuantity,
         averagePrice: outcome.price,
-        // Before the cut-off (when the broker says the order finished), so it is outside the window compared.
-        time: Number.isFinite(report.completedAt) ? report.completedAt : Number.NaN,
+        // When the broker says the order finished; otherwise just before the window IB still reports.
+        time: Number.isFinite(report.completedAt) ? report.completedAt : beforeWindow,
       },
       reconstructedFrom,
     );
@@ -203,11 +258,10 @@ export async function reconstructMissedFills(
         intentId: order.intent_id,
         quantity: outcome.quantity,
         price: outcome.price,
-        priceSource: outcome.priceSource,
+        reconstructedFrom,
       },
-      'rebuilt a fill IB no longer lists (past its execution cut-off) from its completed order',
+      'rebuilt a fill IB no longer lists (past its execution cut-off)',
     );
-    const at = nowIso();
     await store.audit({
       v: 1,
       auditId: deterministicId('execution_reconstructed', execId),
@@ -222,11 +276,11 @@ export async function reconstructMissedFills(
         side: order.side,
         quantity: outcome.quantity,
         price: outcome.price,
-        priceSource: outcome.priceSource,
+        reconstructedFrom,
         brokerFilledQuantity: report.filledQuantity,
         storedBefore: stored.quantity,
       },
-      at,
+      at: nowIso(),
     });
   }
   await tracker.drain();

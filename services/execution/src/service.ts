@@ -147,7 +147,11 @@ export function createExecutionService(
       const tradingState = new DurableTradingState({ bus, db: database.db });
       await tradingState.read();
       // Opening the bucket also brings its TTL to LEASE_TTL_MS when it was created with another one.
-      const leaseKv = await bus.kv('leases', Lease, { ttlMs: config.LEASE_TTL_MS });
+      const leaseKv = await bus.singleKeyKv('leases', Lease, {
+        ttlMs: config.LEASE_TTL_MS,
+        // A renewal fails fast and is retried within the holder's margin (a KV leader election).
+        operationTimeoutMs: Math.max(500, Math.min(5_000, Math.floor(config.LEASE_TTL_MS / 5))),
+      });
       const identity = new InstanceLock(database.pool, config.INSTANCE_ID, log.child({ component: 'lease' }));
       instanceLock = identity;
       lease = new ExecutionLease(
@@ -331,6 +335,7 @@ export function createExecutionService(
             router,
             log: log.child({ component: 'recovery' }),
             policy: config.RECOVERY_POLICY,
+            gatewayTimeZone: config.GATEWAY_TIME_ZONE,
             crashPoints,
           });
           await activeReconciler.run(trigger);

@@ -7,7 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 
-import type { Bus, TypedKv } from '@ibstack/bus';
+import type { Bus, SingleKeyKv } from '@ibstack/bus';
 import { type FailoverStep, KV_KEYS, Lease, nowIso, topics } from '@ibstack/contracts';
 import type { Logger, Registry } from '@ibstack/observability';
 
@@ -51,7 +51,7 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
   const postgres = new LocalPostgres(config.DATABASE_URL, (error) =>
     log.debug({ err: error }, 'postgres connection error'),
   );
-  let leases: TypedKv<Lease> | undefined;
+  let leases: SingleKeyKv<Lease> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   let started = false;
@@ -271,7 +271,7 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
 
   const watchLease = async () => {
     try {
-      const watcher = await leases!.raw.watch({ key: KV_KEYS.executionLease });
+      const watcher = await leases!.kv.raw.watch({ key: KV_KEYS.executionLease });
       for await (const _entry of watcher) {
         if (!running) {
           watcher.stop();
@@ -289,7 +289,8 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
     isStarted: () => started,
     status: () => status,
     async start() {
-      leases = await deps.bus.kv('leases', Lease, { ttlMs: config.LEASE_TTL_MS });
+      // Read as execution writes it: by the bucket stream's sequence (see SingleKeyKv).
+      leases = await deps.bus.singleKeyKv('leases', Lease, { ttlMs: config.LEASE_TTL_MS });
       running = true;
       started = true;
       void watchLease();

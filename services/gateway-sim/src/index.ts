@@ -14,6 +14,8 @@ export {
   type OrderRequest,
 } from './trading/broker';
 export { orderCommissionTotal } from './trading/commission';
+// How the account values read on the wire (cents), for the backtest's account snapshots.
+export { formatMoney } from './protocol/responses';
 export { InstrumentTable, type ContractQuery } from './market/instruments';
 export { MarketSchedule, type MarketHoursMode } from './market/trading-hours';
 export { type Quote as MarketQuote, type QuoteSource, roundToTick } from './market/quotes';

@@ -5,6 +5,7 @@
  * the session lasts; one the session ended under waits for the next session. The details are refreshed
  * once a market day, and at every reconnect.
  */
+import { type Backoff, backoffDelayMs, DAY_MS } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
 import type { IbMarketData } from './adapters/ib-market-data';
@@ -20,10 +21,9 @@ import type { InstrumentFeed } from './feed';
 import type { IngestorMetrics } from './metrics';
 
 /** Contract details (trading hours) are refreshed once a market day. */
-export const REFRESH_CONTRACT_AFTER_MS = 86_400_000;
+export const REFRESH_CONTRACT_AFTER_MS = DAY_MS;
 /** A contract lookup that failed for a passing reason is asked again after 5 s, doubling up to 5 min. */
-const LOOKUP_RETRY_FIRST_MS = 5_000;
-const LOOKUP_RETRY_MAX_MS = 300_000;
+const LOOKUP_RETRY: Backoff = { firstMs: 5_000, maxMs: 300_000 };
 
 export interface ContractLookupOptions {
   marketData: IbMarketData;
@@ -129,7 +129,7 @@ export class ContractLookup {
     const { logger: log, isActive } = this.options;
     const attempt = (this.retries.get(feed) ?? 0) + 1;
     this.retries.set(feed, attempt);
-    const delayMs = Math.min(LOOKUP_RETRY_FIRST_MS * 2 ** (attempt - 1), LOOKUP_RETRY_MAX_MS);
+    const delayMs = backoffDelayMs(attempt, LOOKUP_RETRY);
     log.warn(
       { err: error, instrument: feed.key, attempt, retryInMs: delayMs },
       'contract details failed; asking again',

@@ -4,10 +4,13 @@
  * what fails is counted in `md_invalid_total` and logged, never published.
  */
 import {
+  type Backoff,
+  backoffDelayMs,
   Bar,
   type Instrument,
   instrumentKey,
   instrumentLabel,
+  MINUTE_MS,
   type Tick,
   type Timeframe,
 } from '@ibstack/contracts';
@@ -22,7 +25,6 @@ import {
   bucketStart,
   buildHigherBar,
   expectedMinutes,
-  MINUTE_MS,
   MinuteAssembler,
   type Ohlcv,
   REAL_TIME_BAR_MS,
@@ -64,8 +66,7 @@ const INVALID_LOG_INTERVAL_MS = 10_000;
  * second's worth at the clock's speed: room for estimate error, never for a bar from the future.
  */
 const FUTURE_TOLERANCE_MS = 10_000;
-const BARS_RETRY_FIRST_MS = 1_000;
-const BARS_RETRY_MAX_MS = 60_000;
+const BARS_RETRY: Backoff = { firstMs: 1_000, maxMs: 60_000 };
 
 export class InstrumentFeed {
   readonly key: string;
@@ -166,7 +167,7 @@ export class InstrumentFeed {
    * back to 1 s once a bar arrives. Without bars nothing else notices: quotes and the session may be fine.
    */
   nextBarsRetryDelayMs(): number {
-    const delay = Math.min(BARS_RETRY_MAX_MS, BARS_RETRY_FIRST_MS * 2 ** this.barsRefusals);
+    const delay = backoffDelayMs(this.barsRefusals + 1, BARS_RETRY);
     this.barsRefusals += 1;
     return delay;
   }

@@ -17,10 +17,11 @@
  * minutes between the two.
  */
 import type { Logger } from '@ibstack/observability';
+import { MINUTE_MS } from '@ibstack/contracts';
 
 import type { HistoricalAnswer } from './adapters/ib-market-data';
 import type { PgBarStore } from './adapters/pg-bars';
-import { floorTo, MINUTE_MS } from './domain/bars';
+import { floorTo } from './domain/bars';
 import { chunkMinutes, type Chunk, IB_BAR_SIZE, planChunks } from './domain/backfill-plan';
 import type { GatewayClock } from './domain/gateway-clock';
 import { findMissingRanges, historyEnd, mergeIntervals, minutesIn } from './domain/gaps';

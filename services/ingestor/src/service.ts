@@ -13,10 +13,11 @@
  */
 import type { Bus, SessionCommandAnswer } from '@ibstack/bus';
 import {
+  DAY_MS,
   type Instrument,
   instrumentKey,
-  parseInstrumentSpec,
   nowIso,
+  parseInstrumentSpec,
   type Timeframe,
   TIMEFRAME_SECONDS,
 } from '@ibstack/contracts';
@@ -81,7 +82,6 @@ export interface IngestorService {
   isReady(): Promise<boolean>;
 }
 
-const DAY_MS = 86_400_000;
 /** A refused history window is left alone for this many gap checks. */
 const COOLDOWN_CHECKS = 10;
 

@@ -9,7 +9,7 @@
  * is older than the give-up age. Either way a notification that is not delivered is counted in
  * `notifier_notifications_failed_total` and logged: none disappears silently.
  */
-import type { Fill } from '@ibstack/contracts';
+import { backoffDelayMs, type Fill } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
 import type { OutboxStore, PendingNotification } from './adapters/outbox-store';
@@ -180,7 +180,10 @@ export class OutboxSender {
   }
 
   private retryDelay(attempts: number, failure: TelegramFailure): number {
-    const backoff = Math.min(this.options.retryBaseMs * 2 ** (attempts - 1), MAX_RETRY_DELAY_MS);
+    const backoff = backoffDelayMs(attempts, {
+      firstMs: this.options.retryBaseMs,
+      maxMs: MAX_RETRY_DELAY_MS,
+    });
     return Math.max(backoff, (failure.retryAfterSeconds ?? 0) * 1000);
   }
 }

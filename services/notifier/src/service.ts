@@ -10,9 +10,10 @@
  * Every event is acknowledged on NATS only once its notifications are in the outbox, and the outbox
  * delivers them or says loudly that it could not.
  */
-import { Bus, type ConsumerHandle } from '@ibstack/bus';
+import { Bus, type ConsumerHandle, tradingStateKv } from '@ibstack/bus';
 import {
   type AuditEntry,
+  DAY_MS,
   deterministicId,
   type GatewayHealth,
   KV_KEYS,
@@ -20,9 +21,9 @@ import {
   randomId,
   type ReconciliationResult,
   sessionOf,
+  topics,
   TradingState,
   type TradingStateName,
-  topics,
 } from '@ibstack/contracts';
 import { assertSchemaCurrent, connectDatabase, type DatabaseHandle, insertAuditEntries } from '@ibstack/db';
 import {
@@ -99,7 +100,6 @@ export interface NotifierService {
 const MAX_DELIVER = 60;
 /** Delivered and given-up notifications are kept this long. */
 const OUTBOX_RETENTION_MS = 30 * 86_400_000;
-const DAY_MS = 86_400_000;
 
 export function createNotifierService(
   config: NotifierConfig,
@@ -217,7 +217,7 @@ export function createNotifierService(
     activeStore: OutboxStore,
     activeRouter: NotificationRouter,
   ): Promise<void> {
-    const kv = await activeBus.kv('trading', TradingState, { history: 10 });
+    const kv = await tradingStateKv(activeBus);
     // Tell what changed since the last state told (also while we were down); on a first start, only what
     // changes from now on.
     const threshold = (await activeStore.lastToldTradingStateAt()) ?? nowIso();
@@ -295,9 +295,7 @@ export function createNotifierService(
           openPositions(db),
           q.reconciliations(since, until),
           need(store).failedSince(since),
-          (async () =>
-            (await (await need(bus).kv('trading', TradingState, { history: 10 })).get(KV_KEYS.tradingState))
-              ?.value ?? null)(),
+          (async () => (await (await tradingStateKv(need(bus))).get(KV_KEYS.tradingState))?.value ?? null)(),
         ]);
       const text = dailySummaryNotice(
         {

@@ -1,4 +1,4 @@
-import type { AccountSnapshot } from '@ibstack/contracts';
+import { type AccountSnapshot, MINUTE_MS } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
 import type { ProgressRow, StrategyEvents, StrategyStore } from './ports';
@@ -10,8 +10,6 @@ import type { StrategyMetrics } from './metrics';
 import type { OrderTracker } from './order-tracker';
 import { retryUntilStopped } from './retry';
 import type { SleeveRunner } from './sleeve-runners';
-
-const MINUTE_MS = 60_000;
 
 /**
  * Takes one trigger's orders from risk to the bus: checks them against pre-trade risk, stores the intents
@@ -32,6 +30,8 @@ export class IntentEmitter {
       publisher: IntentPublisher;
       /** The latest account snapshot, for the loss rules. */
       latestAccount: () => AccountSnapshot | null;
+      /** Run before orders are checked against `latestAccount` (see `StrategyCoreDeps.accountSnapshotDue`). */
+      accountSnapshotDue?: (() => Promise<void>) | undefined;
       runners: readonly SleeveRunner[];
       metrics: StrategyMetrics;
       log: Logger;
@@ -53,6 +53,7 @@ export class IntentEmitter {
     const built = await retryUntilStopped(
       'storing intents and progress',
       async () => {
+        if (batches.length > 0) await this.deps.accountSnapshotDue?.();
         const state = batches.length > 0 ? await events.tradingStateInForce() : null;
         const result = buildIntents(trigger, batches, {
           book,

@@ -1,4 +1,4 @@
-import type { Fill, OrderEvent, OrderIntent } from '@ibstack/contracts';
+import { type Fill, MINUTE_MS, type OrderEvent, type OrderIntent } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
 import type { StrategyStore } from './ports';
@@ -10,7 +10,6 @@ import type { SleevePauser } from './sleeve-pauser';
 import { type SleeveRunner, type SleeveRunners, strategyContext } from './sleeve-runners';
 
 const PENDING_LOOKBACK_MS = 24 * 3_600_000;
-const MINUTE_MS = 60_000;
 const LIVE_ORDER_STATUSES = new Set(['pending', 'submitted', 'partially_filled']);
 
 /**

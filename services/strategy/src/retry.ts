@@ -1,9 +1,9 @@
+import { type Backoff, backoffDelayMs } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
 import { ServiceStoppingError } from './errors';
 
-const FIRST_DELAY_MS = 100;
-const MAX_DELAY_MS = 5_000;
+const RETRY: Backoff = { firstMs: 100, maxMs: 5_000 };
 
 /**
  * Runs `work` until it succeeds, backing off from 100 ms to 5 s between attempts. Gives up only when the
@@ -14,15 +14,14 @@ export async function retryUntilStopped<T>(
   work: () => Promise<T>,
   options: { log: Logger; isStopping: () => boolean },
 ): Promise<T> {
-  let delayMs = FIRST_DELAY_MS;
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await work();
     } catch (error) {
       if (options.isStopping()) throw new ServiceStoppingError();
+      const delayMs = backoffDelayMs(attempt, RETRY);
       options.log.error({ err: error, attempt }, `${what} failed; retrying in ${delayMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
-      delayMs = Math.min(delayMs * 2, MAX_DELAY_MS);
     }
   }
 }

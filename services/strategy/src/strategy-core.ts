@@ -38,6 +38,12 @@ export interface StrategyCoreDeps {
   isStopping: () => boolean;
   /** The `service` of system events. */
   service: string;
+  /**
+   * Called before orders are checked against the latest account snapshot: a caller that holds snapshots
+   * back while they cannot change anything but that check (the backtest) hands over the latest here.
+   * @default nothing: the service hands each snapshot over as it arrives
+   */
+  accountSnapshotDue?: () => Promise<void>;
 }
 
 /** The strategy's parts, wired to each other: what runs bars, ticks, fills and account snapshots. */
@@ -60,7 +66,7 @@ export interface StrategyCore {
  * and the backtest (memory and a simulated venue) run the very same sleeves, sizing and risk.
  */
 export function createStrategyCore(options: StrategyCoreOptions, deps: StrategyCoreDeps): StrategyCore {
-  const { store, events, log, metrics, clock, isStopping, service } = deps;
+  const { store, events, log, metrics, clock, isStopping, service, accountSnapshotDue } = deps;
   const book = new SleeveBook();
   const progress = new BarProgress();
   const prices = new MarketPrices(options.sleeves.instruments.values(), options.sleeves.fxRatesToUsd);
@@ -114,6 +120,7 @@ export function createStrategyCore(options: StrategyCoreOptions, deps: StrategyC
     tracker,
     publisher,
     latestAccount: () => account.latest(),
+    accountSnapshotDue,
     runners: runners.all,
     metrics,
     log,

@@ -4,7 +4,7 @@
  * a replay), a watch on the trading state, and the last gateway health and status read back from the
  * SYS stream at start so the page has them before the next heartbeat.
  */
-import type { Bus } from '@ibstack/bus';
+import { type Bus, tradingStateKv } from '@ibstack/bus';
 import {
   type GatewayHealth,
   type GatewayStatus,
@@ -115,7 +115,7 @@ export class LiveFeed {
   }
 
   private async watchTradingState(): Promise<void> {
-    const kv = await this.bus.kv('trading', TradingState, { history: 10 });
+    const kv = await tradingStateKv(this.bus);
     this.tradingState = (await kv.get(KV_KEYS.tradingState))?.value ?? null;
     const watch = await kv.raw.watch({ key: KV_KEYS.tradingState, include: 'updates' });
     this.stopWatch = () => watch.stop();

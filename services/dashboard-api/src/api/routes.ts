@@ -1,5 +1,6 @@
 /** Every REST route: its schemas, its role, its handler. The OpenAPI document is generated from this list. */
 import {
+  DAY_MS,
   InstrumentKey,
   OrderSide,
   OrderType,
@@ -84,8 +85,6 @@ const ModifyBody = z
     message: 'name at least one of quantity, limitPrice, stopPrice',
     path: ['quantity'],
   });
-
-const DAY_MS = 86_400_000;
 
 export function routes(context: RouteContext): RouteSpec[] {
   const { read, live, actions } = context;

@@ -53,6 +53,7 @@ describe("IB's execution window (reqExecutions reports only since the gateway's 
       startTime: BEFORE_MIDNIGHT_NEW_YORK,
       speed: 1,
       timeZone: 'America/New_York',
+      executionWindow: 'since-midnight',
     });
     service = await startInProcess(harness, GATEWAY_ZONE);
     await reconciliationRuns(harness, 1);
@@ -80,6 +81,7 @@ describe("IB's execution window (reqExecutions reports only since the gateway's 
       startTime: BEFORE_MIDNIGHT_NEW_YORK,
       speed: 1,
       timeZone: 'America/New_York',
+      executionWindow: 'since-midnight',
     });
     service = await startInProcess(harness, GATEWAY_ZONE);
     await reconciliationRuns(harness, 1);
@@ -144,6 +146,52 @@ describe("IB's execution window (reqExecutions reports only since the gateway's 
     expect(await harness.database.db.selectFrom('executions').select('exec_id').execute()).toHaveLength(1);
     const again = await service.reconcileNow('operator');
     expect(again).toMatchObject({ ok: true, mismatches: [] });
+    expect((await tradingState(harness.bus))?.state ?? 'RUNNING').toBe('RUNNING');
+  });
+
+  it('rebuilds the part of a working order filled before midnight while disconnected, from its status', async () => {
+    harness = await startHarness({
+      startTime: BEFORE_MIDNIGHT_NEW_YORK,
+      speed: 1,
+      timeZone: 'America/New_York',
+      executionWindow: 'since-midnight',
+    });
+    service = await startInProcess(harness, GATEWAY_ZONE);
+    await reconciliationRuns(harness, 1);
+    // A limit far below the market: it rests.
+    await publishIntent(harness.bus, intent({ quantity: '30000', orderType: 'LMT', limitPrice: '1.2' }));
+    const [resting] = await eventually(async () => {
+      const orders = await ordersOf(harness);
+      expect(orders[0]?.status).toBe('submitted');
+      return orders;
+    });
+
+    harness.sim.faults.refuseConnections(600_000);
+    harness.sim.faults.dropAllConnections();
+    await eventually(() => expect(harness.sim.clients()).toEqual([]));
+    // A part of it fills before midnight while nobody is connected; the order keeps working.
+    harness.sim.faults.overfillOrder(resting!.client_id, resting!.broker_order_id!, 10_000);
+    const [fill] = harness.sim.account.executions();
+    expect(fill!.time).toBeLessThan(NEW_YORK_MIDNIGHT);
+    harness.sim.faults.advanceClock(45 * 60_000);
+    const runsBefore = (await reconciliationRuns(harness, 1)).length;
+    await harness.sim.faults.acceptConnections();
+
+    const runs = await reconciliationRuns(harness, runsBefore + 1, 30_000);
+    const reconnect = runs.find((run) => run.trigger === 'reconnect');
+    expect(reconnect).toMatchObject({ ok: true });
+    expect(ReconciliationMismatch.array().parse(reconnect!.mismatches)).toEqual([
+      expect.objectContaining({ kind: 'execution_reconstructed', instrument: 'EURCAD' }),
+    ]);
+    const [stored] = await harness.database.db.selectFrom('executions').selectAll().execute();
+    expect(stored).toMatchObject({
+      quantity: '10000',
+      reconstructed_from: 'order_status/order_average_fill_price',
+    });
+    expect(Number(stored!.price)).toBeCloseTo(fill!.price, 8);
+    expect((await ordersOf(harness))[0]).toMatchObject({ filled_quantity: '10000' });
+    expect(harness.sim.account.orders()[0]).toMatchObject({ status: 'Submitted', filled: 10_000 });
+    expect(await service.reconcileNow('operator')).toMatchObject({ ok: true, mismatches: [] });
     expect((await tradingState(harness.bus))?.state ?? 'RUNNING').toBe('RUNNING');
   });
 });

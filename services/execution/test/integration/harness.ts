@@ -57,6 +57,10 @@ export async function startHarness(
       marketHours: 'always-open',
       seed: 7,
       logger: silentLogger('gateway-sim'),
+      // The sim starts at the wall clock and runs fast, so IB's midnight cut-off of reqExecutions would
+      // fall inside a test at some times of day and not at others. Tests get it only when they ask
+      // (execution-window.int.test.ts), at a fixed time.
+      executionWindow: 'unlimited',
       ...simOptions,
     }),
     createTestDatabase(),

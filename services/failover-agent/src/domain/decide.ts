@@ -52,6 +52,9 @@ export function decide(observation: Observation): Action {
   }
   if (postgres.inRecovery) return { kind: 'none', demotionPending: false };
   if (!postgres.readOnly) return { kind: 'fence', epoch: lease.epoch, holder: lease.holder };
+  // Epoch 0: the holder won the key but has not taken the fence, so its Postgres may still be a replica
+  // (of this very server, even): rewinding from it now could leave two replicas streaming from each other.
+  if (lease.epoch === 0) return { kind: 'none', demotionPending: true };
   if (observation.canRejoin) return { kind: 'rejoin', epoch: lease.epoch, holder: lease.holder };
   return { kind: 'none', demotionPending: true };
 }

@@ -56,6 +56,11 @@ describe('failover decision', () => {
       { kind: 'rejoin', epoch: 42, holder: 'primary' },
     ],
     [
+      'fenced former primary while the holder has not taken the fence yet (epoch 0, its replica not promoted): waits, never rewinds from a replica',
+      { lease: { holder: 'primary', epoch: 0 }, postgres: { inRecovery: false, readOnly: true } },
+      { kind: 'none', demotionPending: true },
+    ],
+    [
       'fenced former primary without a rejoin command: demotion pending for the operator',
       { lease: theirs, postgres: { inRecovery: false, readOnly: true }, canRejoin: false },
       { kind: 'none', demotionPending: true },

@@ -19,9 +19,15 @@ import {
   type WhatToShow,
 } from '@stoqey/ib';
 import { type Instrument, instrumentKey, type InstrumentKey } from '@ibstack/contracts';
-import { classifyIbError, contractOf, type IbConnection } from '@ibstack/ib';
+import {
+  classifyIbError,
+  contractOf,
+  type IbConnection,
+  isNoHistoricalDataAnswer,
+  parseIbTime,
+  parseIbUtcTime,
+} from '@ibstack/ib';
 
-import { parseHistoricalTime } from '../domain/backfill-plan';
 import type { RawBar } from '../domain/validation';
 import {
   ContractLookupError,
@@ -92,9 +98,6 @@ interface Pending {
 /** Request ids above the order-id range (IB reports errors for both in one id space). */
 const FIRST_REQUEST_ID = 1_000_000;
 
-/** IB's historical-data error: refusals, pacing violations and empty answers alike. */
-const IB_HISTORICAL_DATA_CODE = 162;
-
 const IB_FINISHED = /^finished-(.+?)-(\d{8}.*)$/;
 
 export class IbMarketData extends EventEmitter<MarketDataEvents> {
@@ -132,14 +135,14 @@ export class IbMarketData extends EventEmitter<MarketDataEvents> {
         if (finished || time.startsWith('finished')) {
           const answer: HistoricalAnswer = {
             bars: request.bars,
-            servedStart: finished ? parseIbStamp(finished[1]!) : undefined,
-            servedEnd: finished ? parseIbStamp(finished[2]!) : undefined,
+            servedStart: finished ? parseIbUtcTime(finished[1]!) : undefined,
+            servedEnd: finished ? parseIbUtcTime(finished[2]!) : undefined,
           };
           this.settle(reqId, () => request.resolve(answer as never));
           return;
         }
         // Epoch seconds with formatDate 2; the other forms are read in the contract's zone.
-        const ts = parseHistoricalTime(time, request.timeZone ?? 'UTC');
+        const ts = parseIbTime(time, request.timeZone ?? 'UTC');
         request.bars.push({ ts, open, high, low, close, volume });
       },
     );
@@ -277,7 +280,7 @@ export class IbMarketData extends EventEmitter<MarketDataEvents> {
           false,
         ),
       (code, message) =>
-        isNoDataAnswer(code, message)
+        isNoHistoricalDataAnswer(code, message)
           ? new NoHistoricalDataError(label, code, message)
           : new HistoricalDataError(label, code, message),
       { bars: [], timeZone },
@@ -327,31 +330,4 @@ export class IbMarketData extends EventEmitter<MarketDataEvents> {
     this.pending.delete(reqId);
     finish();
   }
-}
-
-/**
- * IB answers an empty window with the same code as a refusal (162) and says which only in the text, so
- * this one code is told apart by its message.
- */
-function isNoDataAnswer(code: number, message: string): boolean {
-  return code === IB_HISTORICAL_DATA_CODE && /HMDS query returned no data/i.test(message);
-}
-
-/**
- * The start/end stamps of a historical answer when they are in the UTC form `yyyyMMdd-HH:mm:ss`; other
- * forms are in the gateway's display zone, which we cannot know, so they are not trusted.
- */
-function parseIbStamp(text: string): number | undefined {
-  const match = /^(\d{4})(\d{2})(\d{2})-(\d{2}):(\d{2}):(\d{2})$/.exec(text.trim());
-  if (!match) return undefined;
-  const [, y, mo, d, h, mi, s] = match.map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  return Date.UTC(y, mo - 1, d, h, mi, s);
 }

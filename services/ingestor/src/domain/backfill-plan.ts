@@ -5,10 +5,9 @@
  * daylight-saving change. The end time goes as `yyyyMMdd-HH:mm:ss` in UTC, the unambiguous form IB
  * recommends.
  */
-import { DateTime } from 'luxon';
-import type { Timeframe } from '@ibstack/contracts';
+import { MINUTE_MS, type Timeframe } from '@ibstack/contracts';
+import { formatIbUtcTime } from '@ibstack/ib';
 
-import { MINUTE_MS } from './bars';
 import type { Interval } from './trading-hours';
 
 /** One historical request: bars that start in [start, end). */
@@ -58,12 +57,7 @@ export function planChunks(missing: readonly Interval[], maxChunkSeconds = MAX_C
 /** The request for bars that start in [start, end). */
 export function chunkFor(start: number, end: number): Chunk {
   const seconds = Math.max(MIN_DURATION_SECONDS, Math.ceil((end - start) / 1000));
-  return { start: end - seconds * 1000, end, endDateTime: ibEndDateTime(end), duration: `${seconds} S` };
-}
-
-/** `yyyyMMdd-HH:mm:ss` in UTC. */
-export function ibEndDateTime(time: number): string {
-  return DateTime.fromMillis(time, { zone: 'UTC' }).toFormat('yyyyMMdd-HH:mm:ss');
+  return { start: end - seconds * 1000, end, endDateTime: formatIbUtcTime(end), duration: `${seconds} S` };
 }
 
 /** IB's `barSizeSetting` for a timeframe. */
@@ -77,23 +71,6 @@ export const IB_BAR_SIZE: Readonly<Record<Timeframe, string>> = {
   '4h': '4 hours',
   '1d': '1 day',
 };
-
-/**
- * Reads the time of a historical bar: epoch seconds (formatDate 2, what we ask for) or IB's
- * `yyyyMMdd HH:mm:ss [zone]` / `yyyyMMdd-HH:mm:ss` (UTC) forms. Returns NaN when unreadable.
- */
-export function parseHistoricalTime(text: string, defaultZone: string): number {
-  const value = text.trim();
-  if (/^\d{9,11}$/.test(value)) return Number(value) * 1000;
-  const utc = /^(\d{8})-(\d{2}:\d{2}:\d{2})$/.exec(value);
-  if (utc) return DateTime.fromFormat(`${utc[1]} ${utc[2]}`, 'yyyyMMdd HH:mm:ss', { zone: 'UTC' }).toMillis();
-  const local = /^(\d{8})(?:\s+(\d{2}:\d{2}:\d{2}))?(?:\s+(\S+))?$/.exec(value);
-  if (!local) return Number.NaN;
-  const parsed = DateTime.fromFormat(`${local[1]} ${local[2] ?? '00:00:00'}`, 'yyyyMMdd HH:mm:ss', {
-    zone: local[3] ?? defaultZone,
-  });
-  return parsed.isValid ? parsed.toMillis() : Number.NaN;
-}
 
 /** Length of a chunk in minutes. */
 export function chunkMinutes(chunk: Interval): number {

@@ -9,7 +9,7 @@
  */
 import Decimal from 'decimal.js';
 import { DateTime } from 'luxon';
-import { TIMEFRAME_SECONDS, type Timeframe } from '@ibstack/contracts';
+import { MINUTE_MS, type Timeframe, TIMEFRAME_SECONDS } from '@ibstack/contracts';
 
 import type { TradingCalendar } from './trading-hours';
 
@@ -23,7 +23,6 @@ export interface Ohlcv {
   volume: string;
 }
 
-export const MINUTE_MS = 60_000;
 export const REAL_TIME_BAR_MS = 5_000;
 const PARTS_PER_MINUTE = MINUTE_MS / REAL_TIME_BAR_MS;
 

@@ -4,7 +4,8 @@
  * missing when its bar is stored (or waiting to be stored), or when history was already asked for it and
  * had no bar (a holiday the weekly calendar did not know, a minute without trades).
  */
-import { expectedMinutes, MINUTE_MS } from './bars';
+import { MINUTE_MS } from '@ibstack/contracts';
+import { expectedMinutes } from './bars';
 import type { Interval, TradingCalendar } from './trading-hours';
 
 export interface GapQuery {

@@ -15,6 +15,7 @@
  * is cheap, skipping data that is there is a permanent hole. A contract that lists no open day at all counts
  * as open all day.
  */
+import { DAY_MS } from '@ibstack/contracts';
 import { DateTime, IANAZone } from 'luxon';
 
 import { TradingHoursError } from '../errors';
@@ -52,7 +53,6 @@ export function resolveTimeZone(timeZoneId: string): string {
   throw new TradingHoursError(timeZoneId, `unknown time zone "${timeZoneId}"`);
 }
 
-const DAY_MS = 86_400_000;
 /** Sessions never last longer than this; bounds how far back a lookup starts. */
 const MAX_SESSION_DAYS = 3;
 /** A listed day this much shorter than the week's longest is an early close (DST alone moves an hour). */

@@ -1,4 +1,4 @@
-import { chunkFor, parseHistoricalTime, planChunks } from '../../src/domain/backfill-plan';
+import { chunkFor, planChunks } from '../../src/domain/backfill-plan';
 
 const at = (iso: string) => Date.parse(iso);
 const HOUR = 3_600_000;
@@ -38,13 +38,5 @@ describe('backfill chunk planning', () => {
     expect(chunks).toHaveLength(3);
     expect(chunks.every((chunk) => chunk.duration === '3600 S')).toBe(true);
     expect(chunks[2]!.start).toBe(end - 3 * HOUR);
-  });
-
-  it('reads the bar times IB sends in each date format', () => {
-    expect(parseHistoricalTime('1795964400', 'US/Eastern')).toBe(1_795_964_400_000);
-    expect(parseHistoricalTime('20261124 10:00:00 US/Eastern', 'UTC')).toBe(at('2026-11-24T15:00:00Z'));
-    expect(parseHistoricalTime('20261124 10:00:00', 'US/Eastern')).toBe(at('2026-11-24T15:00:00Z'));
-    expect(parseHistoricalTime('20261124-15:00:00', 'US/Eastern')).toBe(at('2026-11-24T15:00:00Z'));
-    expect(parseHistoricalTime('yesterday', 'UTC')).toBeNaN();
   });
 });

@@ -4,7 +4,7 @@
  * and IBKR's weekly token reset (Sunday 01:00) with the deadline by which the gateway must be logged in
  * again (`WEEKLY_REAUTH_DEADLINE_HOUR`, the gateway supervisor's setting of the same name).
  */
-import { instantOfWallClock, sessionOf, wallClockMs } from '@ibstack/contracts';
+import { DAY_MS, HOUR_MS, instantOfWallClock, sessionOf, wallClockMs } from '@ibstack/contracts';
 
 export const NEW_YORK = 'America/New_York';
 /** The forex roll: a trading day runs from 17:00 New York to 17:00 the next day. */
@@ -13,9 +13,6 @@ const ROLL_HOUR = 17;
 export const WEEKLY_RESET_HOUR = 1;
 /** The reminder comes this long before the deadline, and never before an hour after the reset. */
 const REMINDER_LEAD_HOURS = 2;
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
 
 export interface TradingDay {
   /** The trading day, `2026-11-25` for the one opening 2026-11-24 17:00 New York. */

@@ -1,11 +1,17 @@
-import type { Bus, ConsumerHandle, KvValue, MessageContext, TypedKv } from '@ibstack/bus';
+import {
+  type Bus,
+  type ConsumerHandle,
+  type KvValue,
+  type MessageContext,
+  tradingStateKv,
+  type TypedKv,
+} from '@ibstack/bus';
 import {
   type AccountSnapshot,
   type AuditEntry,
   type Bar,
   type Fill,
   type InstrumentKey,
-  KV_BUCKETS,
   KV_KEYS,
   type OrderEvent,
   type OrderIntent,
@@ -14,7 +20,7 @@ import {
   type Tick,
   type Timeframe,
   topics,
-  TradingState,
+  type TradingState,
 } from '@ibstack/contracts';
 import type { Database, Kysely } from '@ibstack/db';
 import { DurableTradingState } from '@ibstack/operator';
@@ -117,7 +123,7 @@ export class StrategyBus implements StrategyEvents {
   }
 
   private async kv(): Promise<TypedKv<TradingState>> {
-    this.tradingKv ??= await this.bus.kv(KV_BUCKETS.trading, TradingState);
+    this.tradingKv ??= await tradingStateKv(this.bus);
     return this.tradingKv;
   }
 

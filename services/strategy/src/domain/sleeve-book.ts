@@ -1,4 +1,4 @@
-import { type OrderSide, TERMINAL_ORDER_STATUSES } from '@ibstack/contracts';
+import { type OrderSide, parseExecId, TERMINAL_ORDER_STATUSES } from '@ibstack/contracts';
 import { type FxRatesToUsd, signedQuantity, toUsd } from '@ibstack/risk';
 import Decimal from 'decimal.js';
 
@@ -59,13 +59,6 @@ interface PendingIntent {
   acknowledged: boolean;
   /** Signed quantity this intent adds to its sleeve and instrument's in-flight total right now. */
   open: Decimal;
-}
-
-export function parseExecId(execId: string): { base: string; revision: number } {
-  const cut = execId.lastIndexOf('.');
-  if (cut <= 0) return { base: execId, revision: 0 };
-  const revision = Number.parseInt(execId.slice(cut + 1), 16);
-  return Number.isFinite(revision) ? { base: execId.slice(0, cut), revision } : { base: execId, revision: 0 };
 }
 
 const TERMINAL: ReadonlySet<string> = TERMINAL_ORDER_STATUSES;
