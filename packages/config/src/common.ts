@@ -9,6 +9,33 @@ export const booleanFlag = z
 
 export const port = z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65_535);
 
+/** A whole number of milliseconds, at least `minimum`; `fallback` when unset. */
+export const milliseconds = (fallback: number, minimum = 1) =>
+  z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(minimum).default(fallback);
+
+/** A JSON setting validated against a schema, each problem named with its path; undefined when unset. */
+export const jsonSetting = <S extends z.ZodType>(schema: S, example: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx): z.infer<S> | undefined => {
+      if (!value) return undefined;
+      let json: unknown;
+      try {
+        json = JSON.parse(value);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be JSON, e.g. ${example}` });
+        return z.NEVER;
+      }
+      const parsed = schema.safeParse(json);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues)
+          ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || '(value)'}: ${issue.message}` });
+        return z.NEVER;
+      }
+      return parsed.data;
+    });
+
 const urlWithScheme = (schemes: readonly string[]) =>
   z.string().refine(
     (value) => {

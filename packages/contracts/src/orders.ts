@@ -13,8 +13,6 @@ import {
 } from './primitives';
 
 export type IntentId = Brand<string, 'IntentId'>;
-export type ExecId = Brand<string, 'ExecId'>;
-export type BrokerOrderId = Brand<number, 'BrokerOrderId'>;
 
 /** Intent ids are 32 lowercase hex chars; they travel to IB as `orderRef`. */
 export const IntentIdSchema = z

@@ -46,5 +46,5 @@ export function nowIso(clock: () => number = Date.now): Timestamp {
   return new Date(clock()).toISOString();
 }
 
-/** Branded ids keep an intent id from being passed where an exec id is expected. */
+/** A branded id (`IntentId`) cannot be passed where a plain string or another kind of id is expected. */
 export type Brand<T, B extends string> = T & { readonly __brand: B };

@@ -6,3 +6,4 @@ export { migrationProvider } from './migrations';
 export { sql, type Kysely, type Transaction } from 'kysely';
 export * from './check';
 export * from './audit';
+export * from './account-snapshots';

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 /** `numeric` columns travel as strings: exact decimals, never floats. */
 export type Numeric = ColumnType<string, string | number, string | number>;
@@ -247,6 +247,19 @@ export interface TradingStateTable {
   updated_at: TimestamptzDefault;
 }
 
+/**
+ * Cash reconciliation's baseline per account and currency: the broker's cash and the cash effect of all our
+ * executions at one reconciliation (`reason`: `first`, `after_mismatch` or `after_reconstruction`).
+ */
+export interface CashBaselinesTable {
+  account: string;
+  currency: string;
+  broker_cash: Numeric;
+  executions_effect: Numeric;
+  reason: string;
+  recorded_at: TimestamptzDefault;
+}
+
 /** The whole database as kysely sees it. Table shapes are defined here once and imported everywhere. */
 export interface Database {
   instruments: InstrumentsTable;
@@ -265,21 +278,11 @@ export interface Database {
   commission_reports: CommissionReportsTable;
   order_amendments: OrderAmendmentsTable;
   trading_state: TradingStateTable;
+  cash_baselines: CashBaselinesTable;
 }
 
-export type BarRow = Selectable<BarsTable>;
-export type NewBarRow = Insertable<BarsTable>;
 export type OrderRow = Selectable<OrdersTable>;
-export type NewOrderRow = Insertable<OrdersTable>;
-export type OrderUpdate = Updateable<OrdersTable>;
-export type ExecutionRow = Selectable<ExecutionsTable>;
-export type NewExecutionRow = Insertable<ExecutionsTable>;
-export type PositionRow = Selectable<PositionsTable>;
-export type OrderIntentRow = Selectable<OrderIntentsTable>;
-export type NewOrderIntentRow = Insertable<OrderIntentsTable>;
 export type AccountSnapshotRow = Selectable<AccountSnapshotsTable>;
-export type ReconciliationRunRow = Selectable<ReconciliationRunsTable>;
-export type AuditLogRow = Selectable<AuditLogTable>;
 
 // Added by migration 0002_strategy. Declared as interface merges so the tables above stay as they were.
 
@@ -300,8 +303,6 @@ export interface OrderIntentsTable {
 export interface Database {
   strategy_progress: StrategyProgressTable;
 }
-
-export type StrategyProgressRow = Selectable<StrategyProgressTable>;
 
 // Added by migration 0004_ingestor.
 
@@ -345,8 +346,6 @@ export interface UsersTable {
   /** Tokens issued before this instant are refused. */
   password_changed_at: TimestamptzDefault;
 }
-
-export type UserRow = Selectable<UsersTable>;
 
 // Added by migration 0010_notifier.
 

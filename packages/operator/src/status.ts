@@ -9,7 +9,7 @@
  */
 import type { Bus } from '@ibstack/bus';
 import { GatewayHealth, KV_KEYS, Lease, subjects, Tick, type TradingState } from '@ibstack/contracts';
-import type { Database, Kysely } from '@ibstack/db';
+import { accountSnapshotFromRow, type Database, type Kysely } from '@ibstack/db';
 
 import { DurableTradingState } from './trading-state';
 
@@ -294,19 +294,10 @@ export async function latestAccountSnapshots(db: Kysely<Database>, at?: Date): P
     .orderBy('account')
     .orderBy('ts', 'desc')
     .execute();
-  return rows.map((row) => ({
-    account: row.account,
-    currency: row.currency,
-    netLiquidation: row.net_liquidation,
-    cash: row.cash,
-    realizedPnl: row.realized_pnl,
-    unrealizedPnl: row.unrealized_pnl,
-    dailyPnl: row.daily_pnl,
-    dailyReturnPct: row.daily_return_pct,
-    highWaterMark: row.high_water_mark,
-    drawdownPct: row.drawdown_pct,
-    at: row.ts.toISOString(),
-  }));
+  return rows.map((row) => {
+    const { ts, ...figures } = accountSnapshotFromRow(row);
+    return { ...figures, at: ts };
+  });
 }
 
 export async function lastReconciliation(db: Kysely<Database>): Promise<LastReconciliation | null> {

@@ -61,7 +61,7 @@ export class SimAccount {
 
   /** Records the account at `time` (the broker's clock must stand there); returns its NAV in USD. */
   observe(time: number): number {
-    const venue = this.broker.figures();
+    const venue = this.broker.figures({ detail: false });
     const nav = accountValue(venue.netLiquidation);
     if (this.isNewDay(time)) {
       this.dayStartMs = tradingDayStart(time);

@@ -1,10 +1,8 @@
-import { booleanFlag, commonEnv, gatewayEnv, port, tradingModeEnv } from '@ibstack/config';
+import { booleanFlag, commonEnv, gatewayEnv, milliseconds, port, tradingModeEnv } from '@ibstack/config';
 import { isIP } from 'node:net';
 
 import { z } from 'zod';
 
-const milliseconds = (fallback: number, minimum = 1) =>
-  z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(minimum).default(fallback);
 const count = (fallback: number, minimum = 1) =>
   z.coerce.number({ error: 'must be an integer' }).int().min(minimum).default(fallback);
 

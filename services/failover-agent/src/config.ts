@@ -1,32 +1,6 @@
-import { commonEnv, port } from '@ibstack/config';
+import { commonEnv, jsonSetting, milliseconds, port } from '@ibstack/config';
 import { SubjectToken } from '@ibstack/contracts';
 import { z } from 'zod';
-
-const milliseconds = (fallback: number, minimum: number) =>
-  z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(minimum).default(fallback);
-
-/** A JSON setting validated against a schema, each problem named with its path. */
-const jsonSetting = <S extends z.ZodType>(schema: S, example: string) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx): z.infer<S> | undefined => {
-      if (!value) return undefined;
-      let json: unknown;
-      try {
-        json = JSON.parse(value);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `must be JSON, e.g. ${example}` });
-        return z.NEVER;
-      }
-      const parsed = schema.safeParse(json);
-      if (!parsed.success) {
-        for (const issue of parsed.error.issues)
-          ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || '(value)'}: ${issue.message}` });
-        return z.NEVER;
-      }
-      return parsed.data;
-    });
 
 const argv = z.array(z.string().min(1)).min(1);
 

@@ -2,6 +2,8 @@ import {
   commonEnv,
   type ConfigCheck,
   gatewayEnv,
+  jsonSetting,
+  milliseconds,
   port,
   tradingModeCheck,
   tradingModeEnv,
@@ -10,32 +12,6 @@ import { z } from 'zod';
 
 import { DEFAULT_LOG_PATTERNS, LogPattern } from './domain/log-lines';
 import { DEFAULT_RESET_WINDOWS, ResetWindowTable, ServerRegion } from './domain/reset-windows';
-
-const milliseconds = (fallback: number, minimum: number) =>
-  z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(minimum).default(fallback);
-
-/** A JSON setting validated against a schema, each problem named with its path. */
-const jsonSetting = <S extends z.ZodType>(schema: S, example: string) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx): z.infer<S> | undefined => {
-      if (!value) return undefined;
-      let json: unknown;
-      try {
-        json = JSON.parse(value);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `must be JSON, e.g. ${example}` });
-        return z.NEVER;
-      }
-      const parsed = schema.safeParse(json);
-      if (!parsed.success) {
-        for (const issue of parsed.error.issues)
-          ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || '(value)'}: ${issue.message}` });
-        return z.NEVER;
-      }
-      return parsed.data;
-    });
 
 /** The gateway supervisor's environment; every default fits the simulated gateway and IBGA alike. */
 export const gatewaySupervisorEnv = commonEnv

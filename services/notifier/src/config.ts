@@ -1,13 +1,10 @@
-import { commonEnv, port, serviceUrls } from '@ibstack/config';
+import { commonEnv, milliseconds, port, serviceUrls } from '@ibstack/config';
 import { isValidTimeZone } from '@ibstack/contracts';
 import { Cron } from 'croner';
 import { z } from 'zod';
 
 import { parseChats } from './domain/chats';
 import { DEFAULT_LEVELS, parseLevels } from './domain/notifications';
-
-const milliseconds = (minimum: number) =>
-  z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(minimum);
 
 /** A cron pattern (5 or 6 fields), or `off` (null). */
 const schedule = (fallback: string) =>
@@ -95,19 +92,19 @@ export const notifierEnv = commonEnv.extend({
     .max(23, 'must be an hour from 2 to 23')
     .default(17),
   /** Least time between two messages to one chat (Telegram allows about one a second). @default 1000 */
-  TELEGRAM_CHAT_INTERVAL_MS: milliseconds(0).default(1_000),
+  TELEGRAM_CHAT_INTERVAL_MS: milliseconds(1_000, 0),
   /** Least time between two messages to one group (Telegram allows about 20 a minute). @default 3000 */
-  TELEGRAM_GROUP_INTERVAL_MS: milliseconds(0).default(3_000),
+  TELEGRAM_GROUP_INTERVAL_MS: milliseconds(3_000, 0),
   /** Least time between any two messages of the bot (Telegram allows about 30 a second). @default 40 */
-  TELEGRAM_GLOBAL_INTERVAL_MS: milliseconds(0).default(40),
+  TELEGRAM_GLOBAL_INTERVAL_MS: milliseconds(40, 0),
   /** First delay before a failed notification is sent again; doubled each time up to 5 minutes. @default 2000 */
-  NOTIFIER_RETRY_BASE_MS: milliseconds(10).default(2_000),
+  NOTIFIER_RETRY_BASE_MS: milliseconds(2_000, 10),
   /** A notification still undelivered this long after its event is given up (counted and logged). @default 21600000 (6 h) */
-  NOTIFIER_GIVE_UP_AFTER_MS: milliseconds(1_000).default(6 * 3_600_000),
+  NOTIFIER_GIVE_UP_AFTER_MS: milliseconds(6 * 3_600_000, 1_000),
   /** How long an operator has to press Confirm after /halt or /resume. @default 300000 */
-  NOTIFIER_CONFIRM_TIMEOUT_MS: milliseconds(1_000).default(300_000),
+  NOTIFIER_CONFIRM_TIMEOUT_MS: milliseconds(300_000, 1_000),
   /** How long /reconcile waits for execution's result before saying so. @default 120000 */
-  NOTIFIER_RECONCILE_TIMEOUT_MS: milliseconds(1_000).default(120_000),
+  NOTIFIER_RECONCILE_TIMEOUT_MS: milliseconds(120_000, 1_000),
   /** Where /status finds the services' /readyz: `name=url,…`; empty means 127.0.0.1 at STACK_HTTP_PORT_BASE. */
   STATUS_SERVICES: serviceUrls,
   /** The stack runner's first HTTP port, for /status under `npm start`. @default 9400 */

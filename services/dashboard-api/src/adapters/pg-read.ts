@@ -2,7 +2,7 @@
  * What the dashboard reads from Postgres. Read-only: execution, strategy and ingestor own these tables.
  * Rows become the API's shapes here (decimal strings stay strings; no float arithmetic on money).
  */
-import { type Database, type Kysely, type OrderRow, sql } from '@ibstack/db';
+import { accountSnapshotFromRow, type Database, type Kysely, type OrderRow, sql } from '@ibstack/db';
 import Decimal from 'decimal.js';
 
 import type { Order, Position } from '../api/schemas';
@@ -136,20 +136,7 @@ export class ReadStore {
       .orderBy('account')
       .orderBy('ts', 'desc')
       .execute();
-    return rows.map((row) => ({
-      account: row.account,
-      currency: row.currency,
-      netLiquidation: row.net_liquidation,
-      cash: row.cash,
-      buyingPower: buyingPower(row.raw),
-      realizedPnl: row.realized_pnl,
-      unrealizedPnl: row.unrealized_pnl,
-      dailyPnl: row.daily_pnl,
-      dailyReturnPct: row.daily_return_pct,
-      drawdownPct: row.drawdown_pct,
-      highWaterMark: row.high_water_mark,
-      ts: row.ts.toISOString(),
-    }));
+    return rows.map((row) => ({ ...accountSnapshotFromRow(row), buyingPower: buyingPower(row.raw) }));
   }
 
   async trades(filter: {

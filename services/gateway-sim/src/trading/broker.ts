@@ -22,7 +22,14 @@ import type { MarketSchedule } from '../market/trading-hours';
 import { hashInts, hashString } from '../market/price-model';
 import { IbCode, IbText } from '../protocol/ib-errors';
 import { fillCommission } from './commission';
-import { accountFigures, type AccountFigures, Ledger, type LedgerState, MARGIN_RATES } from './ledger';
+import {
+  accountFigures,
+  type AccountFigures,
+  Ledger,
+  type LedgerState,
+  MARGIN_RATES,
+  type Valuation,
+} from './ledger';
 import { validateOrder } from './order-validation';
 import { isWorking, OrderStatus, type SimExecution, type SimOrder, type SimOrderType } from './types';
 
@@ -148,6 +155,13 @@ export class Broker {
   private readonly otherAccounts = new Map<string, Map<string, { quantity: number; averageCost: number }>>();
   /** False between a connectivity loss and its restoration: nothing matches. */
   private linkUp = true;
+  /** Marks and rates at `valuationTime`, for `figures` (one object, not three closures per valuation). */
+  private valuationTime = 0;
+  private readonly valuation: Valuation = {
+    toUsd: (currency) => this.toUsd(currency, this.valuationTime),
+    mark: (instrument) => this.options.book.at(instrument, this.valuationTime).mid,
+    instrument: (key) => this.options.instruments.get(key),
+  };
   /** The USD pair of each currency asked about (undefined: none), for `toUsd`. */
   private readonly usdPairs = new Map<string, { instrument: SimInstrument; inverse: boolean } | undefined>();
 
@@ -294,24 +308,13 @@ export class Broker {
     return this.executionList;
   }
 
-  figures(): AccountFigures {
-    return this.valueAccount(true);
-  }
-
-  /** The account's figures now; without `detail`, the totals only (no position list or cash by currency). */
-  private valueAccount(detail: boolean): AccountFigures {
-    const { instruments, book } = this.options;
-    const now = this.options.now();
-    return accountFigures(
-      this.ledger,
-      {
-        toUsd: (currency) => this.toUsd(currency, now),
-        mark: (instrument) => book.at(instrument, now).mid,
-        instrument: (key) => instruments.get(key),
-      },
-      this.realizedByInstrument,
-      detail,
-    );
+  /**
+   * The account's figures now. With `detail: false`, the totals only: `cashByCurrency` and `positions` are
+   * left empty (for a caller that reads NAV, cash and P&L on every step).
+   */
+  figures(options: { detail?: boolean } = {}): AccountFigures {
+    this.valuationTime = this.options.now();
+    return accountFigures(this.ledger, this.valuation, this.realizedByInstrument, options.detail ?? true);
   }
 
   positionOf(key: string): { quantity: number; averageCost: number } | undefined {
@@ -462,7 +465,7 @@ export class Broker {
   /** IB refuses an order whose full fill would need more initial margin than the equity. */
   private marginProblem(request: OrderRequest, instrument: SimInstrument, now: number): string | undefined {
     // The totals are all it needs: the same sums as `figures()`, without the lists.
-    const figures = this.valueAccount(false);
+    const figures = this.figures({ detail: false });
     const current = this.ledger.position(instrument.key)?.quantity ?? 0;
     const signed = request.action.toUpperCase() === 'BUY' ? request.totalQuantity : -request.totalQuantity;
     const mark = this.options.book.at(instrument, now).mid;

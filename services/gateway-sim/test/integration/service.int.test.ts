@@ -12,6 +12,7 @@ import { eventually, spawnTs } from '@ibstack/test-kit';
 
 import type { GatewaySim } from '../../src';
 import { flagsToEnvironment } from '../../src/cli';
+import { gatewaySimEnv } from '../../src/config';
 import { connectClient, forex, RecordingClient, startTestSim } from '../support/harness';
 
 async function freePort(): Promise<number> {
@@ -174,6 +175,19 @@ describe('service endpoints', () => {
           error: { code: 'unknown_instrument', message: 'unknown instrument "NOPE"', field: 'instrument' },
         },
       });
+      // The clock moves forward on demand (across IB's midnight cut-off, say), never back.
+      const before = sim.now();
+      expect((await post(`${sim.httpUrl}/admin/advance-clock`, { ms: 3_600_000 })).status).toBe(200);
+      expect(sim.now() - before).toBeGreaterThanOrEqual(3_600_000);
+      expect((await json(`${sim.httpUrl}/status`)).body).toMatchObject({
+        timeZone: 'UTC',
+        executionWindow: 'since-midnight',
+        executionsSince: expect.stringMatching(/T00:00:00\.000Z$/) as unknown,
+      });
+      expect(await post(`${sim.httpUrl}/admin/advance-clock`, { ms: -1 })).toMatchObject({
+        status: 400,
+        body: { error: { code: 'invalid_field', field: 'ms' } },
+      });
       expect((await json(`${sim.httpUrl}/admin/stall`)).status).toBe(405);
       expect((await post(`${sim.httpUrl}/admin/stall`, { on: 'maybe' })).status).toBe(400);
       // Node would fire a longer timer at once: refused rather than silently shortened.
@@ -216,6 +230,10 @@ describe('the gateway-sim command', () => {
         'p.csv',
         '--http-port',
         '0',
+        '--time-zone',
+        'America/New_York',
+        '--execution-window',
+        'unlimited',
       ]),
     ).toEqual({
       GATEWAY_SIM_PORT: '4102',
@@ -228,7 +246,24 @@ describe('the gateway-sim command', () => {
       GATEWAY_SIM_STATE_FILE: '/tmp/s.json',
       GATEWAY_SIM_CSV: 'p.csv',
       HTTP_PORT: '0',
+      GATEWAY_SIM_TIME_ZONE: 'America/New_York',
+      GATEWAY_SIM_EXECUTION_WINDOW: 'unlimited',
     });
+  });
+
+  it('checks the gateway zone and the execution window, naming the field', () => {
+    expect(gatewaySimEnv.parse({})).toMatchObject({
+      GATEWAY_SIM_TIME_ZONE: 'UTC',
+      GATEWAY_SIM_EXECUTION_WINDOW: 'since-midnight',
+    });
+    const zone = gatewaySimEnv.safeParse({ GATEWAY_SIM_TIME_ZONE: 'Mars/Olympus' });
+    expect(zone.success ? [] : zone.error.issues.map((issue) => issue.path.join('.'))).toEqual([
+      'GATEWAY_SIM_TIME_ZONE',
+    ]);
+    const window = gatewaySimEnv.safeParse({ GATEWAY_SIM_EXECUTION_WINDOW: 'forever' });
+    expect(window.success ? [] : window.error.issues.map((issue) => issue.path.join('.'))).toEqual([
+      'GATEWAY_SIM_EXECUTION_WINDOW',
+    ]);
   });
 
   it('starts from flags over the environment, replays a CSV, serves clients and stops cleanly on SIGTERM', async () => {

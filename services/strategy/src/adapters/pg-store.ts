@@ -1,5 +1,5 @@
 import type { AccountSnapshot, AuditEntry, Bar, OrderIntent, Timeframe } from '@ibstack/contracts';
-import { type Database, insertAuditEntries, type Kysely, sql } from '@ibstack/db';
+import { accountSnapshotFromRow, type Database, insertAuditEntries, type Kysely, sql } from '@ibstack/db';
 
 import type {
   BarCommit,
@@ -295,21 +295,7 @@ export class PgStrategyStore implements StrategyStore {
       .orderBy('ts', 'desc')
       .limit(1)
       .executeTakeFirst();
-    if (!row) return null;
-    return {
-      v: 1,
-      account: row.account,
-      currency: row.currency,
-      netLiquidation: row.net_liquidation,
-      cash: row.cash,
-      realizedPnl: row.realized_pnl,
-      unrealizedPnl: row.unrealized_pnl,
-      dailyPnl: row.daily_pnl,
-      dailyReturnPct: row.daily_return_pct,
-      highWaterMark: row.high_water_mark,
-      drawdownPct: row.drawdown_pct,
-      ts: iso(row.ts),
-    };
+    return row ? { v: 1, ...accountSnapshotFromRow(row) } : null;
   }
 
   async insertAudit(entry: AuditEntry): Promise<void> {
