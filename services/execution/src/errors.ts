@@ -8,10 +8,3 @@ export class FencedError extends Error {
   }
 }
 
-/** An intent names an instrument the gateway does not know; rejected before anything is sent. */
-export class UnknownInstrumentError extends Error {
-  override readonly name = 'UnknownInstrumentError';
-  constructor(readonly instrument: string) {
-    super(`unknown instrument ${instrument}: not in INSTRUMENTS and not resolvable at the gateway`);
-  }
-}

@@ -9,6 +9,7 @@
 import {
   type AccountSnapshot,
   type Instrument,
+  MINUTE_MS,
   type OrderIntent,
   type OrderSide,
   type OrderType,
@@ -97,7 +98,7 @@ export class OrderRouter {
     if (!account) throw new NotReadyError('the gateway reported no account yet');
     // One database round trip and one KV read, in parallel: the rest of the decision is in memory.
     const [context, tradingState, instrument] = await Promise.all([
-      store.routingContext(intent.intentId, account, new Date(this.now() - 60_000)),
+      store.routingContext(intent.intentId, account, new Date(this.now() - MINUTE_MS)),
       this.deps.tradingState.get(),
       this.deps.instruments.find(intent.instrument),
     ]);
@@ -236,7 +237,7 @@ export class OrderRouter {
     const instrument = await this.deps.instruments.find(order.instrument);
     if (!order.account || !instrument) return `instrument ${order.instrument} or account unknown`;
     const [context, tradingState] = await Promise.all([
-      this.deps.store.routingContext('', order.account, new Date(this.now() - 60_000)),
+      this.deps.store.routingContext('', order.account, new Date(this.now() - MINUTE_MS)),
       this.deps.tradingState.get(),
     ]);
     const side = order.side as OrderSide;

@@ -11,12 +11,14 @@ import type { Bus } from '@ibstack/bus';
 import {
   toDecimalString,
   deterministicId,
+  MINUTE_MS,
   nowIso,
   type ReconciliationMismatch,
   type ReconciliationResult,
   randomId,
   topics,
 } from '@ibstack/contracts';
+import { formatIbUtcTime } from '@ibstack/ib';
 import type { Logger } from '@ibstack/observability';
 
 import type { IbBroker } from './adapters/ib-broker';
@@ -70,19 +72,8 @@ export interface ReconcilerDependencies {
   crashPoints?: CrashPoints;
 }
 
-/** Why a reconciliation could not compare (a broker read timed out): stored, counted, not clean. */
-export class ReconciliationFailedError extends Error {
-  override readonly name = 'ReconciliationFailedError';
-}
-
 /** A fill's commission normally follows it within a second; until this long, its account's cash waits. */
-const COMMISSION_WAIT_MS = 60_000;
-
-function formatIbTime(epochMs: number): string {
-  const date = new Date(epochMs);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getUTCFullYear()}${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}-${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`;
-}
+const COMMISSION_WAIT_MS = MINUTE_MS;
 
 export class Reconciler {
   private lastCleanAt: number;
@@ -108,7 +99,7 @@ export class Reconciler {
     // The window IB reports executions for: since the trading day's start, but never before the gateway's
     // midnight (IB's cut-off). A stored execution before it is not "unknown at the broker".
     const since = brokerExecutionsSince(await broker.currentTime(timeout), this.deps.gatewayTimeZone);
-    const brokerExecutions = await broker.executions({ time: formatIbTime(since) }, timeout);
+    const brokerExecutions = await broker.executions({ time: formatIbUtcTime(since) }, timeout);
     const brokerPositions = await broker.positions(timeout);
     const brokerOpen = await broker.openOrders(timeout);
     // Cash at the broker, then the cash our stored executions explain: a fill stored in between is one

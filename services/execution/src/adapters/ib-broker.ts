@@ -22,12 +22,12 @@ import {
   type Instrument,
   type OrderSide,
   type OrderType as OurOrderType,
+  Mutex,
   type TimeInForce as OurTif,
-  instantOfWallClock,
   isValidTimeZone,
   toDecimalString,
 } from '@ibstack/contracts';
-import { contractOf, type IbConnection, keyOfContract } from '@ibstack/ib';
+import { contractOf, type IbConnection, keyOfContract, parseIbTime } from '@ibstack/ib';
 
 export interface BrokerOrderRequest {
   orderId: number;
@@ -167,26 +167,16 @@ function numberOrUndefined(value: number | undefined): number | undefined {
 }
 
 /**
- * IB execution times: `20261124 15:04:05`, `20261124  15:04:05`, `20261124-15:04:05`, optionally followed
- * by a zone (`US/Eastern`, `UTC`). Without a zone the time is the gateway's local time, `defaultZone`.
- * Epoch seconds pass through. An unknown zone name is read as `defaultZone`.
+ * An execution or completion time from IB (packages/ib reads every form), NaN when absent or unreadable.
+ * A trailing zone name Intl does not know is read as the gateway's zone, as execution always has: the
+ * wall-clock time is still good, and a fill with no time would be refused.
  */
-export function parseIbTime(text: string | undefined, defaultZone = 'UTC'): number {
+export function executionTime(text: string | undefined, gatewayZone: string): number {
   if (!text) return Number.NaN;
-  const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const match = /^(\d{4})(\d{2})(\d{2})[\s-]+(\d{2}):(\d{2}):(\d{2})(?:\s+(\S+))?$/.exec(trimmed);
-  if (!match) return Number.NaN;
-  const [y, mo, d, h, mi, s] = match.slice(1, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const zone = match[7] && isValidTimeZone(match[7]) ? match[7] : defaultZone;
-  return instantOfWallClock(Date.UTC(y, mo - 1, d, h, mi, s), zone);
+  const time = parseIbTime(text, gatewayZone);
+  if (!Number.isNaN(time)) return time;
+  const zoned = /^(.*\d)\s+([A-Za-z][\w/+-]*)$/.exec(text.trim());
+  return zoned && !isValidTimeZone(zoned[2]!) ? parseIbTime(zoned[1]!, gatewayZone) : Number.NaN;
 }
 
 function sideOf(action: string | undefined): OrderSide {
@@ -195,7 +185,8 @@ function sideOf(action: string | undefined): OrderSide {
 
 export class IbBroker extends EventEmitter<BrokerEvents> {
   private nextRequestId = FIRST_REQUEST_ID;
-  private snapshotChain: Promise<unknown> = Promise.resolve();
+  /** One snapshot request at a time: IB's end markers do not say which request they end. */
+  private readonly snapshots = new Mutex();
 
   /**
    * @param timeZone the gateway's local zone, for execution times IB sends without one (IBGA's
@@ -353,7 +344,7 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
 
   /** Every open order of every client (`reqAllOpenOrders`), with its latest status. */
   openOrders(timeoutMs = 10_000): Promise<{ orders: BrokerOpenOrder[]; statuses: BrokerOrderStatus[] }> {
-    return this.serialised(() =>
+    return this.snapshots.run(() =>
       this.collect<{ orders: BrokerOpenOrder[]; statuses: BrokerOrderStatus[] }>(
         timeoutMs,
         'reqAllOpenOrders',
@@ -382,7 +373,7 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
     filter: ExecutionFilter = {},
     timeoutMs = 10_000,
   ): Promise<{ executions: BrokerExecution[]; commissions: BrokerCommission[] }> {
-    return this.serialised(() => {
+    return this.snapshots.run(() => {
       const requestId = this.nextRequestId++;
       return this.collect<{ executions: BrokerExecution[]; commissions: BrokerCommission[] }>(
         timeoutMs,
@@ -415,7 +406,7 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
 
   /** Finished orders (`reqCompletedOrders`, API orders only): unlike executions, not cut at midnight. */
   completedOrders(timeoutMs = 10_000): Promise<BrokerCompletedOrder[]> {
-    return this.serialised(() =>
+    return this.snapshots.run(() =>
       this.collect<BrokerCompletedOrder[]>(timeoutMs, 'reqCompletedOrders', (done) => {
         const orders: BrokerCompletedOrder[] = [];
         const onOrder = (contract: Contract, order: Order, state: OrderState) => {
@@ -431,7 +422,7 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
               orderType: String(order.orderType ?? ''),
               limitPrice: numberOrUndefined(order.lmtPrice),
               brokerStatus: String(state.status ?? ''),
-              completedAt: parseIbTime(state.completedTime, this.timeZone),
+              completedAt: executionTime(state.completedTime, this.timeZone),
             });
           } catch (error) {
             this.emit('dataError', {
@@ -453,7 +444,7 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
   }
 
   positions(timeoutMs = 10_000): Promise<BrokerPosition[]> {
-    return this.serialised(() =>
+    return this.snapshots.run(() =>
       this.collect<BrokerPosition[]>(timeoutMs, 'reqPositions', (done) => {
         const positions: BrokerPosition[] = [];
         const onPosition = (account: string, contract: Contract, quantity: number, averageCost?: number) =>
@@ -545,13 +536,6 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
     });
   }
 
-  /** One snapshot request at a time: IB's end markers do not say which request they end. */
-  private serialised<T>(run: () => Promise<T>): Promise<T> {
-    const result = this.snapshotChain.then(run, run);
-    this.snapshotChain = result.catch(() => undefined);
-    return result;
-  }
-
   private collect<T>(
     timeoutMs: number,
     what: string,
@@ -602,6 +586,6 @@ function toExecution(
     price: toDecimalString(execution.price ?? 0),
     cumulativeQuantity: toDecimalString(execution.cumQty ?? 0),
     averagePrice: toDecimalString(execution.avgPrice ?? 0),
-    time: parseIbTime(execution.time, timeZone),
+    time: executionTime(execution.time, timeZone),
   };
 }

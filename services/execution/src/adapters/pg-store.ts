@@ -7,6 +7,7 @@ import {
   type AuditEntry,
   type OrderSide,
   type OrderStatus,
+  parseExecId,
   type ReconciliationResult,
 } from '@ibstack/contracts';
 import {
@@ -21,7 +22,6 @@ import Decimal from 'decimal.js';
 
 import type { CashAmount, CashBaseline, ExecutionTotals } from '../domain/cash';
 import { applyFill, averageCost, FLAT, type PositionState } from '../domain/positions';
-import { parseExecId } from '../domain/exec-id';
 import type { OrderStateSnapshot } from '../domain/order-state';
 import { FencedError } from '../errors';
 
