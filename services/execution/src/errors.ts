@@ -7,4 +7,3 @@ export class FencedError extends Error {
     );
   }
 }
-

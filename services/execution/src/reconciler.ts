@@ -9,7 +9,6 @@
  */
 import type { Bus } from '@ibstack/bus';
 import {
-  toDecimalString,
   deterministicId,
   MINUTE_MS,
   nowIso,
@@ -139,7 +138,7 @@ export class Reconciler {
         account: position.account,
         instrument: position.instrument,
         quantity: position.quantity,
-        averageCost: toDecimalString(position.averageCost),
+        averageCost: position.averageCost,
       })),
       openOrders: brokerOpen.orders.map((order) => ({
         brokerOrderId: order.clientId === broker.clientId ? order.orderId : -order.permId,
@@ -148,14 +147,8 @@ export class Reconciler {
         brokerStatus: order.brokerStatus,
         remainingQuantity: order.quantity,
         quantity: order.quantity,
-        limitPrice:
-          order.orderType === 'LMT' && order.limitPrice !== undefined
-            ? toDecimalString(order.limitPrice)
-            : null,
-        stopPrice:
-          order.orderType === 'STP' && order.stopPrice !== undefined
-            ? toDecimalString(order.stopPrice)
-            : null,
+        limitPrice: order.orderType === 'LMT' && order.limitPrice !== undefined ? order.limitPrice : null,
+        stopPrice: order.orderType === 'STP' && order.stopPrice !== undefined ? order.stopPrice : null,
       })),
       executions: brokerExecutions.executions.map((execution) => ({
         execId: execution.execId,

@@ -18,7 +18,7 @@
  *   as `execution_reconstructed`. One that cannot be priced is left out, and the position check halts.
  */
 import Decimal from 'decimal.js';
-import { deterministicId, nowIso, toDecimalString } from '@ibstack/contracts';
+import { deterministicId, nowIso } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
 import type { BrokerOrderStatus, IbBroker } from './adapters/ib-broker';
@@ -149,7 +149,7 @@ export async function reconstructMissedFills(
       orderRef: '',
       account: '',
       filledQuantity: status.filledQuantity,
-      averageFillPrice: status.averageFillPrice > 0 ? toDecimalString(status.averageFillPrice) : null,
+      averageFillPrice: new Decimal(status.averageFillPrice).gt(0) ? status.averageFillPrice : null,
       completedAt: Number.NaN,
     }));
   try {
@@ -211,7 +211,7 @@ export async function reconstructMissedFills(
         localQuantity: localPosition?.quantity ?? '0',
         localAverageCost: localPosition?.average_cost ?? '0',
         brokerQuantity: brokerPosition?.quantity ?? '0',
-        brokerAverageCost: String(brokerPosition?.averageCost ?? 0),
+        brokerAverageCost: brokerPosition?.averageCost ?? '0',
       },
     });
     if (outcome.kind === 'nothing_missing') continue;

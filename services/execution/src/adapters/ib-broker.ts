@@ -53,8 +53,10 @@ export interface BrokerOpenOrder {
   side: OrderSide;
   quantity: string;
   orderType: string;
-  limitPrice: number | undefined;
-  stopPrice: number | undefined;
+  /** Decimal string; undefined when IB sent none. */
+  limitPrice: string | undefined;
+  /** Decimal string; undefined when IB sent none. */
+  stopPrice: string | undefined;
   timeInForce: string;
   account: string;
   brokerStatus: string;
@@ -67,8 +69,10 @@ export interface BrokerOrderStatus {
   brokerStatus: string;
   filledQuantity: string;
   remainingQuantity: string;
-  averageFillPrice: number;
-  lastFillPrice: number;
+  /** Decimal string; "0" before a fill. */
+  averageFillPrice: string;
+  /** Decimal string; "0" before a fill. */
+  lastFillPrice: string;
 }
 
 export interface BrokerExecution {
@@ -102,7 +106,8 @@ export interface BrokerCompletedOrder {
   quantity: string;
   filledQuantity: string;
   orderType: string;
-  limitPrice: number | undefined;
+  /** Decimal string; undefined when IB sent none. */
+  limitPrice: string | undefined;
   /** Filled, Cancelled, Inactive. */
   brokerStatus: string;
   /** Epoch ms it finished; NaN when IB sent none we can read. */
@@ -120,7 +125,8 @@ export interface BrokerPosition {
   account: string;
   instrument: string;
   quantity: string;
-  averageCost: number;
+  /** Decimal string; "0" when IB sent none. */
+  averageCost: string;
 }
 
 /** One currency's cash in one account, as the broker books it. */
@@ -167,6 +173,16 @@ function numberOrUndefined(value: number | undefined): number | undefined {
 }
 
 /**
+ * A broker price as a decimal string: the one place execution turns IB's numbers into them (never
+ * `String(number)`, which writes `1e-7`). IB's "unset" (Double.MAX_VALUE), NaN and infinities are undefined.
+ * Quantities go through `toDecimalString` directly: a quantity that is not a number drops the message.
+ */
+function decimalOrUndefined(value: number | undefined): string | undefined {
+  const number = numberOrUndefined(value);
+  return number === undefined ? undefined : toDecimalString(number);
+}
+
+/**
  * An execution or completion time from IB (packages/ib reads every form), NaN when absent or unreadable.
  * A trailing zone name Intl does not know is read as the gateway's zone, as execution always has: the
  * wall-clock time is still good, and a fill with no time would be refused.
@@ -210,8 +226,8 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
           side: sideOf(order.action),
           quantity: toDecimalString(order.totalQuantity ?? 0),
           orderType: String(order.orderType),
-          limitPrice: numberOrUndefined(order.lmtPrice),
-          stopPrice: numberOrUndefined(order.auxPrice),
+          limitPrice: decimalOrUndefined(order.lmtPrice),
+          stopPrice: decimalOrUndefined(order.auxPrice),
           timeInForce: String(order.tif ?? ''),
           account: order.account ?? '',
           brokerStatus: String(state.status),
@@ -238,8 +254,8 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
           brokerStatus: status,
           filledQuantity: toDecimalString(filled ?? 0),
           remainingQuantity: toDecimalString(remaining ?? 0),
-          averageFillPrice: avgFillPrice ?? 0,
-          lastFillPrice: lastFillPrice ?? 0,
+          averageFillPrice: decimalOrUndefined(avgFillPrice) ?? '0',
+          lastFillPrice: decimalOrUndefined(lastFillPrice) ?? '0',
         });
       },
     );
@@ -253,8 +269,7 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
         execId: report.execId,
         commission: toDecimalString(report.commission ?? 0),
         currency: report.currency ?? 'USD',
-        realizedPnl:
-          numberOrUndefined(report.realizedPNL) === undefined ? null : toDecimalString(report.realizedPNL!),
+        realizedPnl: decimalOrUndefined(report.realizedPNL) ?? null,
       });
     });
     this.listen(EventName.error, (error: Error, code: number, requestId: number) => {
@@ -420,7 +435,7 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
               quantity: toDecimalString(order.totalQuantity ?? 0),
               filledQuantity: toDecimalString(order.filledQuantity ?? 0),
               orderType: String(order.orderType ?? ''),
-              limitPrice: numberOrUndefined(order.lmtPrice),
+              limitPrice: decimalOrUndefined(order.lmtPrice),
               brokerStatus: String(state.status ?? ''),
               completedAt: executionTime(state.completedTime, this.timeZone),
             });
@@ -452,7 +467,7 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
             account,
             instrument: keyOfContract(contract),
             quantity: toDecimalString(quantity),
-            averageCost: averageCost ?? 0,
+            averageCost: decimalOrUndefined(averageCost) ?? '0',
           });
         const onEnd = () => done(positions);
         this.connection.api.on(EventName.position, onPosition);
