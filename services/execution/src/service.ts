@@ -213,6 +213,7 @@ export function createExecutionService(
         metrics,
         log,
         intervalMs: config.ACCOUNT_SNAPSHOT_INTERVAL_MS,
+        reaskAfterMs: config.ACCOUNT_MAX_AGE_MS / 2,
       });
       const recorder = accountRecorder;
       const instruments = new InstrumentBook(config.INSTRUMENTS, database.db, log);
