@@ -191,6 +191,50 @@ export class Lab {
     await this.killAll(host);
   }
 
+  /**
+   * Partitions `host` from `peers` on the underlay, both ways, while it still reaches the gateway and
+   * the test: each side's neighbour entry for the other points at a MAC nobody has, so their frames are
+   * dropped. (A blackhole route is not enough: wireguard-go sends with the outgoing interface pinned,
+   * and the kernel then treats the destination as on-link whatever the routes say.)
+   */
+  async partition(host: HostName, peers: readonly HostName[]): Promise<void> {
+    for (const peer of peers) {
+      await this.exec(host, 'ip', [
+        'neigh',
+        'replace',
+        this.underlay[peer],
+        'lladdr',
+        '02:00:00:00:de:ad',
+        'nud',
+        'permanent',
+        'dev',
+        'eth0',
+      ]);
+      await this.exec(peer, 'ip', [
+        'neigh',
+        'replace',
+        this.underlay[host],
+        'lladdr',
+        '02:00:00:00:de:ad',
+        'nud',
+        'permanent',
+        'dev',
+        'eth0',
+      ]);
+    }
+  }
+
+  async heal(host: HostName, peers: readonly HostName[]): Promise<void> {
+    for (const peer of peers) {
+      await this.exec(host, 'ip', ['neigh', 'del', this.underlay[peer], 'dev', 'eth0']).catch(
+        () => undefined,
+      );
+      await this.exec(peer, 'ip', ['neigh', 'del', this.underlay[host], 'dev', 'eth0']).catch(
+        () => undefined,
+      );
+    }
+  }
+
   async restoreLink(host: HostName): Promise<void> {
     await this.exec(host, 'ip', ['link', 'set', 'eth0', 'up']);
   }

@@ -66,6 +66,13 @@ export interface PublishOptions {
  * The NATS connection every service uses: JetStream streams and KV buckets created idempotently,
  * validated publishing with de-duplication ids, durable consumers with a dead-letter subject.
  */
+/** The settings of `commonEnv` (packages/config) a service connects with. */
+export interface BusEnv {
+  NATS_URL: string;
+  NATS_REPLICAS?: number;
+  BUS_NAMESPACE?: string;
+}
+
 export class Bus {
   readonly namespace: Namespace;
   readonly metrics: BusMetrics;
@@ -119,6 +126,33 @@ export class Bus {
         ),
       });
     }
+  }
+
+  /**
+   * Connects a service the way every service does: from its environment, under its name, with the
+   * streams made sure of. A failure closes what was opened.
+   */
+  static async connectService(
+    name: string,
+    env: BusEnv,
+    deps: { logger: Logger; registry: Registry; connectTimeoutMs?: number },
+  ): Promise<Bus> {
+    const bus = await Bus.connect({
+      url: env.NATS_URL,
+      replicas: env.NATS_REPLICAS,
+      name,
+      namespace: env.BUS_NAMESPACE,
+      logger: deps.logger,
+      registry: deps.registry,
+      connectTimeoutMs: deps.connectTimeoutMs,
+    });
+    try {
+      await bus.ensureStreams();
+    } catch (error) {
+      await bus.close().catch(() => undefined);
+      throw error;
+    }
+    return bus;
   }
 
   get replicas(): number {

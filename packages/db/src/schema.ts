@@ -247,6 +247,19 @@ export interface TradingStateTable {
   updated_at: TimestamptzDefault;
 }
 
+/**
+ * Cash reconciliation's baseline per account and currency: the broker's cash and the cash effect of all our
+ * executions at one reconciliation (`reason`: `first`, `after_mismatch` or `after_reconstruction`).
+ */
+export interface CashBaselinesTable {
+  account: string;
+  currency: string;
+  broker_cash: Numeric;
+  executions_effect: Numeric;
+  reason: string;
+  recorded_at: TimestamptzDefault;
+}
+
 /** The whole database as kysely sees it. Table shapes are defined here once and imported everywhere. */
 export interface Database {
   instruments: InstrumentsTable;
@@ -265,6 +278,7 @@ export interface Database {
   commission_reports: CommissionReportsTable;
   order_amendments: OrderAmendmentsTable;
   trading_state: TradingStateTable;
+  cash_baselines: CashBaselinesTable;
 }
 
 export type OrderRow = Selectable<OrdersTable>;

@@ -9,7 +9,7 @@
  */
 import type { Bus } from '@ibstack/bus';
 import { GatewayHealth, KV_KEYS, Lease, subjects, Tick, type TradingState } from '@ibstack/contracts';
-import { accountSnapshotFromRow, type Database, type Kysely } from '@ibstack/db';
+import { accountSnapshotFromRow, type AccountSnapshotRecord, type Database, type Kysely } from '@ibstack/db';
 
 import { DurableTradingState } from './trading-state';
 
@@ -68,20 +68,8 @@ export interface AccountSummary {
   at: string;
 }
 
-/** Every figure of an account snapshot, as `/balance`-like screens show them. */
-export interface AccountFigures {
-  account: string;
-  currency: string;
-  netLiquidation: string;
-  cash: string;
-  realizedPnl: string;
-  unrealizedPnl: string;
-  dailyPnl: string;
-  dailyReturnPct: string;
-  highWaterMark: string;
-  drawdownPct: string;
-  at: string;
-}
+/** Every figure of an account snapshot, as `/balance`-like screens show them; its time as `at` (ISO 8601). */
+export type AccountFigures = Omit<AccountSnapshotRecord, 'ts'> & { at: string };
 
 export interface LastReconciliation {
   ok: boolean;

@@ -79,15 +79,7 @@ export function createDashboardService(
         onError: (error) => log.warn({ err: error }, 'postgres connection error'),
       });
       await assertSchemaCurrent(database.db);
-      bus = await Bus.connect({
-        url: config.NATS_URL,
-        replicas: config.NATS_REPLICAS,
-        name: 'dashboard-api',
-        namespace: config.BUS_NAMESPACE,
-        logger: log,
-        registry,
-      });
-      await bus.ensureStreams();
+      bus = await Bus.connectService('dashboard-api', config, { logger: log, registry });
       const activeBus = bus;
       const db = database.db;
       const pool = database.pool;

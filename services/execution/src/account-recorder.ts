@@ -39,6 +39,7 @@ export class AccountRecorder {
   /** Recordings run one after the other. */
   private queue: Promise<unknown> = Promise.resolve();
   private periodicPending = false;
+  private reaskedAt = 0;
   private readonly now: () => number;
 
   constructor(
@@ -49,6 +50,12 @@ export class AccountRecorder {
       metrics: ExecutionMetrics;
       log: Logger;
       intervalMs: number;
+      /**
+       * With no account data from the broker for this long, the subscription is asked again for the full
+       * download (IB need not push when nothing changes; the loss rules must not go blind on a quiet
+       * account). Half of ACCOUNT_MAX_AGE_MS in the service. @default none (never asked again)
+       */
+      reaskAfterMs?: number;
       now?: () => number;
     },
   ) {
@@ -91,6 +98,7 @@ export class AccountRecorder {
     this.deps.broker.subscribeAccountUpdates(account);
     if (!this.timer) {
       this.timer = setInterval(() => {
+        this.reaskIfQuiet();
         if (this.periodicPending) return;
         this.periodicPending = true;
         // A failed snapshot (a database blip) is logged and the next interval tries again.
@@ -101,6 +109,21 @@ export class AccountRecorder {
           .finally(() => (this.periodicPending = false));
       }, this.deps.intervalMs);
       this.timer.unref();
+    }
+  }
+
+  /** Asks for the full download again when the broker has sent nothing for `reaskAfterMs` (once per that). */
+  reaskIfQuiet(): void {
+    const after = this.deps.reaskAfterMs;
+    if (after === undefined || !this.account || !this.downloaded) return;
+    const now = this.now();
+    if (now - (this.valuesAt ?? 0) <= after || now - this.reaskedAt <= after) return;
+    this.reaskedAt = now;
+    try {
+      this.deps.broker.subscribeAccountUpdates(this.account);
+      this.deps.log.info({ quietMs: now - (this.valuesAt ?? 0) }, 'account values quiet: asked again');
+    } catch (error) {
+      this.deps.log.warn({ err: error }, 'could not ask for the account values again');
     }
   }
 

@@ -152,6 +152,35 @@ export const executionEnv = commonEnv
         return tolerance;
       }),
     /**
+     * Cash difference per currency (absolute, in that currency) still treated as equal when the broker's
+     * cash is compared with the baseline plus our executions since: one decimal for every currency, or per
+     * currency with an optional default, `USD=5,JPY=500,*=1`. @default 1
+     */
+    RECONCILE_CASH_TOLERANCE: z
+      .string()
+      .default('1')
+      .transform((value, ctx) => {
+        const tolerance = { default: '1', byCurrency: {} as Record<string, string> };
+        const decimal = /^\d+(\.\d+)?$/;
+        if (decimal.test(value.trim())) return { ...tolerance, default: value.trim() };
+        for (const part of value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)) {
+          const [currency, amount] = part.split('=').map((item) => item.trim());
+          if (!currency || !amount || !decimal.test(amount) || !/^([A-Z]{3}|\*)$/.test(currency)) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `"${part}" must be <currency>=<non-negative decimal> (or *=<decimal> for the rest), e.g. USD=5`,
+            });
+            return z.NEVER;
+          }
+          if (currency === '*') tolerance.default = amount;
+          else tolerance.byCurrency[currency] = amount;
+        }
+        return tolerance;
+      }),
+    /**
      * Relative difference of a position's average cost (ours against the broker's) still treated as
      * equal: 0.01 = 1 % (IB folds stock commissions into its average cost; we do not). @default 0.01
      */

@@ -22,6 +22,7 @@ import type { Logger } from '@ibstack/observability';
 import type { IbBroker } from './adapters/ib-broker';
 import type { ExecutionStore } from './adapters/pg-store';
 import { brokerExecutionsSince } from './domain/account';
+import { type CashInstrument, type CashTolerance, compareCash, executionsCashEffect } from './domain/cash';
 import { isReconstructedExecId } from './domain/reconstruct';
 import { reconcile } from './domain/reconcile';
 import type { CrashPoints } from './crash-points';
@@ -47,6 +48,10 @@ export interface ReconcilerDependencies {
   positionTolerance: { default: string; byInstrument: Readonly<Record<string, string>> };
   /** Relative average-cost difference still treated as equal (0.01 = 1 %). */
   averageCostTolerance: string;
+  /** Cash difference per currency (absolute, in that currency) still treated as equal. */
+  cashTolerance: CashTolerance;
+  /** The instrument behind an execution's key, for the currencies its cash moves in. */
+  instrumentOf: (key: string) => Promise<CashInstrument | undefined>;
   /** Whether a halt for a mismatch also cancels our working orders (RECONCILIATION_HALT_CANCELS_ORDERS). @default true */
   haltCancelsOrders?: boolean;
   /** Pause before the confirming second look. @default 1000 */
@@ -69,6 +74,9 @@ export interface ReconcilerDependencies {
 export class ReconciliationFailedError extends Error {
   override readonly name = 'ReconciliationFailedError';
 }
+
+/** A fill's commission normally follows it within a second; until this long, its account's cash waits. */
+const COMMISSION_WAIT_MS = 60_000;
 
 function formatIbTime(epochMs: number): string {
   const date = new Date(epochMs);
@@ -103,6 +111,10 @@ export class Reconciler {
     const brokerExecutions = await broker.executions({ time: formatIbTime(since) }, timeout);
     const brokerPositions = await broker.positions(timeout);
     const brokerOpen = await broker.openOrders(timeout);
+    // Cash at the broker, then the cash our stored executions explain: a fill stored in between is one
+    // the tracker saw after the mark, so the comparison is not conclusive and is made again.
+    const brokerCash = await broker.cashBalances(timeout);
+    const cashTotals = await store.executionCashTotals(new Date(this.now() - COMMISSION_WAIT_MS));
     await tracker.drain();
     // Our rows at one point in time (a repeatable-read snapshot), not row sets read one after another.
     const snapshot = await store.reconciliationSnapshot(new Date(since));
@@ -200,6 +212,7 @@ export class Reconciler {
         detail: `execution ${execution.execId} (${execution.side} ${execution.quantity} ${execution.instrument}) matches no intent`,
       })),
     ];
+    const cash = await this.compareCash(brokerCash, cashTotals);
     // A comparison of two views is conclusive only for instruments nothing happened to while they were read.
     const compared = [
       ...snapshot.overfilled.map((order) => ({
@@ -214,6 +227,8 @@ export class Reconciler {
         positionToleranceByInstrument: this.deps.positionTolerance.byInstrument,
         averageCostTolerance: this.deps.averageCostTolerance,
       }),
+      // Cash has no instrument: conclusive only when nothing at all happened during the reads.
+      ...cash.mismatches.map((entry) => entry.mismatch),
     ];
     const settled = (mismatch: ReconciliationMismatch) =>
       mismatch.instrument ? !disturbed.has(mismatch.instrument) : disturbed.size === 0;
@@ -223,6 +238,7 @@ export class Reconciler {
       unsettled: compared.filter((mismatch) => !settled(mismatch)),
       disturbed,
       unexplained,
+      cash,
       reconstructed,
       positionsChecked: new Set([
         ...local.positions.map((p) => p.instrument),
@@ -231,6 +247,77 @@ export class Reconciler {
       openOrdersChecked: local.openOrders.length + brokerView.openOrders.length,
       executionsChecked: brokerView.executions.length,
     };
+  }
+
+  /** The broker's cash against the baselines and what our executions explain (domain/cash.ts). */
+  private async compareCash(
+    brokerCash: Awaited<ReturnType<IbBroker['cashBalances']>>,
+    totals: Awaited<ReturnType<ExecutionStore['executionCashTotals']>>,
+  ) {
+    const instruments = new Map<string, CashInstrument | undefined>();
+    for (const trade of totals.trades)
+      if (!instruments.has(trade.instrument))
+        instruments.set(trade.instrument, await this.deps.instrumentOf(trade.instrument));
+    const { effects, unknown } = executionsCashEffect(totals.trades, totals.commissions, (key) =>
+      instruments.get(key),
+    );
+    const baselines = await this.deps.store.cashBaselines();
+    const skip = new Map<string, string>();
+    for (const [account, keys] of unknown) skip.set(account, `unknown instruments ${keys.join(', ')}`);
+    for (const account of totals.awaitingCommission)
+      if (!skip.has(account)) skip.set(account, 'a commission is still on its way');
+    // A fill rebuilt from what IB still reports (past its execution window) has an approximate price and
+    // no commission: its cash cannot be checked. It is reported on its own (execution_reconstructed); the
+    // account's cash is measured again from here.
+    const rebase: string[] = [];
+    for (const [account, latest] of totals.reconstructedAt) {
+      const since = baselines.find((row) => row.account === account)?.recordedAt;
+      if (!since || latest <= since || skip.has(account)) continue;
+      skip.set(account, 'a fill rebuilt since the baseline');
+      rebase.push(account);
+    }
+    if (skip.size > 0) this.deps.log.warn({ accounts: Object.fromEntries(skip) }, 'cash not compared');
+    const comparison = compareCash({
+      broker: brokerCash.map((row) => ({ account: row.account, currency: row.currency, amount: row.cash })),
+      effects,
+      baselines,
+      tolerance: this.deps.cashTolerance,
+      skip,
+    });
+    // What a baseline of the re-based accounts holds (compareCash leaves skipped accounts out).
+    const rebased = compareCash({
+      broker: brokerCash
+        .filter((row) => rebase.includes(row.account))
+        .map((row) => ({ account: row.account, currency: row.currency, amount: row.cash })),
+      effects: effects.filter((row) => rebase.includes(row.account)),
+      baselines: [],
+      tolerance: this.deps.cashTolerance,
+    }).current;
+    return { ...comparison, rebased };
+  }
+
+  /**
+   * Baselines taken after a run: for accounts that had none (only from a comparison nothing disturbed), and
+   * for accounts whose cash mismatch this run reported (the halt is written by now): a discrepancy is
+   * reported once, and the next run measures from the broker's cash as it is.
+   */
+  private async recordCashBaselines(
+    outcome: Awaited<ReturnType<Reconciler['settledCompare']>>,
+    reported: readonly ReconciliationMismatch[],
+  ): Promise<void> {
+    const { cash } = outcome;
+    const first = outcome.disturbed.size === 0 ? cash.withoutBaseline : [];
+    const after = cash.mismatches
+      .filter((entry) => reported.includes(entry.mismatch))
+      .map((entry) => entry.account);
+    const at = new Date(this.now());
+    for (const [rows, reason] of [
+      [cash.current.filter((row) => first.includes(row.account)), 'first'],
+      [cash.current.filter((row) => after.includes(row.account)), 'after_mismatch'],
+      [outcome.disturbed.size === 0 ? cash.rebased : [], 'after_reconstruction'],
+    ] as const) {
+      if (rows.length > 0) await this.deps.store.recordCashBaselines(rows, reason, at);
+    }
   }
 
   /**
@@ -340,6 +427,7 @@ export class Reconciler {
       new Date(result.finishedAt),
       outcome.unexplained.amendments.map((change) => change.id),
     );
+    await this.recordCashBaselines(outcome, result.mismatches);
     if (result.ok) {
       this.lastCleanAt = this.now();
       metrics.reconciliationLastClean.set(this.lastCleanAt / 1000);

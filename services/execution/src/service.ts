@@ -209,6 +209,7 @@ export function createExecutionService(
         metrics,
         log,
         intervalMs: config.ACCOUNT_SNAPSHOT_INTERVAL_MS,
+        reaskAfterMs: config.ACCOUNT_MAX_AGE_MS / 2,
       });
       const recorder = accountRecorder;
       const instruments = new InstrumentBook(config.INSTRUMENTS, database.db, log);
@@ -254,6 +255,8 @@ export function createExecutionService(
         positionTolerance: config.POSITION_TOLERANCE,
         haltCancelsOrders: config.RECONCILIATION_HALT_CANCELS_ORDERS,
         averageCostTolerance: config.RECONCILE_AVERAGE_COST_TOLERANCE,
+        cashTolerance: config.RECONCILE_CASH_TOLERANCE,
+        instrumentOf: (key) => instruments.find(key),
         readTimeoutMs: config.RECONCILE_READ_TIMEOUT_MS,
         maxCleanAgeMs: config.RECONCILE_MAX_CLEAN_AGE_MS,
         settleAttempts: config.RECONCILE_SETTLE_ATTEMPTS,
@@ -359,8 +362,8 @@ export function createExecutionService(
         if (current) recorder.start(current);
         void sessions
           .run(async () => {
-            await resync('reconnect');
             await awaitAccountValues();
+            await resync('reconnect');
           })
           .then(refreshTradingState)
           .catch((error: unknown) =>
@@ -387,10 +390,11 @@ export function createExecutionService(
               : tookOverLease || everReconciled
                 ? 'lease_acquired'
                 : 'start';
+            // The loss rules judge the session's first send by a fresh account value from the broker:
+            // recovery's re-send of an order that may never have left is one.
             recorder.start(info.accounts[0]!);
-            await resync(trigger);
-            // The loss rules judge the first order of the session by a fresh account value from the broker.
             await awaitAccountValues();
+            await resync(trigger);
             everReconciled = true;
             await refreshTradingState();
             const mayTrade = () => !stopping && activeConnection.isReady() && activeLease.isHeld();

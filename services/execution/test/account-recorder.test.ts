@@ -10,7 +10,7 @@ import { AccountRecorder } from '../src/account-recorder';
 import { executionMetrics } from '../src/metrics';
 
 /** The broker's account stream and a store that keeps rows in memory: the recorder's two seams. */
-function setUp() {
+function setUp(options: { reaskAfterMs?: number } = {}) {
   let now = Date.parse('2026-11-24T15:00:00.000Z');
   const broker = Object.assign(new EventEmitter(), {
     subscriptions: [] as string[],
@@ -34,6 +34,7 @@ function setUp() {
     metrics: executionMetrics(createRegistry('execution', { defaultMetrics: false })),
     log: silentLogger(),
     intervalMs: 60_000,
+    ...options,
     now: () => now,
   });
   const download = (netLiquidation: string) => {
@@ -93,6 +94,25 @@ describe('account recorder', () => {
     expect(await recorder.awaitFresh(10)).toBeNull();
     expect(recorder.latestSnapshot()).toMatchObject({ ts: at(100) });
     expect(rows).toHaveLength(1);
+    await recorder.stop();
+  });
+
+  it('asks the broker again when it has sent nothing for a while, once per period', async () => {
+    const { recorder, broker, download, advance } = setUp({ reaskAfterMs: 150_000 });
+    recorder.start('DU1');
+    download('1000000');
+    advance(150_000);
+    recorder.reaskIfQuiet();
+    expect(broker.subscriptions).toEqual(['DU1']);
+    advance(1);
+    recorder.reaskIfQuiet();
+    recorder.reaskIfQuiet();
+    expect(broker.subscriptions).toEqual(['DU1', 'DU1']);
+    // It answers: quiet no more.
+    download('1000000');
+    advance(100_000);
+    recorder.reaskIfQuiet();
+    expect(broker.subscriptions).toEqual(['DU1', 'DU1']);
     await recorder.stop();
   });
 });

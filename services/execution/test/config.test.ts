@@ -26,6 +26,20 @@ describe('execution configuration', () => {
     expect(problems.join(' ')).toMatch(/RECONCILE_MAX_CLEAN_AGE_MS/);
   });
 
+  it('reads the cash tolerance as one figure or per currency, and names a bad entry', () => {
+    const base = { DATABASE_URL: 'postgres://x@localhost/db' };
+    expect(executionEnv.parse(base).RECONCILE_CASH_TOLERANCE).toEqual({ default: '1', byCurrency: {} });
+    expect(
+      executionEnv.parse({ ...base, RECONCILE_CASH_TOLERANCE: 'USD=5, JPY=500, *=0.5' })
+        .RECONCILE_CASH_TOLERANCE,
+    ).toEqual({ default: '0.5', byCurrency: { USD: '5', JPY: '500' } });
+    const bad = executionEnv.safeParse({ ...base, RECONCILE_CASH_TOLERANCE: 'usd=5' });
+    expect(bad.error!.issues[0]).toMatchObject({
+      path: ['RECONCILE_CASH_TOLERANCE'],
+      message: expect.stringMatching(/"usd=5" must be <currency>=<non-negative decimal>/) as unknown,
+    });
+  });
+
   it('refuses an account age limit that is not longer than the snapshot interval', () => {
     const problems = executionChecks.flatMap((check) =>
       check({ ACCOUNT_SNAPSHOT_INTERVAL_MS: '10000', ACCOUNT_MAX_AGE_MS: '10000' }),

@@ -17,16 +17,11 @@ const logger = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
 
 startOrExit(logger, SERVICE, async () => {
   const registry = createRegistry(SERVICE);
-  const bus = await Bus.connect({
-    url: config.NATS_URL,
-    replicas: config.NATS_REPLICAS,
-    name: `${SERVICE}-${config.FAILOVER_HOST}`,
-    namespace: config.BUS_NAMESPACE,
+  const bus = await Bus.connectService(`${SERVICE}-${config.FAILOVER_HOST}`, config, {
     logger,
     registry,
     connectTimeoutMs: 15_000,
   });
-  await bus.ensureStreams();
   const agent = createFailoverAgent(config, { logger, registry, bus });
   const http = await startHealthServer({
     port: config.HTTP_PORT,

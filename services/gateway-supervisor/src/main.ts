@@ -19,15 +19,7 @@ const logger = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
 
 startOrExit(logger, SERVICE, async () => {
   const registry = createRegistry(SERVICE);
-  const bus = await Bus.connect({
-    url: config.NATS_URL,
-    replicas: config.NATS_REPLICAS,
-    name: SERVICE,
-    namespace: config.BUS_NAMESPACE,
-    logger,
-    registry,
-  });
-  await bus.ensureStreams();
+  const bus = await Bus.connectService(SERVICE, config, { logger, registry });
   const supervisor = createGatewaySupervisor(config, { logger, registry, bus });
   // Ready = the supervisor runs and can publish; the gateway's own readiness is a metric and a message.
   const http = await startHealthServer({

@@ -340,15 +340,7 @@ export function createNotifierService(
         onError: (error) => log.warn({ err: error }, 'postgres connection error'),
       });
       await assertSchemaCurrent(database.db);
-      bus = await Bus.connect({
-        url: config.NATS_URL,
-        replicas: config.NATS_REPLICAS,
-        name: 'notifier',
-        namespace: config.BUS_NAMESPACE,
-        logger: log,
-        registry,
-      });
-      await bus.ensureStreams();
+      bus = await Bus.connectService('notifier', config, { logger: log, registry });
       const activeBus = bus;
       const db = database.db;
       store = new OutboxStore(db);

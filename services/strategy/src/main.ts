@@ -28,15 +28,7 @@ async function main(): Promise<void> {
     applicationName: 'strategy',
     onError: (error) => logger.error({ err: error }, 'Postgres pool error'),
   });
-  const bus = await Bus.connect({
-    url: env.NATS_URL,
-    replicas: env.NATS_REPLICAS,
-    name: 'strategy',
-    namespace: env.BUS_NAMESPACE,
-    logger,
-    registry,
-  });
-  await bus.ensureStreams();
+  const bus = await Bus.connectService('strategy', env, { logger, registry });
 
   const service = createStrategyService(
     {

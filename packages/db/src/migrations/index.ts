@@ -10,6 +10,7 @@ import * as m0007 from './0007_reconciliation';
 import * as m0009 from './0009_dashboard_users';
 import * as m0010 from './0010_notifier';
 import * as m0011 from './0011_trading_state';
+import * as m0012 from './0012_cash_baselines';
 
 /**
  * Migrations are listed here rather than discovered on disk, so they run the same under tsx, jest and a
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0009_dashboard_users': m0009,
   '0010_notifier': m0010,
   '0011_trading_state': m0011,
+  '0012_cash_baselines': m0012,
 };
 
 export const migrationProvider: MigrationProvider = {

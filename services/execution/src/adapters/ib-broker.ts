@@ -123,6 +123,14 @@ export interface BrokerPosition {
   averageCost: number;
 }
 
+/** One currency's cash in one account, as the broker books it. */
+export interface BrokerCash {
+  account: string;
+  currency: string;
+  /** Decimal string. */
+  cash: string;
+}
+
 export interface BrokerEvents {
   openOrder: [order: BrokerOpenOrder];
   orderStatus: [status: BrokerOrderStatus];
@@ -466,6 +474,44 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
         };
       }),
     );
+  }
+
+  /**
+   * Cash per account and currency as the broker books it now: one `reqAccountSummary` of `$LEDGER:ALL`
+   * (IB's per-currency `CashBalance`; the `BASE` total is left out), cancelled once answered.
+   */
+  cashBalances(timeoutMs = 10_000): Promise<BrokerCash[]> {
+    const requestId = this.nextRequestId++;
+    return this.collect<BrokerCash[]>(timeoutMs, 'reqAccountSummary', (done, fail) => {
+      const balances: BrokerCash[] = [];
+      const onSummary = (reqId: number, account: string, tag: string, value: string, currency: string) => {
+        if (reqId !== requestId || tag !== 'CashBalance' || !currency || currency === 'BASE') return;
+        if (!/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(String(value).trim())) {
+          fail(
+            new BrokerRequestError(`reqAccountSummary: CashBalance ${currency} of ${account} is "${value}"`),
+          );
+          return;
+        }
+        balances.push({ account, currency, cash: toDecimalString(String(value).trim()) });
+      };
+      const onEnd = (reqId: number) => {
+        if (reqId === requestId) done(balances);
+      };
+      const onError = (error: Error, code: number, reqId: number) => {
+        if (reqId === requestId)
+          fail(new BrokerRequestError(`reqAccountSummary: ${code} ${error.message}`, code));
+      };
+      this.connection.api.on(EventName.accountSummary, onSummary);
+      this.connection.api.on(EventName.accountSummaryEnd, onEnd);
+      this.connection.api.on(EventName.error, onError);
+      this.connection.api.reqAccountSummary(requestId, 'All', '$LEDGER:ALL');
+      return () => {
+        this.connection.api.off(EventName.accountSummary, onSummary);
+        this.connection.api.off(EventName.accountSummaryEnd, onEnd);
+        this.connection.api.off(EventName.error, onError);
+        if (this.connection.isReady()) this.connection.api.cancelAccountSummary(requestId);
+      };
+    });
   }
 
   contractDetails(instrument: Instrument, timeoutMs = 10_000): Promise<ContractDetails[]> {

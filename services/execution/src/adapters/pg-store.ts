@@ -19,6 +19,7 @@ import {
 } from '@ibstack/db';
 import Decimal from 'decimal.js';
 
+import type { CashAmount, CashBaseline, ExecutionTotals } from '../domain/cash';
 import { applyFill, averageCost, FLAT, type PositionState } from '../domain/positions';
 import { parseExecId } from '../domain/exec-id';
 import type { OrderStateSnapshot } from '../domain/order-state';
@@ -931,5 +932,107 @@ export class ExecutionStore {
       dayOpening: opening?.net_liquidation ?? null,
       highWaterMark: (high?.hwm as string | null | undefined) ?? null,
     };
+  }
+
+  /**
+   * Totals of every execution we hold that still counts (not superseded by a correction), for the cash
+   * they moved: per account, instrument and side, and commissions per account and currency; and the
+   * accounts with a fill received since `commissionSince` whose commission has not arrived yet.
+   */
+  async executionCashTotals(commissionSince: Date): Promise<{
+    trades: ExecutionTotals[];
+    commissions: CashAmount[];
+    awaitingCommission: string[];
+    /** Per account, when the latest fill rebuilt from what IB still reports (approximate) was stored. */
+    reconstructedAt: Map<string, Date>;
+  }> {
+    const [trades, commissions, awaiting, reconstructed] = await Promise.all([
+      this.db
+        .selectFrom('executions')
+        .select((eb) => [
+          'account',
+          'instrument',
+          'side',
+          eb.fn.sum<string>('quantity').as('quantity'),
+          sql<string>`sum(quantity * price)`.as('notional'),
+        ])
+        .where('superseded_by', 'is', null)
+        .groupBy(['account', 'instrument', 'side'])
+        .execute(),
+      this.db
+        .selectFrom('executions')
+        .select((eb) => [
+          'account',
+          sql<string>`coalesce(commission_currency, 'USD')`.as('currency'),
+          eb.fn.sum<string>('commission').as('amount'),
+        ])
+        .where('superseded_by', 'is', null)
+        .where('commission', 'is not', null)
+        .groupBy(['account', sql`coalesce(commission_currency, 'USD')`])
+        .execute(),
+      this.db
+        .selectFrom('executions')
+        .select('account')
+        .distinct()
+        .where('superseded_by', 'is', null)
+        .where('commission', 'is', null)
+        .where('received_at', '>', commissionSince)
+        .execute(),
+      this.db
+        .selectFrom('executions')
+        .select((eb) => ['account', eb.fn.max('received_at').as('latest')])
+        .where('reconstructed_from', 'is not', null)
+        .groupBy('account')
+        .execute(),
+    ]);
+    return {
+      trades: trades.map((row) => ({
+        account: row.account,
+        instrument: row.instrument,
+        side: row.side === 'SELL' ? 'SELL' : 'BUY',
+        quantity: String(row.quantity),
+        notional: String(row.notional),
+      })),
+      commissions: commissions.map((row) => ({
+        account: row.account,
+        currency: row.currency,
+        amount: String(row.amount),
+      })),
+      awaitingCommission: awaiting.map((row) => row.account),
+      reconstructedAt: new Map(reconstructed.map((row) => [row.account, new Date(row.latest)])),
+    };
+  }
+
+  async cashBaselines(): Promise<CashBaseline[]> {
+    const rows = await this.db.selectFrom('cash_baselines').selectAll().execute();
+    return rows.map((row) => ({
+      account: row.account,
+      currency: row.currency,
+      brokerCash: String(row.broker_cash),
+      executionsEffect: String(row.executions_effect),
+      recordedAt: row.recorded_at,
+    }));
+  }
+
+  /** Replaces the baselines of the accounts given (every currency of each), in one transaction. */
+  async recordCashBaselines(rows: readonly CashBaseline[], reason: string, at: Date): Promise<void> {
+    const accounts = [...new Set(rows.map((row) => row.account))];
+    if (accounts.length === 0) return;
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('cash_baselines').where('account', 'in', accounts).execute();
+      await tx
+        .insertInto('cash_baselines')
+        .values(
+          rows.map((row) => ({
+            account: row.account,
+            currency: row.currency,
+            broker_cash: row.brokerCash,
+            executions_effect: row.executionsEffect,
+            reason,
+            recorded_at: at,
+          })),
+        )
+        .execute();
+    });
   }
 }

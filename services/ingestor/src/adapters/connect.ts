@@ -26,23 +26,13 @@ export async function connectIngestor(
     maxConnections: 6,
     onError: (error) => deps.logger.warn({ err: error }, 'postgres connection error'),
   });
-  let connected: Bus | undefined;
+  let bus: Bus;
   try {
-    connected = await Bus.connect({
-      url: config.NATS_URL,
-      replicas: config.NATS_REPLICAS,
-      name: 'ingestor',
-      namespace: config.BUS_NAMESPACE,
-      logger: deps.logger,
-      registry: deps.registry,
-    });
-    await connected.ensureStreams();
+    bus = await Bus.connectService('ingestor', config, deps);
   } catch (error) {
-    await connected?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw error;
   }
-  const bus = connected;
   return {
     database,
     bus,
