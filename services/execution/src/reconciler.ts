@@ -380,7 +380,7 @@ export class Reconciler {
       startedAt,
       finishedAt: nowIso(),
     };
-    await store.recordReconciliation(result);
+    await store.recordReconciliation(result, undefined, outcome.cash.current);
     metrics.reconciliationRuns.inc({ trigger, result: result.ok ? 'ok' : 'mismatch' });
     metrics.reconciliationMismatches.reset();
     for (const mismatch of result.mismatches) metrics.reconciliationMismatches.inc({ kind: mismatch.kind });

@@ -854,11 +854,20 @@ export class ExecutionStore {
       });
   }
 
-  async recordReconciliation(result: ReconciliationResult, error?: string): Promise<void> {
+  /**
+   * @param cash the broker's cash and our executions' cash effect per account and currency at the compared
+   * point (the cash check's figures, for the operator); null when the run could not compare.
+   */
+  async recordReconciliation(
+    result: ReconciliationResult,
+    error?: string,
+    cash?: readonly CashBaseline[],
+  ): Promise<void> {
     await this.db
       .insertInto('reconciliation_runs')
       .values({
         error: error ?? null,
+        cash: cash ? JSON.stringify(cash) : null,
         run_id: result.runId,
         trigger: result.trigger,
         ok: result.ok,
