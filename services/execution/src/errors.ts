@@ -7,3 +7,15 @@ export class FencedError extends Error {
     );
   }
 }
+
+/** A broker request that was refused, timed out or lost its session. */
+export class BrokerRequestError extends Error {
+  override readonly name = 'BrokerRequestError';
+  constructor(
+    message: string,
+    /** The IB error code, when the broker answered with one. */
+    readonly code?: number,
+  ) {
+    super(message);
+  }
+}

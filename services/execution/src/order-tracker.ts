@@ -15,8 +15,8 @@ import {
   type BrokerExecution,
   type BrokerOpenOrder,
   type BrokerOrderStatus,
-  type IbBroker,
-} from './adapters/ib-broker';
+  type Broker,
+} from './ports';
 import { type ExecutionStore, snapshotOf } from './adapters/pg-store';
 import type { CrashPoints } from './crash-points';
 import { applyBrokerUpdate, type BrokerOrderUpdate, isTerminal } from './domain/order-state';
@@ -28,7 +28,7 @@ const nonZero = (price: string | undefined): price is string =>
 
 export interface TrackerDependencies {
   store: ExecutionStore;
-  broker: IbBroker;
+  broker: Broker;
   metrics: ExecutionMetrics;
   log: Logger;
   crashPoints: CrashPoints;

@@ -17,10 +17,9 @@ import {
   randomId,
   topics,
 } from '@ibstack/contracts';
-import { formatIbUtcTime } from '@ibstack/ib';
 import type { Logger } from '@ibstack/observability';
 
-import type { IbBroker } from './adapters/ib-broker';
+import type { Broker } from './ports';
 import type { ExecutionStore } from './adapters/pg-store';
 import { brokerExecutionsSince } from './domain/account';
 import { type CashInstrument, type CashTolerance, compareCash, executionsCashEffect } from './domain/cash';
@@ -36,7 +35,7 @@ export type ReconciliationTrigger = ReconciliationResult['trigger'];
 
 export interface ReconcilerDependencies {
   store: ExecutionStore;
-  broker: IbBroker;
+  broker: Broker;
   tracker: OrderTracker;
   bus: Bus;
   tradingState: DurableTradingState;
@@ -98,7 +97,7 @@ export class Reconciler {
     // The window IB reports executions for: since the trading day's start, but never before the gateway's
     // midnight (IB's cut-off). A stored execution before it is not "unknown at the broker".
     const since = brokerExecutionsSince(await broker.currentTime(timeout), this.deps.gatewayTimeZone);
-    const brokerExecutions = await broker.executions({ time: formatIbUtcTime(since) }, timeout);
+    const brokerExecutions = await broker.executions({ sinceMs: since }, timeout);
     const brokerPositions = await broker.positions(timeout);
     const brokerOpen = await broker.openOrders(timeout);
     // Cash at the broker, then the cash our stored executions explain: a fill stored in between is one
@@ -235,7 +234,7 @@ export class Reconciler {
 
   /** The broker's cash against the baselines and what our executions explain (domain/cash.ts). */
   private async compareCash(
-    brokerCash: Awaited<ReturnType<IbBroker['cashBalances']>>,
+    brokerCash: Awaited<ReturnType<Broker['cashBalances']>>,
     totals: Awaited<ReturnType<ExecutionStore['executionCashTotals']>>,
   ) {
     const instruments = new Map<string, CashInstrument | undefined>();

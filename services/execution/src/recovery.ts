@@ -21,7 +21,7 @@ import Decimal from 'decimal.js';
 import { deterministicId, nowIso } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
-import type { BrokerOrderStatus, IbBroker } from './adapters/ib-broker';
+import type { Broker, BrokerOrderStatus } from './ports';
 import { brokerExecutionsSince } from './domain/account';
 import { reconstructedExecId, reconstructFill } from './domain/reconstruct';
 import type { ExecutionStore } from './adapters/pg-store';
@@ -33,7 +33,7 @@ export type RecoveryPolicy = 'resend' | 'fail';
 
 export interface RecoveryDependencies {
   store: ExecutionStore;
-  broker: IbBroker;
+  broker: Broker;
   tracker: OrderTracker;
   router: OrderRouter;
   log: Logger;

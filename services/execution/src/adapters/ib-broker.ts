@@ -1,7 +1,8 @@
 /**
- * The broker port of the execution service, over one `IbConnection`. It turns `@stoqey/ib` callbacks
- * into typed events and its request/response exchanges (open orders, executions, positions, contract
- * details) into promises. No business rules here: the order tracker and the recovery decide.
+ * The `Broker` port (ports.ts) over one `IbConnection`. It turns `@stoqey/ib` callbacks into typed events
+ * and its request/response exchanges (open orders, executions, positions, contract details) into promises,
+ * in decimal strings and our own types: nothing of `@stoqey/ib` leaves this file. No business rules here:
+ * the order tracker and the recovery decide.
  */
 import { EventEmitter } from 'node:events';
 
@@ -11,158 +12,28 @@ import {
   type ContractDetails,
   EventName,
   type Execution,
-  type ExecutionFilter,
   type Order,
   OrderAction,
   type OrderState,
   OrderType,
   TimeInForce,
 } from '@stoqey/ib';
-import {
-  type Instrument,
-  type OrderSide,
-  type OrderType as OurOrderType,
-  Mutex,
-  type TimeInForce as OurTif,
-  isValidTimeZone,
-  toDecimalString,
-} from '@ibstack/contracts';
-import { contractOf, type IbConnection, keyOfContract, parseIbTime } from '@ibstack/ib';
+import { type Instrument, type OrderSide, Mutex, isValidTimeZone, toDecimalString } from '@ibstack/contracts';
+import { contractOf, formatIbUtcTime, type IbConnection, keyOfContract, parseIbTime } from '@ibstack/ib';
 
-export interface BrokerOrderRequest {
-  orderId: number;
-  instrument: Instrument;
-  side: OrderSide;
-  quantity: string;
-  orderType: OurOrderType;
-  limitPrice?: string | null;
-  stopPrice?: string | null;
-  timeInForce: OurTif;
-  /** The intent id: how a restart recognises the order at the broker. */
-  orderRef: string;
-  account: string;
-}
-
-export interface BrokerOpenOrder {
-  orderId: number;
-  permId: number;
-  clientId: number;
-  orderRef: string;
-  instrument: string;
-  contract: Contract;
-  side: OrderSide;
-  quantity: string;
-  orderType: string;
-  /** Decimal string; undefined when IB sent none. */
-  limitPrice: string | undefined;
-  /** Decimal string; undefined when IB sent none. */
-  stopPrice: string | undefined;
-  timeInForce: string;
-  account: string;
-  brokerStatus: string;
-}
-
-export interface BrokerOrderStatus {
-  orderId: number;
-  permId: number;
-  clientId: number;
-  brokerStatus: string;
-  filledQuantity: string;
-  remainingQuantity: string;
-  /** Decimal string; "0" before a fill. */
-  averageFillPrice: string;
-  /** Decimal string; "0" before a fill. */
-  lastFillPrice: string;
-}
-
-export interface BrokerExecution {
-  execId: string;
-  orderId: number;
-  permId: number;
-  clientId: number;
-  orderRef: string;
-  account: string;
-  instrument: string;
-  side: OrderSide;
-  quantity: string;
-  price: string;
-  cumulativeQuantity: string;
-  averagePrice: string;
-  /** Epoch ms. */
-  time: number;
-}
-
-/**
- * A finished order as `reqCompletedOrders` reports it. IB sends no order id, client id or average fill
- * price here: the perm id is the order's identity, and the filled quantity what is left of its fills once
- * they are past `reqExecutions`' cut-off.
- */
-export interface BrokerCompletedOrder {
-  permId: number;
-  orderRef: string;
-  account: string;
-  instrument: string;
-  side: OrderSide;
-  quantity: string;
-  filledQuantity: string;
-  orderType: string;
-  /** Decimal string; undefined when IB sent none. */
-  limitPrice: string | undefined;
-  /** Filled, Cancelled, Inactive. */
-  brokerStatus: string;
-  /** Epoch ms it finished; NaN when IB sent none we can read. */
-  completedAt: number;
-}
-
-export interface BrokerCommission {
-  execId: string;
-  commission: string;
-  currency: string;
-  realizedPnl: string | null;
-}
-
-export interface BrokerPosition {
-  account: string;
-  instrument: string;
-  quantity: string;
-  /** Decimal string; "0" when IB sent none. */
-  averageCost: string;
-}
-
-/** One currency's cash in one account, as the broker books it. */
-export interface BrokerCash {
-  account: string;
-  currency: string;
-  /** Decimal string. */
-  cash: string;
-}
-
-export interface BrokerEvents {
-  openOrder: [order: BrokerOpenOrder];
-  orderStatus: [status: BrokerOrderStatus];
-  execution: [execution: BrokerExecution];
-  commission: [commission: BrokerCommission];
-  /** An error the gateway attributed to an order id. */
-  orderError: [info: { orderId: number; code: number; message: string }];
-  accountValue: [info: { key: string; value: string; currency: string; account: string }];
-  /** The end of a batch of account values (`updateAccountTime`, IB's `HH:mm`): the values are current. */
-  accountTime: [info: { time: string }];
-  /** The end of the full account download a `reqAccountUpdates` subscription starts with. */
-  accountDownloadEnd: [info: { account: string }];
-  /** A broker message we could not read (a NaN quantity, say): dropped; reconciliation repairs. */
-  dataError: [info: { event: string; error: Error }];
-}
-
-export class BrokerRequestError extends Error {
-  override readonly name = 'BrokerRequestError';
-  constructor(
-    message: string,
-    /** The IB error code, when the broker answered with one. */
-    readonly code?: number,
-  ) {
-    super(message);
-  }
-}
+import { BrokerRequestError } from '../errors';
+import type {
+  Broker,
+  BrokerCash,
+  BrokerCommission,
+  BrokerCompletedOrder,
+  BrokerEvents,
+  BrokerExecution,
+  BrokerOpenOrder,
+  BrokerOrderRequest,
+  BrokerOrderStatus,
+  BrokerPosition,
+} from '../ports';
 
 /** Request ids live far above order ids: IB reports errors for both in one id space. */
 const FIRST_REQUEST_ID = 1_500_000_000;
@@ -199,7 +70,7 @@ function sideOf(action: string | undefined): OrderSide {
   return action === 'SELL' || action === 'SLD' || action === 'SSHORT' ? 'SELL' : 'BUY';
 }
 
-export class IbBroker extends EventEmitter<BrokerEvents> {
+export class IbBroker extends EventEmitter<BrokerEvents> implements Broker {
   private nextRequestId = FIRST_REQUEST_ID;
   /** One snapshot request at a time: IB's end markers do not say which request they end. */
   private readonly snapshots = new Mutex();
@@ -222,7 +93,6 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
           clientId: order.clientId ?? 0,
           orderRef: order.orderRef ?? '',
           instrument: keyOfContract(contract),
-          contract,
           side: sideOf(order.action),
           quantity: toDecimalString(order.totalQuantity ?? 0),
           orderType: String(order.orderType),
@@ -314,6 +184,10 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
     return this.connection.isReady();
   }
 
+  isBrokerLinkUp(): boolean {
+    return this.connection.isBrokerLinkUp();
+  }
+
   /** Sends an order (or re-sends it: the same id modifies, never duplicates). Throws if not connected. */
   placeOrder(request: BrokerOrderRequest): void {
     if (!this.connection.isReady()) throw new BrokerRequestError('gateway session not ready; order not sent');
@@ -383,9 +257,9 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
     );
   }
 
-  /** Executions matching the filter (IB reports the current day), with their commission reports. */
+  /** Executions since `sinceMs` when given (IB reports the current day), with their commission reports. */
   executions(
-    filter: ExecutionFilter = {},
+    { sinceMs }: { sinceMs?: number } = {},
     timeoutMs = 10_000,
   ): Promise<{ executions: BrokerExecution[]; commissions: BrokerCommission[] }> {
     return this.snapshots.run(() => {
@@ -408,7 +282,10 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
           this.connection.api.on(EventName.execDetails, onDetails);
           this.on('commission', onCommission);
           this.connection.api.on(EventName.execDetailsEnd, onEnd);
-          this.connection.api.reqExecutions(requestId, filter);
+          this.connection.api.reqExecutions(
+            requestId,
+            sinceMs === undefined ? {} : { time: formatIbUtcTime(sinceMs) },
+          );
           return () => {
             this.connection.api.off(EventName.execDetails, onDetails);
             this.off('commission', onCommission);
@@ -520,7 +397,12 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
     });
   }
 
-  contractDetails(instrument: Instrument, timeoutMs = 10_000): Promise<ContractDetails[]> {
+  async contractId(instrument: Instrument, timeoutMs = 10_000): Promise<number | undefined> {
+    const [details] = await this.contractDetails(instrument, timeoutMs);
+    return details?.contract.conId || undefined;
+  }
+
+  private contractDetails(instrument: Instrument, timeoutMs: number): Promise<ContractDetails[]> {
     const requestId = this.nextRequestId++;
     return this.collect<ContractDetails[]>(timeoutMs, 'reqContractDetails', (done, fail) => {
       const details: ContractDetails[] = [];
