@@ -7,3 +7,4 @@ export * from './subjects';
 export * from './ids';
 export * from './time';
 export * from './backoff';
+export * from './mutex';

@@ -142,7 +142,6 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   // bar's time is parsed once, here: the loop below reads it for every bar.
   const timed: TimedBar[] = options.bars.map((bar) => ({ bar, time: Date.parse(bar.ts) }));
   timed.sort((a, b) => a.time - b.time);
-  const sorted = timed.map((entry) => entry.bar);
   const history = timed.filter((entry) => entry.time < fromMs).map((entry) => entry.bar);
   const replay = timed.filter((entry) => entry.time >= fromMs && entry.time < toMs);
 
@@ -154,22 +153,24 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     clock,
   });
   // The venue prices each instrument from its finest bars.
-  const byInstrument = new Map<string, Bar[]>();
-  for (const bar of sorted) {
-    const list = byInstrument.get(bar.instrument) ?? [];
-    list.push(bar);
-    byInstrument.set(bar.instrument, list);
+  const byInstrument = new Map<string, TimedBar[]>();
+  for (const entry of timed) {
+    let list = byInstrument.get(entry.bar.instrument);
+    if (!list) byInstrument.set(entry.bar.instrument, (list = []));
+    list.push(entry);
   }
-  for (const [key, bars] of byInstrument) {
+  for (const [key, entries] of byInstrument) {
     const venueInstrument = venue.venueInstrument(key);
     if (!venueInstrument) continue;
     // A loop, not Math.min(...): a year of minutes is more arguments than a call takes.
     let finest = Number.POSITIVE_INFINITY;
-    for (const bar of bars) finest = Math.min(finest, TIMEFRAME_SECONDS[bar.timeframe]);
+    for (const { bar } of entries) finest = Math.min(finest, TIMEFRAME_SECONDS[bar.timeframe]);
+    const finestBars = entries.filter((entry) => TIMEFRAME_SECONDS[entry.bar.timeframe] === finest);
     quotes.addBars(
       venueInstrument,
-      bars.filter((bar) => TIMEFRAME_SECONDS[bar.timeframe] === finest),
+      finestBars.map((entry) => entry.bar),
       finest * 1000,
+      finestBars.map((entry) => entry.time),
     );
   }
 

@@ -38,8 +38,16 @@ export class BarQuotes implements QuoteSource {
   /** @param ratesToUsd USD per unit of each currency, for instruments without bars. */
   constructor(private readonly ratesToUsd: Readonly<Record<string, string>>) {}
 
-  /** Bars of one instrument, oldest first, of one timeframe. */
-  addBars(instrument: SimInstrument, bars: readonly Bar[], durationMs: number): void {
+  /**
+   * Bars of one instrument, oldest first, of one timeframe. `starts`: their open times (epoch ms), when
+   * the caller has parsed them already.
+   */
+  addBars(
+    instrument: SimInstrument,
+    bars: readonly Bar[],
+    durationMs: number,
+    starts?: readonly number[],
+  ): void {
     const n = bars.length;
     const series: BarSeries = {
       instrument,
@@ -51,13 +59,14 @@ export class BarQuotes implements QuoteSource {
       durationMs,
       cursor: 0,
     };
-    bars.forEach((bar, index) => {
-      series.starts[index] = Date.parse(bar.ts);
+    for (let index = 0; index < n; index++) {
+      const bar = bars[index]!;
+      series.starts[index] = starts ? starts[index]! : Date.parse(bar.ts);
       series.open[index] = Number(bar.open);
       series.high[index] = Number(bar.high);
       series.low[index] = Number(bar.low);
       series.close[index] = Number(bar.close);
-    });
+    }
     this.series.set(instrument.key, series);
     this.lastQuotes.clear();
   }

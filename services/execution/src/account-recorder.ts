@@ -15,7 +15,7 @@ import { type AccountSnapshot, toDecimalString, topics } from '@ibstack/contract
 import type { Logger } from '@ibstack/observability';
 import Decimal from 'decimal.js';
 
-import type { IbBroker } from './adapters/ib-broker';
+import type { Broker } from './ports';
 import type { ExecutionStore } from './adapters/pg-store';
 import { accountFigures, tradingDayStart } from './domain/account';
 import type { ExecutionMetrics } from './metrics';
@@ -44,7 +44,7 @@ export class AccountRecorder {
 
   constructor(
     private readonly deps: {
-      broker: IbBroker;
+      broker: Broker;
       store: ExecutionStore;
       bus: Bus;
       metrics: ExecutionMetrics;

@@ -5,6 +5,8 @@ import {
   commonEnv,
   type ConfigCheck,
   gatewayEnv,
+  jsonSetting,
+  milliseconds,
   port,
   tradingModeCheck,
   tradingModeEnv,
@@ -13,9 +15,6 @@ import { type Instrument, isValidTimeZone, parseInstrumentSpec } from '@ibstack/
 import { checkPortMatchesMode } from '@ibstack/ib';
 import { ConfigDecimal, DEFAULT_FX_RATES_TO_USD, RiskLimits } from '@ibstack/risk';
 import { z } from 'zod';
-
-const milliseconds = (fallback: number, minimum = 1) =>
-  z.coerce.number({ error: 'must be a number of milliseconds' }).int().min(minimum).default(fallback);
 
 const instrumentList = z
   .string()
@@ -35,49 +34,16 @@ const instrumentList = z
     return instruments;
   });
 
-const riskLimits = z
-  .string()
-  .optional()
-  .transform((value, ctx) => {
-    if (!value) return RiskLimits.parse({});
-    let json: unknown;
-    try {
-      json = JSON.parse(value);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"maxOrderNotionalUsd": 50000}' });
-      return z.NEVER;
-    }
-    const parsed = RiskLimits.safeParse(json);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues)
-        ctx.addIssue({ code: 'custom', message: `${issue.path.join('.')}: ${issue.message}` });
-      return z.NEVER;
-    }
-    return parsed.data;
-  });
+const riskLimits = jsonSetting(RiskLimits, '{"maxOrderNotionalUsd": 50000}').transform(
+  (limits) => limits ?? RiskLimits.parse({}),
+);
 
-const fxRates = z
-  .string()
-  .optional()
-  .transform((value, ctx) => {
-    if (!value) return DEFAULT_FX_RATES_TO_USD;
-    let json: unknown;
-    try {
-      json = JSON.parse(value);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be JSON, e.g. {"CAD": "0.72"}' });
-      return z.NEVER;
-    }
-    const parsed = z
-      .record(z.string().regex(/^[A-Z]{3}$/, 'currency codes like CAD'), ConfigDecimal)
-      .safeParse(json);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues)
-        ctx.addIssue({ code: 'custom', message: `${issue.path.join('.')}: ${issue.message}` });
-      return z.NEVER;
-    }
-    return Object.freeze({ ...DEFAULT_FX_RATES_TO_USD, ...parsed.data, USD: '1' });
-  });
+const fxRates = jsonSetting(
+  z.record(z.string().regex(/^[A-Z]{3}$/, 'currency codes like CAD'), ConfigDecimal),
+  '{"CAD": "0.72"}',
+).transform((rates) =>
+  rates ? Object.freeze({ ...DEFAULT_FX_RATES_TO_USD, ...rates, USD: '1' }) : DEFAULT_FX_RATES_TO_USD,
+);
 
 /** Execution's environment. Every default works on a developer machine against the simulated gateway. */
 export const executionEnv = commonEnv

@@ -6,7 +6,7 @@ import type { Bus } from '@ibstack/bus';
 import { type AuditEntry, type ControlCommand, deterministicId, nowIso, topics } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
-import type { IbBroker } from './adapters/ib-broker';
+import type { Broker } from './ports';
 import type { ExecutionStore } from './adapters/pg-store';
 import { cancelWorkingOrders } from './working-orders';
 import type { DurableTradingState } from '@ibstack/operator';
@@ -14,7 +14,7 @@ import type { DurableTradingState } from '@ibstack/operator';
 export interface ControlDependencies {
   store: ExecutionStore;
   bus: Bus;
-  broker: IbBroker;
+  broker: Broker;
   tradingState: DurableTradingState;
   log: Logger;
   reconcileNow: () => Promise<unknown>;

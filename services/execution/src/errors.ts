@@ -8,10 +8,14 @@ export class FencedError extends Error {
   }
 }
 
-/** An intent names an instrument the gateway does not know; rejected before anything is sent. */
-export class UnknownInstrumentError extends Error {
-  override readonly name = 'UnknownInstrumentError';
-  constructor(readonly instrument: string) {
-    super(`unknown instrument ${instrument}: not in INSTRUMENTS and not resolvable at the gateway`);
+/** A broker request that was refused, timed out or lost its session. */
+export class BrokerRequestError extends Error {
+  override readonly name = 'BrokerRequestError';
+  constructor(
+    message: string,
+    /** The IB error code, when the broker answered with one. */
+    readonly code?: number,
+  ) {
+    super(message);
   }
 }

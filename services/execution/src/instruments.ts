@@ -7,7 +7,8 @@ import { type Instrument, instrumentKey } from '@ibstack/contracts';
 import type { Database, Kysely } from '@ibstack/db';
 import type { Logger } from '@ibstack/observability';
 
-import { BrokerRequestError, type IbBroker } from './adapters/ib-broker';
+import { BrokerRequestError } from './errors';
+import type { Broker } from './ports';
 
 export class InstrumentBook {
   private readonly byKey = new Map<string, Instrument>();
@@ -21,12 +22,11 @@ export class InstrumentBook {
   }
 
   /** Resolves conIds of the configured instruments; an unknown one is logged and left unresolved. */
-  async resolveAtGateway(broker: IbBroker): Promise<void> {
+  async resolveAtGateway(broker: Broker): Promise<void> {
     for (const [key, instrument] of this.byKey) {
       if (instrument.conId) continue;
       try {
-        const [details] = await broker.contractDetails(instrument);
-        const conId = details?.contract.conId;
+        const conId = await broker.contractId(instrument);
         if (conId) this.byKey.set(key, { ...instrument, conId });
       } catch (error) {
         // Only IB's "no security definition" (200) says the instrument does not exist; a timeout or a

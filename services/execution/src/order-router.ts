@@ -9,6 +9,7 @@
 import {
   type AccountSnapshot,
   type Instrument,
+  MINUTE_MS,
   type OrderIntent,
   type OrderSide,
   type OrderType,
@@ -19,7 +20,7 @@ import type { Logger } from '@ibstack/observability';
 import { checkOrder, fxRatesFromLastPrices, type FxRatesToUsd, type RiskLimits } from '@ibstack/risk';
 import Decimal from 'decimal.js';
 
-import type { IbBroker } from './adapters/ib-broker';
+import type { Broker } from './ports';
 import type { ExecutionStore, NewOrder } from './adapters/pg-store';
 import type { CrashPoints } from './crash-points';
 import type { InstrumentBook } from './instruments';
@@ -49,7 +50,7 @@ export class OrderIds {
 
 export interface RouterDependencies {
   store: ExecutionStore;
-  broker: IbBroker;
+  broker: Broker;
   tracker: OrderTracker;
   lease: ExecutionLease;
   tradingState: DurableTradingState;
@@ -90,14 +91,13 @@ export class OrderRouter {
     if (!lease.isHeld() || epoch === null) throw new NotReadyError('not the execution lease holder');
     if (!this.deps.broker.isReady()) throw new NotReadyError('gateway session not ready');
     // Between 1100 and 1101/1102 the gateway has lost IB itself: an order sent now goes nowhere.
-    if (!this.deps.broker.connection.isBrokerLinkUp())
-      throw new NotReadyError('gateway has lost its link to IB (1100)');
+    if (!this.deps.broker.isBrokerLinkUp()) throw new NotReadyError('gateway has lost its link to IB (1100)');
 
     const account = this.deps.account();
     if (!account) throw new NotReadyError('the gateway reported no account yet');
     // One database round trip and one KV read, in parallel: the rest of the decision is in memory.
     const [context, tradingState, instrument] = await Promise.all([
-      store.routingContext(intent.intentId, account, new Date(this.now() - 60_000)),
+      store.routingContext(intent.intentId, account, new Date(this.now() - MINUTE_MS)),
       this.deps.tradingState.get(),
       this.deps.instruments.find(intent.instrument),
     ]);
@@ -236,7 +236,7 @@ export class OrderRouter {
     const instrument = await this.deps.instruments.find(order.instrument);
     if (!order.account || !instrument) return `instrument ${order.instrument} or account unknown`;
     const [context, tradingState] = await Promise.all([
-      this.deps.store.routingContext('', order.account, new Date(this.now() - 60_000)),
+      this.deps.store.routingContext('', order.account, new Date(this.now() - MINUTE_MS)),
       this.deps.tradingState.get(),
     ]);
     const side = order.side as OrderSide;

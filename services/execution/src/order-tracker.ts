@@ -7,7 +7,7 @@
 import { classifyIbError, isOrderRejection } from '@ibstack/ib';
 import type { Logger } from '@ibstack/observability';
 import type { OrderRow } from '@ibstack/db';
-import { deterministicId, type OrderStatus, toDecimalString } from '@ibstack/contracts';
+import { deterministicId, type OrderStatus } from '@ibstack/contracts';
 import Decimal from 'decimal.js';
 
 import {
@@ -15,16 +15,20 @@ import {
   type BrokerExecution,
   type BrokerOpenOrder,
   type BrokerOrderStatus,
-  type IbBroker,
-} from './adapters/ib-broker';
+  type Broker,
+} from './ports';
 import { type ExecutionStore, snapshotOf } from './adapters/pg-store';
 import type { CrashPoints } from './crash-points';
 import { applyBrokerUpdate, type BrokerOrderUpdate, isTerminal } from './domain/order-state';
 import type { ExecutionMetrics } from './metrics';
 
+/** A price the broker gave and that is not zero (IB reports 0 for a term the order does not have). */
+const nonZero = (price: string | undefined): price is string =>
+  price !== undefined && !new Decimal(price).isZero();
+
 export interface TrackerDependencies {
   store: ExecutionStore;
-  broker: IbBroker;
+  broker: Broker;
   metrics: ExecutionMetrics;
   log: Logger;
   crashPoints: CrashPoints;
@@ -229,8 +233,8 @@ export class OrderTracker {
         side: report.side,
         quantity: report.quantity,
         orderType: report.orderType,
-        limitPrice: report.limitPrice === undefined ? null : toDecimalString(report.limitPrice),
-        stopPrice: report.stopPrice === undefined ? null : toDecimalString(report.stopPrice),
+        limitPrice: report.limitPrice ?? null,
+        stopPrice: report.stopPrice ?? null,
         timeInForce: report.timeInForce,
         status: 'submitted',
         brokerStatus: report.brokerStatus,
@@ -241,8 +245,8 @@ export class OrderTracker {
     // terms stay if it refused it).
     const terms = {
       quantity: report.quantity,
-      limitPrice: report.orderType === 'LMT' && report.limitPrice ? toDecimalString(report.limitPrice) : null,
-      stopPrice: report.orderType === 'STP' && report.stopPrice ? toDecimalString(report.stopPrice) : null,
+      limitPrice: report.orderType === 'LMT' && nonZero(report.limitPrice) ? report.limitPrice : null,
+      stopPrice: report.orderType === 'STP' && nonZero(report.stopPrice) ? report.stopPrice : null,
     };
     const same = (a: string | null, b: string | null) =>
       a === null || b === null ? a === b : new Decimal(a).eq(b);
@@ -309,8 +313,8 @@ export class OrderTracker {
         side: report.side,
         quantity: report.quantity,
         order_type: report.orderType,
-        limit_price: report.limitPrice === undefined ? null : String(report.limitPrice),
-        stop_price: report.stopPrice === undefined ? null : String(report.stopPrice),
+        limit_price: report.limitPrice ?? null,
+        stop_price: report.stopPrice ?? null,
         time_in_force: report.timeInForce || 'DAY',
         status: 'submitted',
         broker_status: report.brokerStatus,
@@ -346,7 +350,7 @@ export class OrderTracker {
         brokerStatus: report.brokerStatus,
         filledQuantity: report.filledQuantity,
         remainingQuantity: report.remainingQuantity,
-        averageFillPrice: report.averageFillPrice > 0 ? String(report.averageFillPrice) : null,
+        averageFillPrice: new Decimal(report.averageFillPrice).gt(0) ? report.averageFillPrice : null,
       },
       report.permId,
     );

@@ -9,8 +9,8 @@
  */
 import type { Bus } from '@ibstack/bus';
 import {
-  toDecimalString,
   deterministicId,
+  MINUTE_MS,
   nowIso,
   type ReconciliationMismatch,
   type ReconciliationResult,
@@ -19,7 +19,7 @@ import {
 } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
-import type { IbBroker } from './adapters/ib-broker';
+import type { Broker } from './ports';
 import type { ExecutionStore } from './adapters/pg-store';
 import { brokerExecutionsSince } from './domain/account';
 import { type CashInstrument, type CashTolerance, compareCash, executionsCashEffect } from './domain/cash';
@@ -35,7 +35,7 @@ export type ReconciliationTrigger = ReconciliationResult['trigger'];
 
 export interface ReconcilerDependencies {
   store: ExecutionStore;
-  broker: IbBroker;
+  broker: Broker;
   tracker: OrderTracker;
   bus: Bus;
   tradingState: DurableTradingState;
@@ -70,19 +70,8 @@ export interface ReconcilerDependencies {
   crashPoints?: CrashPoints;
 }
 
-/** Why a reconciliation could not compare (a broker read timed out): stored, counted, not clean. */
-export class ReconciliationFailedError extends Error {
-  override readonly name = 'ReconciliationFailedError';
-}
-
 /** A fill's commission normally follows it within a second; until this long, its account's cash waits. */
-const COMMISSION_WAIT_MS = 60_000;
-
-function formatIbTime(epochMs: number): string {
-  const date = new Date(epochMs);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getUTCFullYear()}${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}-${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`;
-}
+const COMMISSION_WAIT_MS = MINUTE_MS;
 
 export class Reconciler {
   private lastCleanAt: number;
@@ -108,7 +97,7 @@ export class Reconciler {
     // The window IB reports executions for: since the trading day's start, but never before the gateway's
     // midnight (IB's cut-off). A stored execution before it is not "unknown at the broker".
     const since = brokerExecutionsSince(await broker.currentTime(timeout), this.deps.gatewayTimeZone);
-    const brokerExecutions = await broker.executions({ time: formatIbTime(since) }, timeout);
+    const brokerExecutions = await broker.executions({ sinceMs: since }, timeout);
     const brokerPositions = await broker.positions(timeout);
     const brokerOpen = await broker.openOrders(timeout);
     // Cash at the broker, then the cash our stored executions explain: a fill stored in between is one
@@ -148,7 +137,7 @@ export class Reconciler {
         account: position.account,
         instrument: position.instrument,
         quantity: position.quantity,
-        averageCost: toDecimalString(position.averageCost),
+        averageCost: position.averageCost,
       })),
       openOrders: brokerOpen.orders.map((order) => ({
         brokerOrderId: order.clientId === broker.clientId ? order.orderId : -order.permId,
@@ -157,14 +146,8 @@ export class Reconciler {
         brokerStatus: order.brokerStatus,
         remainingQuantity: order.quantity,
         quantity: order.quantity,
-        limitPrice:
-          order.orderType === 'LMT' && order.limitPrice !== undefined
-            ? toDecimalString(order.limitPrice)
-            : null,
-        stopPrice:
-          order.orderType === 'STP' && order.stopPrice !== undefined
-            ? toDecimalString(order.stopPrice)
-            : null,
+        limitPrice: order.orderType === 'LMT' && order.limitPrice !== undefined ? order.limitPrice : null,
+        stopPrice: order.orderType === 'STP' && order.stopPrice !== undefined ? order.stopPrice : null,
       })),
       executions: brokerExecutions.executions.map((execution) => ({
         execId: execution.execId,
@@ -251,7 +234,7 @@ export class Reconciler {
 
   /** The broker's cash against the baselines and what our executions explain (domain/cash.ts). */
   private async compareCash(
-    brokerCash: Awaited<ReturnType<IbBroker['cashBalances']>>,
+    brokerCash: Awaited<ReturnType<Broker['cashBalances']>>,
     totals: Awaited<ReturnType<ExecutionStore['executionCashTotals']>>,
   ) {
     const instruments = new Map<string, CashInstrument | undefined>();
@@ -380,7 +363,7 @@ export class Reconciler {
       startedAt,
       finishedAt: nowIso(),
     };
-    await store.recordReconciliation(result);
+    await store.recordReconciliation(result, undefined, outcome.cash.current);
     metrics.reconciliationRuns.inc({ trigger, result: result.ok ? 'ok' : 'mismatch' });
     metrics.reconciliationMismatches.reset();
     for (const mismatch of result.mismatches) metrics.reconciliationMismatches.inc({ kind: mismatch.kind });

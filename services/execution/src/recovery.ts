@@ -18,22 +18,23 @@
  *   as `execution_reconstructed`. One that cannot be priced is left out, and the position check halts.
  */
 import Decimal from 'decimal.js';
-import { deterministicId, nowIso, toDecimalString } from '@ibstack/contracts';
+import { deterministicId, nowIso } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
-import type { BrokerOrderStatus, IbBroker } from './adapters/ib-broker';
+import type { Broker, BrokerOrderStatus } from './ports';
 import { brokerExecutionsSince } from './domain/account';
 import { reconstructedExecId, reconstructFill } from './domain/reconstruct';
+import { isOpenAtBroker, type RecoveryPolicy, settleMissingOrder } from './domain/settlement';
 import type { ExecutionStore } from './adapters/pg-store';
 import type { CrashPoints } from './crash-points';
 import type { OrderRouter } from './order-router';
 import type { OrderTracker } from './order-tracker';
 
-export type RecoveryPolicy = 'resend' | 'fail';
+export type { RecoveryPolicy } from './domain/settlement';
 
 export interface RecoveryDependencies {
   store: ExecutionStore;
-  broker: IbBroker;
+  broker: Broker;
   tracker: OrderTracker;
   router: OrderRouter;
   log: Logger;
@@ -52,61 +53,67 @@ export async function recover(deps: RecoveryDependencies): Promise<void> {
   deps.crashPoints?.hit('during_recovery');
   await reconstructMissedFills(deps, open.statuses);
 
-  // By the identity we recorded (client and order id, or perm id), never by orderRef: another order
-  // carrying one of our intent ids is a duplicate, and must not keep ours alive.
-  const openIds = new Set(open.orders.map((order) => `${order.clientId}:${order.orderId}`));
-  const openPermIds = new Set(open.orders.map((order) => order.permId).filter(Boolean));
-
   for (const order of await store.openOrders()) {
-    const atBroker =
-      (order.broker_order_id !== null && openIds.has(`${order.client_id}:${order.broker_order_id}`)) ||
-      (order.perm_id !== null && openPermIds.has(Number(order.perm_id)));
-    if (atBroker) continue;
-    const executed = new Decimal(await store.executedQuantity(order.id));
-    if (executed.gte(order.quantity)) {
-      await tracker.apply(order, {
-        kind: 'status',
-        brokerStatus: 'Filled',
-        filledQuantity: executed.toFixed(),
-        remainingQuantity: '0',
-        averageFillPrice: order.average_fill_price,
-      });
-      continue;
-    }
-    if (order.status === 'pending') {
-      // Sent again only if it would be sent now: trading not halted, not stale, within the risk rules.
-      const refusal =
-        deps.policy === 'fail' || order.broker_order_id === null
-          ? 'recorded but never seen by the broker (recovery policy fail)'
-          : await router.resendIfAllowed(order);
-      if (refusal === null) {
+    const identity = {
+      clientId: order.client_id,
+      brokerOrderId: order.broker_order_id,
+      permId: order.perm_id,
+    };
+    if (isOpenAtBroker(identity, open.orders)) continue;
+    const executedQuantity = await store.executedQuantity(order.id);
+    const settlement = settleMissingOrder({
+      status: order.status,
+      quantity: order.quantity,
+      hasBrokerOrderId: order.broker_order_id !== null,
+      executedQuantity,
+      policy: deps.policy,
+    });
+    switch (settlement.kind) {
+      case 'filled':
+        await tracker.apply(order, {
+          kind: 'status',
+          brokerStatus: 'Filled',
+          filledQuantity: settlement.filledQuantity,
+          remainingQuantity: '0',
+          averageFillPrice: order.average_fill_price,
+        });
+        break;
+      case 'resend':
+      case 'not_sent': {
+        // Sent again only if it would be sent now: trading not halted, not stale, within the risk rules.
+        const refusal =
+          settlement.kind === 'not_sent' ? settlement.reason : await router.resendIfAllowed(order);
+        if (refusal === null) {
+          log.warn(
+            { orderId: order.broker_order_id, intentId: order.intent_id },
+            'order recorded but unknown to the broker: sent it under its own id',
+          );
+        } else {
+          log.warn(
+            { orderId: order.broker_order_id, intentId: order.intent_id, refusal },
+            'order recorded but unknown to the broker: not sending it',
+          );
+          await tracker.apply(order, {
+            kind: 'not_found_at_broker',
+            reason: `not sent after recovery: ${refusal}`,
+          });
+        }
+        break;
+      }
+      case 'cancelled':
         log.warn(
-          { orderId: order.broker_order_id, intentId: order.intent_id },
-          'order recorded but unknown to the broker: sent it under its own id',
-        );
-      } else {
-        log.warn(
-          { orderId: order.broker_order_id, intentId: order.intent_id, refusal },
-          'order recorded but unknown to the broker: not sending it',
+          { orderId: order.broker_order_id, executed: settlement.filledQuantity },
+          'working order no longer open at the broker: settling as cancelled',
         );
         await tracker.apply(order, {
-          kind: 'not_found_at_broker',
-          reason: `not sent after recovery: ${refusal}`,
+          kind: 'status',
+          brokerStatus: 'Cancelled',
+          filledQuantity: settlement.filledQuantity,
+          remainingQuantity: settlement.remainingQuantity,
+          averageFillPrice: order.average_fill_price,
         });
-      }
-      continue;
+        break;
     }
-    log.warn(
-      { orderId: order.broker_order_id, executed: executed.toFixed() },
-      'working order no longer open at the broker: settling as cancelled',
-    );
-    await tracker.apply(order, {
-      kind: 'status',
-      brokerStatus: 'Cancelled',
-      filledQuantity: executed.toFixed(),
-      remainingQuantity: new Decimal(order.quantity).minus(executed).toFixed(),
-      averageFillPrice: order.average_fill_price,
-    });
   }
   await tracker.drain();
 }
@@ -149,7 +156,7 @@ export async function reconstructMissedFills(
       orderRef: '',
       account: '',
       filledQuantity: status.filledQuantity,
-      averageFillPrice: status.averageFillPrice > 0 ? toDecimalString(status.averageFillPrice) : null,
+      averageFillPrice: new Decimal(status.averageFillPrice).gt(0) ? status.averageFillPrice : null,
       completedAt: Number.NaN,
     }));
   try {
@@ -211,7 +218,7 @@ export async function reconstructMissedFills(
         localQuantity: localPosition?.quantity ?? '0',
         localAverageCost: localPosition?.average_cost ?? '0',
         brokerQuantity: brokerPosition?.quantity ?? '0',
-        brokerAverageCost: String(brokerPosition?.averageCost ?? 0),
+        brokerAverageCost: brokerPosition?.averageCost ?? '0',
       },
     });
     if (outcome.kind === 'nothing_missing') continue;

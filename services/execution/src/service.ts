@@ -10,11 +10,14 @@
 import { Bus, type ConsumerHandle } from '@ibstack/bus';
 import {
   type AccountSnapshot,
+  backoffDelayMs,
   type GatewayStatus,
   instrumentKey,
   Lease,
+  Mutex,
   nowIso,
   type ReconciliationResult,
+  SECOND_MS,
   topics,
 } from '@ibstack/contracts';
 import { resolveTradingMode } from '@ibstack/config';
@@ -42,7 +45,6 @@ import { GatewaySwitch } from './gateway-switch';
 import { ExecutionLease } from './lease';
 import { MarketPrices } from './market-prices';
 import { executionMetrics, type ExecutionMetrics } from './metrics';
-import { Mutex } from './mutex';
 import { OrderIds, OrderRouter } from './order-router';
 import { OrderTracker } from './order-tracker';
 import { Outbox } from './outbox';
@@ -67,7 +69,9 @@ export interface ExecutionService {
 }
 
 /** How often the trading-state metrics re-read KV `trading`. */
-const TRADING_STATE_METRIC_REFRESH_MS = 5_000;
+const TRADING_STATE_METRIC_REFRESH_MS = 5 * SECOND_MS;
+/** Retrying a halt the error circuit could not land: 1 s, 2 s, 4 s … at most 30 s. */
+const HALT_RETRY_BACKOFF = { firstMs: SECOND_MS, maxMs: 30 * SECOND_MS };
 
 export function createExecutionService(
   config: ExecutionConfig,
@@ -318,7 +322,7 @@ export function createExecutionService(
                 .catch((failure: unknown) => {
                   // The halt must land: the circuit's state is only in memory.
                   log.error({ err: failure, attempt }, 'could not halt for the error circuit; retrying');
-                  setTimeout(() => halt(attempt + 1), Math.min(1_000 * 2 ** attempt, 30_000));
+                  setTimeout(() => halt(attempt + 1), backoffDelayMs(attempt + 1, HALT_RETRY_BACKOFF));
                 });
             };
             halt(0);

@@ -6,12 +6,12 @@
  */
 import type { Logger } from '@ibstack/observability';
 
-import type { IbBroker } from './adapters/ib-broker';
+import type { Broker } from './ports';
 import type { ExecutionStore } from './adapters/pg-store';
 
 export async function cancelWorkingOrders(deps: {
   store: ExecutionStore;
-  broker: IbBroker;
+  broker: Broker;
   log: Logger;
 }): Promise<number[]> {
   const { store, broker, log } = deps;

@@ -4,7 +4,7 @@ import type { Bus } from '@ibstack/bus';
 import { createRegistry } from '@ibstack/observability';
 import { silentLogger } from '@ibstack/test-kit';
 
-import type { IbBroker } from '../src/adapters/ib-broker';
+import type { Broker } from '../src/ports';
 import type { ExecutionStore } from '../src/adapters/pg-store';
 import { AccountRecorder } from '../src/account-recorder';
 import { executionMetrics } from '../src/metrics';
@@ -28,7 +28,7 @@ function setUp(options: { reaskAfterMs?: number } = {}) {
   };
   const bus = { publish: () => Promise.resolve() };
   const recorder = new AccountRecorder({
-    broker: broker as unknown as IbBroker,
+    broker: broker as unknown as Broker,
     store: store as unknown as ExecutionStore,
     bus: bus as unknown as Bus,
     metrics: executionMetrics(createRegistry('execution', { defaultMetrics: false })),

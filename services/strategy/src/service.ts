@@ -1,5 +1,5 @@
 import type { Bus, ConsumerHandle } from '@ibstack/bus';
-import { nowIso } from '@ibstack/contracts';
+import { Mutex, nowIso } from '@ibstack/contracts';
 import type { Database, Kysely } from '@ibstack/db';
 import type { Logger, Registry } from '@ibstack/observability';
 
@@ -7,7 +7,6 @@ import type { AccountRiskMonitor } from './account-risk';
 import { StrategyBus } from './adapters/nats-bus';
 import { PgStrategyStore } from './adapters/pg-store';
 import type { BarPipeline } from './bar-pipeline';
-import { Mutex } from './domain/mutex';
 import type { MarketPrices } from './domain/prices';
 import type { BarProgress } from './domain/progress';
 import type { SleeveBook } from './domain/sleeve-book';

@@ -14,7 +14,7 @@ import { type Kysely, sql } from 'kysely';
  *   position, for the operator to check;
  * - `reconciliation_runs.error`: a run that could not compare (a broker read timed out) is stored as not
  *   clean, with why; `reconciliation_runs.cash`: the broker's cash and our trade flows per account and
- *   currency at the compared point, the baseline of the next run's cash check.
+ *   currency at the compared point (the cash check's baseline is in `cash_baselines`, 0012).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema

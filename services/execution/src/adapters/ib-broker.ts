@@ -1,7 +1,8 @@
 /**
- * The broker port of the execution service, over one `IbConnection`. It turns `@stoqey/ib` callbacks
- * into typed events and its request/response exchanges (open orders, executions, positions, contract
- * details) into promises. No business rules here: the order tracker and the recovery decide.
+ * The `Broker` port (ports.ts) over one `IbConnection`. It turns `@stoqey/ib` callbacks into typed events
+ * and its request/response exchanges (open orders, executions, positions, contract details) into promises,
+ * in decimal strings and our own types: nothing of `@stoqey/ib` leaves this file. No business rules here:
+ * the order tracker and the recovery decide.
  */
 import { EventEmitter } from 'node:events';
 
@@ -11,152 +12,28 @@ import {
   type ContractDetails,
   EventName,
   type Execution,
-  type ExecutionFilter,
   type Order,
   OrderAction,
   type OrderState,
   OrderType,
   TimeInForce,
 } from '@stoqey/ib';
-import {
-  type Instrument,
-  type OrderSide,
-  type OrderType as OurOrderType,
-  type TimeInForce as OurTif,
-  instantOfWallClock,
-  isValidTimeZone,
-  toDecimalString,
-} from '@ibstack/contracts';
-import { contractOf, type IbConnection, keyOfContract } from '@ibstack/ib';
+import { type Instrument, type OrderSide, Mutex, isValidTimeZone, toDecimalString } from '@ibstack/contracts';
+import { contractOf, formatIbUtcTime, type IbConnection, keyOfContract, parseIbTime } from '@ibstack/ib';
 
-export interface BrokerOrderRequest {
-  orderId: number;
-  instrument: Instrument;
-  side: OrderSide;
-  quantity: string;
-  orderType: OurOrderType;
-  limitPrice?: string | null;
-  stopPrice?: string | null;
-  timeInForce: OurTif;
-  /** The intent id: how a restart recognises the order at the broker. */
-  orderRef: string;
-  account: string;
-}
-
-export interface BrokerOpenOrder {
-  orderId: number;
-  permId: number;
-  clientId: number;
-  orderRef: string;
-  instrument: string;
-  contract: Contract;
-  side: OrderSide;
-  quantity: string;
-  orderType: string;
-  limitPrice: number | undefined;
-  stopPrice: number | undefined;
-  timeInForce: string;
-  account: string;
-  brokerStatus: string;
-}
-
-export interface BrokerOrderStatus {
-  orderId: number;
-  permId: number;
-  clientId: number;
-  brokerStatus: string;
-  filledQuantity: string;
-  remainingQuantity: string;
-  averageFillPrice: number;
-  lastFillPrice: number;
-}
-
-export interface BrokerExecution {
-  execId: string;
-  orderId: number;
-  permId: number;
-  clientId: number;
-  orderRef: string;
-  account: string;
-  instrument: string;
-  side: OrderSide;
-  quantity: string;
-  price: string;
-  cumulativeQuantity: string;
-  averagePrice: string;
-  /** Epoch ms. */
-  time: number;
-}
-
-/**
- * A finished order as `reqCompletedOrders` reports it. IB sends no order id, client id or average fill
- * price here: the perm id is the order's identity, and the filled quantity what is left of its fills once
- * they are past `reqExecutions`' cut-off.
- */
-export interface BrokerCompletedOrder {
-  permId: number;
-  orderRef: string;
-  account: string;
-  instrument: string;
-  side: OrderSide;
-  quantity: string;
-  filledQuantity: string;
-  orderType: string;
-  limitPrice: number | undefined;
-  /** Filled, Cancelled, Inactive. */
-  brokerStatus: string;
-  /** Epoch ms it finished; NaN when IB sent none we can read. */
-  completedAt: number;
-}
-
-export interface BrokerCommission {
-  execId: string;
-  commission: string;
-  currency: string;
-  realizedPnl: string | null;
-}
-
-export interface BrokerPosition {
-  account: string;
-  instrument: string;
-  quantity: string;
-  averageCost: number;
-}
-
-/** One currency's cash in one account, as the broker books it. */
-export interface BrokerCash {
-  account: string;
-  currency: string;
-  /** Decimal string. */
-  cash: string;
-}
-
-export interface BrokerEvents {
-  openOrder: [order: BrokerOpenOrder];
-  orderStatus: [status: BrokerOrderStatus];
-  execution: [execution: BrokerExecution];
-  commission: [commission: BrokerCommission];
-  /** An error the gateway attributed to an order id. */
-  orderError: [info: { orderId: number; code: number; message: string }];
-  accountValue: [info: { key: string; value: string; currency: string; account: string }];
-  /** The end of a batch of account values (`updateAccountTime`, IB's `HH:mm`): the values are current. */
-  accountTime: [info: { time: string }];
-  /** The end of the full account download a `reqAccountUpdates` subscription starts with. */
-  accountDownloadEnd: [info: { account: string }];
-  /** A broker message we could not read (a NaN quantity, say): dropped; reconciliation repairs. */
-  dataError: [info: { event: string; error: Error }];
-}
-
-export class BrokerRequestError extends Error {
-  override readonly name = 'BrokerRequestError';
-  constructor(
-    message: string,
-    /** The IB error code, when the broker answered with one. */
-    readonly code?: number,
-  ) {
-    super(message);
-  }
-}
+import { BrokerRequestError } from '../errors';
+import type {
+  Broker,
+  BrokerCash,
+  BrokerCommission,
+  BrokerCompletedOrder,
+  BrokerEvents,
+  BrokerExecution,
+  BrokerOpenOrder,
+  BrokerOrderRequest,
+  BrokerOrderStatus,
+  BrokerPosition,
+} from '../ports';
 
 /** Request ids live far above order ids: IB reports errors for both in one id space. */
 const FIRST_REQUEST_ID = 1_500_000_000;
@@ -167,35 +44,36 @@ function numberOrUndefined(value: number | undefined): number | undefined {
 }
 
 /**
- * IB execution times: `20261124 15:04:05`, `20261124  15:04:05`, `20261124-15:04:05`, optionally followed
- * by a zone (`US/Eastern`, `UTC`). Without a zone the time is the gateway's local time, `defaultZone`.
- * Epoch seconds pass through. An unknown zone name is read as `defaultZone`.
+ * A broker price as a decimal string: the one place execution turns IB's numbers into them (never
+ * `String(number)`, which writes `1e-7`). IB's "unset" (Double.MAX_VALUE), NaN and infinities are undefined.
+ * Quantities go through `toDecimalString` directly: a quantity that is not a number drops the message.
  */
-export function parseIbTime(text: string | undefined, defaultZone = 'UTC'): number {
+function decimalOrUndefined(value: number | undefined): string | undefined {
+  const number = numberOrUndefined(value);
+  return number === undefined ? undefined : toDecimalString(number);
+}
+
+/**
+ * An execution or completion time from IB (packages/ib reads every form), NaN when absent or unreadable.
+ * A trailing zone name Intl does not know is read as the gateway's zone, as execution always has: the
+ * wall-clock time is still good, and a fill with no time would be refused.
+ */
+export function executionTime(text: string | undefined, gatewayZone: string): number {
   if (!text) return Number.NaN;
-  const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const match = /^(\d{4})(\d{2})(\d{2})[\s-]+(\d{2}):(\d{2}):(\d{2})(?:\s+(\S+))?$/.exec(trimmed);
-  if (!match) return Number.NaN;
-  const [y, mo, d, h, mi, s] = match.slice(1, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const zone = match[7] && isValidTimeZone(match[7]) ? match[7] : defaultZone;
-  return instantOfWallClock(Date.UTC(y, mo - 1, d, h, mi, s), zone);
+  const time = parseIbTime(text, gatewayZone);
+  if (!Number.isNaN(time)) return time;
+  const zoned = /^(.*\d)\s+([A-Za-z][\w/+-]*)$/.exec(text.trim());
+  return zoned && !isValidTimeZone(zoned[2]!) ? parseIbTime(zoned[1]!, gatewayZone) : Number.NaN;
 }
 
 function sideOf(action: string | undefined): OrderSide {
   return action === 'SELL' || action === 'SLD' || action === 'SSHORT' ? 'SELL' : 'BUY';
 }
 
-export class IbBroker extends EventEmitter<BrokerEvents> {
+export class IbBroker extends EventEmitter<BrokerEvents> implements Broker {
   private nextRequestId = FIRST_REQUEST_ID;
-  private snapshotChain: Promise<unknown> = Promise.resolve();
+  /** One snapshot request at a time: IB's end markers do not say which request they end. */
+  private readonly snapshots = new Mutex();
 
   /**
    * @param timeZone the gateway's local zone, for execution times IB sends without one (IBGA's
@@ -215,12 +93,11 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
           clientId: order.clientId ?? 0,
           orderRef: order.orderRef ?? '',
           instrument: keyOfContract(contract),
-          contract,
           side: sideOf(order.action),
           quantity: toDecimalString(order.totalQuantity ?? 0),
           orderType: String(order.orderType),
-          limitPrice: numberOrUndefined(order.lmtPrice),
-          stopPrice: numberOrUndefined(order.auxPrice),
+          limitPrice: decimalOrUndefined(order.lmtPrice),
+          stopPrice: decimalOrUndefined(order.auxPrice),
           timeInForce: String(order.tif ?? ''),
           account: order.account ?? '',
           brokerStatus: String(state.status),
@@ -247,8 +124,8 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
           brokerStatus: status,
           filledQuantity: toDecimalString(filled ?? 0),
           remainingQuantity: toDecimalString(remaining ?? 0),
-          averageFillPrice: avgFillPrice ?? 0,
-          lastFillPrice: lastFillPrice ?? 0,
+          averageFillPrice: decimalOrUndefined(avgFillPrice) ?? '0',
+          lastFillPrice: decimalOrUndefined(lastFillPrice) ?? '0',
         });
       },
     );
@@ -262,8 +139,7 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
         execId: report.execId,
         commission: toDecimalString(report.commission ?? 0),
         currency: report.currency ?? 'USD',
-        realizedPnl:
-          numberOrUndefined(report.realizedPNL) === undefined ? null : toDecimalString(report.realizedPNL!),
+        realizedPnl: decimalOrUndefined(report.realizedPNL) ?? null,
       });
     });
     this.listen(EventName.error, (error: Error, code: number, requestId: number) => {
@@ -306,6 +182,10 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
 
   isReady(): boolean {
     return this.connection.isReady();
+  }
+
+  isBrokerLinkUp(): boolean {
+    return this.connection.isBrokerLinkUp();
   }
 
   /** Sends an order (or re-sends it: the same id modifies, never duplicates). Throws if not connected. */
@@ -353,7 +233,7 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
 
   /** Every open order of every client (`reqAllOpenOrders`), with its latest status. */
   openOrders(timeoutMs = 10_000): Promise<{ orders: BrokerOpenOrder[]; statuses: BrokerOrderStatus[] }> {
-    return this.serialised(() =>
+    return this.snapshots.run(() =>
       this.collect<{ orders: BrokerOpenOrder[]; statuses: BrokerOrderStatus[] }>(
         timeoutMs,
         'reqAllOpenOrders',
@@ -377,12 +257,12 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
     );
   }
 
-  /** Executions matching the filter (IB reports the current day), with their commission reports. */
+  /** Executions since `sinceMs` when given (IB reports the current day), with their commission reports. */
   executions(
-    filter: ExecutionFilter = {},
+    { sinceMs }: { sinceMs?: number } = {},
     timeoutMs = 10_000,
   ): Promise<{ executions: BrokerExecution[]; commissions: BrokerCommission[] }> {
-    return this.serialised(() => {
+    return this.snapshots.run(() => {
       const requestId = this.nextRequestId++;
       return this.collect<{ executions: BrokerExecution[]; commissions: BrokerCommission[] }>(
         timeoutMs,
@@ -402,7 +282,10 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
           this.connection.api.on(EventName.execDetails, onDetails);
           this.on('commission', onCommission);
           this.connection.api.on(EventName.execDetailsEnd, onEnd);
-          this.connection.api.reqExecutions(requestId, filter);
+          this.connection.api.reqExecutions(
+            requestId,
+            sinceMs === undefined ? {} : { time: formatIbUtcTime(sinceMs) },
+          );
           return () => {
             this.connection.api.off(EventName.execDetails, onDetails);
             this.off('commission', onCommission);
@@ -415,7 +298,7 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
 
   /** Finished orders (`reqCompletedOrders`, API orders only): unlike executions, not cut at midnight. */
   completedOrders(timeoutMs = 10_000): Promise<BrokerCompletedOrder[]> {
-    return this.serialised(() =>
+    return this.snapshots.run(() =>
       this.collect<BrokerCompletedOrder[]>(timeoutMs, 'reqCompletedOrders', (done) => {
         const orders: BrokerCompletedOrder[] = [];
         const onOrder = (contract: Contract, order: Order, state: OrderState) => {
@@ -429,9 +312,9 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
               quantity: toDecimalString(order.totalQuantity ?? 0),
               filledQuantity: toDecimalString(order.filledQuantity ?? 0),
               orderType: String(order.orderType ?? ''),
-              limitPrice: numberOrUndefined(order.lmtPrice),
+              limitPrice: decimalOrUndefined(order.lmtPrice),
               brokerStatus: String(state.status ?? ''),
-              completedAt: parseIbTime(state.completedTime, this.timeZone),
+              completedAt: executionTime(state.completedTime, this.timeZone),
             });
           } catch (error) {
             this.emit('dataError', {
@@ -453,7 +336,7 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
   }
 
   positions(timeoutMs = 10_000): Promise<BrokerPosition[]> {
-    return this.serialised(() =>
+    return this.snapshots.run(() =>
       this.collect<BrokerPosition[]>(timeoutMs, 'reqPositions', (done) => {
         const positions: BrokerPosition[] = [];
         const onPosition = (account: string, contract: Contract, quantity: number, averageCost?: number) =>
@@ -461,7 +344,7 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
             account,
             instrument: keyOfContract(contract),
             quantity: toDecimalString(quantity),
-            averageCost: averageCost ?? 0,
+            averageCost: decimalOrUndefined(averageCost) ?? '0',
           });
         const onEnd = () => done(positions);
         this.connection.api.on(EventName.position, onPosition);
@@ -514,7 +397,12 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
     });
   }
 
-  contractDetails(instrument: Instrument, timeoutMs = 10_000): Promise<ContractDetails[]> {
+  async contractId(instrument: Instrument, timeoutMs = 10_000): Promise<number | undefined> {
+    const [details] = await this.contractDetails(instrument, timeoutMs);
+    return details?.contract.conId || undefined;
+  }
+
+  private contractDetails(instrument: Instrument, timeoutMs: number): Promise<ContractDetails[]> {
     const requestId = this.nextRequestId++;
     return this.collect<ContractDetails[]>(timeoutMs, 'reqContractDetails', (done, fail) => {
       const details: ContractDetails[] = [];
@@ -543,13 +431,6 @@ export class IbBroker extends EventEmitter<BrokerEvents> {
         this.connection.api.off(EventName.error, onError);
       };
     });
-  }
-
-  /** One snapshot request at a time: IB's end markers do not say which request they end. */
-  private serialised<T>(run: () => Promise<T>): Promise<T> {
-    const result = this.snapshotChain.then(run, run);
-    this.snapshotChain = result.catch(() => undefined);
-    return result;
   }
 
   private collect<T>(
@@ -602,6 +483,6 @@ function toExecution(
     price: toDecimalString(execution.price ?? 0),
     cumulativeQuantity: toDecimalString(execution.cumQty ?? 0),
     averagePrice: toDecimalString(execution.avgPrice ?? 0),
-    time: parseIbTime(execution.time, timeZone),
+    time: executionTime(execution.time, timeZone),
   };
 }

@@ -7,6 +7,7 @@ import {
   type AuditEntry,
   type OrderSide,
   type OrderStatus,
+  parseExecId,
   type ReconciliationResult,
 } from '@ibstack/contracts';
 import {
@@ -21,7 +22,6 @@ import Decimal from 'decimal.js';
 
 import type { CashAmount, CashBaseline, ExecutionTotals } from '../domain/cash';
 import { applyFill, averageCost, FLAT, type PositionState } from '../domain/positions';
-import { parseExecId } from '../domain/exec-id';
 import type { OrderStateSnapshot } from '../domain/order-state';
 import { FencedError } from '../errors';
 
@@ -854,11 +854,20 @@ export class ExecutionStore {
       });
   }
 
-  async recordReconciliation(result: ReconciliationResult, error?: string): Promise<void> {
+  /**
+   * @param cash the broker's cash and our executions' cash effect per account and currency at the compared
+   * point (the cash check's figures, for the operator); null when the run could not compare.
+   */
+  async recordReconciliation(
+    result: ReconciliationResult,
+    error?: string,
+    cash?: readonly CashBaseline[],
+  ): Promise<void> {
     await this.db
       .insertInto('reconciliation_runs')
       .values({
         error: error ?? null,
+        cash: cash ? JSON.stringify(cash) : null,
         run_id: result.runId,
         trigger: result.trigger,
         ok: result.ok,

@@ -1,4 +1,4 @@
-import { parseIbTime } from '../../src/adapters/ib-broker';
+import { executionTime } from '../../src/adapters/ib-broker';
 
 describe('IB execution times', () => {
   it.each([
@@ -11,11 +11,11 @@ describe('IB execution times', () => {
     ['20261124 15:04:05 Nowhere/Land', 'UTC', '2026-11-24T15:04:05.000Z'],
     ['1795532645', 'UTC', '2026-11-24T15:04:05.000Z'],
   ])('reads %s (gateway zone %s) as %s', (text, zone, iso) => {
-    expect(new Date(parseIbTime(text, zone)).toISOString()).toBe(iso);
+    expect(new Date(executionTime(text, zone)).toISOString()).toBe(iso);
   });
 
   it('gives NaN for something it cannot read', () => {
-    expect(parseIbTime('yesterday')).toBeNaN();
-    expect(parseIbTime(undefined)).toBeNaN();
+    expect(executionTime('yesterday', 'UTC')).toBeNaN();
+    expect(executionTime(undefined, 'UTC')).toBeNaN();
   });
 });

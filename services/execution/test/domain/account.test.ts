@@ -1,6 +1,5 @@
 import { accountFigures, brokerExecutionsSince, tradingDayStart } from '../../src/domain/account';
 import { ErrorCircuit } from '../../src/domain/error-circuit';
-import { isCorrectionOf, parseExecId } from '../../src/domain/exec-id';
 
 describe('account figures', () => {
   it('derives daily P&L, return, high-water mark and drawdown', () => {
@@ -94,14 +93,5 @@ describe('error circuit', () => {
     now = 1_500;
     expect(circuit.record()).toBe(false);
     expect(circuit.recentErrors).toBe(1);
-  });
-});
-
-describe('execution ids', () => {
-  it('recognises an IB correction by its revision suffix', () => {
-    expect(parseExecId('0000e0d5.6745a1b2.01.01')).toEqual({ base: '0000e0d5.6745a1b2.01', revision: 1 });
-    expect(isCorrectionOf('0000e0d5.6745a1b2.01.02', '0000e0d5.6745a1b2.01.01')).toBe(true);
-    expect(isCorrectionOf('0000e0d5.6745a1b2.01.01', '0000e0d5.6745a1b2.01.01')).toBe(false);
-    expect(isCorrectionOf('0000e0d5.6745a1b3.01.02', '0000e0d5.6745a1b2.01.01')).toBe(false);
   });
 });

@@ -1,10 +1,11 @@
+import { parseExecId } from '@ibstack/contracts';
+
 import {
   isReconstructedExecId,
   type ReconstructionInput,
   reconstructedExecId,
   reconstructFill,
 } from '../../src/domain/reconstruct';
-import { parseExecId } from '../../src/domain/exec-id';
 
 const base: ReconstructionInput = {
   side: 'BUY',

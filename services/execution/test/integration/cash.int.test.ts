@@ -73,6 +73,22 @@ describe('cash reconciliation', () => {
     const off = Number(/off by (-?[\d.]+)/.exec(result.mismatches[0]!.detail)![1]);
     expect(Math.abs(off + 250)).toBeLessThan(0.01);
     expect((await tradingState(harness.bus))?.state).toBe('HALTED');
+    // The run keeps the figures it compared.
+    const run = await harness.database.db
+      .selectFrom('reconciliation_runs')
+      .select('cash')
+      .where('run_id', '=', result.runId)
+      .executeTakeFirstOrThrow();
+    expect(run.cash).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          account: 'DU1234567',
+          currency: 'EUR',
+          brokerCash: '20000',
+          executionsEffect: '20000',
+        }),
+      ]),
+    );
 
     // Reported once: the operator resumes, and the next run measures from the broker's cash as it is.
     await setTradingState(harness, 'RUNNING');

