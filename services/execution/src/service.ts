@@ -146,7 +146,7 @@ export function createExecutionService(
       });
       await bus.ensureStreams();
       const activeBus = bus;
-      const store = new ExecutionStore(database.db);
+      const store = new ExecutionStore(database.db, clock);
       // Read before every order from NATS and Postgres, failing closed; a key missing in NATS is put back.
       const tradingState = new DurableTradingState({ bus, db: database.db });
       await tradingState.read();
