@@ -25,6 +25,11 @@ fi
 select pg_create_physical_replication_slot(:'slot')
 where not exists (select 1 from pg_replication_slots where slot_name = :'slot');
 SQL
+# A freshly promoted source shows its new timeline in its control file only after a checkpoint (the
+# agent takes one on promotion; the role needs pg_checkpoint). Without it pg_rewind can report "no rewind
+# required" and the server never streams.
+"$pg_bin/psql" -X -q -d "$primary dbname=postgres" -c checkpoint ||
+  echo "rejoin.sh: could not CHECKPOINT the new primary (grant pg_checkpoint to the role); rewinding anyway" >&2
 "$pg_bin/pg_rewind" --target-pgdata="$data_dir" --source-server="$primary dbname=postgres" --progress
 # pg_rewind copied the new primary's configuration; what makes this server its replica is written here.
 touch "$data_dir/standby.signal"

@@ -655,6 +655,15 @@ describe('failover drill on network namespaces', () => {
       },
       { timeoutMs: 120_000, intervalMs: 500 },
     );
+    // …and replaying the new primary's WAL: the holder's fence (taken after the fork) arrives.
+    await eventually(
+      async () => {
+        const fence = async (host: TradingHost) =>
+          (await database(host)).db.selectFrom('leader_fence').select(['epoch', 'holder']).executeTakeFirst();
+        expect(await fence('primary')).toEqual(await fence('standby'));
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
     note('primary rewound and streaming');
     // A new order from the holder after the return is the barrier: the returned host sent nothing.
     const orders = (await sim<SimOrder[]>('/admin/orders')).length;

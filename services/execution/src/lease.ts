@@ -29,7 +29,7 @@ import type { ExecutionStore } from './adapters/pg-store';
 export interface LeaseOptions {
   holder: string;
   ttlMs: number;
-  /** @default ttlMs / 3 */
+  /** @default the smaller of 1 s and ttlMs / 3 */
   renewIntervalMs?: number;
   /** How often a standby tries to take the lease. @default 1000 */
   pollIntervalMs?: number;
@@ -52,6 +52,7 @@ export interface LeaseEvents {
 }
 
 const RENEW_RETRY_MS = 250;
+const RENEW_INTERVAL_MAX_MS = 1_000;
 
 export class ExecutionLease extends EventEmitter<LeaseEvents> {
   private revision: number | null = null;
@@ -145,8 +146,15 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
     );
   }
 
+  /**
+   * At any moment a holder has at least `ttl - margin - renewInterval` left before it must stop; renewing
+   * every second (or every TTL/3 when that is shorter) keeps that above a NATS Raft election after the
+   * bucket's leader node is lost (4–9 s), so losing the witness or the standby does not move the lease.
+   */
   private renewInterval(): number {
-    return this.options.renewIntervalMs ?? Math.floor(this.options.ttlMs / 3);
+    return (
+      this.options.renewIntervalMs ?? Math.min(RENEW_INTERVAL_MAX_MS, Math.floor(this.options.ttlMs / 3))
+    );
   }
 
   private value(epoch: number, acquiredAt: string): Lease {

@@ -36,6 +36,9 @@ export class LocalPostgres {
   async promote(): Promise<void> {
     const { rows } = await this.pool.query<{ promoted: boolean }>('select pg_promote(true, 60) as promoted');
     if (!rows[0]?.promoted) throw new Error('pg_promote did not finish within 60 s');
+    // The control file shows the new timeline only after a checkpoint: without one, a former primary's
+    // pg_rewind against this server can find "the same timeline", rewind nothing, and never stream.
+    await this.pool.query('checkpoint').catch(() => undefined);
   }
 
   /**
