@@ -20,6 +20,8 @@ export interface ControlDependencies {
   reconcileNow: () => Promise<unknown>;
   /** Clears the API error circuit when an operator resumes. */
   onResume: () => void;
+  /** Epoch ms. @default Date.now */
+  clock?: () => number;
   /** Re-sends a recorded order with new terms under the same id (a modification at IB). */
   modify: (
     intentId: string,
@@ -80,7 +82,7 @@ export async function handleControlCommand(
     actor: command.by,
     action: command.command,
     detail: { ...command, outcome },
-    at: nowIso(),
+    at: nowIso(deps.clock),
   };
   await store.audit(entry);
   await bus

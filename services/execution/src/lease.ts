@@ -41,6 +41,8 @@ export interface LeaseOptions {
    * Absent: always wait for the TTL.
    */
   ownsIdentity?: () => Promise<boolean>;
+  /** Epoch ms, for the times written into the lease. @default Date.now */
+  clock?: () => number;
 }
 
 export interface LeaseEvents {
@@ -156,11 +158,11 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
   }
 
   private value(epoch: number, acquiredAt: string): Lease {
-    return { v: 1, holder: this.options.holder, epoch, acquiredAt, renewedAt: nowIso() };
+    return { v: 1, holder: this.options.holder, epoch, acquiredAt, renewedAt: nowIso(this.options.clock) };
   }
 
   private async tryAcquire(): Promise<void> {
-    const acquiredAt = nowIso();
+    const acquiredAt = nowIso(this.options.clock);
     const started = performance.now();
     let revision = await this.kv.create(KV_KEYS.executionLease, this.value(0, acquiredAt));
     if (revision === null && (await this.takeOverOwnLease())) {

@@ -331,7 +331,7 @@ export class Reconciler {
    */
   async run(trigger: ReconciliationTrigger): Promise<ReconciliationResult> {
     const { store, bus, metrics, log } = this.deps;
-    const startedAt = nowIso();
+    const startedAt = nowIso(this.now);
     let outcome: Awaited<ReturnType<Reconciler['settledCompare']>>;
     try {
       outcome = await this.settledCompare();
@@ -361,7 +361,7 @@ export class Reconciler {
       openOrdersChecked: outcome.openOrdersChecked,
       executionsChecked: outcome.executionsChecked,
       startedAt,
-      finishedAt: nowIso(),
+      finishedAt: nowIso(this.now),
     };
     await store.recordReconciliation(result, undefined, outcome.cash.current);
     metrics.reconciliationRuns.inc({ trigger, result: result.ok ? 'ok' : 'mismatch' });
@@ -435,7 +435,7 @@ export class Reconciler {
       openOrdersChecked: 0,
       executionsChecked: 0,
       startedAt,
-      finishedAt: nowIso(),
+      finishedAt: nowIso(this.now),
     };
     try {
       await store.recordReconciliation(result, message);

@@ -42,6 +42,8 @@ export interface RecoveryDependencies {
   /** The gateway's local zone (GATEWAY_TIME_ZONE): its midnight is IB's execution cut-off. @default "UTC" */
   gatewayTimeZone?: string;
   crashPoints?: CrashPoints;
+  /** Epoch ms. @default Date.now */
+  clock?: () => number;
 }
 
 export async function recover(deps: RecoveryDependencies): Promise<void> {
@@ -142,7 +144,7 @@ interface FilledReport {
  * the broker's filled quantity, and nothing is rebuilt once the stored fills cover it.
  */
 export async function reconstructMissedFills(
-  deps: Pick<RecoveryDependencies, 'store' | 'broker' | 'tracker' | 'log' | 'gatewayTimeZone'>,
+  deps: Pick<RecoveryDependencies, 'store' | 'broker' | 'tracker' | 'log' | 'gatewayTimeZone' | 'clock'>,
   openStatuses: readonly BrokerOrderStatus[] = [],
 ): Promise<number> {
   const { store, broker, tracker, log } = deps;
@@ -287,7 +289,7 @@ export async function reconstructMissedFills(
         brokerFilledQuantity: report.filledQuantity,
         storedBefore: stored.quantity,
       },
-      at: nowIso(),
+      at: nowIso(deps.clock),
     });
   }
   await tracker.drain();

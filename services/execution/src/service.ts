@@ -10,7 +10,6 @@
 import { Bus, type ConsumerHandle } from '@ibstack/bus';
 import {
   type AccountSnapshot,
-  backoffDelayMs,
   type GatewayStatus,
   instrumentKey,
   Lease,
@@ -23,7 +22,7 @@ import {
 import { resolveTradingMode } from '@ibstack/config';
 import { DurableTradingState } from '@ibstack/operator';
 import { assertSchemaCurrent, connectDatabase, type DatabaseHandle } from '@ibstack/db';
-import { checkAccountsMatchMode, countsAsApiError, IbConnection } from '@ibstack/ib';
+import { checkAccountsMatchMode, IbConnection } from '@ibstack/ib';
 import {
   createRegistry,
   type HealthServer,
@@ -39,7 +38,6 @@ import { AccountRecorder } from './account-recorder';
 import type { ExecutionConfig } from './config';
 import { handleControlCommand } from './control';
 import { CrashPoints } from './crash-points';
-import { ErrorCircuit } from './domain/error-circuit';
 import { InstrumentBook } from './instruments';
 import { GatewaySwitch } from './gateway-switch';
 import { ExecutionLease } from './lease';
@@ -50,12 +48,15 @@ import { OrderTracker } from './order-tracker';
 import { Outbox } from './outbox';
 import { Reconciler, type ReconciliationTrigger } from './reconciler';
 import { recover } from './recovery';
+import { ErrorHalt } from './error-halt';
 
 export interface ExecutionServiceOptions {
   logger: Logger;
   registry?: Registry;
   /** Start the HTTP health/metrics server. @default true */
   http?: boolean;
+  /** Epoch ms: every time execution reads comes from here. @default Date.now */
+  clock?: () => number;
 }
 
 export interface ExecutionService {
@@ -70,14 +71,13 @@ export interface ExecutionService {
 
 /** How often the trading-state metrics re-read KV `trading`. */
 const TRADING_STATE_METRIC_REFRESH_MS = 5 * SECOND_MS;
-/** Retrying a halt the error circuit could not land: 1 s, 2 s, 4 s … at most 30 s. */
-const HALT_RETRY_BACKOFF = { firstMs: SECOND_MS, maxMs: 30 * SECOND_MS };
 
 export function createExecutionService(
   config: ExecutionConfig,
   options: ExecutionServiceOptions,
 ): ExecutionService {
   const log = options.logger;
+  const clock = options.clock ?? Date.now;
   const registry = options.registry ?? createRegistry('execution');
   const metrics = executionMetrics(registry);
   metrics.reconciliationInterval.set(config.RECONCILE_INTERVAL_MS / 1000);
@@ -146,7 +146,7 @@ export function createExecutionService(
       });
       await bus.ensureStreams();
       const activeBus = bus;
-      const store = new ExecutionStore(database.db);
+      const store = new ExecutionStore(database.db, clock);
       // Read before every order from NATS and Postgres, failing closed; a key missing in NATS is put back.
       const tradingState = new DurableTradingState({ bus, db: database.db });
       await tradingState.read();
@@ -161,7 +161,12 @@ export function createExecutionService(
       lease = new ExecutionLease(
         leaseKv,
         store,
-        { holder: config.INSTANCE_ID, ttlMs: config.LEASE_TTL_MS, ownsIdentity: () => identity.holds() },
+        {
+          holder: config.INSTANCE_ID,
+          ttlMs: config.LEASE_TTL_MS,
+          ownsIdentity: () => identity.holds(),
+          clock,
+        },
         log.child({ component: 'lease' }),
       );
       const activeLease = lease;
@@ -194,6 +199,7 @@ export function createExecutionService(
         metrics,
         log: log.child({ component: 'tracker' }),
         crashPoints,
+        now: clock,
         onStored: () => activeOutbox.kick(),
         // Reported at once rather than at the next periodic run (it queues behind whatever runs now).
         onSurprise: () => {
@@ -214,6 +220,7 @@ export function createExecutionService(
         log,
         intervalMs: config.ACCOUNT_SNAPSHOT_INTERVAL_MS,
         reaskAfterMs: config.ACCOUNT_MAX_AGE_MS / 2,
+        now: clock,
       });
       const recorder = accountRecorder;
       const instruments = new InstrumentBook(config.INSTRUMENTS, database.db, log);
@@ -224,6 +231,7 @@ export function createExecutionService(
         instruments: config.INSTRUMENTS.map((instrument) => instrumentKey(instrument)),
         maxAgeMs: config.PRICE_MAX_AGE_MS,
         log: log.child({ component: 'prices' }),
+        now: clock,
       });
       await prices.start();
       const router = new OrderRouter({
@@ -245,6 +253,7 @@ export function createExecutionService(
         fxRatesToUsd: config.FX_RATES_TO_USD_JSON,
         intentMaxAgeMs: config.INTENT_MAX_AGE_MS,
         onStored: () => activeOutbox.kick(),
+        now: clock,
       });
       reconciler = new Reconciler({
         store,
@@ -265,14 +274,9 @@ export function createExecutionService(
         maxCleanAgeMs: config.RECONCILE_MAX_CLEAN_AGE_MS,
         settleAttempts: config.RECONCILE_SETTLE_ATTEMPTS,
         crashPoints,
+        now: clock,
       });
       const activeReconciler = reconciler;
-      const circuit = new ErrorCircuit(
-        config.ERROR_CIRCUIT_MAX_ERRORS,
-        config.ERROR_CIRCUIT_WINDOW_MS,
-        Date.now,
-      );
-
       const refreshTradingState = async () => {
         const state = await tradingState.get();
         for (const name of ['RUNNING', 'HALTED', 'REDUCING'] as const)
@@ -289,7 +293,7 @@ export function createExecutionService(
           host: config.IB_HOST,
           port: config.IB_PORT,
           clientId: config.IB_CLIENT_ID,
-          ts: nowIso(),
+          ts: nowIso(clock),
         };
         void activeBus.publish(topics.gatewayStatus, status).catch(() => undefined);
       };
@@ -298,37 +302,18 @@ export function createExecutionService(
         publishGatewayStatus(state === 'ready' ? 'connected' : state);
         if (state !== 'ready') void stopTakingIntents();
       });
-      // Errors are weighed one at a time, in arrival order, so a burst trips the circuit exactly once.
-      let circuitChain: Promise<void> = Promise.resolve();
-      activeConnection.on('ibError', (error) => {
-        // Only failures on a live session count: a gateway restart's connection errors have their own metrics.
-        if (!countsAsApiError(error) || !activeLease.isHeld() || !activeConnection.isReady()) return;
-        circuitChain = circuitChain
-          .then(async () => {
-            // A tripped circuit re-arms once trading is no longer HALTED, however the operator resumed
-            // (a control command, or the CLI writing the trading state itself while execution was busy).
-            if (circuit.tripped && (await tradingState.get()).state !== 'HALTED') {
-              circuit.reset();
-              metrics.errorCircuitTripped.set(0);
-            }
-            if (!circuit.record()) return;
-            metrics.errorCircuitTripped.set(1);
-            log.error({ recentErrors: circuit.recentErrors }, 'API error circuit tripped: halting trading');
-            const reason = `multiple API errors: more than ${config.ERROR_CIRCUIT_MAX_ERRORS} in ${config.ERROR_CIRCUIT_WINDOW_MS / 1000} s`;
-            const halt = (attempt: number): void => {
-              activeReconciler
-                .halt(reason, { lastCode: error.code, lastMessage: error.message })
-                .then(refreshTradingState)
-                .catch((failure: unknown) => {
-                  // The halt must land: the circuit's state is only in memory.
-                  log.error({ err: failure, attempt }, 'could not halt for the error circuit; retrying');
-                  setTimeout(() => halt(attempt + 1), backoffDelayMs(attempt + 1, HALT_RETRY_BACKOFF));
-                });
-            };
-            halt(0);
-          })
-          .catch((failure: unknown) => log.error({ err: failure }, 'could not weigh an API error'));
+      const errorHalt = new ErrorHalt({
+        maxErrors: config.ERROR_CIRCUIT_MAX_ERRORS,
+        windowMs: config.ERROR_CIRCUIT_WINDOW_MS,
+        clock,
+        counts: () => activeLease.isHeld() && activeConnection.isReady(),
+        tradingState,
+        reconciler: activeReconciler,
+        metrics,
+        log,
+        onHalted: refreshTradingState,
       });
+      activeConnection.on('ibError', (error) => errorHalt.onError(error));
 
       /** Learns what happened at the broker while we were away, then reconciles (halting on a mismatch). */
       const resync = (trigger: ReconciliationTrigger) =>
@@ -342,6 +327,7 @@ export function createExecutionService(
             policy: config.RECOVERY_POLICY,
             gatewayTimeZone: config.GATEWAY_TIME_ZONE,
             crashPoints,
+            clock,
           });
           await activeReconciler.run(trigger);
         });
@@ -418,10 +404,8 @@ export function createExecutionService(
                   tradingState,
                   log,
                   reconcileNow: () => exclusive.run(() => activeReconciler.run('operator')),
-                  onResume: () => {
-                    circuit.reset();
-                    metrics.errorCircuitTripped.set(0);
-                  },
+                  onResume: () => errorHalt.reset(),
+                  clock,
                   modify: (intentId, changes) => exclusive.run(() => router.modify(intentId, changes)),
                 }).then(refreshTradingState),
             });
@@ -458,10 +442,10 @@ export function createExecutionService(
       activeConnection.on('ready', (info) => void onSessionReady(info));
       // Lease changes apply one after the other: a loss must have left the gateway before a new
       // acquisition connects again, or the re-acquired lease would hold no session at all.
-      let leaseTransitions: Promise<void> = Promise.resolve();
+      const leaseTransitions = new Mutex();
       const leaseTransition = (step: () => Promise<void> | void) => {
-        leaseTransitions = leaseTransitions
-          .then(step)
+        leaseTransitions
+          .run(async () => step())
           .catch((error: unknown) => log.error({ err: error }, 'lease transition failed'));
       };
       activeLease.on('acquired', (epoch, tookOver) =>

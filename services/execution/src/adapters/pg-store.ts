@@ -87,7 +87,11 @@ function eventId(orderId: number, state: OrderStateSnapshot): string {
 }
 
 export class ExecutionStore {
-  constructor(readonly db: Kysely<Database>) {}
+  /** @param clock epoch ms, for the `updated_at` we write. @default Date.now */
+  constructor(
+    readonly db: Kysely<Database>,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   /**
    * Takes the fence with an epoch of our own: one more than any epoch before, so a later holder's is
@@ -319,7 +323,7 @@ export class ExecutionStore {
         limit_price: terms.limitPrice,
         stop_price: terms.stopPrice,
         remaining_quantity: remaining,
-        updated_at: new Date(),
+        updated_at: new Date(this.clock()),
       })
       .where('id', '=', order.id)
       .returningAll()
@@ -742,7 +746,7 @@ export class ExecutionStore {
         average_cost: averageCost(position),
         cost_basis: position.costBasis,
         realized_pnl: position.realizedPnl,
-        updated_at: new Date(),
+        updated_at: new Date(this.clock()),
       })
       .onConflict((conflict) =>
         conflict.columns(['account', 'instrument']).doUpdateSet({
@@ -750,7 +754,7 @@ export class ExecutionStore {
           average_cost: averageCost(position),
           cost_basis: position.costBasis,
           realized_pnl: position.realizedPnl,
-          updated_at: new Date(),
+          updated_at: new Date(this.clock()),
         }),
       )
       .execute();
@@ -831,7 +835,7 @@ export class ExecutionStore {
       .setIsolationLevel('repeatable read')
       .setAccessMode('read only')
       .execute(async (trx) => {
-        const view = new ExecutionStore(trx);
+        const view = new ExecutionStore(trx, this.clock);
         const positions = await trx
           .selectFrom('positions')
           .select(['account', 'instrument', 'quantity', 'average_cost'])
