@@ -52,8 +52,12 @@ describe('reconciliation', () => {
     );
     await reconciliationRuns(harness, 1);
     expect((await tradingState(harness.bus))?.state ?? 'RUNNING').toBe('RUNNING');
-    const lastClean = (await metricValues(registry, 'reconciliation_last_clean_run_unix'))[0]!.value;
-    expect(lastClean).toBeGreaterThan(0);
+    // The run's row is written before its clean-run gauge is set (after the publish and the baselines).
+    const lastClean = await eventually(async () => {
+      const value = (await metricValues(registry, 'reconciliation_last_clean_run_unix'))[0]!.value;
+      expect(value).toBeGreaterThan(0);
+      return value;
+    });
 
     // From now on the broker never answers a positions request: every run times out.
     harness.sim.faults.leaveUnanswered('reqPositions', 1_000_000);
