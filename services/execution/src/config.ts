@@ -46,6 +46,43 @@ const fxRates = jsonSetting(
 );
 
 /** Execution's environment. Every default works on a developer machine against the simulated gateway. */
+/**
+ * A decimal for every key, or per key with an optional default: `EURCAD=1000,*=0`. `key` normalises an
+ * entry's key, or returns undefined when the key is not allowed. Every bad entry is named.
+ */
+function keyedDecimals(options: {
+  fallback: string;
+  entry: string;
+  example: string;
+  key: (key: string) => string | undefined;
+}) {
+  const decimal = /^\d+(\.\d+)?$/;
+  return z
+    .string()
+    .default(options.fallback)
+    .transform((value, ctx) => {
+      const parsed = { fallback: options.fallback, byKey: {} as Record<string, string> };
+      if (decimal.test(value.trim())) return { ...parsed, fallback: value.trim() };
+      for (const part of value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)) {
+        const [rawKey, amount] = part.split('=').map((item) => item.trim());
+        const key = rawKey === '*' ? '*' : rawKey ? options.key(rawKey) : undefined;
+        if (!key || !amount || !decimal.test(amount)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${part}" must be ${options.entry} (or *=<decimal> for the rest), e.g. ${options.example}`,
+          });
+          return z.NEVER;
+        }
+        if (key === '*') parsed.fallback = amount;
+        else parsed.byKey[key] = amount;
+      }
+      return parsed;
+    });
+}
+
 export const executionEnv = commonEnv
   .extend(gatewayEnv.shape)
   .extend(tradingModeEnv.shape)
@@ -93,59 +130,23 @@ export const executionEnv = commonEnv
      * Position difference (units) still treated as equal: one decimal for every instrument, or per
      * instrument key with an optional default, `EURCAD=1000,AAPL=0,*=0`. @default 0
      */
-    POSITION_TOLERANCE: z
-      .string()
-      .default('0')
-      .transform((value, ctx) => {
-        const tolerance = { default: '0', byInstrument: {} as Record<string, string> };
-        const decimal = /^\d+(\.\d+)?$/;
-        if (decimal.test(value.trim())) return { ...tolerance, default: value.trim() };
-        for (const part of value
-          .split(',')
-          .map((item) => item.trim())
-          .filter(Boolean)) {
-          const [key, amount] = part.split('=').map((item) => item.trim());
-          if (!key || !amount || !decimal.test(amount)) {
-            ctx.addIssue({
-              code: 'custom',
-              message: `"${part}" must be <instrument key>=<non-negative decimal> (or *=<decimal> for the rest), e.g. EURCAD=1000`,
-            });
-            return z.NEVER;
-          }
-          if (key === '*') tolerance.default = amount;
-          else tolerance.byInstrument[key.replace(/[.\s]/g, '').toUpperCase()] = amount;
-        }
-        return tolerance;
-      }),
+    POSITION_TOLERANCE: keyedDecimals({
+      fallback: '0',
+      entry: '<instrument key>=<non-negative decimal>',
+      example: 'EURCAD=1000',
+      key: (key) => key.replace(/[.\s]/g, '').toUpperCase(),
+    }).transform(({ fallback, byKey }) => ({ default: fallback, byInstrument: byKey })),
     /**
      * Cash difference per currency (absolute, in that currency) still treated as equal when the broker's
      * cash is compared with the baseline plus our executions since: one decimal for every currency, or per
      * currency with an optional default, `USD=5,JPY=500,*=1`. @default 1
      */
-    RECONCILE_CASH_TOLERANCE: z
-      .string()
-      .default('1')
-      .transform((value, ctx) => {
-        const tolerance = { default: '1', byCurrency: {} as Record<string, string> };
-        const decimal = /^\d+(\.\d+)?$/;
-        if (decimal.test(value.trim())) return { ...tolerance, default: value.trim() };
-        for (const part of value
-          .split(',')
-          .map((item) => item.trim())
-          .filter(Boolean)) {
-          const [currency, amount] = part.split('=').map((item) => item.trim());
-          if (!currency || !amount || !decimal.test(amount) || !/^([A-Z]{3}|\*)$/.test(currency)) {
-            ctx.addIssue({
-              code: 'custom',
-              message: `"${part}" must be <currency>=<non-negative decimal> (or *=<decimal> for the rest), e.g. USD=5`,
-            });
-            return z.NEVER;
-          }
-          if (currency === '*') tolerance.default = amount;
-          else tolerance.byCurrency[currency] = amount;
-        }
-        return tolerance;
-      }),
+    RECONCILE_CASH_TOLERANCE: keyedDecimals({
+      fallback: '1',
+      entry: '<currency>=<non-negative decimal>',
+      example: 'USD=5',
+      key: (key) => (/^[A-Z]{3}$/.test(key) ? key : undefined),
+    }).transform(({ fallback, byKey }) => ({ default: fallback, byCurrency: byKey })),
     /**
      * Relative difference of a position's average cost (ours against the broker's) still treated as
      * equal: 0.01 = 1 % (IB folds stock commissions into its average cost; we do not). @default 0.01
