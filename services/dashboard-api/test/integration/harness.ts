@@ -2,7 +2,13 @@
  * The real stack for dashboard-api tests: gateway-sim, execution (in-process, so orders really reach
  * the simulated broker), an isolated database and NATS namespace, and dashboard-api on a free port.
  */
-import { createExecutionService, executionEnv, type ExecutionService } from '@ibstack/execution';
+import {
+  connectExecution,
+  createExecutionService,
+  type ExecutionConnections,
+  executionEnv,
+  type ExecutionService,
+} from '@ibstack/execution';
 import { startGatewaySim, type GatewaySim } from '@ibstack/gateway-sim';
 import {
   connectIngestor,
@@ -84,22 +90,25 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   };
   let execution: ExecutionService | null = null;
+  let executionConnections: ExecutionConnections | null = null;
   // Execution prices orders from ticks on NATS: the ingestor's part, when it does not run.
   const stopTicks = sim && !options.ingestor ? publishQuoteTicks(testBus.bus, sim) : () => undefined;
   if (trading) {
-    execution = createExecutionService(
-      executionEnv.parse({
-        ...env,
-        LEASE_TTL_MS: '1500',
-        ACCOUNT_SNAPSHOT_INTERVAL_MS: '500',
-        RECONCILE_INTERVAL_MS: '600000',
-      }),
-      {
-        logger: silentLogger('execution'),
-        registry: createRegistry('execution', { defaultMetrics: false }),
-        http: false,
-      },
-    );
+    const executionConfig = executionEnv.parse({
+      ...env,
+      LEASE_TTL_MS: '1500',
+      ACCOUNT_SNAPSHOT_INTERVAL_MS: '500',
+      RECONCILE_INTERVAL_MS: '600000',
+    });
+    const logger = silentLogger('execution');
+    const registry = createRegistry('execution', { defaultMetrics: false });
+    executionConnections = await connectExecution(executionConfig, { logger, registry });
+    execution = createExecutionService(executionConfig, {
+      ...executionConnections,
+      logger,
+      registry,
+      http: false,
+    });
     await execution.start();
   }
   let ingestor: IngestorService | null = null;
@@ -164,6 +173,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await ingestor?.stop();
       await ingestorConnections?.close();
       await execution?.stop();
+      await executionConnections?.close();
       stopTicks();
       await sim?.close();
       await testBus.destroy();

@@ -33,6 +33,7 @@ import {
 } from '@ibstack/test-kit';
 
 import { executionEnv, type ExecutionConfig } from '../../src/config';
+import { connectExecution } from '../../src/adapters/connect';
 import { createExecutionService, type ExecutionService } from '../../src/service';
 
 export const MAIN = join(__dirname, '..', '..', 'src', 'main.ts');
@@ -106,13 +107,33 @@ export async function startInProcess(
   env: Record<string, string> = {},
   registry: Registry = createRegistry('execution', { defaultMetrics: false }),
 ): Promise<ExecutionService> {
-  const service = createExecutionService(configFrom({ ...harness.env, ...env }), {
-    logger: silentLogger('execution'),
-    registry,
-    http: false,
+  return bootExecution(configFrom({ ...harness.env, ...env }), registry);
+}
+
+/**
+ * Connects and starts execution the way `main.ts` does; its `stop()` also closes the connections (what
+ * `main.ts` does after the service stopped).
+ */
+export async function bootExecution(
+  config: ExecutionConfig,
+  registry: Registry = createRegistry('execution', { defaultMetrics: false }),
+): Promise<ExecutionService> {
+  const logger = silentLogger('execution');
+  const connections = await connectExecution(config, { logger, registry });
+  const service = createExecutionService(config, { ...connections, logger, registry, http: false });
+  try {
+    await service.start();
+  } catch (error) {
+    await service.stop().catch(() => undefined);
+    await connections.close();
+    throw error;
+  }
+  return Object.assign(Object.create(service) as ExecutionService, {
+    stop: async () => {
+      await service.stop();
+      await connections.close();
+    },
   });
-  await service.start();
-  return service;
 }
 
 /** Execution as a child process (a real kill target). Resolves once it has started. */
