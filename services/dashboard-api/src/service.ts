@@ -10,7 +10,7 @@ import { Bus } from '@ibstack/bus';
 import { resolveTradingMode } from '@ibstack/config';
 import { deterministicId, randomId } from '@ibstack/contracts';
 import { assertSchemaCurrent, connectDatabase, type DatabaseHandle } from '@ibstack/db';
-import { createRegistry, type Logger, type Registry } from '@ibstack/observability';
+import type { Logger, Registry } from '@ibstack/observability';
 
 import packageJson from '../package.json';
 import { LiveFeed } from './adapters/live-feed';
@@ -33,9 +33,9 @@ export const VERSION: string = packageJson.version;
 /** The bundled page (npm run build -w @ibstack/dashboard-api); the image carries it beside the code. */
 export const DEFAULT_WEB_ROOT = join(__dirname, '..', 'public');
 
-export interface DashboardServiceOptions {
+export interface DashboardServiceDeps {
   logger: Logger;
-  registry?: Registry;
+  registry: Registry;
 }
 
 export interface DashboardService {
@@ -48,10 +48,10 @@ export interface DashboardService {
 
 export function createDashboardService(
   config: DashboardConfig,
-  options: DashboardServiceOptions,
+  deps: DashboardServiceDeps,
 ): DashboardService {
-  const log = options.logger;
-  const registry = options.registry ?? createRegistry('dashboard-api');
+  const log = deps.logger;
+  const registry = deps.registry;
   const metrics = dashboardMetrics(registry);
   const mode = resolveTradingMode(config);
   let database: DatabaseHandle | undefined;

@@ -1,5 +1,5 @@
 import { loadConfigOrExit } from '@ibstack/config';
-import { createLogger, stopOnSignals } from '@ibstack/observability';
+import { createLogger, createRegistry, stopOnSignals } from '@ibstack/observability';
 
 import { notifierEnv } from './config';
 import { TelegramTokenRejectedError } from './errors';
@@ -7,7 +7,7 @@ import { createNotifierService } from './service';
 
 const config = loadConfigOrExit('notifier', notifierEnv);
 const logger = createLogger({ service: 'notifier', level: config.LOG_LEVEL });
-const service = createNotifierService(config, { logger });
+const service = createNotifierService(config, { logger, registry: createRegistry('notifier') });
 
 stopOnSignals(logger, () => service.stop());
 service.start().catch(async (error: unknown) => {

@@ -26,13 +26,7 @@ import {
   type TradingStateName,
 } from '@ibstack/contracts';
 import { assertSchemaCurrent, connectDatabase, type DatabaseHandle, insertAuditEntries } from '@ibstack/db';
-import {
-  createRegistry,
-  type HealthServer,
-  type Logger,
-  type Registry,
-  startHealthServer,
-} from '@ibstack/observability';
+import { type HealthServer, type Logger, type Registry, startHealthServer } from '@ibstack/observability';
 import {
   gatherStatus,
   latestAccountSnapshots,
@@ -78,9 +72,9 @@ import { NotificationRouter } from './notification-router';
 import { OutboxSender } from './outbox-sender';
 import { ChatPacer } from './pacer';
 
-export interface NotifierServiceOptions {
+export interface NotifierServiceDeps {
   logger: Logger;
-  registry?: Registry;
+  registry: Registry;
   /** Start the HTTP health/metrics server. @default true */
   http?: boolean;
 }
@@ -101,12 +95,9 @@ const MAX_DELIVER = 60;
 /** Delivered and given-up notifications are kept this long. */
 const OUTBOX_RETENTION_MS = 30 * 86_400_000;
 
-export function createNotifierService(
-  config: NotifierConfig,
-  options: NotifierServiceOptions,
-): NotifierService {
-  const log = options.logger;
-  const registry = options.registry ?? createRegistry('notifier');
+export function createNotifierService(config: NotifierConfig, deps: NotifierServiceDeps): NotifierService {
+  const log = deps.logger;
+  const registry = deps.registry;
   const metrics = notifierMetrics(registry);
   const clock = (): Clock => ({ timeZone: config.NOTIFIER_TIME_ZONE, now: Date.now() });
   const retrier = new EnqueueRetrier({
@@ -543,7 +534,7 @@ export function createNotifierService(
       prune.unref();
       timers.add(prune);
 
-      if (options.http ?? true) {
+      if (deps.http ?? true) {
         const pool = database.pool;
         const activeBot = bot;
         health = await startHealthServer({
