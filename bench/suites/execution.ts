@@ -279,7 +279,7 @@ export const executionSuite: Suite = {
         perm_id: i + 1,
         account: 'DU1234567',
         instrument: positions[i % 1_000]!.instrument,
-        side: 'BUY',
+        side: 'BUY' as const,
         quantity: '1',
         price: '1',
         executed_at: new Date(since + i * 1_000),
@@ -306,9 +306,9 @@ export const executionSuite: Suite = {
         let start = now();
         const mismatches = reconcile(
           {
-            positions: await store.positions(),
+            positions: await store.positions.positions(),
             openOrders: [],
-            executions: await store.executionsSince(new Date(since)),
+            executions: await store.executions.executionsSince(new Date(since)),
           },
           brokerView,
         );

@@ -227,7 +227,7 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
     let current = { revision, renewedAt };
     for (;;) {
       try {
-        const epoch = await this.store.takeFence(this.options.holder);
+        const epoch = await this.store.fence.take(this.options.holder);
         return { epoch, ...current };
       } catch (error) {
         if (!isReadOnlyDatabase(error)) {
@@ -280,7 +280,7 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
     // A later epoch in the fence means another instance won the key while ours was briefly gone: our
     // order writes are refused already, so stop and let the key go. A fence that cannot be read (a
     // Postgres blip) is no reason to give up a lease that NATS still grants.
-    const fenced = await this.store.fenceHolds(this.epochValue!).then(
+    const fenced = await this.store.fence.holds(this.epochValue!).then(
       (holds) => !holds,
       (error: unknown) => {
         this.log.warn({ err: error }, 'could not read the fence at renewal');

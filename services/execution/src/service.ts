@@ -112,7 +112,7 @@ export function createExecutionService(
     metrics.brokerDataErrors.inc({ event });
     log.error({ err: error, event }, 'could not read a broker message; dropped (reconciliation repairs)');
   });
-  const outbox = new Outbox(database.db, bus, log.child({ component: 'outbox' }));
+  const outbox = new Outbox(store.outbox, bus, log.child({ component: 'outbox' }));
   const tracker = new OrderTracker({
     store,
     broker,
@@ -133,7 +133,7 @@ export function createExecutionService(
     reaskAfterMs: config.ACCOUNT_MAX_AGE_MS / 2,
     now: clock,
   });
-  const instruments = new InstrumentBook(config.INSTRUMENTS, database.db, log);
+  const instruments = new InstrumentBook(config.INSTRUMENTS, store.instruments, log);
   const ids = new OrderIds();
   const account = () => connection.accounts[0] ?? null;
   const prices = new MarketPrices({
@@ -247,13 +247,7 @@ export function createExecutionService(
           registry,
           checks: [
             { name: 'nats', check: () => bus.isConnected() },
-            {
-              name: 'postgres',
-              check: async () => {
-                await database.pool.query('select 1');
-                return true;
-              },
-            },
+            { name: 'postgres', check: () => database.ping() },
             { name: 'gateway', check: () => session.healthy() },
           ],
         });

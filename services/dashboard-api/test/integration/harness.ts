@@ -32,7 +32,7 @@ import {
 
 import { hashPassword } from '../../src/auth/passwords';
 import type { Role } from '../../src/auth/roles';
-import { UserStore } from '../../src/auth/users';
+import { UserStore } from '../../src/adapters/pg-users';
 import { dashboardEnv } from '../../src/config';
 import { createDashboardService, type DashboardService } from '../../src/service';
 
