@@ -136,6 +136,50 @@ export async function bootExecution(
   });
 }
 
+/**
+ * The setup the in-process scenarios share: per test a harness and an in-process execution, stopped and
+ * closed after the test (it registers its own `afterEach`). Tests that act between the two (an order
+ * recorded before execution starts, a trading state set) call `startHarness`, then `startService`.
+ */
+export function inProcessScenario() {
+  let harness: Harness | undefined;
+  let service: ExecutionService | undefined;
+  afterEach(async () => {
+    const [running, open] = [service, harness];
+    service = undefined;
+    harness = undefined;
+    await running?.stop();
+    await open?.close();
+  });
+  const scenario = {
+    /** This test's harness (throws before `startHarness`). */
+    get harness(): Harness {
+      if (!harness) throw new Error('no harness started in this test');
+      return harness;
+    },
+    async startHarness(
+      simOptions: GatewaySimOptions = {},
+      env: Record<string, string> = {},
+    ): Promise<Harness> {
+      harness = await startHarness(simOptions, env);
+      return harness;
+    },
+    async startService(env: Record<string, string> = {}, registry?: Registry): Promise<ExecutionService> {
+      service = await startInProcess(scenario.harness, env, registry);
+      return service;
+    },
+    /** Both: a harness with `simOptions`, then execution with `env`. */
+    async start(
+      simOptions: GatewaySimOptions = {},
+      env: Record<string, string> = {},
+    ): Promise<{ harness: Harness; service: ExecutionService }> {
+      const started = await scenario.startHarness(simOptions);
+      return { harness: started, service: await scenario.startService(env) };
+    },
+  };
+  return scenario;
+}
+
 /** Execution as a child process (a real kill target). Resolves once it has started. */
 export async function startProcess(
   harness: Harness,
