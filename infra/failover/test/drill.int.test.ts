@@ -592,7 +592,7 @@ describe('failover drill on network namespaces', () => {
     try {
       const orders = (await sim<SimOrder[]>('/admin/orders')).length;
       await nextOrderAtBroker(performance.now(), orders);
-      expect((await agentStatus('primary')).lease).toEqual({ holder: 'primary', epoch });
+      expect((await agentStatus('primary')).lease).toMatchObject({ holder: 'primary', epoch });
     } finally {
       await lab.restoreLink('witness');
       await lab.startWireGuard('witness');
@@ -614,7 +614,7 @@ describe('failover drill on network namespaces', () => {
       });
       const orders = (await sim<SimOrder[]>('/admin/orders')).length;
       await nextOrderAtBroker(performance.now(), orders);
-      expect((await agentStatus('primary')).lease).toEqual({ holder: 'primary', epoch });
+      expect((await agentStatus('primary')).lease).toMatchObject({ holder: 'primary', epoch });
     } finally {
       // The standby comes back as it was: a replica, its node, execution waiting.
       await lab.restoreLink('standby');
