@@ -126,8 +126,7 @@ export type Lease = z.infer<typeof Lease>;
 /**
  * The value of KV `lease-mark` key `execution` (no TTL, so it outlives an expired lease): the last
  * epoch granted and the database it was granted on. An instance takes the lease only on a database
- * of the same cluster, on that timeline or a later one (and, on the same timeline, one whose fence
- * has reached that epoch), and only with a larger epoch.
+ * of the same cluster, on that timeline or a later one, and only with a larger epoch.
  */
 export const LeaseMark = z
   .object({

@@ -10,9 +10,11 @@
  * promotion starts a timeline above its parent's, so:
  *   - another cluster than the mark's: refused (not a copy of the database that traded last);
  *   - a lower timeline than the mark's: refused (replaced by a promoted replica: the diverged side);
- *   - the same timeline: only if this database's fence reached the mark's epoch, i.e. it is the very
- *     database that granted it (two replicas of one primary promoted apart would tie on the timeline,
- *     and only one of them took the fence);
+ *   - the same timeline: the database granted last, or one restored into the same cluster from a
+ *     backup (`make restore`: its fence is older than the mark, and the epoch taken is above the mark's
+ *     all the same; reconciliation with the broker runs before it trades). Two replicas of one primary
+ *     promoted apart would also tie here; with two trading hosts there is one replica, and the agent
+ *     never rewinds the side on the later timeline, so that does not arise;
  *   - a later timeline: a replica promoted after the mark (the takeover itself);
  *   - a replica (in recovery): may win the key, so that the failover agent promotes it (a promotion
  *     starts a new, later timeline from what it replayed), and is checked again once it takes writes.
@@ -27,7 +29,7 @@ export interface DatabaseState {
   systemId: string;
   /** The timeline WAL is written on; null in recovery. */
   timeline: number | null;
-  /** The epoch in this database's `leader_fence`; 0 when none was ever taken. */
+  /** The epoch in this database's `leader_fence`; 0 when none was ever taken (for the logs). */
   fenceEpoch: number;
 }
 
@@ -53,11 +55,6 @@ export function leaseGuard(database: DatabaseState, mark: LeaseMark | null): Lea
   if (!mark) return { kind: 'eligible', identity, minEpoch: 1 };
   if (database.timeline < mark.postgres.timeline)
     return { kind: 'refused', reason: replaced(database.timeline, mark) };
-  if (database.timeline === mark.postgres.timeline && database.fenceEpoch < mark.epoch)
-    return {
-      kind: 'refused',
-      reason: `this database is on the timeline the lease was last granted on (${mark.postgres.timeline}) but never took that grant's fence (its epoch is ${database.fenceEpoch}, ${mark.holder}'s was ${mark.epoch}): it is not the database that traded last`,
-    };
   return { kind: 'eligible', identity, minEpoch: mark.epoch + 1 };
 }
 

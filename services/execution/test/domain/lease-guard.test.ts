@@ -94,11 +94,11 @@ describe('lease guard: may this database take the execution lease', () => {
       null,
     ],
     [
-      'the granted timeline but never the granted fence (two replicas promoted apart): refused',
+      'the granted timeline with an older fence (a backup restored into the same cluster): above the mark',
       writable(3, 5),
       mark,
-      'refused',
-      null,
+      'eligible',
+      8,
     ],
     [
       'another cluster (a fresh initdb): refused',
