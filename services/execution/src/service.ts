@@ -14,6 +14,7 @@ import {
   type AccountSnapshot,
   instrumentKey,
   type Lease,
+  type LeaseMark,
   type ReconciliationResult,
 } from '@ibstack/contracts';
 import { resolveTradingMode } from '@ibstack/config';
@@ -24,6 +25,7 @@ import { type HealthServer, type Logger, type Registry, startHealthServer } from
 
 import { IbBroker } from './adapters/ib-broker';
 import { InstanceLock } from './adapters/instance-lock';
+import { readDatabaseState } from './adapters/pg-identity';
 import { ExecutionStore } from './adapters/pg-store';
 import { AccountRecorder } from './account-recorder';
 import type { ExecutionConfig } from './config';
@@ -47,6 +49,8 @@ export interface ExecutionServiceDeps {
   bus: Bus;
   /** KV `leases` (`connectExecution`). */
   leaseKv: SingleKeyKv<Lease>;
+  /** KV `lease-mark` (`connectExecution`): the last grant, for the lease guard. */
+  leaseMarks: SingleKeyKv<LeaseMark>;
   logger: Logger;
   registry: Registry;
   /** Start the HTTP health/metrics server on HTTP_PORT. @default true */
@@ -91,6 +95,10 @@ export function createExecutionService(
       ttlMs: config.LEASE_TTL_MS,
       ownsIdentity: () => instanceLock.holds(),
       clock,
+      guard: {
+        marks: deps.leaseMarks,
+        database: () => readDatabaseState(database.db),
+      },
     },
     log.child({ component: 'lease' }),
   );

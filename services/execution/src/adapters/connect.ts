@@ -1,5 +1,5 @@
 import { Bus, type SingleKeyKv } from '@ibstack/bus';
-import { Lease } from '@ibstack/contracts';
+import { KV_BUCKETS, Lease, LeaseMark } from '@ibstack/contracts';
 import { assertSchemaCurrent, connectDatabase, type DatabaseHandle } from '@ibstack/db';
 import type { Logger, Registry } from '@ibstack/observability';
 
@@ -11,13 +11,15 @@ export interface ExecutionConnections {
   bus: Bus;
   /** KV `leases`, its TTL brought to LEASE_TTL_MS. */
   leaseKv: SingleKeyKv<Lease>;
+  /** KV `lease-mark`: the last grant of the lease, kept after the lease aged out (see lease.ts). */
+  leaseMarks: SingleKeyKv<LeaseMark>;
   /** Closes NATS and Postgres; call it after the service has stopped (it flushes its outbox on stop). */
   close(): Promise<void>;
 }
 
 /**
  * Connects Postgres (checking the schema is current) and NATS (making sure the streams exist), and opens
- * the lease bucket. `main.ts` and the tests both connect through this, so they boot the same wiring.
+ * the lease buckets. `main.ts` and the tests both connect through this, so they boot the same wiring.
  */
 export async function connectExecution(
   config: Pick<
@@ -41,11 +43,13 @@ export async function connectExecution(
       // A renewal fails fast and is retried within the holder's margin (a KV leader election).
       operationTimeoutMs: Math.max(500, Math.min(5_000, Math.floor(config.LEASE_TTL_MS / 5))),
     });
+    const leaseMarks = await bus.singleKeyKv(KV_BUCKETS.leaseMark, LeaseMark);
     const connectedBus = bus;
     return {
       database,
       bus: connectedBus,
       leaseKv,
+      leaseMarks,
       async close() {
         await connectedBus.close().catch((error: unknown) => log.warn({ err: error }, 'closing NATS failed'));
         await database.close();
