@@ -6,10 +6,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import { Bus } from '@ibstack/bus';
+import type { Bus } from '@ibstack/bus';
 import { resolveTradingMode } from '@ibstack/config';
 import { deterministicId, randomId } from '@ibstack/contracts';
-import { assertSchemaCurrent, connectDatabase, type DatabaseHandle } from '@ibstack/db';
+import type { DatabaseHandle } from '@ibstack/db';
 import type { Logger, Registry } from '@ibstack/observability';
 
 import packageJson from '../package.json';
@@ -35,6 +35,10 @@ export const VERSION: string = packageJson.version;
 export const DEFAULT_WEB_ROOT = join(__dirname, '..', 'public');
 
 export interface DashboardServiceDeps {
+  /** Postgres, connected, schema current (`connectDashboard`); closed by the caller after `stop()`. */
+  database: DatabaseHandle;
+  /** NATS, connected, streams ensured (`connectDashboard`); closed by the caller after `stop()`. */
+  bus: Bus;
   logger: Logger;
   registry: Registry;
 }
@@ -55,8 +59,7 @@ export function createDashboardService(
   const registry = deps.registry;
   const metrics = dashboardMetrics(registry);
   const mode = resolveTradingMode(config);
-  let database: DatabaseHandle | undefined;
-  let bus: Bus | undefined;
+  const { database, bus } = deps;
   let server: Server | undefined;
   let hub: WebSocketHub | undefined;
   let live: LiveFeed | undefined;
@@ -75,12 +78,6 @@ export function createDashboardService(
       const startedAt = Date.now();
       const webRoot = config.WEB_ROOT ?? DEFAULT_WEB_ROOT;
       if (!config.WEB_ROOT) await ensureWebBuilt(webRoot);
-      database = await connectDatabase(config.DATABASE_URL, {
-        applicationName: 'dashboard-api',
-        onError: (error) => log.warn({ err: error }, 'postgres connection error'),
-      });
-      await assertSchemaCurrent(database.db);
-      bus = await Bus.connectService('dashboard-api', config, { logger: log, registry });
       const activeBus = bus;
       const db = database.db;
       const pool = database.pool;
@@ -202,8 +199,6 @@ export function createDashboardService(
         server.closeAllConnections();
         await closing;
       }
-      await bus?.close();
-      await database?.close();
       log.info('dashboard-api stopped');
     },
   };

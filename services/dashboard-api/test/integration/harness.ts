@@ -34,6 +34,7 @@ import { hashPassword } from '../../src/auth/passwords';
 import type { Role } from '../../src/auth/roles';
 import { UserStore } from '../../src/adapters/pg-users';
 import { dashboardEnv } from '../../src/config';
+import { connectDashboard } from '../../src/adapters/connect';
 import { createDashboardService, type DashboardService } from '../../src/service';
 
 export const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
@@ -128,21 +129,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ingestor = createIngestorService(ingestorConfig, { ...ingestorConnections, logger, registry });
     await ingestor.start();
   }
-  const dashboard = createDashboardService(
-    dashboardEnv.parse({
-      ...env,
-      HTTP_HOST: '127.0.0.1',
-      JWT_SECRET,
-      COOKIE_SECURE: 'false',
-      ORDER_WAIT_MS: '10000',
-      CONTROL_REPLY_TIMEOUT_MS: '1500',
-      ...options.dashboardEnv,
-    }),
-    {
-      logger: options.dashboardLogger ?? silentLogger('dashboard-api'),
-      registry: createRegistry('dashboard-api', { defaultMetrics: false }),
-    },
-  );
+  const dashboardConfig = dashboardEnv.parse({
+    ...env,
+    HTTP_HOST: '127.0.0.1',
+    JWT_SECRET,
+    COOKIE_SECURE: 'false',
+    ORDER_WAIT_MS: '10000',
+    CONTROL_REPLY_TIMEOUT_MS: '1500',
+    ...options.dashboardEnv,
+  });
+  const dashboardLogger = options.dashboardLogger ?? silentLogger('dashboard-api');
+  const dashboardRegistry = createRegistry('dashboard-api', { defaultMetrics: false });
+  const dashboardConnections = await connectDashboard(dashboardConfig, {
+    logger: dashboardLogger,
+    registry: dashboardRegistry,
+  });
+  const dashboard = createDashboardService(dashboardConfig, {
+    ...dashboardConnections,
+    logger: dashboardLogger,
+    registry: dashboardRegistry,
+  });
   await dashboard.start();
   const users = new UserStore(database.db);
   const url = dashboard.url;
@@ -170,6 +176,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     close: async () => {
       await dashboard.stop();
+      await dashboardConnections.close();
       await ingestor?.stop();
       await ingestorConnections?.close();
       await execution?.stop();
