@@ -9,6 +9,7 @@ import {
   type AuditEntry,
   type Bar,
   type OrderIntent,
+  parseIsoMs,
   type SystemEvent,
   TIMEFRAME_SECONDS,
   type TradingState,
@@ -140,7 +141,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
 
   // Bars per instrument and timeframe, oldest first: the quotes, the warm-up history and the replay. Each
   // bar's time is parsed once, here: the loop below reads it for every bar.
-  const timed: TimedBar[] = options.bars.map((bar) => ({ bar, time: Date.parse(bar.ts) }));
+  const timed: TimedBar[] = options.bars.map((bar) => ({ bar, time: parseIsoMs(bar.ts) }));
   timed.sort((a, b) => a.time - b.time);
   const history = timed.filter((entry) => entry.time < fromMs).map((entry) => entry.bar);
   const replay = timed.filter((entry) => entry.time >= fromMs && entry.time < toMs);
@@ -283,7 +284,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       if (!series) prices.set(bar.instrument, (series = { times: [], closes: [] }));
       series.times.push(end);
       series.closes.push(Number(bar.close));
-      await pipeline.processBar(bar);
+      await pipeline.processBar(bar, time);
       if (venue.hasNews() && (await settle())) filledSinceSnapshot = true;
       if (options.onProgress && (index + 1) % every === 0) options.onProgress(index + 1, total, bar.ts);
     }

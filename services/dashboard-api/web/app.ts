@@ -21,6 +21,7 @@ const state: {
   instrument: string;
   chart?: IChartApi;
   candles?: ISeriesApi<'Candlestick'>;
+  equityChart?: IChartApi;
   equity?: ISeriesApi<'Line'>;
   socket?: WebSocket;
 } = {
@@ -160,7 +161,9 @@ function setupCharts(): void {
   const options = {
     layout: { background: { color: '#171b21' }, textColor: '#8893a0' },
     grid: { vertLines: { color: '#20252d' }, horzLines: { color: '#20252d' } },
-    timeScale: { timeVisible: true, secondsVisible: false },
+    // The right edge fixed (nothing lies after the newest bar): lightweight-charts then moves a time label
+    // that would stick out past the end of the axis back inside; unfixed, the newest one was cut off.
+    timeScale: { timeVisible: true, secondsVisible: false, fixRightEdge: true },
     autoSize: true,
   };
   state.chart = createChart($('chart'), options);
@@ -172,7 +175,14 @@ function setupCharts(): void {
     borderVisible: false,
     priceFormat: { type: 'price', precision: 5, minMove: 0.00001 },
   });
-  const equityChart = createChart($('equity'), { ...options, rightPriceScale: { borderVisible: false } });
+  // The left edge fixed too: the curve is fitted whole into the small card (loadEquity), not scrolled to its
+  // last few dozen points, and the oldest point's label is moved inside as well.
+  const equityChart = createChart($('equity'), {
+    ...options,
+    timeScale: { ...options.timeScale, fixLeftEdge: true, fixRightEdge: true },
+    rightPriceScale: { borderVisible: false },
+  });
+  state.equityChart = equityChart;
   // Whole dollars: cents of a net liquidation are noise on a curve (and a flat one showed ±0.05 ticks).
   state.equity = equityChart.addSeries(LineSeries, {
     color: '#4c8dff',
@@ -252,6 +262,7 @@ async function loadEquity(): Promise<void> {
   const points = await api<Array<{ ts: string; netLiquidation: string }>>('GET', '/api/pnl?points=400');
   state.equity?.setData(points.map((point) => ({ time: seconds(point.ts), value: +point.netLiquidation })));
   state.equity?.priceScale().applyOptions({ autoScale: true });
+  state.equityChart?.timeScale().fitContent();
 }
 
 function renderPositions(positions: Json[]): void {
@@ -292,10 +303,13 @@ async function loadOrders(): Promise<void> {
       cancel.hidden = state.role !== 'operator';
       cancel.addEventListener('click', () => {
         cancel.disabled = true;
-        api('DELETE', `/api/orders/${text(order.id)}`).catch((error: Error) => {
-          cancel.disabled = false;
-          $('order-result').textContent = error.message;
-        });
+        const id = Number(order.id);
+        api('DELETE', `/api/orders/${id}`)
+          .then(() => follow({ id, cancelling: true }, `order ${id}: cancel requested`))
+          .catch((error: Error) => {
+            cancel.disabled = false;
+            $('order-result').textContent = error.message;
+          });
       });
       return [
         text(order.id),
@@ -424,6 +438,8 @@ function connect(): void {
           },
         }),
       );
+      // Order events sent while the socket was down are not replayed: read the orders again.
+      refreshOrdersSoon();
     } else if (frame.type === 'event' && frame.channel && frame.payload)
       onEvent(frame.channel, frame.payload);
   });
@@ -434,10 +450,65 @@ function connect(): void {
   });
 }
 
+/**
+ * The order the operator last placed or cancelled here. The notice under the order form follows it until
+ * it ends (filled, cancelled, rejected, inactive): the answer to the action is only its first state, so the
+ * order is read again on each order event, and once right after the answer, as its events may have come
+ * before the answer did.
+ */
+interface Followed {
+  id?: number;
+  intentId?: string;
+  /** A cancel was asked for: said until the order has ended, so its state before that reads as an answer. */
+  cancelling?: boolean;
+}
+let followed: Followed | undefined;
+const ENDED = new Set(['filled', 'cancelled', 'rejected', 'inactive']);
+
+function follow(target: Followed, notice: string): void {
+  followed = target;
+  $('order-result').textContent = notice;
+  readFollowed().catch(() => undefined);
+}
+
+function orderNotice(order: Json): string {
+  const status = text(order.status).replace(/_/g, ' ');
+  const filled = Number(order.filledQuantity) > 0 && order.averageFillPrice != null;
+  return [
+    `order ${text(order.id)}: ${status}`,
+    filled ? ` ${fmt(order.filledQuantity, 0)} @ ${text(order.averageFillPrice)}` : '',
+    order.errorText ? ` (${text(order.errorText)})` : '',
+  ].join('');
+}
+
+async function readFollowed(): Promise<void> {
+  const target = followed;
+  if (!target) return;
+  const order =
+    target.id !== undefined
+      ? await api<Json>('GET', `/api/orders/${target.id}`)
+      : (
+          await api<{ items: Json[] }>(
+            'GET',
+            `/api/orders?intentId=${encodeURIComponent(target.intentId ?? '')}&limit=1`,
+          )
+        ).items[0];
+  // Still waiting for execution to record it, or the operator has acted on another order since.
+  if (!order || followed !== target) return;
+  target.id = Number(order.id);
+  const ended = ENDED.has(text(order.status));
+  $('order-result').textContent =
+    `${orderNotice(order)}${target.cancelling && !ended ? ', cancel requested' : ''}`;
+  if (ended) followed = undefined;
+}
+
 let ordersTimer: number | undefined;
 function refreshOrdersSoon(): void {
   clearTimeout(ordersTimer);
-  ordersTimer = window.setTimeout(() => void Promise.all([loadOrders(), loadSleeves()]), 200);
+  ordersTimer = window.setTimeout(
+    () => void Promise.all([loadOrders(), loadSleeves(), readFollowed().catch(() => undefined)]),
+    200,
+  );
 }
 
 function onEvent(channel: string, payload: Json): void {
@@ -542,12 +613,13 @@ $('order-form').addEventListener('submit', (event) => {
   // One key per order: a retry after a network error reuses it, so it can never become a second order.
   pendingKey ??= crypto.randomUUID();
   $('order-result').textContent = 'sending…';
-  api<{ state: string; order: Json | null }>('POST', '/api/orders', body, { 'idempotency-key': pendingKey })
+  api<{ intentId: string; order: Json | null }>('POST', '/api/orders', body, {
+    'idempotency-key': pendingKey,
+  })
     .then((answer) => {
       pendingKey = null;
-      $('order-result').textContent = answer.order
-        ? `order ${text(answer.order.id)}: ${text(answer.order.status)}`
-        : 'sent; waiting for execution';
+      if (answer.order) follow({ id: Number(answer.order.id) }, orderNotice(answer.order));
+      else follow({ intentId: answer.intentId }, 'sent; waiting for execution');
       refreshOrdersSoon();
     })
     .catch((error: Error) => {

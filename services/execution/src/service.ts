@@ -12,7 +12,9 @@ import {
   type AccountSnapshot,
   type GatewayStatus,
   instrumentKey,
+  KV_BUCKETS,
   Lease,
+  LeaseMark,
   Mutex,
   nowIso,
   type ReconciliationResult,
@@ -33,6 +35,7 @@ import {
 
 import { IbBroker } from './adapters/ib-broker';
 import { InstanceLock } from './adapters/instance-lock';
+import { readDatabaseState } from './adapters/pg-identity';
 import { ExecutionStore } from './adapters/pg-store';
 import { AccountRecorder } from './account-recorder';
 import type { ExecutionConfig } from './config';
@@ -146,7 +149,8 @@ export function createExecutionService(
       });
       await bus.ensureStreams();
       const activeBus = bus;
-      const store = new ExecutionStore(database.db, clock);
+      const db = database.db;
+      const store = new ExecutionStore(db, clock);
       // Read before every order from NATS and Postgres, failing closed; a key missing in NATS is put back.
       const tradingState = new DurableTradingState({ bus, db: database.db });
       await tradingState.read();
@@ -166,6 +170,10 @@ export function createExecutionService(
           ttlMs: config.LEASE_TTL_MS,
           ownsIdentity: () => identity.holds(),
           clock,
+          guard: {
+            marks: await bus.singleKeyKv(KV_BUCKETS.leaseMark, LeaseMark),
+            database: () => readDatabaseState(db),
+          },
         },
         log.child({ component: 'lease' }),
       );

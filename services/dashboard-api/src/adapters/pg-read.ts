@@ -39,6 +39,7 @@ export interface OrderFilter {
   status?: 'open' | 'closed' | 'all' | undefined;
   sleeve?: string | undefined;
   instrument?: string | undefined;
+  intentId?: string | undefined;
   from?: string | undefined;
   to?: string | undefined;
   before?: number | undefined;
@@ -67,6 +68,7 @@ export class ReadStore {
     if (filter.status === 'closed') query = query.where('status', 'in', TERMINAL);
     if (filter.sleeve) query = query.where('sleeve', '=', filter.sleeve);
     if (filter.instrument) query = query.where('instrument', '=', filter.instrument);
+    if (filter.intentId) query = query.where('intent_id', '=', filter.intentId);
     if (filter.from) query = query.where('created_at', '>=', new Date(filter.from));
     if (filter.to) query = query.where('created_at', '<', new Date(filter.to));
     if (filter.before !== undefined) query = query.where('id', '<', filter.before);

@@ -12,7 +12,7 @@ import {
 import { runHealthcheck } from '@ibstack/ib';
 import { z } from 'zod';
 
-import type { ReadStore } from '../adapters/pg-read';
+import { orderView, type ReadStore } from '../adapters/pg-read';
 import type { LiveFeed } from '../adapters/live-feed';
 import type { LoginService } from '../auth/login';
 import type { OperatorActions } from '../operator-actions';
@@ -273,6 +273,14 @@ export function routes(context: RouteContext): RouteSpec[] {
           status: z.enum(['open', 'closed', 'all']).default('all'),
           sleeve: SleeveName.optional(),
           instrument: InstrumentKey.optional(),
+          intentId: z
+            .string()
+            .min(1)
+            .max(128)
+            .optional()
+            .describe(
+              "the order placed for this intent id (a manual order's: the intentId its POST answered)",
+            ),
           from: queryInstant.optional(),
           to: queryInstant.optional(),
           before: z.coerce.number({ error: 'must be an order id' }).int().positive().optional(),
@@ -281,6 +289,21 @@ export function routes(context: RouteContext): RouteSpec[] {
         .strict(),
       response: S.OrderPage,
       handler: async ({ query }) => ({ body: await read.orders(query) }),
+    }),
+    route({
+      method: 'get',
+      path: '/api/orders/:id',
+      summary: 'One order as execution has recorded it now',
+      tag: 'orders',
+      access: 'viewer',
+      params: OrderIdParams,
+      response: S.Order,
+      errors: [404],
+      handler: async ({ params }) => {
+        const order = await read.orderById(params.id);
+        if (!order) throw new ApiError(404, ErrorCode.notFound, `no order ${params.id}`, 'id');
+        return { body: orderView(order) };
+      },
     }),
     route({
       method: 'patch',

@@ -52,6 +52,58 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
 }
 
+/**
+ * Records where the page draws text on its canvases (lightweight-charts draws its axis labels there), so a
+ * test can tell whether a label fits its canvas. Only the last frame's labels of each canvas are kept: a
+ * chart repaints whole, and one still laying itself out may draw a label that the next frame moves.
+ * Installed before the page's own script runs; it wraps the browser's fillText, which it then calls.
+ */
+const RECORD_CANVAS_TEXT = `
+  window.canvasText = new WeakMap();
+  const fillText = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (text, x, y, maxWidth) {
+    const frame = document.timeline.currentTime;
+    let drawn = window.canvasText.get(this.canvas);
+    if (!drawn || drawn.frame !== frame) window.canvasText.set(this.canvas, (drawn = { frame, labels: [] }));
+    const width = this.measureText(text).width;
+    const start = this.textAlign === 'center' ? x - width / 2 : ['right', 'end'].includes(this.textAlign) ? x - width : x;
+    // In the canvas's own pixels, whatever scale the chart drew with.
+    const scale = this.getTransform();
+    drawn.labels.push({ text, left: scale.a * start + scale.e, right: scale.a * (start + width) + scale.e });
+    return fillText.call(this, text, x, y, maxWidth);
+  };
+`;
+
+interface AxisLabels {
+  width: number;
+  labels: Array<{ text: string; left: number; right: number }>;
+}
+
+/** The labels of a chart's time axis in its last frame, and the axis canvas's width (both in its pixels). */
+async function timeAxisLabels(page: Page, chart: string): Promise<AxisLabels> {
+  // The time axis is the widest canvas of the chart's last table row (the price axes' stubs are beside it).
+  return page.evaluate<AxisLabels>(`(() => {
+    const row = [...document.querySelectorAll('${chart} table tr')].at(-1);
+    const canvas = [...row.querySelectorAll('canvas')].sort((a, b) => b.width - a.width)[0];
+    return { width: canvas.width, labels: window.canvasText.get(canvas)?.labels ?? [] };
+  })()`);
+}
+
+/**
+ * A chart's time axis shows labels, and every one of them whole, inside the axis; with `rightOnly`, none
+ * sticks out past its right end (the price chart's history scrolls off to the left, labels with it).
+ */
+async function expectWholeTimeLabels(page: Page, chart: string, rightOnly = false): Promise<void> {
+  await eventually(async () => {
+    const axis = await timeAxisLabels(page, chart);
+    expect(axis.labels.length).toBeGreaterThan(0);
+    const outside = axis.labels
+      .filter((label) => (label.left < 0 && !rightOnly) || label.right > axis.width)
+      .map((label) => ({ ...label, axisWidth: axis.width }));
+    expect(outside).toEqual([]);
+  });
+}
+
 async function logIn(page: Page): Promise<void> {
   await page.goto(stack.url);
   await page.locator('#login-form').waitFor();
@@ -64,6 +116,7 @@ async function logIn(page: Page): Promise<void> {
 describe('the dashboard page', () => {
   it('logs in, shows a moving price, places and cancels an order, halts and resumes', async () => {
     const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+    await page.addInitScript(RECORD_CANVAS_TEXT);
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(stack.url);
@@ -97,19 +150,28 @@ describe('the dashboard page', () => {
       headers: { cookie: (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join('; ') },
     });
     expect((history.body as unknown[]).length).toBeGreaterThan(10);
+    // The equity curve's time labels are drawn whole, the newest point's at the right end included.
+    await page.locator('#equity canvas').first().waitFor();
+    await expectWholeTimeLabels(page, '#equity');
+    await expectWholeTimeLabels(page, '#chart', true);
     await shot(page, '02-dashboard');
+    await page.locator('#equity').screenshot({ path: join(OUTPUT, '02b-equity.png') });
 
     // A limit order far below the market rests at the broker; cancel it from the page.
     await page.selectOption('select[name=orderType]', 'LMT');
     await page.fill('input[name=limitPrice]', '1.0001');
     await page.fill('input[name=quantity]', '20000');
     await page.click('#order-form button[type=submit]');
-    await page.locator('#order-result', { hasText: /order \d+: (submitted|pending)/ }).waitFor();
+    // The notice under the form follows the order past the POST's answer (often "pending": execution has
+    // recorded it, the broker has not acknowledged it yet) to its state at the broker, then to its end.
+    await page.locator('#order-result', { hasText: /^order \d+: submitted$/ }).waitFor();
     const cancel = page.locator('#orders button[data-order-id]');
     await cancel.first().waitFor();
     await shot(page, '03-open-order');
     await cancel.first().click();
     await page.locator('#orders td.empty').waitFor({ timeout: 15_000 });
+    await page.locator('#order-result', { hasText: /^order \d+: cancelled$/ }).waitFor();
+    await shot(page, '03b-order-cancelled');
     const cancelled = await stack.database.db
       .selectFrom('orders')
       .select('status')
@@ -151,6 +213,7 @@ describe('the dashboard page', () => {
       isMobile: true,
       hasTouch: true,
     });
+    await page.addInitScript(RECORD_CANVAS_TEXT);
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(stack.url);
@@ -185,6 +248,9 @@ describe('the dashboard page', () => {
 
     await cancel.first().tap();
     await page.locator('#orders td.empty').waitFor({ timeout: 15_000 });
+    await page.locator('#order-result', { hasText: /^order \d+: cancelled$/ }).waitFor();
+    await expectWholeTimeLabels(page, '#equity');
+    await expectWholeTimeLabels(page, '#chart', true);
     await shot(page, '08-phone');
     expect(errors).toEqual([]);
     await page.close();

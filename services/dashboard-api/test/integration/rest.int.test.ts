@@ -494,6 +494,17 @@ describe('operator actions', () => {
     const again = await call(stack.url, 'DELETE', `/api/orders/${id}`, { token: operator });
     expect(again.status).toBe(409);
     expect((await call(stack.url, 'DELETE', '/api/orders/999999', { token: operator })).status).toBe(404);
+    // The page follows an order to its end by its id, or by the intent id a POST answered.
+    const one = await call(stack.url, 'GET', `/api/orders/${id}`, { token: viewer });
+    expect(one.body).toMatchObject({ id, intentId: placed.body.intentId, status: 'cancelled' });
+    const byIntent = await call(
+      stack.url,
+      'GET',
+      `/api/orders?intentId=${encodeURIComponent(placed.body.intentId as string)}`,
+      { token: viewer },
+    );
+    expect(byIntent.body.items.map((order: { id: number }) => order.id)).toEqual([id]);
+    expect((await call(stack.url, 'GET', '/api/orders/999999', { token: viewer })).status).toBe(404);
     const audit = await call(stack.url, 'GET', '/api/audit?actor=olga&action=cancel_order', {
       token: viewer,
     });

@@ -96,12 +96,13 @@ export class ExecutionStore {
   /**
    * Takes the fence with an epoch of our own: one more than any epoch before, so a later holder's is
    * always larger, whatever happened to the KV bucket (a lost or recreated `leases` bucket restarts its
-   * revisions, which made the lease impossible to take when the fence compared against them).
+   * revisions, which made the lease impossible to take when the fence compared against them), and at
+   * least `atLeast` (one more than the last epoch granted on any database: the lease mark).
    */
-  async takeFence(holder: string): Promise<number> {
+  async takeFence(holder: string, atLeast = 1): Promise<number> {
     const result = await sql<{ epoch: number }>`
-      insert into leader_fence (name, epoch, holder) values (${FENCE_NAME}, 1, ${holder})
-      on conflict (name) do update set epoch = leader_fence.epoch + 1, holder = excluded.holder, updated_at = now()
+      insert into leader_fence (name, epoch, holder) values (${FENCE_NAME}, ${atLeast}, ${holder})
+      on conflict (name) do update set epoch = greatest(leader_fence.epoch + 1, ${atLeast}), holder = excluded.holder, updated_at = now()
       returning epoch`.execute(this.db);
     return Number(result.rows[0]!.epoch);
   }

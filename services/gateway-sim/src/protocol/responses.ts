@@ -211,11 +211,25 @@ export function contractDetailsEnd(reqId: number): Field[] {
   return [ResponseId.contractDataEnd, 1, reqId];
 }
 
-/** openOrder at version ≥145 (no version field), mirroring the client's OrderDecoder read by read. */
-export function openOrder(serverVersion: number, order: SimOrder, instrument: SimInstrument): Field[] {
-  const fields: Field[] = [ResponseId.openOrder, order.orderId];
-  // Contract.
-  fields.push(
+/** Which message an order's fields go into: the client's OrderDecoder reads them a little differently. */
+type OrderMessage = 'open' | 'completed';
+
+/**
+ * The contract and the order's terms, from the contract's fields to `solicited`, as `@stoqey/ib`'s
+ * OrderDecoder reads them for both openOrder and completedOrder: the two read the same groups in the same
+ * order, except for the fields marked open-only below (an open order's client id, share allocation, auction
+ * strategy, block order, parent id, basis points, …), which completedOrder skips.
+ */
+function orderFields(
+  message: OrderMessage,
+  serverVersion: number,
+  order: SimOrder,
+  instrument: SimInstrument,
+): Field[] {
+  const open = message === 'open';
+  const isMarket = order.orderType === 'MKT';
+  const fields: Field[] = [
+    // Contract.
     instrument.conId,
     instrument.symbol,
     instrument.secType,
@@ -227,33 +241,43 @@ export function openOrder(serverVersion: number, order: SimOrder, instrument: Si
     instrument.currency,
     instrument.localSymbol,
     instrument.tradingClass,
-  );
-  // Order.
-  const isMarket = order.orderType === 'MKT';
-  fields.push(
+    // Order.
     order.action,
     formatSize(order.totalQuantity),
     order.orderType,
-    isMarket ? '0' : formatDouble(order.lmtPrice ?? 0),
-    formatDouble(order.auxPrice ?? 0),
+  ];
+  // An open order's unset prices are zeros; a completed one's are left empty (decoded as undefined).
+  if (open)
+    fields.push(isMarket ? '0' : formatDouble(order.lmtPrice ?? 0), formatDouble(order.auxPrice ?? 0));
+  else
+    fields.push(
+      isMarket ? '' : formatDouble(order.lmtPrice ?? 0),
+      order.auxPrice === undefined ? '' : formatDouble(order.auxPrice),
+    );
+  fields.push(
     order.tif,
     '', // ocaGroup
     order.account,
     '', // openClose
     0, // origin (customer)
     order.orderRef,
-    order.clientId,
+  );
+  if (open) fields.push(order.clientId);
+  fields.push(
     order.permId,
     order.outsideRth ? 1 : 0,
     0, // hidden
     '0', // discretionaryAmt
     '', // goodAfterTime
-    `${order.permId}.0/${order.account}/100`, // sharesAllocation (ignored by clients)
+  );
+  if (open) fields.push(`${order.permId}.0/${order.account}/100`); // sharesAllocation (ignored by clients)
+  fields.push(
     '', // faGroup
     '', // faMethod
     '', // faPercentage
   );
-  if (serverVersion < MinServerVersion.faProfileDesupport) fields.push(''); // faProfile
+  // completedOrder is decoded as the newest order version, which has no faProfile at any server version.
+  if (open && serverVersion < MinServerVersion.faProfileDesupport) fields.push(''); // faProfile
   fields.push(
     '', // modelCode
     '', // goodTillDate
@@ -263,22 +287,31 @@ export function openOrder(serverVersion: number, order: SimOrder, instrument: Si
     0, // shortSaleSlot
     '', // designatedLocation
     -1, // exemptCode
-    0, // auctionStrategy
+  );
+  if (open) fields.push(0); // auctionStrategy
+  fields.push(
     '', // startingPrice
     '', // stockRefPrice
     '', // delta
     '', // stockRangeLower
     '', // stockRangeUpper
     UNSET_INT, // displaySize
-    0, // blockOrder
+  );
+  if (open) fields.push(0); // blockOrder
+  fields.push(
     0, // sweepToFill
     0, // allOrNone
     '', // minQty
     3, // ocaType
-    0, // eTradeOnly
-    0, // firmQuoteOnly
-    '', // nbboPriceCap
-    order.parentId,
+  );
+  if (open)
+    fields.push(
+      0, // eTradeOnly
+      0, // firmQuoteOnly
+      '', // nbboPriceCap
+      order.parentId,
+    );
+  fields.push(
     0, // triggerMethod
     '', // volatility
     0, // volatilityType
@@ -288,8 +321,13 @@ export function openOrder(serverVersion: number, order: SimOrder, instrument: Si
     0, // referencePriceType
     '', // trailStopPrice
     '', // trailingPercent
-    '', // basisPoints
-    '', // basisPointsType
+  );
+  if (open)
+    fields.push(
+      '', // basisPoints
+      '', // basisPointsType
+    );
+  fields.push(
     '', // comboLegsDescription
     0, // comboLegsCount
     0, // orderComboLegsCount
@@ -298,13 +336,39 @@ export function openOrder(serverVersion: number, order: SimOrder, instrument: Si
     UNSET_INT, // scaleSubsLevelSize
     '', // scalePriceIncrement
     '', // hedgeType
-    0, // optOutSmartRouting
+  );
+  if (open) fields.push(0); // optOutSmartRouting
+  fields.push(
     '', // clearingAccount
     'IB', // clearingIntent
     0, // notHeld
     0, // deltaNeutralContract present
     '', // algoStrategy
     0, // solicited
+  );
+  return fields;
+}
+
+/** What both messages end with: the pegged-to-best/mid attributes and the newer versions' account fields. */
+function orderTail(serverVersion: number): Field[] {
+  const fields: Field[] = [
+    '', // minTradeQty
+    '', // minCompeteSize
+    '', // competeAgainstBestOffset
+    '', // midOffsetAtWhole
+    '', // midOffsetAtHalf
+  ];
+  if (serverVersion >= MinServerVersion.customerAccount) fields.push(''); // customerAccount
+  if (serverVersion >= MinServerVersion.professionalCustomer) fields.push(0); // professionalCustomer
+  return fields;
+}
+
+/** openOrder at version ≥145 (no version field), mirroring the client's OrderDecoder read by read. */
+export function openOrder(serverVersion: number, order: SimOrder, instrument: SimInstrument): Field[] {
+  const fields: Field[] = [
+    ResponseId.openOrder,
+    order.orderId,
+    ...orderFields('open', serverVersion, order, instrument),
     0, // whatIf
     order.status,
     UNSET_DOUBLE, // initMarginBefore
@@ -343,14 +407,8 @@ export function openOrder(serverVersion: number, order: SimOrder, instrument: Si
     '', // duration
     '', // postToAts
     0, // autoCancelParent
-    '', // minTradeQty
-    '', // minCompeteSize
-    '', // competeAgainstBestOffset
-    '', // midOffsetAtWhole
-    '', // midOffsetAtHalf
-  );
-  if (serverVersion >= MinServerVersion.customerAccount) fields.push('');
-  if (serverVersion >= MinServerVersion.professionalCustomer) fields.push(0);
+    ...orderTail(serverVersion),
+  ];
   if (serverVersion >= MinServerVersion.bondAccruedInterest) fields.push('');
   if (serverVersion >= MinServerVersion.includeOvernight) fields.push(0);
   if (serverVersion >= MinServerVersion.cmeTaggingFieldsInOpenOrder) fields.push('', UNSET_INT);
@@ -368,80 +426,9 @@ export function completedOrder(
   instrument: SimInstrument,
   completedTime: string,
 ): Field[] {
-  const isMarket = order.orderType === 'MKT';
-  const fields: Field[] = [
+  return [
     ResponseId.completedOrder,
-    instrument.conId,
-    instrument.symbol,
-    instrument.secType,
-    '',
-    '0',
-    '',
-    '',
-    instrument.exchange,
-    instrument.currency,
-    instrument.localSymbol,
-    instrument.tradingClass,
-    order.action,
-    formatSize(order.totalQuantity),
-    order.orderType,
-    isMarket ? '' : formatDouble(order.lmtPrice ?? 0),
-    order.auxPrice === undefined ? '' : formatDouble(order.auxPrice),
-    order.tif,
-    '', // ocaGroup
-    order.account,
-    '', // openClose
-    0, // origin (customer)
-    order.orderRef,
-    order.permId,
-    order.outsideRth ? 1 : 0,
-    0, // hidden
-    '0', // discretionaryAmt
-    '', // goodAfterTime
-    '', // faGroup
-    '', // faMethod
-    '', // faPercentage
-    '', // modelCode
-    '', // goodTillDate
-    '0', // rule80A
-    '', // percentOffset
-    '', // settlingFirm
-    0, // shortSaleSlot
-    '', // designatedLocation
-    -1, // exemptCode
-    '', // startingPrice
-    '', // stockRefPrice
-    '', // delta
-    '', // stockRangeLower
-    '', // stockRangeUpper
-    UNSET_INT, // displaySize
-    0, // sweepToFill
-    0, // allOrNone
-    '', // minQty
-    3, // ocaType
-    0, // triggerMethod
-    '', // volatility
-    0, // volatilityType
-    '', // deltaNeutralOrderType (empty: no delta-neutral fields follow)
-    '', // deltaNeutralAuxPrice
-    0, // continuousUpdate
-    0, // referencePriceType
-    '', // trailStopPrice
-    '', // trailingPercent
-    '', // comboLegsDescription
-    0, // comboLegsCount
-    0, // orderComboLegsCount
-    0, // smartComboRoutingParamsCount
-    UNSET_INT, // scaleInitLevelSize
-    UNSET_INT, // scaleSubsLevelSize
-    '', // scalePriceIncrement
-    '', // hedgeType
-    '', // clearingAccount
-    'IB', // clearingIntent
-    0, // notHeld
-    0, // deltaNeutralContract present
-    '', // algoStrategy
-    0, // solicited
+    ...orderFields('completed', serverVersion, order, instrument),
     order.status,
     0, // randomizeSize
     0, // randomizePrice
@@ -461,15 +448,8 @@ export function completedOrder(
     0, // parentPermId
     completedTime,
     order.status === 'Filled' ? 'Filled' : (order.rejectReason ?? 'Cancelled by Trader'),
-    '', // minTradeQty
-    '', // minCompeteSize
-    '', // competeAgainstBestOffset
-    '', // midOffsetAtWhole
-    '', // midOffsetAtHalf
+    ...orderTail(serverVersion),
   ];
-  if (serverVersion >= MinServerVersion.customerAccount) fields.push('');
-  if (serverVersion >= MinServerVersion.professionalCustomer) fields.push(0);
-  return fields;
 }
 
 export function completedOrdersEnd(): Field[] {

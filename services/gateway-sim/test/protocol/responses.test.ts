@@ -86,6 +86,48 @@ describe.each([176, 193])('server messages at version %i decode cleanly in @stoq
     expect(state).toMatchObject({ status: 'Submitted' });
   });
 
+  it('encodes completedOrder (96 fields at 176, 98 at 193) with the same contract and terms as openOrder', () => {
+    const cancelled = { ...order, status: 'Cancelled' as const };
+    const market = { ...order, orderType: 'MKT' as const, lmtPrice: undefined, filled: 20000, remaining: 0 };
+    const frames = [
+      response.completedOrder(serverVersion, cancelled, EUR_CAD, '20260303 15:00:00'),
+      response.completedOrder(serverVersion, { ...market, status: 'Filled' }, EUR_CAD, '20260303 15:01:00'),
+    ];
+    for (const frame of frames) expect(frame).toHaveLength(serverVersion === 176 ? 96 : 98);
+    const decoded = decodeWithClient(serverVersion, [...frames, response.completedOrdersEnd()]);
+    expect(decoded.errors).toEqual([]);
+    expect(decoded.events.map((event) => event.name)).toEqual([
+      'completedOrder',
+      'completedOrder',
+      'completedOrdersEnd',
+    ]);
+    const [contract, limit, limitState] = decoded.events[0]!.args as Array<Record<string, unknown>>;
+    expect(contract).toMatchObject({ conId: EUR_CAD.conId, symbol: 'EUR', secType: 'CASH', currency: 'CAD' });
+    // The order's terms come back as they were placed, with the quantity filled; no stop price is set.
+    const { action, totalQuantity, orderType, lmtPrice, tif, account, orderRef, permId } = order;
+    expect(limit).toMatchObject({
+      action,
+      totalQuantity,
+      orderType,
+      lmtPrice,
+      tif,
+      account,
+      orderRef,
+      permId,
+    });
+    expect(limit).toMatchObject({ filledQuantity: 5000, auxPrice: undefined });
+    // No client id on a completed order (the decoder never reads one).
+    expect(limit!.clientId).toBeUndefined();
+    expect(limitState).toMatchObject({
+      status: 'Cancelled',
+      completedTime: '20260303 15:00:00',
+      completedStatus: 'Cancelled by Trader',
+    });
+    const [, filled, filledState] = decoded.events[1]!.args as Array<Record<string, unknown>>;
+    expect(filled).toMatchObject({ orderType: 'MKT', lmtPrice: undefined, filledQuantity: 20000 });
+    expect(filledState).toMatchObject({ status: 'Filled', completedStatus: 'Filled' });
+  });
+
   it('encodes contract details for forex and stocks (40 fields at 176, 42 at 193 plus secIds)', () => {
     const hours = { tradingHours: '20260302:1700-20260303:1700', liquidHours: '20260302:1700-20260303:1700' };
     const forexFrame = response.contractDetails(serverVersion, 1, EUR_CAD, hours);
