@@ -116,8 +116,12 @@ export class IntentEmitter {
     const cutoff = now - MINUTE_MS;
     for (const runner of runners) {
       // Filtered only when something is to go: the same list, without a new array per trigger.
-      if (runner.recentOrderTimes.some((time) => time <= cutoff))
-        runner.recentOrderTimes = runner.recentOrderTimes.filter((time) => time > cutoff);
+      const times = runner.recentOrderTimes;
+      for (let index = 0; index < times.length; index++) {
+        if (times[index]! > cutoff) continue;
+        runner.recentOrderTimes = times.filter((time) => time > cutoff);
+        break;
+      }
       tracker.reportPending(runner);
     }
   }
