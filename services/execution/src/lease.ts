@@ -44,7 +44,10 @@ export interface LeaseOptions {
   ttlMs: number;
   /** @default the smaller of 1 s and ttlMs / 3 */
   renewIntervalMs?: number;
-  /** How often a standby tries to take the lease. @default 1000 */
+  /**
+   * How often a standby looks whether the lease is free (one read while it is held). @default the
+   * smaller of 250 ms and ttlMs / 4: the key is taken within a quarter of a second of its expiry.
+   */
   pollIntervalMs?: number;
   /** Safety margin before the TTL at which a holder that could not renew gives up. @default ttlMs / 4 */
   marginMs?: number;
@@ -69,6 +72,7 @@ export interface LeaseEvents {
 }
 
 const RENEW_RETRY_MS = 250;
+const POLL_INTERVAL_MAX_MS = 250;
 const RENEW_INTERVAL_MAX_MS = 1_000;
 
 export class ExecutionLease extends EventEmitter<LeaseEvents> {
@@ -156,7 +160,7 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
     const renewInterval = this.renewInterval();
     this.schedule(
       this.epochValue === null
-        ? (this.options.pollIntervalMs ?? 1_000)
+        ? (this.options.pollIntervalMs ?? Math.min(POLL_INTERVAL_MAX_MS, Math.floor(this.options.ttlMs / 4)))
         : // A failed renewal (a timeout while the cluster elects a new leader for the bucket) is retried
           // soon, not a whole interval later, so a holder rides out an election within its margin.
           failed
@@ -206,9 +210,17 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
   }
 
   private async tryAcquire(): Promise<void> {
-    // A database that may not take the lease does not even contend for the key: winning it would only
-    // delay the instance that may.
-    if (this.options.guard && (await this.guardDecision()).decision.kind === 'refused') return;
+    if (this.options.guard) {
+      // While another holder has the key, one read is all a poll costs.
+      const current = await this.kv.get(KV_KEYS.executionLease);
+      if (current && current.value.holder !== this.options.holder) {
+        this.waited = true;
+        return;
+      }
+      // A database that may not take the lease does not even contend for the key: winning it would only
+      // delay the instance that may.
+      if ((await this.guardDecision()).decision.kind === 'refused') return;
+    }
     const acquiredAt = nowIso(this.options.clock);
     const started = performance.now();
     let revision = await this.kv.create(KV_KEYS.executionLease, this.value(0, acquiredAt));
