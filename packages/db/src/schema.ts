@@ -1,4 +1,11 @@
-import type { OrderSide, OrderStatus, SecurityType } from '@ibstack/contracts';
+import type {
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  SecurityType,
+  TimeInForce,
+  Timeframe,
+} from '@ibstack/contracts';
 import type { ColumnType, Generated, Selectable } from 'kysely';
 
 /** `numeric` columns travel as strings: exact decimals, never floats. */
@@ -53,14 +60,14 @@ export interface OrderIntentsTable {
   intent_id: string;
   sleeve: string;
   instrument: string;
-  side: string;
+  side: OrderSide;
   quantity: Numeric;
-  order_type: string;
+  order_type: OrderType;
   limit_price: Numeric | null;
   stop_price: Numeric | null;
-  time_in_force: string;
+  time_in_force: TimeInForce;
   bar_ts: Timestamptz;
-  timeframe: string;
+  timeframe: Timeframe;
   sequence: number;
   reference_price: Numeric;
   status: string;
