@@ -12,7 +12,10 @@
  *   4. the former primary returns: it sends nothing and rejoins as the standby (pg_rewind);
  *   5. the (new) primary stays alive but is partitioned from the standby and the witness: it stops
  *      sending before its lease can be taken (checked on the broker's own receive times against the
- *      taker's fence), the other host takes over, the books agree; healed, it rejoins as the standby.
+ *      taker's fence), the other host takes over, the books agree;
+ *   6. the partition heals: the former holder, whose Postgres still takes writes but was replaced by
+ *      the promoted one (an earlier timeline), sends nothing, never takes the lease, and is the one
+ *      rewound into a replica; the promoted host is never rewound and trades on; the books agree.
  *
  * Everything runs inside the namespaces this test makes (never the shared 5432/4222); they, their
  * processes and the temp directory are removed afterwards.
@@ -52,8 +55,9 @@ interface SimPosition {
   quantity: number;
 }
 interface AgentStatus {
-  lease: { holder: string; epoch: number } | null;
-  postgres: { inRecovery: boolean | null; readOnly: boolean };
+  lease: { holder: string; epoch: number; postgres?: { systemId: string; timeline: number } } | null;
+  postgres: { inRecovery: boolean | null; readOnly: boolean; timeline: number | null };
+  lastAction: string;
 }
 
 /** Failover times (cut → first new order at the broker from the taker), for `npm run bench`. */
@@ -376,7 +380,9 @@ describe('failover drill on network namespaces', () => {
         const status = await agentStatus(host);
         expect(status.lease?.holder).toBe(host);
         expect(status.lease!.epoch).toBeGreaterThan(0); // 0: the key is won, the fence not yet taken
-        expect(status.postgres).toEqual({ inRecovery: false, readOnly: false });
+        expect(status.postgres).toMatchObject({ inRecovery: false, readOnly: false });
+        // The lease names the holder's database: the one its agent sees.
+        expect(status.lease!.postgres?.timeline).toBe(status.postgres.timeline);
         return status.lease!.epoch;
       },
       { timeoutMs, intervalMs: 250 },
@@ -586,7 +592,7 @@ describe('failover drill on network namespaces', () => {
     try {
       const orders = (await sim<SimOrder[]>('/admin/orders')).length;
       await nextOrderAtBroker(performance.now(), orders);
-      expect((await agentStatus('primary')).lease).toEqual({ holder: 'primary', epoch });
+      expect((await agentStatus('primary')).lease).toMatchObject({ holder: 'primary', epoch });
     } finally {
       await lab.restoreLink('witness');
       await lab.startWireGuard('witness');
@@ -608,7 +614,7 @@ describe('failover drill on network namespaces', () => {
       });
       const orders = (await sim<SimOrder[]>('/admin/orders')).length;
       await nextOrderAtBroker(performance.now(), orders);
-      expect((await agentStatus('primary')).lease).toEqual({ holder: 'primary', epoch });
+      expect((await agentStatus('primary')).lease).toMatchObject({ holder: 'primary', epoch });
     } finally {
       // The standby comes back as it was: a replica, its node, execution waiting.
       await lab.restoreLink('standby');
@@ -707,6 +713,71 @@ describe('failover drill on network namespaces', () => {
     await expectBooksToAgree(taker);
     await expectOneSenderAtATime(taker);
   }, 240_000);
+
+  it('the partition heals: the former holder sends nothing, never takes the lease, and is the one rewound', async () => {
+    const former: TradingHost = 'standby';
+    const holder = other(former);
+    const held = (await agentStatus(holder)).lease!;
+    const formerView = (await agentStatus(former)).postgres;
+    // The former holder's Postgres still takes writes, on the timeline the promotion left behind.
+    expect(formerView).toMatchObject({ inRecovery: false, readOnly: false });
+    expect(formerView.timeline).toBeLessThan(held.postgres!.timeline);
+    // Sampled all along: the former holder never holds, the holder keeps the lease and its database.
+    const violations: string[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        await metric(former, 9403, 'execution_lease_holder')
+          .then((value) => value !== 0 && violations.push(`${former}'s execution held the lease`))
+          .catch(() => undefined); // restarting under its rewound Postgres
+        await agentStatus(holder)
+          .then((status) => {
+            if (status.lease && status.lease.holder !== holder)
+              violations.push(`lease held by ${status.lease.holder} at epoch ${status.lease.epoch}`);
+            if (status.postgres.inRecovery !== false) violations.push(`${holder}'s Postgres not a primary`);
+            if (status.lastAction === 'rejoin' || status.lastAction === 'fence')
+              violations.push(`${holder}'s agent: ${status.lastAction}`);
+          })
+          .catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    })();
+    try {
+      await lab.heal(former, [holder, 'witness']);
+      note(`${former} healed`);
+      await eventually(
+        async () => {
+          expect((await agentStatus(former)).postgres.inRecovery).toBe(true);
+          expect(await metric(former, 9407, 'failover_replication_streaming')).toBe(1);
+        },
+        { timeoutMs: 150_000, intervalMs: 500 },
+      );
+      await eventually(
+        async () => {
+          const fence = async (host: TradingHost) =>
+            (await database(host)).db
+              .selectFrom('leader_fence')
+              .select(['epoch', 'holder'])
+              .executeTakeFirst();
+          await closeDatabase(former); // its server restarted under the rewind
+          expect(await fence(former)).toEqual(await fence(holder));
+        },
+        { timeoutMs: 30_000, intervalMs: 500 },
+      );
+      note(`${former} rewound and streaming from ${holder}`);
+      // The holder trades on after the heal.
+      const orders = (await sim<SimOrder[]>('/admin/orders')).length;
+      await nextOrderAtBroker(performance.now(), orders);
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+    expect(violations).toEqual([]);
+    expect((await agentStatus(holder)).lease?.holder).toBe(holder);
+    // Every order at the broker, before and after the heal, is the holder's, recorded once.
+    await expectBooksToAgree(holder);
+    await expectOneSenderAtATime(holder);
+  }, 300_000);
 });
 
 function postgresUid(): number {

@@ -226,6 +226,7 @@ export class Bus {
       ...Object.values(STREAMS).map((stream) => this.namespace.stream(stream.name)),
       `KV_${this.namespace.bucket('trading')}`,
       `KV_${this.namespace.bucket('leases')}`,
+      `KV_${this.namespace.bucket('lease-mark')}`,
     ];
     for (const name of names) {
       await this.jsm.streams.delete(name).catch(() => undefined);

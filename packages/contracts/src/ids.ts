@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 
 import type { InstrumentKey } from './instrument';
 import type { IntentId } from './orders';
@@ -22,12 +22,13 @@ export function deriveIntentId(parts: {
   // Left out when it is the traded instrument, so single-instrument ids stay what they always were.
   if (parts.triggeredBy !== undefined && parts.triggeredBy !== parts.instrument)
     material.push(`by:${parts.triggeredBy}`);
-  return createHash('sha256').update(material.join('\u0000')).digest('hex').slice(0, 32) as IntentId;
+  // One-shot `hash`: the same digest as createHash().update().digest(), without a Hash object per id.
+  return hash('sha256', material.join('\u0000'), 'hex').slice(0, 32) as IntentId;
 }
 
 /** A deterministic id from parts, for events that can be replayed (order transitions, fills). */
 export function deterministicId(...parts: Array<string | number>): string {
-  return createHash('sha256').update(parts.map(String).join('\u0000')).digest('hex').slice(0, 32);
+  return hash('sha256', parts.map(String).join('\u0000'), 'hex').slice(0, 32);
 }
 
 /** A random id for things that happen once (an operator command, a reconciliation run). */

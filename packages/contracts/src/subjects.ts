@@ -29,7 +29,7 @@ export const STREAMS = {
 } as const;
 export type StreamName = keyof typeof STREAMS;
 
-export const KV_BUCKETS = { trading: 'trading', leases: 'leases' } as const;
+export const KV_BUCKETS = { trading: 'trading', leases: 'leases', leaseMark: 'lease-mark' } as const;
 export const KV_KEYS = { tradingState: 'state', executionLease: 'execution' } as const;
 
 /**

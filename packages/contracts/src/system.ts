@@ -92,7 +92,25 @@ export const TradingState = z
   .strict();
 export type TradingState = z.infer<typeof TradingState>;
 
-/** The value of KV `leases` key `execution`. `epoch` is the fencing token (the KV revision that won). */
+/**
+ * Which writable Postgres a lease holder trades on: the cluster's system identifier (the same on a
+ * primary and its replicas, from `pg_control_system()`) and the timeline its WAL is written on. Every
+ * promotion starts a timeline one above its parent's, so a former primary whose replica was promoted
+ * behind its back is left on a lower timeline than the database that traded after it.
+ */
+export const PostgresIdentity = z
+  .object({
+    systemId: z.string().regex(/^\d+$/),
+    timeline: z.number().int().positive(),
+  })
+  .strict();
+export type PostgresIdentity = z.infer<typeof PostgresIdentity>;
+
+/**
+ * The value of KV `leases` key `execution`. `epoch` is the fencing token (the holder's `leader_fence`
+ * epoch; 0 while the key is won but the fence not yet taken). `postgres`: the holder's database, set
+ * with the epoch (absent at epoch 0, and in values written before it existed).
+ */
 export const Lease = z
   .object({
     v: V1,
@@ -100,9 +118,26 @@ export const Lease = z
     epoch: z.number().int().nonnegative(),
     acquiredAt: Timestamp,
     renewedAt: Timestamp,
+    postgres: PostgresIdentity.optional(),
   })
   .strict();
 export type Lease = z.infer<typeof Lease>;
+
+/**
+ * The value of KV `lease-mark` key `execution` (no TTL, so it outlives an expired lease): the last
+ * epoch granted and the database it was granted on. An instance takes the lease only on a database
+ * of the same cluster, on that timeline or a later one, and only with a larger epoch.
+ */
+export const LeaseMark = z
+  .object({
+    v: V1,
+    holder: z.string().min(1),
+    epoch: z.number().int().positive(),
+    postgres: PostgresIdentity,
+    at: Timestamp,
+  })
+  .strict();
+export type LeaseMark = z.infer<typeof LeaseMark>;
 
 /**
  * A step the failover agent took on its host (infra/failover): the record the runbook's incident log is

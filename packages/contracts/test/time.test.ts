@@ -1,4 +1,4 @@
-import { instantOfWallClock, sessionOf, wallClockMs } from '@ibstack/contracts';
+import { parseIsoMs, instantOfWallClock, sessionOf, wallClockMs } from '@ibstack/contracts';
 
 const NY = 'America/New_York';
 const at = (iso: string) => Date.parse(iso);
@@ -84,5 +84,47 @@ describe('wall clocks in a zone', () => {
   ])('%s in %s reads %s on the wall, and back', (instant, zone, wall) => {
     expect(new Date(wallClockMs(at(instant), zone)).toISOString()).toBe(wall);
     expect(new Date(instantOfWallClock(at(wall), zone)).toISOString()).toBe(instant);
+  });
+});
+
+describe('parseIsoMs', () => {
+  it('reads what toISOString writes as Date.parse does, over 1970–2200 and every day of leap and common years', () => {
+    // A seeded walk over the range, plus every millisecond field and day boundary of four years.
+    let state = 12345;
+    const random = () => {
+      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return state / 2_147_483_648;
+    };
+    const end = Date.UTC(2200, 0, 1);
+    for (let i = 0; i < 100_000; i++) {
+      const time = Math.floor(random() * end);
+      expect(parseIsoMs(new Date(time).toISOString())).toBe(time);
+    }
+    for (let time = Date.UTC(1999, 11, 31); time < Date.UTC(2002, 0, 2); time += 86_400_000 - 1)
+      expect(parseIsoMs(new Date(time).toISOString())).toBe(time);
+    expect(parseIsoMs('2000-02-29T00:00:00.000Z')).toBe(Date.parse('2000-02-29T00:00:00.000Z'));
+    expect(parseIsoMs('2024-02-29T23:59:59.999Z')).toBe(Date.parse('2024-02-29T23:59:59.999Z'));
+  });
+
+  it.each([
+    '2025-02-29T00:00:00.000Z',
+    '2100-02-29T00:00:00.000Z',
+    '2025-04-31T00:00:00.000Z',
+    '2025-13-01T00:00:00.000Z',
+    '2025-00-10T00:00:00.000Z',
+    '2025-01-00T00:00:00.000Z',
+    '2025-01-01T24:00:00.000Z',
+    '2025-01-01T00:60:00.000Z',
+    '2025-01-01T00:00:60.000Z',
+    '2025-0a-01T00:00:00.000Z',
+    '1969-12-31T23:59:59.999Z',
+    '2025-01-01T00:00:00Z',
+    '2025-01-01T00:00:00.000+01:00',
+    '2025-01-01',
+    '+002025-01-01T00:00:00.000Z',
+    'not a time',
+    '',
+  ])('leaves other forms and out-of-range fields to Date.parse: %s', (text) => {
+    expect(parseIsoMs(text)).toEqual(Date.parse(text));
   });
 });

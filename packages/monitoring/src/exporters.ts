@@ -55,6 +55,8 @@ export const FAILOVER_AGENT_METRICS: readonly string[] = [
   'failover_nats_current',
   'failover_standby_ready',
   'failover_demotion_pending',
+  'failover_lease_conflict',
+  'failover_postgres_timeline',
   'failover_steps_total',
   'wireguard_peer_last_handshake_timestamp_seconds',
 ];

@@ -34,6 +34,11 @@ export class BarQuotes implements QuoteSource {
    * Shared, as the sim's own quote book shares its cached quotes: readers do not change them.
    */
   private readonly lastQuotes = new Map<string, MarketQuote>();
+  /**
+   * Where each currency's USD rate comes from (`rateAt`), worked out once per currency after the bars are
+   * added: a replayed pair and the fixed rate of its quote currency, or a fixed rate alone.
+   */
+  private readonly rateSources = new Map<string, { series: BarSeries | undefined; fixed: number }>();
 
   /** @param ratesToUsd USD per unit of each currency, for instruments without bars. */
   constructor(private readonly ratesToUsd: Readonly<Record<string, string>>) {}
@@ -69,6 +74,7 @@ export class BarQuotes implements QuoteSource {
     }
     this.series.set(instrument.key, series);
     this.lastQuotes.clear();
+    this.rateSources.clear();
   }
 
   hasBars(venueKey: string): boolean {
@@ -126,13 +132,23 @@ export class BarQuotes implements QuoteSource {
   /** USD per unit of `currency`: from a replayed pair against a fixed-rate currency, else the fixed rate. */
   private rateAt(currency: string, time: number): number {
     if (currency === 'USD') return 1;
+    let source = this.rateSources.get(currency);
+    if (source === undefined) {
+      source = this.rateSource(currency);
+      this.rateSources.set(currency, source);
+    }
+    return source.series ? pathMid(source.series, time) * source.fixed : source.fixed;
+  }
+
+  /** The replayed pair (and its quote currency's fixed rate) that prices `currency`, else its fixed rate. */
+  private rateSource(currency: string): { series: BarSeries | undefined; fixed: number } {
     for (const series of this.series.values()) {
       const { instrument } = series;
       if (instrument.secType !== 'CASH' || instrument.symbol !== currency) continue;
       if (instrument.currency !== 'USD' && this.series.has(`${instrument.currency}USD`)) continue;
-      return pathMid(series, time) * this.fixedRate(instrument.currency);
+      return { series, fixed: this.fixedRate(instrument.currency) };
     }
-    return this.fixedRate(currency);
+    return { series: undefined, fixed: this.fixedRate(currency) };
   }
 
   private fixedRate(currency: string): number {

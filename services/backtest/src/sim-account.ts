@@ -42,12 +42,21 @@ interface Observation {
 export class SimAccount {
   /** Highest NAV observed so far (a decimal string to the cent); null before the first observation. */
   private highWaterMark: string | null = null;
+  /** `highWaterMark` as a number, for the comparison each observation makes. */
+  private highWaterMarkValue = Number.NaN;
   private dayStartMs = Number.NEGATIVE_INFINITY;
   private nextDayStartMs = Number.NEGATIVE_INFINITY;
   /** NAV of the trading day's first observation; null until there is one. */
   private dayOpening: string | null = null;
   private latest: Observation | undefined;
   private latestSnapshot: AccountSnapshot | undefined;
+  /** The latest observation's NAV and the high-water mark before it (its NAV when none), as numbers. */
+  private latestNavValue = Number.NaN;
+  private previousHighWaterMarkValue = Number.NaN;
+  /** The thresholds `drawdownLevel` was last asked about, as numbers. */
+  private levelLimits: Pick<RiskLimits, 'drawdownWarnPct' | 'drawdownReducePct'> | undefined;
+  private reducePct = Number.NaN;
+  private warnPct = Number.NaN;
 
   constructor(
     private readonly broker: Broker,
@@ -81,7 +90,13 @@ export class SimAccount {
     this.latestSnapshot = undefined;
     this.dayOpening ??= nav;
     // Cents below 2^53 parse to doubles in the same order as their decimals: `Decimal.max` of the two.
-    if (this.highWaterMark === null || Number(nav) > Number(this.highWaterMark)) this.highWaterMark = nav;
+    const navValue = Number(nav);
+    this.latestNavValue = navValue;
+    this.previousHighWaterMarkValue = this.highWaterMark === null ? navValue : this.highWaterMarkValue;
+    if (this.highWaterMark === null || navValue > this.highWaterMarkValue) {
+      this.highWaterMark = nav;
+      this.highWaterMarkValue = navValue;
+    }
     return venue.netLiquidation;
   }
 
@@ -92,14 +107,19 @@ export class SimAccount {
   drawdownLevel(
     limits: Pick<RiskLimits, 'drawdownWarnPct' | 'drawdownReducePct'>,
   ): DrawdownLevel | undefined {
-    const observation = this.latest;
-    if (!observation) return undefined;
-    const high = Number(observation.previousHighWaterMark ?? observation.nav);
-    const nav = Number(observation.nav);
+    if (!this.latest) return undefined;
+    // The numbers observe() parsed from the observation's strings.
+    const high = this.previousHighWaterMarkValue;
+    const nav = this.latestNavValue;
     const highWaterMark = Math.max(high, nav);
     const drawdown = highWaterMark === 0 ? 0 : ((highWaterMark - nav) / highWaterMark) * 100;
-    const reduce = Number(limits.drawdownReducePct);
-    const warn = Number(limits.drawdownWarnPct);
+    if (limits !== this.levelLimits) {
+      this.levelLimits = limits;
+      this.reducePct = Number(limits.drawdownReducePct);
+      this.warnPct = Number(limits.drawdownWarnPct);
+    }
+    const reduce = this.reducePct;
+    const warn = this.warnPct;
     if (Math.abs(drawdown - reduce) <= LEVEL_MARGIN_PCT || Math.abs(drawdown - warn) <= LEVEL_MARGIN_PCT)
       return undefined;
     return drawdown >= reduce ? 'reducing' : drawdown >= warn ? 'warning' : 'normal';

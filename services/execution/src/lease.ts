@@ -13,6 +13,12 @@
  * stops itself when it has not renewed successfully for `ttl - margin` by its own monotonic clock, so it
  * gives up before a standby can take over, whatever the wall clocks say.
  *
+ * Across hosts each with its own Postgres (infra/failover), the lease also says which database its holder
+ * trades on, and the lease mark (KV `lease-mark`, no TTL) keeps the last grant after the lease itself
+ * has aged out: an instance takes the lease only on a database that is the one granted last or a
+ * promoted copy of it (domain/lease-guard.ts), and with an epoch above the mark's. A former primary
+ * whose replica was promoted while it was cut off never takes the lease again on its diverged database.
+ *
  * A restarted instance does not wait out the TTL of the lease its previous life held: when the key names
  * this instance's own identity and this process holds the identity lock (`InstanceLock`, which no other
  * live process can hold at the same time), the holder is provably gone, and the key is taken over at once.
@@ -21,17 +27,27 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 
 import type { SingleKeyKv } from '@ibstack/bus';
-import { KV_KEYS, type Lease, nowIso } from '@ibstack/contracts';
+import { KV_KEYS, type Lease, type LeaseMark, nowIso, type PostgresIdentity } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
 import type { ExecutionStore } from './adapters/pg-store';
+import { type DatabaseState, leaseGuard, type LeaseGuardDecision } from './domain/lease-guard';
+
+/** What the lease is taken against: the last grant (KV `lease-mark`) and this instance's database. */
+export interface LeaseGuardDeps {
+  marks: Pick<SingleKeyKv<LeaseMark>, 'get' | 'create' | 'update'>;
+  database: () => Promise<DatabaseState>;
+}
 
 export interface LeaseOptions {
   holder: string;
   ttlMs: number;
   /** @default the smaller of 1 s and ttlMs / 3 */
   renewIntervalMs?: number;
-  /** How often a standby tries to take the lease. @default 1000 */
+  /**
+   * How often a standby looks whether the lease is free (one read while it is held). @default the
+   * smaller of 250 ms and ttlMs / 4: the key is taken within a quarter of a second of its expiry.
+   */
   pollIntervalMs?: number;
   /** Safety margin before the TTL at which a holder that could not renew gives up. @default ttlMs / 4 */
   marginMs?: number;
@@ -43,15 +59,20 @@ export interface LeaseOptions {
   ownsIdentity?: () => Promise<boolean>;
   /** Epoch ms, for the times written into the lease. @default Date.now */
   clock?: () => number;
+  /** The lease mark and this database's identity (see domain/lease-guard.ts). Absent: no such check. */
+  guard?: LeaseGuardDeps;
 }
 
 export interface LeaseEvents {
   /** `tookOver` is true when another holder had the lease when this instance started waiting for it. */
   acquired: [epoch: number, tookOver: boolean];
   lost: [reason: string];
+  /** This database may not take the lease (see domain/lease-guard.ts); once per new reason. */
+  refused: [reason: string];
 }
 
 const RENEW_RETRY_MS = 250;
+const POLL_INTERVAL_MAX_MS = 250;
 const RENEW_INTERVAL_MAX_MS = 1_000;
 
 export class ExecutionLease extends EventEmitter<LeaseEvents> {
@@ -63,6 +84,8 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
   private running = false;
   private busy = false;
   private waited = false;
+  private identity: PostgresIdentity | undefined;
+  private refusedFor = '';
 
   constructor(
     private readonly kv: Pick<SingleKeyKv<Lease>, 'get' | 'create' | 'update' | 'delete'>,
@@ -137,7 +160,7 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
     const renewInterval = this.renewInterval();
     this.schedule(
       this.epochValue === null
-        ? (this.options.pollIntervalMs ?? 1_000)
+        ? (this.options.pollIntervalMs ?? Math.min(POLL_INTERVAL_MAX_MS, Math.floor(this.options.ttlMs / 4)))
         : // A failed renewal (a timeout while the cluster elects a new leader for the bucket) is retried
           // soon, not a whole interval later, so a holder rides out an election within its margin.
           failed
@@ -158,10 +181,46 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
   }
 
   private value(epoch: number, acquiredAt: string): Lease {
-    return { v: 1, holder: this.options.holder, epoch, acquiredAt, renewedAt: nowIso(this.options.clock) };
+    return {
+      v: 1,
+      holder: this.options.holder,
+      epoch,
+      acquiredAt,
+      renewedAt: nowIso(this.options.clock),
+      ...(epoch > 0 && this.identity ? { postgres: this.identity } : {}),
+    };
+  }
+
+  /** The guard's verdict now, from a fresh read of the mark and of this database. */
+  private async guardDecision(): Promise<{
+    decision: LeaseGuardDecision;
+    mark: { value: LeaseMark; revision: number } | null;
+  }> {
+    const guard = this.options.guard!;
+    const [mark, database] = await Promise.all([guard.marks.get(KV_KEYS.executionLease), guard.database()]);
+    const decision = leaseGuard(database, mark?.value ?? null);
+    if (decision.kind === 'refused') {
+      if (decision.reason !== this.refusedFor) {
+        this.refusedFor = decision.reason;
+        this.log.error({ reason: decision.reason }, 'this instance may not take the execution lease');
+        this.emit('refused', decision.reason);
+      }
+    } else this.refusedFor = '';
+    return { decision, mark };
   }
 
   private async tryAcquire(): Promise<void> {
+    if (this.options.guard) {
+      // While another holder has the key, one read is all a poll costs.
+      const current = await this.kv.get(KV_KEYS.executionLease);
+      if (current && current.value.holder !== this.options.holder) {
+        this.waited = true;
+        return;
+      }
+      // A database that may not take the lease does not even contend for the key: winning it would only
+      // delay the instance that may.
+      if ((await this.guardDecision()).decision.kind === 'refused') return;
+    }
     const acquiredAt = nowIso(this.options.clock);
     const started = performance.now();
     let revision = await this.kv.create(KV_KEYS.executionLease, this.value(0, acquiredAt));
@@ -185,6 +244,7 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
     // has it now finds our later epoch in the fence at its next renewal and gives the lease up.
     if (renewed === null) return;
     this.revision = renewed;
+    this.identity = claimed.identity;
     this.epochValue = claimed.epoch;
     this.acquiredAt = acquiredAt;
     // The TTL runs from the send of the last write that landed.
@@ -215,20 +275,32 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
   /**
    * Takes the fence once the database takes writes (on a failover standby, once the agent promoted the
    * replica), renewing the key meanwhile so that a slow promotion does not let it age out. Null when
-   * another instance took the key, or the database stayed read-only for three TTLs: then the key is
-   * handed back.
+   * another instance took the key, the guard refused this database, or it stayed read-only for three
+   * TTLs: then the key is handed back.
    */
   private async takeFenceWhenWritable(
     acquiredAt: string,
     revision: number,
     renewedAt: number,
-  ): Promise<{ epoch: number; revision: number; renewedAt: number } | null> {
+  ): Promise<{
+    epoch: number;
+    revision: number;
+    renewedAt: number;
+    identity: PostgresIdentity | undefined;
+  } | null> {
     const giveUpAt = performance.now() + this.options.ttlMs * 3;
     let current = { revision, renewedAt };
     for (;;) {
       try {
-        const epoch = await this.store.takeFence(this.options.holder);
-        return { epoch, ...current };
+        const claimed = await this.claimFence();
+        if (claimed === null) {
+          await this.kv.delete(KV_KEYS.executionLease, current.revision).catch(() => false);
+          return null;
+        }
+        if (claimed !== 'read_only') {
+          this.identity = claimed.identity;
+          return { ...claimed, ...current };
+        }
       } catch (error) {
         if (!isReadOnlyDatabase(error)) {
           await this.kv.delete(KV_KEYS.executionLease, current.revision).catch(() => false);
@@ -251,6 +323,38 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+
+  /**
+   * Takes the fence if the guard allows it, then records the grant in the lease mark (a compare-and-set:
+   * the mark only moves forward). 'read_only': not writable yet. Null: refused, or the mark moved under
+   * us (another instance's grant), so the key is to be handed back.
+   */
+  private async claimFence(): Promise<
+    { epoch: number; identity: PostgresIdentity | undefined } | 'read_only' | null
+  > {
+    if (!this.options.guard) {
+      return { epoch: await this.store.fence.take(this.options.holder), identity: undefined };
+    }
+    const { decision, mark } = await this.guardDecision();
+    if (decision.kind === 'refused') return null;
+    if (decision.kind === 'wait_writable') return 'read_only';
+    const epoch = await this.store.fence.take(this.options.holder, decision.minEpoch);
+    const next: LeaseMark = {
+      v: 1,
+      holder: this.options.holder,
+      epoch,
+      postgres: decision.identity,
+      at: nowIso(this.options.clock),
+    };
+    const written = mark
+      ? await this.options.guard.marks.update(KV_KEYS.executionLease, next, mark.revision)
+      : await this.options.guard.marks.create(KV_KEYS.executionLease, next);
+    if (written === null) {
+      this.log.warn({ epoch }, 'the lease mark moved while the fence was taken: another grant; handing back');
+      return null;
+    }
+    return { epoch, identity: decision.identity };
   }
 
   private async renew(): Promise<void> {
@@ -280,7 +384,7 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
     // A later epoch in the fence means another instance won the key while ours was briefly gone: our
     // order writes are refused already, so stop and let the key go. A fence that cannot be read (a
     // Postgres blip) is no reason to give up a lease that NATS still grants.
-    const fenced = await this.store.fenceHolds(this.epochValue!).then(
+    const fenced = await this.store.fence.holds(this.epochValue!).then(
       (holds) => !holds,
       (error: unknown) => {
         this.log.warn({ err: error }, 'could not read the fence at renewal');

@@ -47,6 +47,16 @@ export function failoverMetrics(registry: Registry) {
       help: '1 while this host’s Postgres is a fenced former primary waiting to be rewound into a replica',
       registers: [registry],
     }),
+    conflict: new Gauge({
+      name: 'failover_lease_conflict',
+      help: '1 while the lease names a database this host’s is ahead of or foreign to: nothing is rewound',
+      registers: [registry],
+    }),
+    timeline: new Gauge({
+      name: 'failover_postgres_timeline',
+      help: 'The timeline this host’s writable Postgres writes on (a promotion starts a later one)',
+      registers: [registry],
+    }),
     steps: new Counter({
       name: 'failover_steps_total',
       help: 'Failover steps taken, by step and result',

@@ -30,7 +30,7 @@ export interface FailoverAgentDeps {
 export interface FailoverStatus {
   host: string;
   lease: LeaseView | null;
-  postgres: { inRecovery: boolean | null; readOnly: boolean };
+  postgres: Observation['postgres'];
   lastAction: Action['kind'];
   demotionPending: boolean;
 }
@@ -64,7 +64,7 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
   let status: FailoverStatus = {
     host: config.FAILOVER_HOST,
     lease: null,
-    postgres: { inRecovery: null, readOnly: false },
+    postgres: { inRecovery: null, readOnly: false, systemId: null, timeline: null },
     lastAction: 'none',
     demotionPending: false,
   };
@@ -99,7 +99,9 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
   const readLease = async (): Promise<LeaseView | null | undefined> => {
     try {
       const entry = await leases!.get(KV_KEYS.executionLease);
-      return entry ? { holder: entry.value.holder, epoch: entry.value.epoch } : null;
+      if (!entry) return null;
+      const { holder, epoch, postgres: held } = entry.value;
+      return held ? { holder, epoch, postgres: held } : { holder, epoch };
     } catch (error) {
       // Cut off from the cluster: the lease is unknown, and nothing is done on a guess.
       log.debug({ err: error }, 'could not read the lease');
@@ -127,6 +129,10 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
     const startedAt = performance.now();
     switch (action.kind) {
       case 'none':
+        return;
+      case 'conflict':
+        // Logged on every look while it lasts, as the metric: nothing is done to either database.
+        log.error({ holder: action.holder, epoch: action.epoch }, `failover: hands off: ${action.reason}`);
         return;
       case 'promote':
         log.warn({ epoch: action.epoch }, 'this host holds the lease: promoting its Postgres');
@@ -178,7 +184,12 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
     }
   };
 
-  let lastView: Observation['postgres'] = { inRecovery: null, readOnly: false };
+  let lastView: Observation['postgres'] = {
+    inRecovery: null,
+    readOnly: false,
+    systemId: null,
+    timeline: null,
+  };
   /** Replication, NATS and WireGuard health: on a timer of their own, so they never delay a decision. */
   const observeSideMetrics = async () => {
     const inRecovery = lastView.inRecovery;
@@ -229,6 +240,8 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
     metrics.inRecovery.set(view.inRecovery === null ? -1 : view.inRecovery ? 1 : 0);
     metrics.readOnly.set(view.readOnly ? 1 : 0);
     metrics.demotionPending.set(action.kind === 'none' && action.demotionPending ? 1 : 0);
+    metrics.conflict.set(action.kind === 'conflict' ? 1 : 0);
+    if (view.timeline !== null) metrics.timeline.set(view.timeline);
     status = {
       host: config.FAILOVER_HOST,
       lease: known,
@@ -240,7 +253,7 @@ export function createFailoverAgent(config: FailoverAgentConfig, deps: FailoverA
       await act(action);
     } catch (error) {
       log.error({ err: error, action }, 'failover step failed; retrying');
-      if (action.kind !== 'none')
+      if (action.kind !== 'none' && action.kind !== 'conflict')
         await record(
           'failed',
           action.epoch,

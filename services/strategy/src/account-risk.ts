@@ -3,6 +3,7 @@ import {
   type AuditEntry,
   deterministicId,
   nowIso,
+  parseIsoMs,
   type SystemEvent,
   type TradingState,
 } from '@ibstack/contracts';
@@ -44,7 +45,7 @@ export class AccountRiskMonitor {
 
   /** Takes a snapshot; an older one than the latest is ignored. */
   async onSnapshot(snapshot: AccountSnapshot): Promise<void> {
-    const snapshotMs = Date.parse(snapshot.ts);
+    const snapshotMs = parseIsoMs(snapshot.ts);
     if (this.account && snapshotMs <= this.accountMs) return;
     // The account-level strategy_* gauges are execution's (it records the snapshots); exporting them here
     // too would give Prometheus two series for one figure.

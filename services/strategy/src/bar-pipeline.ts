@@ -1,4 +1,4 @@
-import { type Bar, type Tick, TIMEFRAME_SECONDS, type Timeframe } from '@ibstack/contracts';
+import { type Bar, parseIsoMs, type Tick, TIMEFRAME_SECONDS, type Timeframe } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 import Decimal from 'decimal.js';
 
@@ -48,12 +48,12 @@ export class BarPipeline {
     },
   ) {}
 
-  async processBar(bar: Bar): Promise<void> {
+  /** @param barMs the bar's open time (epoch ms), when the caller has parsed `bar.ts` already */
+  async processBar(bar: Bar, barMs: number = parseIsoMs(bar.ts)): Promise<void> {
     const { runners, book, prices, progress, emitter, pauser, sleeveMetrics, metrics, log, clock } =
       this.deps;
     const startedAt = performance.now();
     const sleeves = runners.forBar(bar.instrument, bar.timeframe);
-    const barMs = Date.parse(bar.ts);
     const barEndMs = barMs + TIMEFRAME_SECONDS[bar.timeframe] * 1000;
     prices.set(bar.instrument, bar.close, barEndMs);
     const closedAgoMs = clock() - barEndMs;

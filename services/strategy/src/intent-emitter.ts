@@ -1,8 +1,8 @@
-import { type AccountSnapshot, MINUTE_MS } from '@ibstack/contracts';
+import { type AccountSnapshot, type AuditEntry, MINUTE_MS } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 
 import type { ProgressRow, StrategyEvents, StrategyStore } from './ports';
-import { type Batch, buildIntents, type Trigger } from './domain/intents';
+import { type Batch, buildIntents, type IntentRow, type Trigger } from './domain/intents';
 import type { MarketPrices } from './domain/prices';
 import type { SleeveBook } from './domain/sleeve-book';
 import type { IntentPublisher } from './intent-publisher';
@@ -16,6 +16,9 @@ import type { SleeveRunner } from './sleeve-runners';
  * (accepted or blocked) with the trigger's progress in one transaction, then tracks the accepted ones as in
  * flight and publishes them, and audits the blocked ones. Store first, publish second.
  */
+const NO_INTENTS: readonly IntentRow[] = Object.freeze([]);
+const NO_AUDITS: readonly AuditEntry[] = Object.freeze([]);
+
 export class IntentEmitter {
   /** The missing-snapshot warning comes with every order until execution records one; it is said once. */
   private snapshotMissingLogged = false;
@@ -49,7 +52,18 @@ export class IntentEmitter {
     batches: ReadonlyArray<Batch<SleeveRunner>>,
     progress: readonly ProgressRow[],
   ): Promise<void> {
-    const { events, store, book, prices, tracker, publisher, runners, metrics, log, clock } = this.deps;
+    const { events, store, book, prices, tracker, publisher, metrics, log, clock } = this.deps;
+    // Most triggers bring no orders: what the full path below does for them, without building anything.
+    if (batches.length === 0) {
+      await retryUntilStopped(
+        'storing intents and progress',
+        () => store.commitBar({ intents: NO_INTENTS, progress, audits: NO_AUDITS }),
+        { log, isStopping: this.deps.isStopping },
+      );
+      await publisher.marked();
+      this.afterTrigger(clock());
+      return;
+    }
     const built = await retryUntilStopped(
       'storing intents and progress',
       async () => {
@@ -93,8 +107,21 @@ export class IntentEmitter {
             .catch((error: unknown) => log.error({ err: error }, 'audit publish failed')),
         ),
       ]);
+    this.afterTrigger(now);
+  }
+
+  /** Forgets order times older than a minute, and reports each sleeve's orders in flight. */
+  private afterTrigger(now: number): void {
+    const { runners, tracker } = this.deps;
+    const cutoff = now - MINUTE_MS;
     for (const runner of runners) {
-      runner.recentOrderTimes = runner.recentOrderTimes.filter((time) => time > now - MINUTE_MS);
+      // Filtered only when something is to go: the same list, without a new array per trigger.
+      const times = runner.recentOrderTimes;
+      for (let index = 0; index < times.length; index++) {
+        if (times[index]! > cutoff) continue;
+        runner.recentOrderTimes = times.filter((time) => time > cutoff);
+        break;
+      }
       tracker.reportPending(runner);
     }
   }

@@ -22,32 +22,25 @@ export class IntentPublisher {
 
   /** Publishes sleeves side by side; a sleeve's own intents go one after another, in sequence order. */
   async publish(intents: readonly OrderIntent[]): Promise<void> {
-    const { events, store, log, clock } = this.deps;
+    const { store, log, clock } = this.deps;
     // One mark at a time: they cannot pile up behind a slow database.
     await this.marked();
     if (intents.length === 0) return;
     const published: string[] = [];
-    const bySleeve = new Map<string, OrderIntent[]>();
-    for (const intent of intents)
-      bySleeve.set(intent.sleeve, [...(bySleeve.get(intent.sleeve) ?? []), intent]);
-    await Promise.all(
-      [...bySleeve.values()].map(async (sleeveIntents) => {
-        for (const intent of sleeveIntents) {
-          try {
-            await events.publishIntent(intent);
-            published.push(intent.intentId);
-          } catch (error) {
-            // Stored as accepted and not marked: the outbox sweep publishes it. The sleeve's later intents
-            // wait for it, so none overtakes it.
-            log.error(
-              { err: error, intentId: intent.intentId },
-              'intent publish failed; the outbox will retry',
-            );
-            return;
-          }
-        }
-      }),
-    );
+    // One sleeve's intents (nearly always the case) need no grouping.
+    const sleeve = intents[0]!.sleeve;
+    if (intents.every((intent) => intent.sleeve === sleeve)) await this.publishInOrder(intents, published);
+    else {
+      const bySleeve = new Map<string, OrderIntent[]>();
+      for (const intent of intents) {
+        let list = bySleeve.get(intent.sleeve);
+        if (!list) bySleeve.set(intent.sleeve, (list = []));
+        list.push(intent);
+      }
+      await Promise.all(
+        [...bySleeve.values()].map((sleeveIntents) => this.publishInOrder(sleeveIntents, published)),
+      );
+    }
     if (published.length === 0) return;
     this.marking = store
       .markPublished(published, clock())
@@ -57,6 +50,24 @@ export class IntentPublisher {
           'could not mark intents published; the outbox will re-publish (de-duplicated)',
         ),
       );
+  }
+
+  /**
+   * Publishes one sleeve's intents one after another, adding each published id to `published`. Stops at
+   * the first that fails: stored as accepted and not marked, the outbox sweep publishes it, and the
+   * sleeve's later intents wait for it, so none overtakes it.
+   */
+  private async publishInOrder(intents: readonly OrderIntent[], published: string[]): Promise<void> {
+    const { events, log } = this.deps;
+    for (const intent of intents) {
+      try {
+        await events.publishIntent(intent);
+        published.push(intent.intentId);
+      } catch (error) {
+        log.error({ err: error, intentId: intent.intentId }, 'intent publish failed; the outbox will retry');
+        return;
+      }
+    }
   }
 
   /** Resolves once the intents published so far are marked (or their mark has failed and been logged). */

@@ -106,9 +106,22 @@ export function strategyContext(
   now: number,
   warmingUp: boolean,
 ): StrategyContext {
-  return {
-    now,
-    warmingUp,
-    position: (instrument) => book.position(runner.config.name, instrument).toFixed(),
-  };
+  return new EngineContext(book, runner.config.name, now, warmingUp);
+}
+
+/**
+ * A class rather than an object literal with an arrow function: it is built for every sleeve on every bar,
+ * and a closure per bar is not free.
+ */
+class EngineContext implements StrategyContext {
+  constructor(
+    private readonly book: SleeveBook,
+    private readonly sleeve: string,
+    readonly now: number,
+    readonly warmingUp: boolean,
+  ) {}
+
+  position(instrument: InstrumentKey): string {
+    return this.book.position(this.sleeve, instrument).toFixed();
+  }
 }

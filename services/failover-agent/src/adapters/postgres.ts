@@ -2,6 +2,8 @@ import { createPool } from '@ibstack/db';
 
 import type { PostgresView } from '../domain/decide';
 
+const UNKNOWN: PostgresView = { inRecovery: null, readOnly: false, systemId: null, timeline: null };
+
 export interface ReplicationView {
   /** A replica streams from this server (primary), or this server streams from its primary (replica). */
   streaming: boolean;
@@ -21,14 +23,30 @@ export class LocalPostgres {
     this.pool = createPool(url, { maxConnections: 2, applicationName: 'failover-agent', onError });
   }
 
+  /** Its role, fence, cluster and timeline (as execution's lease guard reads them, adapters/pg-identity). */
   async view(): Promise<PostgresView> {
     try {
-      const { rows } = await this.pool.query<{ in_recovery: boolean; read_only: string }>(
-        `select pg_is_in_recovery() as in_recovery, current_setting('default_transaction_read_only') as read_only`,
+      const { rows } = await this.pool.query<{
+        in_recovery: boolean;
+        read_only: string;
+        system_id: string;
+        timeline: number | null;
+      }>(
+        `select pg_is_in_recovery() as in_recovery,
+                current_setting('default_transaction_read_only') as read_only,
+                (select system_identifier::text from pg_control_system()) as system_id,
+                case when pg_is_in_recovery() then null
+                     else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int end as timeline`,
       );
-      return { inRecovery: rows[0]!.in_recovery, readOnly: rows[0]!.read_only === 'on' };
+      const row = rows[0]!;
+      return {
+        inRecovery: row.in_recovery,
+        readOnly: row.read_only === 'on',
+        systemId: row.system_id,
+        timeline: row.timeline === null ? null : Number(row.timeline),
+      };
     } catch {
-      return { inRecovery: null, readOnly: false };
+      return UNKNOWN;
     }
   }
 

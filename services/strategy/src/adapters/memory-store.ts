@@ -1,4 +1,10 @@
-import type { AccountSnapshot, AuditEntry, Bar, Timeframe } from '@ibstack/contracts';
+import {
+  type AccountSnapshot,
+  type AuditEntry,
+  type Bar,
+  parseIsoMs,
+  type Timeframe,
+} from '@ibstack/contracts';
 
 import type { IntentRow } from '../domain/intents';
 import type {
@@ -22,7 +28,12 @@ interface KeptIntent extends IntentRow {
  */
 export class MemoryStrategyStore implements StrategyStore {
   private readonly bars = new Map<string, Bar[]>();
-  private readonly progress = new Map<string, StoredProgress>();
+  /** Progress rows in the order first committed, and the same rows by sleeve, instrument and timeframe. */
+  private readonly progress: StoredProgress[] = [];
+  private readonly progressIndex = new Map<string, Map<string, Map<string, StoredProgress>>>();
+  /** The last bar time parsed: a bar's progress rows (one per sleeve) share it, and the next bar's differs. */
+  private parsedTs = '';
+  private parsedMs = Number.NaN;
   private readonly intentList: KeptIntent[] = [];
   private readonly intentsById = new Map<string, KeptIntent>();
   readonly audits: AuditEntry[] = [];
@@ -53,7 +64,7 @@ export class MemoryStrategyStore implements StrategyStore {
   }
 
   loadProgress(sleeves: readonly string[]): Promise<StoredProgress[]> {
-    return Promise.resolve([...this.progress.values()].filter((row) => sleeves.includes(row.sleeve)));
+    return Promise.resolve(this.progress.filter((row) => sleeves.includes(row.sleeve)));
   }
 
   loadBars(instrument: string, timeframe: Timeframe, untilMs: number | null, limit: number): Promise<Bar[]> {
@@ -65,23 +76,39 @@ export class MemoryStrategyStore implements StrategyStore {
   commitBar(commit: BarCommit): Promise<void> {
     for (const row of commit.intents) {
       if (this.intentsById.has(row.intent.intentId)) continue;
-      const kept: KeptIntent = { ...row, publishedAtMs: null, expired: false };
+      const kept: KeptIntent = {
+        intent: row.intent,
+        status: row.status,
+        riskReason: row.riskReason,
+        publishedAtMs: null,
+        expired: false,
+      };
       this.intentList.push(kept);
       this.intentsById.set(row.intent.intentId, kept);
     }
     for (const audit of commit.audits) this.audits.push(audit);
     for (const row of commit.progress) {
-      const key = `${row.sleeve}|${row.instrument}|${row.timeframe}`;
-      const lastBarMs = Date.parse(row.barTs);
-      const current = this.progress.get(key);
-      if (!current)
-        this.progress.set(key, {
+      if (row.barTs !== this.parsedTs) {
+        this.parsedTs = row.barTs;
+        this.parsedMs = parseIsoMs(row.barTs);
+      }
+      const lastBarMs = this.parsedMs;
+      let instruments = this.progressIndex.get(row.sleeve);
+      if (!instruments)
+        this.progressIndex.set(row.sleeve, (instruments = new Map<string, Map<string, StoredProgress>>()));
+      let timeframes = instruments.get(row.instrument);
+      if (!timeframes) instruments.set(row.instrument, (timeframes = new Map<string, StoredProgress>()));
+      const current = timeframes.get(row.timeframe);
+      if (!current) {
+        const stored: StoredProgress = {
           sleeve: row.sleeve,
           instrument: row.instrument,
           timeframe: row.timeframe,
           lastBarMs,
-        });
-      else if (current.lastBarMs < lastBarMs) current.lastBarMs = lastBarMs;
+        };
+        timeframes.set(row.timeframe, stored);
+        this.progress.push(stored);
+      } else if (current.lastBarMs < lastBarMs) current.lastBarMs = lastBarMs;
     }
     return Promise.resolve();
   }

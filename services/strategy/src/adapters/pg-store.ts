@@ -231,7 +231,7 @@ export class PgStrategyStore implements StrategyStore {
       intentId: row.intent_id!,
       sleeve: row.sleeve,
       instrument: row.instrument,
-      side: row.side as 'BUY' | 'SELL',
+      side: row.side,
       quantity: row.quantity,
       price: row.price,
       commission: row.commission,

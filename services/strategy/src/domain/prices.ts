@@ -12,6 +12,8 @@ export class MarketPrices {
   private readonly currencies: ReadonlyMap<InstrumentKey, string>;
   /** Rebuilt only after a USD pair's price changes: sizing and risk read the rates far more often. */
   private rates: FxRatesToUsd | undefined;
+  /** Whether each instrument's price moves the rates (`isFxRateKey`), asked once per instrument. */
+  private readonly movesRates = new Map<InstrumentKey, boolean>();
 
   constructor(
     instruments: Iterable<{ key: InstrumentKey; instrument: { currency: string } }>,
@@ -50,7 +52,9 @@ export class MarketPrices {
     if (this.last.get(instrument) === price) return;
     this.last.set(instrument, price);
     // Only a USD pair's price moves the rates.
-    if (isFxRateKey(instrument)) this.rates = undefined;
+    let moves = this.movesRates.get(instrument);
+    if (moves === undefined) this.movesRates.set(instrument, (moves = isFxRateKey(instrument)));
+    if (moves) this.rates = undefined;
   }
 
   currencyOf(instrument: InstrumentKey): string | undefined {

@@ -2,7 +2,7 @@ import type { InstrumentKey } from '@ibstack/contracts';
 import { EMA, SMA } from 'trading-signals';
 import { z } from 'zod';
 
-import { barPrices, defineStrategy, type TargetDecision } from '../sdk';
+import { defineStrategy, type TargetDecision } from '../sdk';
 
 export const MaCrossoverParameters = z
   .object({
@@ -50,7 +50,8 @@ export const maCrossover = defineStrategy({
       onBar(bar) {
         const state = states.get(bar.instrument);
         if (!state) return [];
-        const { close } = barPrices(bar);
+        // The close alone (what `barPrices` reads it as): the other three are not used here.
+        const close = Number(bar.close);
         state.fast.add(close);
         state.slow.add(close);
         if (!state.fast.isStable || !state.slow.isStable) return [];

@@ -1,6 +1,7 @@
 import type { InstrumentKey } from '@ibstack/contracts';
 
 import { parseDecisions } from '../../src/domain/decisions';
+import { Decision } from '../../src/sdk';
 
 const instruments = [{ key: 'EURCAD' as InstrumentKey }];
 
@@ -19,5 +20,63 @@ describe('decisions', () => {
     expect(() => parseDecisions([{ type: 'target', instrument: 'EURUSD', weight: 1 }], instruments)).toThrow(
       'decided on EURUSD, which is not an instrument of the sleeve',
     );
+  });
+});
+
+describe('plain target decisions', () => {
+  const schema = Decision.array();
+  const instrumentsAll = [{ key: 'EURCAD' as InstrumentKey }, { key: 'EUR_X1' as InstrumentKey }];
+  const reason201 = 'x'.repeat(201);
+
+  it.each([
+    [[{ type: 'target', instrument: 'EURCAD', weight: 1 }]],
+    [[{ type: 'target', instrument: 'EURCAD', weight: -1, reason: 'fast MA crossed below slow' }]],
+    [
+      [
+        { type: 'target', instrument: 'EURCAD', weight: 0 },
+        { type: 'target', instrument: 'EUR_X1', weight: -0 },
+      ],
+    ],
+    [[{ reason: 'order of keys', weight: 0.25, instrument: 'EURCAD', type: 'target' }]],
+    [[{ type: 'target', instrument: 'EURCAD', weight: 1.0000000000000002 }]],
+    [[{ type: 'target', instrument: 'EURCAD', weight: Number.NaN }]],
+    [[{ type: 'target', instrument: 'EURCAD', weight: Number.POSITIVE_INFINITY }]],
+    [[{ type: 'target', instrument: 'EURCAD', weight: '0.5' }]],
+    [[{ type: 'target', instrument: 'EURCAD', weight: 1, reason: undefined }]],
+    [[{ type: 'target', instrument: 'EURCAD', weight: 1, reason: reason201 }]],
+    [[{ type: 'target', instrument: 'EURCAD', weight: 1, reason: 'x'.repeat(200) }]],
+    [[{ type: 'target', instrument: 'EURCAD', weight: 1, reason: 7 }]],
+    [[{ type: 'target', instrument: 'eurcad', weight: 1 }]],
+    [[{ type: 'target', instrument: 'EURCAD', weight: 1, extra: true }]],
+    [[{ type: 'target', instrument: 'EURCAD' }]],
+    [[{ type: 'order', instrument: 'EURCAD', side: 'BUY', quantity: '1000' }]],
+    [
+      [
+        { type: 'target', instrument: 'EURCAD', weight: 1 },
+        { type: 'order', instrument: 'EURCAD', side: 'SELL', quantity: '5' },
+      ],
+    ],
+    [
+      [
+        Object.assign(Object.create({ inherited: 1 }) as object, {
+          type: 'target',
+          instrument: 'EURCAD',
+          weight: 1,
+        }),
+      ],
+    ],
+    [[null]],
+    [['target']],
+    [{ type: 'target', instrument: 'EURCAD', weight: 1 }],
+  ])('reads %j as the schema does', (output) => {
+    const parsed = schema.safeParse(output);
+    if (!parsed.success) {
+      expect(() => parseDecisions(output, instrumentsAll)).toThrow(/^returned an invalid decision: /);
+      return;
+    }
+    const decisions = parseDecisions(output, instrumentsAll);
+    expect(decisions).toEqual(parsed.data);
+    // The same objects down to the order of their keys.
+    expect(JSON.stringify(decisions)).toBe(JSON.stringify(parsed.data));
   });
 });

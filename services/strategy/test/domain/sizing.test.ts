@@ -1,4 +1,5 @@
 import { ordersFromDecisions, orderToTarget, targetQuantity } from '@ibstack/strategy';
+import { exactTargetQuantity, fastTargetSteps } from '../../src/domain/sizing';
 import Decimal from 'decimal.js';
 
 const rates = { USD: '1', CAD: '0.72' };
@@ -84,5 +85,54 @@ describe('sizing', () => {
     );
     expect(orders).toEqual([]);
     expect(notes).toEqual(['no price for EURCAD yet; decision ignored']);
+  });
+});
+
+describe('targetQuantity in floating point', () => {
+  // Seeded, so a failure names an input that fails again.
+  let state = 99;
+  const random = () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state / 2_147_483_648;
+  };
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+
+  it('gives the decimal result for random prices, weights, capitals, rates and steps', () => {
+    let fast = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const input = {
+        weight: pick([1, -1, 0, 0.5, -0.25, '0.3', '-0.75', random() * 2 - 1]),
+        capitalUsd: pick(['23000', '25000', '1000000', '50000.5', String(Math.round(random() * 1e7) / 100)]),
+        price: (random() * pick([2, 200, 20_000])).toFixed(pick([0, 2, 4, 5])),
+        currency: pick(['CAD', 'USD', 'EUR', 'JPY']),
+        rates: { USD: '1', CAD: '0.72', EUR: '1.0834', JPY: '0.0067' },
+        quantityStep: pick(['1000', '1', '100', '0.01', '0.5', '25000']),
+      };
+      if (Number(input.price) === 0) continue;
+      if (fastTargetSteps(input) !== undefined) fast += 1;
+      expect(targetQuantity(input).toFixed()).toBe(exactTargetQuantity(input).toFixed());
+      expect(targetQuantity(input).isNeg()).toBe(exactTargetQuantity(input).isNeg());
+    }
+    // Nearly all take the fast path.
+    expect(fast).toBeGreaterThan(19_000);
+  });
+
+  it('takes the decimal path on a whole number of steps and near one, and for inputs Number() reads differently', () => {
+    const base = { currency: 'CAD', rates: { USD: '1', CAD: '0.8' }, quantityStep: '1000' };
+    // 24 000 / (1.5 × 0.8) = 20 000: exactly 20 steps.
+    const exact = { ...base, weight: 1, capitalUsd: '24000', price: '1.5' };
+    expect(fastTargetSteps(exact)).toBeUndefined();
+    expect(targetQuantity(exact).toFixed()).toBe('20000');
+    expect(targetQuantity({ ...exact, weight: -1 }).toFixed()).toBe('-20000');
+    // A hair under 20 steps: truncates to 19 in decimal, and so here.
+    const under = { ...exact, capitalUsd: '23999.99999999999999' };
+    expect(fastTargetSteps(under)).toBeUndefined();
+    expect(targetQuantity(under).toFixed()).toBe(exactTargetQuantity(under).toFixed());
+    expect(targetQuantity(under).toFixed()).toBe('19000');
+    // Forms decimal.js and Number() read differently, and a missing rate, take the decimal path.
+    expect(fastTargetSteps({ ...exact, price: ' 1.5' })).toBeUndefined();
+    expect(() => targetQuantity({ ...exact, price: ' 1.5' })).toThrow();
+    expect(fastTargetSteps({ ...exact, weight: '0x1' })).toBeUndefined();
+    expect(() => targetQuantity({ ...exact, currency: 'CHF' })).toThrow(/no FX rate from CHF/);
   });
 });

@@ -137,7 +137,7 @@ describe('strategy engine', () => {
       intent_id: heldId,
       account: 'DU1234567',
       instrument: 'EURCAD',
-      side: 'BUY',
+      side: 'BUY' as const,
       price: '1.5',
       executed_at: '2026-11-24T14:59:01.000Z',
     };
