@@ -206,22 +206,27 @@ describe('session state machine', () => {
     expect(step.memory).toEqual({ ...before, ...changed });
   });
 
-  it.each<[SessionMemory, SessionReadings, boolean]>([
-    [reconciled, held, true],
-    [reconciled, heldNoSession, false],
-    [reconciled, { leaseHeld: false, gatewayReady: true }, false],
-    [memory({ stopping: true }), held, false],
-  ])('may trade with %o and %o: %s', (state, readings, expected) => {
+  it.each<[string, SessionMemory, SessionReadings, boolean]>([
+    ['trades with the lease and a ready session', reconciled, held, true],
+    ['does not trade without a session', reconciled, heldNoSession, false],
+    ['does not trade without the lease', reconciled, { leaseHeld: false, gatewayReady: true }, false],
+    ['does not trade while stopping', memory({ stopping: true }), held, false],
+  ])('%s', (_name, state, readings, expected) => {
     expect(mayTrade(state, readings)).toBe(expected);
   });
 
-  it.each<[SessionMemory, SessionReadings, boolean]>([
-    [memory(), standby, true],
-    [memory(), held, true],
-    [memory(), heldNoSession, false],
-    [memory({ refusedAccount: true }), held, false],
-    [memory({ refusedAccount: true }), standby, true],
-  ])('health with %o and %o: %s', (state, readings, expected) => {
+  it.each<[string, SessionMemory, SessionReadings, boolean]>([
+    ['reports a standby healthy (it can take over)', memory(), standby, true],
+    ['reports a holder with a ready session healthy', memory(), held, true],
+    ['reports a holder without a session unhealthy', memory(), heldNoSession, false],
+    ['reports a holder that refused the account unhealthy', memory({ refusedAccount: true }), held, false],
+    [
+      'reports a standby healthy even after a refused account',
+      memory({ refusedAccount: true }),
+      standby,
+      true,
+    ],
+  ])('%s', (_name, state, readings, expected) => {
     expect(sessionHealthy(state, readings)).toBe(expected);
   });
 });
