@@ -1,7 +1,8 @@
 // Import boundaries (issue 18 part 6), enforced so they are not only followed:
 //
 // - The I/O clients (`@stoqey/ib`, `pg`, `kysely`, the NATS client) are imported only in `packages/`
-//   (their home: packages/ib, packages/db, packages/bus) and in a service's `src/adapters/`. Tests and
+//   (their home: packages/ib, packages/db, packages/bus) and in a service's `src/adapters/`; so is
+//   `sql` from `@ibstack/db` (raw SQL belongs in a repository). Tests and
 //   benchmarks may import them too: they check the real I/O from outside (an IB client against the
 //   simulated gateway, raw SQL against the database).
 // - A service never imports another service (`@ibstack/<service>` or a relative path into it): services
@@ -39,6 +40,12 @@ const IO_CLIENTS = [
     regex: '^kysely(/.*)?$',
     message:
       'kysely is imported only in packages/db and in src/adapters/; use @ibstack/db (issue 18 part 6).',
+  },
+  {
+    regex: '^@ibstack/db$',
+    importNames: ['sql'],
+    message:
+      'Raw SQL (`sql`) is written only in a repository under src/adapters/ (or in packages/): services query Postgres through their repositories (issue 18 part 5).',
   },
   {
     regex: '^(nats|@nats-io/.+)(/.*)?$',

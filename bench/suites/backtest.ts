@@ -63,6 +63,9 @@ export const backtestSuite: Suite = {
       floorMs = Math.min(floorMs, nowMs() - started);
     }
 
+    // Memory: the process with the bars in memory before the run, and its peak by the end of it (the
+    // process's peak, so in a full `npm run bench` an earlier suite's may stand in it).
+    const rssBeforeMb = process.memoryUsage().rss / 2 ** 20;
     const started = nowMs();
     const result = await runBacktest({
       sleeves,
@@ -72,6 +75,7 @@ export const backtestSuite: Suite = {
       initialCashUsd: 1_000_000,
     });
     const runMs = nowMs() - started;
+    const peakRssMb = (process.resourceUsage().maxRSS * 1024) / 2 ** 20;
     log(
       `backtest: ${result.barsReplayed} bars in ${(runMs / 1000).toFixed(1)} s; ${result.intents.length} intents, ${result.trades.length} fills`,
     );
@@ -83,6 +87,14 @@ export const backtestSuite: Suite = {
         baselineName: 'bare indicator loop',
         baseline: (count / floorMs) * 1000,
         better: 'higher',
+      } satisfies Figure,
+      {
+        name: 'backtest peak RSS',
+        value: peakRssMb,
+        unit: 'MB',
+        baselineName: 'RSS with the bars loaded, before the run',
+        baseline: rssBeforeMb,
+        better: 'lower',
       } satisfies Figure,
     ];
   },

@@ -30,7 +30,7 @@ import autocannon from 'autocannon';
 import WebSocket from 'ws';
 
 import { hashPassword } from '../../services/dashboard-api/src/auth/passwords';
-import { UserStore } from '../../services/dashboard-api/src/auth/users';
+import { UserStore } from '../../services/dashboard-api/src/adapters/pg-users';
 import type { Figure, Suite } from '../lib/report';
 import { nowMs, percentile } from '../lib/stats';
 

@@ -31,6 +31,7 @@ import {
 import { ExecutionStore } from '../../services/execution/src/adapters/pg-store';
 import { executionEnv } from '../../services/execution/src/config';
 import { reconcile } from '../../services/execution/src/domain/reconcile';
+import { connectExecution } from '../../services/execution/src/adapters/connect';
 import { createExecutionService } from '../../services/execution/src/service';
 import type { Figure, Suite } from '../lib/report';
 import { percentile } from '../lib/stats';
@@ -68,25 +69,22 @@ export const executionSuite: Suite = {
     const stopTicks = publishQuoteTicks(bus, sim);
     try {
       // --- ours ---
-      const service = createExecutionService(
-        executionEnv.parse({
-          DATABASE_URL: database.url,
-          NATS_URL: testEnvironment().natsUrl,
-          BUS_NAMESPACE: testBus.namespace,
-          IB_PORT: String(sim.port),
-          HTTP_PORT: '0',
-          RISK_LIMITS_JSON: JSON.stringify({
-            maxOrderNotionalUsd: 1e12,
-            maxPositionUsd: 1e15,
-            maxOrdersPerMinute: 1e6,
-          }),
+      const config = executionEnv.parse({
+        DATABASE_URL: database.url,
+        NATS_URL: testEnvironment().natsUrl,
+        BUS_NAMESPACE: testBus.namespace,
+        IB_PORT: String(sim.port),
+        HTTP_PORT: '0',
+        RISK_LIMITS_JSON: JSON.stringify({
+          maxOrderNotionalUsd: 1e12,
+          maxPositionUsd: 1e15,
+          maxOrdersPerMinute: 1e6,
         }),
-        {
-          logger: silentLogger('execution'),
-          registry: createRegistry('bench-execution', { defaultMetrics: false }),
-          http: false,
-        },
-      );
+      });
+      const logger = silentLogger('execution');
+      const registry = createRegistry('bench-execution', { defaultMetrics: false });
+      const connections = await connectExecution(config, { logger, registry });
+      const service = createExecutionService(config, { ...connections, logger, registry, http: false });
       await service.start();
       await eventually(
         async () =>
@@ -153,6 +151,7 @@ export const executionSuite: Suite = {
       const oursRate = burst / ((now() - burstStart) / 1000);
       subscription.unsubscribe();
       await service.stop();
+      await connections.close();
 
       // --- floors: raw @stoqey/ib, without and with one durable write per order ---
       const api = new IBApi({ host: '127.0.0.1', port: sim.port, maxReqPerSec: REQUESTS_PER_SECOND });
@@ -280,7 +279,7 @@ export const executionSuite: Suite = {
         perm_id: i + 1,
         account: 'DU1234567',
         instrument: positions[i % 1_000]!.instrument,
-        side: 'BUY',
+        side: 'BUY' as const,
         quantity: '1',
         price: '1',
         executed_at: new Date(since + i * 1_000),
@@ -307,9 +306,9 @@ export const executionSuite: Suite = {
         let start = now();
         const mismatches = reconcile(
           {
-            positions: await store.positions(),
+            positions: await store.positions.positions(),
             openOrders: [],
-            executions: await store.executionsSince(new Date(since)),
+            executions: await store.executions.executionsSince(new Date(since)),
           },
           brokerView,
         );

@@ -71,6 +71,9 @@ export const restartGapSuite: Suite = {
       INSTANCE_ID: 'bench-execution',
       LOG_LEVEL: 'info',
       INTENT_MAX_AGE_MS: '600000',
+      // An order a restart: the default 10 orders a minute refused the 11th at BENCH_SCALE=1 (10 kills)
+      // once a restart took under 6 s, and the bench waited for it until it failed.
+      RISK_LIMITS_JSON: JSON.stringify({ maxOrdersPerMinute: 1000 }),
     };
     const sent = (intentId: string) => sim.account.orders().some((order) => order.orderRef === intentId);
     let child: SpawnedProcess | undefined;

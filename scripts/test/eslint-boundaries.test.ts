@@ -44,6 +44,7 @@ describe('import boundaries', () => {
     ["import { connect } from '@nats-io/transport-node';", /NATS client/],
     ["import { jetstream } from '@nats-io/jetstream';", /NATS client/],
     ["import { connect } from 'nats';", /NATS client/],
+    ["import { sql } from '@ibstack/db';", /Raw SQL/],
   ])('refuses an I/O client outside adapters: %s', async (code, expected) => {
     const errors = await restrictedImports('services/strategy/src/pipeline-fixture.ts', code);
     expect(errors).toEqual([expect.stringMatching(expected)]);
@@ -56,7 +57,8 @@ describe('import boundaries', () => {
     ['packages/bus/src/fixture.ts', "import { connect } from '@nats-io/transport-node';"],
     ['services/gateway-sim/test/fixture.test.ts', "import { IBApi } from '@stoqey/ib';"],
     ['services/backup/test/fixture.int.test.ts', "import { Client } from 'pg';"],
-    ['services/strategy/src/fixture.ts', "import { sql } from '@ibstack/db';"],
+    ['services/strategy/src/adapters/fixture.ts', "import { sql } from '@ibstack/db';"],
+    ['services/strategy/src/fixture.ts', "import { connectDatabase, type Kysely } from '@ibstack/db';"],
   ])('lets %s use: %s', async (file, code) => {
     expect(await restrictedImports(file, code)).toEqual([]);
   });

@@ -1,4 +1,6 @@
-import type { AccountSnapshotRow } from './schema';
+import type { Insertable } from 'kysely';
+
+import type { AccountSnapshotRow, AccountSnapshotsTable } from './schema';
 
 /** What `account_snapshots` stores of an account snapshot (the `AccountSnapshot` message of packages/contracts, without `v`). */
 export interface AccountSnapshotRecord {
@@ -30,5 +32,29 @@ export function accountSnapshotFromRow(row: AccountSnapshotRow): AccountSnapshot
     highWaterMark: row.high_water_mark,
     drawdownPct: row.drawdown_pct,
     ts: row.ts.toISOString(),
+  };
+}
+
+/** A snapshot to store: the record's figures, its time as a Date, and the broker's raw account values. */
+export interface NewAccountSnapshot extends Omit<AccountSnapshotRecord, 'ts'> {
+  ts: Date;
+  raw: Record<string, string>;
+}
+
+/** The `account_snapshots` row of a snapshot: the one mapping every writer uses (the reverse of `accountSnapshotFromRow`). */
+export function accountSnapshotToRow(snapshot: NewAccountSnapshot): Insertable<AccountSnapshotsTable> {
+  return {
+    account: snapshot.account,
+    currency: snapshot.currency,
+    ts: snapshot.ts,
+    net_liquidation: snapshot.netLiquidation,
+    cash: snapshot.cash,
+    realized_pnl: snapshot.realizedPnl,
+    unrealized_pnl: snapshot.unrealizedPnl,
+    daily_pnl: snapshot.dailyPnl,
+    daily_return_pct: snapshot.dailyReturnPct,
+    high_water_mark: snapshot.highWaterMark,
+    drawdown_pct: snapshot.drawdownPct,
+    raw: JSON.stringify(snapshot.raw),
   };
 }

@@ -17,6 +17,8 @@ const types = {
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
   readonly pool: pg.Pool;
+  /** One round trip (`select 1`): true, or the connection error (what a readiness check asks). */
+  ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,10 @@ export async function connectDatabase(url: string, options: ConnectOptions = {})
   return {
     db,
     pool,
+    ping: async () => {
+      await pool.query('select 1');
+      return true;
+    },
     // Kysely's destroy ends the pool it was given.
     close: () => db.destroy(),
   };

@@ -1,3 +1,11 @@
+import type {
+  OrderSide,
+  OrderStatus,
+  OrderType,
+  SecurityType,
+  TimeInForce,
+  Timeframe,
+} from '@ibstack/contracts';
 import type { ColumnType, Generated, Selectable } from 'kysely';
 
 /** `numeric` columns travel as strings: exact decimals, never floats. */
@@ -11,7 +19,7 @@ export type Json = ColumnType<unknown, string, string>;
 export interface InstrumentsTable {
   instrument: string;
   symbol: string;
-  sec_type: string;
+  sec_type: SecurityType;
   exchange: string;
   currency: string;
   local_symbol: string | null;
@@ -52,14 +60,14 @@ export interface OrderIntentsTable {
   intent_id: string;
   sleeve: string;
   instrument: string;
-  side: string;
+  side: OrderSide;
   quantity: Numeric;
-  order_type: string;
+  order_type: OrderType;
   limit_price: Numeric | null;
   stop_price: Numeric | null;
-  time_in_force: string;
+  time_in_force: TimeInForce;
   bar_ts: Timestamptz;
-  timeframe: string;
+  timeframe: Timeframe;
   sequence: number;
   reference_price: Numeric;
   status: string;
@@ -78,13 +86,13 @@ export interface OrdersTable {
   account: string | null;
   sleeve: string | null;
   instrument: string;
-  side: string;
+  side: OrderSide;
   quantity: Numeric;
   order_type: string;
   limit_price: Numeric | null;
   stop_price: Numeric | null;
   time_in_force: string;
-  status: string;
+  status: OrderStatus;
   broker_status: string | null;
   filled_quantity: ColumnType<string, string | number | undefined, string | number>;
   remaining_quantity: Numeric;
@@ -105,7 +113,7 @@ export interface OrdersTable {
 export interface OrderEventsTable {
   event_id: string;
   order_id: BigIntColumn;
-  status: string;
+  status: OrderStatus;
   broker_status: string | null;
   filled_quantity: Numeric;
   remaining_quantity: Numeric;
@@ -124,7 +132,7 @@ export interface ExecutionsTable {
   intent_id: string | null;
   account: string;
   instrument: string;
-  side: string;
+  side: OrderSide;
   quantity: Numeric;
   price: Numeric;
   cumulative_quantity: Numeric | null;

@@ -121,11 +121,11 @@ describe('schema', () => {
       broker_order_id: 1,
       client_id: 1,
       instrument: 'EURCAD',
-      side: 'BUY',
+      side: 'BUY' as const,
       quantity: '20000',
       order_type: 'MKT',
       time_in_force: 'DAY',
-      status: 'pending',
+      status: 'pending' as const,
       remaining_quantity: '20000',
     };
     await database.db.insertInto('orders').values(order).execute();

@@ -251,19 +251,22 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
    * nothing but what the next order's risk check reads, so it is worked out and handed over only if an
    * order comes before the next one (`accountSnapshotDue`): the same snapshots at the same checks.
    */
-  const closeStep = async (time: number) => {
+  const closeStep = (time: number): Promise<void> | undefined => {
     const inMarket = venue.hasPosition();
     if (inMarket) inMarketSteps += 1;
+    // A promise only when a snapshot is handed over: most steps have nothing to wait for.
+    let delivering: Promise<void> | undefined;
     if (inMarket || filledSinceSnapshot || simAccount.isNewDay(time) || values.length === 0) {
       values.push(simAccount.observe(time));
       filledSinceSnapshot = false;
       const level = simAccount.drawdownLevel(limits);
-      if (level === undefined || level !== deliveredLevel || level === 'reducing') await deliver();
+      if (level === undefined || level !== deliveredLevel || level === 'reducing') delivering = deliver();
       else heldBack = true;
     } else {
       values.push(values[values.length - 1]!);
     }
     times.push(time);
+    return delivering;
   };
 
   const total = replay.length;
@@ -274,7 +277,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       const { bar, time } = replay[index]!;
       const end = time + TIMEFRAME_SECONDS[bar.timeframe] * 1000;
       if (end !== stepTime) {
-        if (stepTime !== undefined) await closeStep(stepTime);
+        if (stepTime !== undefined) {
+          const delivering = closeStep(stepTime);
+          if (delivering) await delivering;
+        }
         stepTime = end;
         now = end;
         venue.advance();
@@ -288,7 +294,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
       if (venue.hasNews() && (await settle())) filledSinceSnapshot = true;
       if (options.onProgress && (index + 1) % every === 0) options.onProgress(index + 1, total, bar.ts);
     }
-    if (stepTime !== undefined) await closeStep(stepTime);
+    if (stepTime !== undefined) {
+      const delivering = closeStep(stepTime);
+      if (delivering) await delivering;
+    }
   } finally {
     stopping = true;
   }

@@ -124,16 +124,8 @@ export class OperatorActions {
 
   /** The order as first requested under this intent id, from its `manual_order` audit entry. */
   private async originalRequest(intentId: string): Promise<ManualOrder | undefined> {
-    const entry = await this.deps.db
-      .selectFrom('audit_log')
-      .select('detail')
-      .where('audit_id', '=', deterministicId('manual-order-audit', intentId))
-      .executeTakeFirst();
-    if (!entry) return undefined;
-    const detail = (
-      typeof entry.detail === 'string' ? JSON.parse(entry.detail) : entry.detail
-    ) as ManualOrder;
-    return detail;
+    return (await this.deps.read.auditDetail(deterministicId('manual-order-audit', intentId))) as
+      ManualOrder | undefined;
   }
 
   private answer(intentId: string, idempotencyKey: string, row: OrderRow): Placement {

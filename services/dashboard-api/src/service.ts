@@ -6,11 +6,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
-import { Bus } from '@ibstack/bus';
+import type { Bus } from '@ibstack/bus';
 import { resolveTradingMode } from '@ibstack/config';
 import { deterministicId, randomId } from '@ibstack/contracts';
-import { assertSchemaCurrent, connectDatabase, type DatabaseHandle } from '@ibstack/db';
-import { createRegistry, type Logger, type Registry } from '@ibstack/observability';
+import type { DatabaseHandle } from '@ibstack/db';
+import type { Logger, Registry } from '@ibstack/observability';
 
 import packageJson from '../package.json';
 import { LiveFeed } from './adapters/live-feed';
@@ -20,7 +20,8 @@ import { routes } from './api/routes';
 import { Authenticator } from './auth/authenticate';
 import { LoginService } from './auth/login';
 import { TokenIssuer } from './auth/tokens';
-import { UserCache, UserStore } from './auth/users';
+import { UserStore } from './adapters/pg-users';
+import { UserCache } from './auth/users';
 import type { DashboardConfig } from './config';
 import { ControlClient } from './control-client';
 import { routeLiveEvents } from './live-router';
@@ -33,9 +34,13 @@ export const VERSION: string = packageJson.version;
 /** The bundled page (npm run build -w @ibstack/dashboard-api); the image carries it beside the code. */
 export const DEFAULT_WEB_ROOT = join(__dirname, '..', 'public');
 
-export interface DashboardServiceOptions {
+export interface DashboardServiceDeps {
+  /** Postgres, connected, schema current (`connectDashboard`); closed by the caller after `stop()`. */
+  database: DatabaseHandle;
+  /** NATS, connected, streams ensured (`connectDashboard`); closed by the caller after `stop()`. */
+  bus: Bus;
   logger: Logger;
-  registry?: Registry;
+  registry: Registry;
 }
 
 export interface DashboardService {
@@ -48,14 +53,13 @@ export interface DashboardService {
 
 export function createDashboardService(
   config: DashboardConfig,
-  options: DashboardServiceOptions,
+  deps: DashboardServiceDeps,
 ): DashboardService {
-  const log = options.logger;
-  const registry = options.registry ?? createRegistry('dashboard-api');
+  const log = deps.logger;
+  const registry = deps.registry;
   const metrics = dashboardMetrics(registry);
   const mode = resolveTradingMode(config);
-  let database: DatabaseHandle | undefined;
-  let bus: Bus | undefined;
+  const { database, bus } = deps;
   let server: Server | undefined;
   let hub: WebSocketHub | undefined;
   let live: LiveFeed | undefined;
@@ -74,12 +78,6 @@ export function createDashboardService(
       const startedAt = Date.now();
       const webRoot = config.WEB_ROOT ?? DEFAULT_WEB_ROOT;
       if (!config.WEB_ROOT) await ensureWebBuilt(webRoot);
-      database = await connectDatabase(config.DATABASE_URL, {
-        applicationName: 'dashboard-api',
-        onError: (error) => log.warn({ err: error }, 'postgres connection error'),
-      });
-      await assertSchemaCurrent(database.db);
-      bus = await Bus.connectService('dashboard-api', config, { logger: log, registry });
       const activeBus = bus;
       const db = database.db;
       const pool = database.pool;
@@ -201,8 +199,6 @@ export function createDashboardService(
         server.closeAllConnections();
         await closing;
       }
-      await bus?.close();
-      await database?.close();
       log.info('dashboard-api stopped');
     },
   };

@@ -184,7 +184,7 @@ export class AccountRecorder {
     const now = new Date(valuesAt);
     const currency = this.values.get('NetLiquidation')?.currency;
     const baseCurrency = currency && currency !== 'BASE' ? currency : 'USD';
-    const history = await store.accountHistory(account, new Date(tradingDayStart(now.getTime())));
+    const history = await store.account.accountHistory(account, new Date(tradingDayStart(now.getTime())));
     const figures = accountFigures({
       netLiquidation,
       dayOpeningNetLiquidation: history.dayOpening,
@@ -204,7 +204,7 @@ export class AccountRecorder {
       drawdownPct: figures.drawdownPct,
       ts: now.toISOString(),
     };
-    await store.recordAccountSnapshot({
+    await store.account.recordAccountSnapshot({
       ...snapshot,
       ts: now,
       raw: Object.fromEntries(

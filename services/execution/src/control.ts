@@ -54,7 +54,7 @@ export async function handleControlCommand(
       outcome = 'reconciliation run';
       break;
     case 'cancel_order': {
-      const order = await store.orderByIntent(command.intentId);
+      const order = await store.orders.orderByIntent(command.intentId);
       if (!order || order.broker_order_id === null) {
         outcome = `no sent order for intent ${command.intentId}`;
       } else {
@@ -84,7 +84,7 @@ export async function handleControlCommand(
     detail: { ...command, outcome },
     at: nowIso(deps.clock),
   };
-  await store.audit(entry);
+  await store.audit.record(entry);
   await bus
     .publish(topics.audit, entry)
     .catch((error: unknown) => log.warn({ err: error }, 'could not publish the audit entry'));

@@ -1,2 +1,3 @@
 export * from './config';
 export * from './service';
+export * from './adapters/connect';

@@ -4,9 +4,9 @@
  * instrument found in neither is rejected before anything is sent.
  */
 import { type Instrument, instrumentKey } from '@ibstack/contracts';
-import type { Database, Kysely } from '@ibstack/db';
 import type { Logger } from '@ibstack/observability';
 
+import type { InstrumentsRepository } from './adapters/instruments.repository';
 import { BrokerRequestError } from './errors';
 import type { Broker } from './ports';
 
@@ -15,7 +15,7 @@ export class InstrumentBook {
 
   constructor(
     configured: readonly Instrument[],
-    private readonly db: Kysely<Database>,
+    private readonly stored: Pick<InstrumentsRepository, 'find'>,
     private readonly log: Logger,
   ) {
     for (const instrument of configured) this.byKey.set(instrumentKey(instrument), instrument);
@@ -50,20 +50,8 @@ export class InstrumentBook {
   async find(key: string): Promise<Instrument | undefined> {
     const known = this.byKey.get(key);
     if (known) return known;
-    const row = await this.db
-      .selectFrom('instruments')
-      .selectAll()
-      .where('instrument', '=', key)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    const instrument: Instrument = {
-      symbol: row.symbol,
-      secType: row.sec_type as Instrument['secType'],
-      exchange: row.exchange,
-      currency: row.currency,
-      ...(row.local_symbol ? { localSymbol: row.local_symbol } : {}),
-      ...(row.con_id ? { conId: row.con_id } : {}),
-    };
+    const instrument = await this.stored.find(key);
+    if (!instrument) return undefined;
     this.byKey.set(key, instrument);
     return instrument;
   }

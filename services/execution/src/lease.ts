@@ -334,12 +334,12 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
     { epoch: number; identity: PostgresIdentity | undefined } | 'read_only' | null
   > {
     if (!this.options.guard) {
-      return { epoch: await this.store.takeFence(this.options.holder), identity: undefined };
+      return { epoch: await this.store.fence.take(this.options.holder), identity: undefined };
     }
     const { decision, mark } = await this.guardDecision();
     if (decision.kind === 'refused') return null;
     if (decision.kind === 'wait_writable') return 'read_only';
-    const epoch = await this.store.takeFence(this.options.holder, decision.minEpoch);
+    const epoch = await this.store.fence.take(this.options.holder, decision.minEpoch);
     const next: LeaseMark = {
       v: 1,
       holder: this.options.holder,
@@ -384,7 +384,7 @@ export class ExecutionLease extends EventEmitter<LeaseEvents> {
     // A later epoch in the fence means another instance won the key while ours was briefly gone: our
     // order writes are refused already, so stop and let the key go. A fence that cannot be read (a
     // Postgres blip) is no reason to give up a lease that NATS still grants.
-    const fenced = await this.store.fenceHolds(this.epochValue!).then(
+    const fenced = await this.store.fence.holds(this.epochValue!).then(
       (holds) => !holds,
       (error: unknown) => {
         this.log.warn({ err: error }, 'could not read the fence at renewal');

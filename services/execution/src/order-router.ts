@@ -39,7 +39,7 @@ export class OrderIds {
   private next = 0;
 
   async reset(store: ExecutionStore, nextValidId: number): Promise<void> {
-    this.next = Math.max(this.next, nextValidId, (await store.maxBrokerOrderId()) + 1);
+    this.next = Math.max(this.next, nextValidId, (await store.orders.maxBrokerOrderId()) + 1);
   }
 
   take(): number {
@@ -97,7 +97,7 @@ export class OrderRouter {
     if (!account) throw new NotReadyError('the gateway reported no account yet');
     // One database round trip and one KV read, in parallel: the rest of the decision is in memory.
     const [context, tradingState, instrument] = await Promise.all([
-      store.routingContext(intent.intentId, account, new Date(this.now() - MINUTE_MS)),
+      store.orders.routingContext(intent.intentId, account, new Date(this.now() - MINUTE_MS)),
       this.deps.tradingState.get(),
       this.deps.instruments.find(intent.instrument),
     ]);
@@ -105,7 +105,7 @@ export class OrderRouter {
       // Redelivered: the order is recorded. If it may never have left, send it again under the same id,
       // but only if it would be sent now (lease, trading state, risk); if not, recovery settles it.
       if (context.existing.status === 'pending' && context.existing.brokerOrderId !== null) {
-        const order = await store.orderById(context.existing.id);
+        const order = await store.orders.orderById(context.existing.id);
         const refusal = order ? await this.resendIfAllowed(order) : null;
         if (refusal)
           log.warn({ intentId: intent.intentId, refusal }, 'redelivered intent: order not re-sent');
@@ -129,7 +129,7 @@ export class OrderRouter {
     const refuse = async (reason: string, label: string) => {
       log.warn({ intentId: intent.intentId, reason }, 'intent refused before sending');
       this.deps.metrics.ordersRejected.inc({ instrument: intent.instrument, reason: label });
-      await store.recordOrder(
+      await store.orders.recordOrder(
         { ...base, brokerOrderId: null, status: 'rejected', errorText: reason },
         epoch,
         new Date(this.now()),
@@ -172,7 +172,7 @@ export class OrderRouter {
 
     const brokerOrderId = this.deps.ids.take();
     this.deps.crashPoints.hit('before_db_write');
-    const { order, created } = await store.recordOrder(
+    const { order, created } = await store.orders.recordOrder(
       { ...base, brokerOrderId, status: 'pending' },
       epoch,
       new Date(this.now()),
@@ -236,10 +236,10 @@ export class OrderRouter {
     const instrument = await this.deps.instruments.find(order.instrument);
     if (!order.account || !instrument) return `instrument ${order.instrument} or account unknown`;
     const [context, tradingState] = await Promise.all([
-      this.deps.store.routingContext('', order.account, new Date(this.now() - MINUTE_MS)),
+      this.deps.store.orders.routingContext('', order.account, new Date(this.now() - MINUTE_MS)),
       this.deps.tradingState.get(),
     ]);
-    const side = order.side as OrderSide;
+    const side = order.side;
     const price = this.orderPrice(order.instrument, side, terms.limitPrice, terms.stopPrice);
     if (!price) return `no fresh market price for ${order.instrument}`;
     const own = new Decimal(order.remaining_quantity).mul(side === 'BUY' ? 1 : -1);
@@ -297,7 +297,7 @@ export class OrderRouter {
     intentId: string,
     changes: { quantity?: string; limitPrice?: string; stopPrice?: string },
   ): Promise<string> {
-    const order = await this.deps.store.orderByIntent(intentId);
+    const order = await this.deps.store.orders.orderByIntent(intentId);
     if (!order || order.broker_order_id === null) return `no sent order for intent ${intentId}`;
     if (!['submitted', 'partially_filled'].includes(order.status))
       return `order ${order.broker_order_id} is ${order.status}: not modified`;
@@ -329,7 +329,7 @@ export class OrderRouter {
     };
     // Recorded before it is sent, so the broker's confirmation is told apart from a change made at the
     // broker that nobody here asked for.
-    await this.deps.store.recordAmendment(
+    await this.deps.store.orders.recordAmendment(
       order,
       { quantity: amended.quantity, limitPrice: amended.limit_price, stopPrice: amended.stop_price },
       'operator',
@@ -353,7 +353,7 @@ export class OrderRouter {
     this.deps.broker.placeOrder({
       orderId: order.broker_order_id!,
       instrument,
-      side: order.side as OrderSide,
+      side: order.side,
       quantity: order.quantity,
       orderType: order.order_type as OrderType,
       limitPrice: order.limit_price,
@@ -368,7 +368,7 @@ export class OrderRouter {
       sleeve: order.sleeve ?? 'none',
     });
     // Off the order's path: the send is done, and a lost timestamp costs nothing but the record of it.
-    this.deps.store
+    this.deps.store.orders
       .markSent(order.id, new Date(this.now()))
       .catch((error: unknown) =>
         this.deps.log.warn(

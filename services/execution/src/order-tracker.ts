@@ -7,7 +7,7 @@
 import { classifyIbError, isOrderRejection } from '@ibstack/ib';
 import type { Logger } from '@ibstack/observability';
 import type { OrderRow } from '@ibstack/db';
-import { deterministicId, type OrderStatus } from '@ibstack/contracts';
+import { deterministicId } from '@ibstack/contracts';
 import Decimal from 'decimal.js';
 
 import {
@@ -97,7 +97,7 @@ export class OrderTracker {
     return new Promise<OrderRow>((resolve, reject) => {
       this.enqueue(async () => {
         try {
-          const fresh = (await this.deps.store.orderById(order.id)) ?? order;
+          const fresh = (await this.deps.store.orders.orderById(order.id)) ?? order;
           resolve(await this.transition(fresh, update));
         } catch (error) {
           reject(error instanceof Error ? error : new Error(String(error)));
@@ -126,26 +126,26 @@ export class OrderTracker {
   private async find(orderId: number, permId: number, clientId: number): Promise<OrderRow | undefined> {
     const { store } = this.deps;
     if (orderId > 0) {
-      const mine = await store.orderByBrokerIdentity(clientId, orderId);
+      const mine = await store.orders.orderByBrokerIdentity(clientId, orderId);
       if (mine) return mine;
     }
-    return store.orderByPermId(permId);
+    return store.orders.orderByPermId(permId);
   }
 
   /** Our order whose intent id a report that is not about it carries, if any. */
   private async duplicateOf(orderRef: string): Promise<OrderRow | undefined> {
     if (!orderRef) return undefined;
-    const original = await this.deps.store.orderByIntent(orderRef);
+    const original = await this.deps.store.orders.orderByIntent(orderRef);
     return original && original.duplicate_of === null ? original : undefined;
   }
 
   /** Records a duplicate of one of our orders, audits it, and asks for a reconciliation at once. */
   private async recordDuplicate(
     original: OrderRow,
-    report: Parameters<ExecutionStore['recordDuplicate']>[1],
+    report: Parameters<ExecutionStore['orders']['recordDuplicate']>[1],
   ): Promise<OrderRow> {
     const { store, log } = this.deps;
-    const duplicate = await store.recordDuplicate(original, report);
+    const duplicate = await store.orders.recordDuplicate(original, report);
     const detail = {
       intentId: original.intent_id,
       ourOrderId: original.broker_order_id,
@@ -163,7 +163,7 @@ export class OrderTracker {
 
   private async auditEvent(action: string, detail: Record<string, unknown>): Promise<void> {
     const at = new Date(this.now()).toISOString();
-    await this.deps.store.audit({
+    await this.deps.store.audit.record({
       v: 1,
       auditId: deterministicId(action, JSON.stringify(detail)),
       actor: 'execution',
@@ -176,10 +176,10 @@ export class OrderTracker {
   private async transition(order: OrderRow, update: BrokerOrderUpdate, permId?: number): Promise<OrderRow> {
     const { next, changed } = applyBrokerUpdate(snapshotOf(order), update);
     if (!changed) {
-      if (permId && !order.perm_id) await this.deps.store.setPermId(order.id, permId);
+      if (permId && !order.perm_id) await this.deps.store.orders.setPermId(order.id, permId);
       return order;
     }
-    const updated = await this.deps.store.updateOrderState(
+    const updated = await this.deps.store.orders.updateOrderState(
       order,
       next,
       new Date(this.now()),
@@ -251,7 +251,7 @@ export class OrderTracker {
     const same = (a: string | null, b: string | null) =>
       a === null || b === null ? a === b : new Decimal(a).eq(b);
     if (
-      !isTerminal(order.status as OrderStatus) &&
+      !isTerminal(order.status) &&
       (!same(order.quantity, terms.quantity) ||
         !same(order.limit_price, terms.limitPrice) ||
         !same(order.stop_price, terms.stopPrice))
@@ -260,9 +260,9 @@ export class OrderTracker {
       // nobody here asked for: recorded, audited and reported as a mismatch. Either way the broker's
       // terms are what will fill.
       const at = new Date(this.now());
-      const requested = await this.deps.store.confirmAmendment(order.id, terms, at);
+      const requested = await this.deps.store.orders.confirmAmendment(order.id, terms, at);
       if (!requested && order.duplicate_of === null && !order.adopted) {
-        await this.deps.store.recordAmendment(order, terms, 'broker', at);
+        await this.deps.store.orders.recordAmendment(order, terms, 'broker', at);
         const detail = {
           intentId: order.intent_id,
           orderId: order.broker_order_id,
@@ -273,13 +273,13 @@ export class OrderTracker {
         await this.auditEvent('order_modified_at_broker', detail);
         this.deps.onSurprise?.('order_modified_at_broker');
       }
-      order = await this.deps.store.updateOrderTerms(order, terms);
+      order = await this.deps.store.orders.updateOrderTerms(order, terms);
       this.touch(order.instrument);
       this.deps.log.info({ orderId: report.orderId, ...terms }, 'order terms now as the broker has them');
     }
     // A Filled openOrder carries no quantities; orderStatus and execDetails bring them.
     if (report.brokerStatus === 'Filled') {
-      if (report.permId && !order.perm_id) await this.deps.store.setPermId(order.id, report.permId);
+      if (report.permId && !order.perm_id) await this.deps.store.orders.setPermId(order.id, report.permId);
       return;
     }
     await this.transition(
@@ -300,29 +300,7 @@ export class OrderTracker {
     const { store, log } = this.deps;
     const ours = this.isOurs(report.clientId);
     this.touch(report.instrument);
-    await store.db
-      .insertInto('orders')
-      .values({
-        intent_id: null,
-        broker_order_id: ours ? report.orderId : null,
-        perm_id: report.permId || null,
-        client_id: report.clientId,
-        account: report.account || null,
-        sleeve: null,
-        instrument: report.instrument,
-        side: report.side,
-        quantity: report.quantity,
-        order_type: report.orderType,
-        limit_price: report.limitPrice ?? null,
-        stop_price: report.stopPrice ?? null,
-        time_in_force: report.timeInForce || 'DAY',
-        status: 'submitted',
-        broker_status: report.brokerStatus,
-        remaining_quantity: report.quantity,
-        adopted: true,
-      })
-      .onConflict((conflict) => conflict.column('broker_order_id').doNothing())
-      .execute();
+    await store.orders.recordAdopted(report, ours);
     log.warn(
       {
         orderId: report.orderId,
@@ -374,7 +352,7 @@ export class OrderTracker {
 
   private async onExecution(execution: BrokerExecution, reconstructedFrom?: string): Promise<boolean> {
     let order = await this.find(execution.orderId, execution.permId, execution.clientId);
-    if (!order && !(await this.deps.store.executionExists(execution.execId))) {
+    if (!order && !(await this.deps.store.executions.executionExists(execution.execId))) {
       const original = await this.duplicateOf(execution.orderRef);
       if (original)
         order = await this.recordDuplicate(original, {
@@ -395,7 +373,7 @@ export class OrderTracker {
           filledQuantity: execution.cumulativeQuantity,
         });
     }
-    const { inserted } = await this.deps.store.recordExecution({
+    const { inserted } = await this.deps.store.executions.recordExecution({
       execId: execution.execId,
       orderId: order?.id ?? null,
       brokerOrderId: execution.orderId,
@@ -434,14 +412,14 @@ export class OrderTracker {
   }
 
   private async onCommission(report: BrokerCommission): Promise<void> {
-    await this.deps.store.recordCommission(report);
+    await this.deps.store.executions.recordCommission(report);
     this.deps.onStored();
   }
 
   private async onOrderError(orderId: number, code: number, message: string): Promise<void> {
     const classified = classifyIbError(code, orderId, message);
     if (!isOrderRejection(classified)) return;
-    const order = await this.deps.store.orderByBrokerId(orderId);
+    const order = await this.deps.store.orders.orderByBrokerId(orderId);
     if (!order) return;
     // Only an order the broker never acknowledged (or just reported Inactive without saying why) can be
     // rejected by an error. Once acknowledged, an error about it refuses a request (a modification with a

@@ -7,9 +7,10 @@
  * (same exec id) again, now with its commission, under its own Nats-Msg-Id.
  */
 import { type Bus, InvalidMessageError } from '@ibstack/bus';
-import { type OrderSide, type OrderStatus, topics } from '@ibstack/contracts';
-import { type Database, type Kysely, sql } from '@ibstack/db';
+import { topics } from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
+
+import type { OutboxRepository, UnpublishedFill } from './adapters/outbox.repository';
 
 export interface OutboxOptions {
   /** How long a fill waits for its commission before it is published without one. @default 2000 */
@@ -25,7 +26,7 @@ export class Outbox {
   private again = false;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly stored: OutboxRepository,
     private readonly bus: Bus,
     private readonly log: Logger,
     private readonly options: OutboxOptions = {},
@@ -95,31 +96,7 @@ export class Outbox {
   }
 
   private async publishOrderEvents(): Promise<number> {
-    const rows = await this.db
-      .selectFrom('order_events as e')
-      .innerJoin('orders as o', 'o.id', 'e.order_id')
-      .select([
-        'e.event_id',
-        'e.status',
-        'e.broker_status',
-        'e.filled_quantity',
-        'e.remaining_quantity',
-        'e.average_fill_price',
-        'e.error_code',
-        'e.reason',
-        'e.at',
-        'o.intent_id',
-        'o.broker_order_id',
-        'o.perm_id',
-        'o.sleeve',
-        'o.instrument',
-        'o.side',
-        'o.quantity',
-      ])
-      .where('e.published', '=', false)
-      .orderBy('e.at')
-      .limit(200)
-      .execute();
+    const rows = await this.stored.unpublishedOrderEvents();
     // Published side by side: one connection keeps them in order in the stream, and a pass waits for the
     // acks once instead of once per message.
     await Promise.all(
@@ -133,8 +110,8 @@ export class Outbox {
             ...(row.perm_id ? { permId: row.perm_id } : {}),
             ...(row.sleeve ? { sleeve: row.sleeve } : {}),
             instrument: row.instrument,
-            side: row.side as OrderSide,
-            status: row.status as OrderStatus,
+            side: row.side,
+            status: row.status,
             ...(row.broker_status ? { brokerStatus: row.broker_status } : {}),
             quantity: row.quantity,
             filledQuantity: row.filled_quantity,
@@ -147,44 +124,11 @@ export class Outbox {
         ),
       ),
     );
-    if (rows.length > 0) {
-      await this.db
-        .updateTable('order_events')
-        .set({ published: true })
-        .where(
-          'event_id',
-          'in',
-          rows.map((row) => row.event_id),
-        )
-        .execute();
-    }
+    await this.stored.markOrderEventsPublished(rows.map((row) => row.event_id));
     return rows.length;
   }
 
-  private fillRows() {
-    return this.db
-      .selectFrom('executions as x')
-      .leftJoin('orders as o', 'o.id', 'x.order_id')
-      .select([
-        'x.exec_id',
-        'x.intent_id',
-        'x.broker_order_id',
-        'x.perm_id',
-        'x.account',
-        'x.instrument',
-        'x.side',
-        'x.quantity',
-        'x.price',
-        'x.commission',
-        'x.commission_currency',
-        'x.realized_pnl',
-        'x.executed_at',
-        'x.received_at',
-        'o.sleeve',
-      ]);
-  }
-
-  private async publishFillRows(rows: Awaited<ReturnType<ReturnType<Outbox['fillRows']>['execute']>>) {
+  private async publishFillRows(rows: readonly UnpublishedFill[]) {
     await Promise.all(
       rows.map((row) =>
         this.publishOrSkip(row.exec_id, () =>
@@ -197,7 +141,7 @@ export class Outbox {
             ...(row.sleeve ? { sleeve: row.sleeve } : {}),
             account: row.account,
             instrument: row.instrument,
-            side: row.side as OrderSide,
+            side: row.side,
             quantity: row.quantity,
             price: row.price,
             ...(row.commission !== null ? { commission: row.commission } : {}),
@@ -213,60 +157,19 @@ export class Outbox {
 
   private async publishFills(): Promise<number> {
     const waitMs = this.options.commissionWaitMs ?? 2_000;
-    const rows = await this.fillRows()
-      .where('x.published', '=', false)
-      .where((eb) =>
-        eb.or([
-          eb('x.commission', 'is not', null),
-          eb('x.received_at', '<', sql<Date>`now() - make_interval(secs => ${waitMs / 1000})`),
-        ]),
-      )
-      .orderBy('x.received_at')
-      .limit(200)
-      .execute();
+    const rows = await this.stored.unpublishedFills(waitMs);
     await this.publishFillRows(rows);
-    if (rows.length > 0) {
-      // Whether the message carried the commission is what was read, not what the row holds now: a
-      // commission stored in between is published as a correction by the next pass.
-      await this.db
-        .updateTable('executions')
-        .set({
-          published: true,
-          commission_published: sql<boolean>`exec_id = any(${rows
-            .filter((row) => row.commission !== null)
-            .map((row) => row.exec_id)}::text[])`,
-        })
-        .where(
-          'exec_id',
-          'in',
-          rows.map((row) => row.exec_id),
-        )
-        .execute();
-    }
+    await this.stored.markFillsPublished(rows);
     return rows.length;
   }
 
   /** Fills published without a commission whose commission has arrived since. */
   private async publishCommissionCorrections(): Promise<number> {
-    const rows = await this.fillRows()
-      .where('x.published', '=', true)
-      .where('x.commission_published', '=', false)
-      .where('x.commission', 'is not', null)
-      .orderBy('x.exec_id')
-      .limit(200)
-      .execute();
+    const rows = await this.stored.commissionCorrections();
     await this.publishFillRows(rows);
     if (rows.length > 0) {
       this.log.info({ fills: rows.length }, 'published commissions that arrived after their fills');
-      await this.db
-        .updateTable('executions')
-        .set({ commission_published: true })
-        .where(
-          'exec_id',
-          'in',
-          rows.map((row) => row.exec_id),
-        )
-        .execute();
+      await this.stored.markCommissionsPublished(rows.map((row) => row.exec_id));
     }
     return rows.length;
   }

@@ -103,10 +103,10 @@ export class Reconciler {
     // Cash at the broker, then the cash our stored executions explain: a fill stored in between is one
     // the tracker saw after the mark, so the comparison is not conclusive and is made again.
     const brokerCash = await broker.cashBalances(timeout);
-    const cashTotals = await store.executionCashTotals(new Date(this.now() - COMMISSION_WAIT_MS));
+    const cashTotals = await store.executions.executionCashTotals(new Date(this.now() - COMMISSION_WAIT_MS));
     await tracker.drain();
     // Our rows at one point in time (a repeatable-read snapshot), not row sets read one after another.
-    const snapshot = await store.reconciliationSnapshot(new Date(since));
+    const snapshot = await store.reconciliation.reconciliationSnapshot(new Date(since));
     const disturbed = tracker.touchedSince(mark);
     const localOpen = snapshot.openOrders;
     // Every managed account, each on its own (not only the first).
@@ -158,8 +158,8 @@ export class Reconciler {
     };
     // What the broker did that no intent explains (another client, a liquidation) is in our books by now,
     // so the books agree; it is still a mismatch, reported once.
-    const unexplained = await store.unexplainedTrades();
-    const reconstructed = await store.unreportedReconstructions();
+    const unexplained = await store.reconciliation.unexplainedTrades();
+    const reconstructed = await store.executions.unreportedReconstructions();
     const reported: ReconciliationMismatch[] = [
       ...unexplained.orders.map((order) =>
         order.duplicate_of !== null
@@ -235,7 +235,7 @@ export class Reconciler {
   /** The broker's cash against the baselines and what our executions explain (domain/cash.ts). */
   private async compareCash(
     brokerCash: Awaited<ReturnType<Broker['cashBalances']>>,
-    totals: Awaited<ReturnType<ExecutionStore['executionCashTotals']>>,
+    totals: Awaited<ReturnType<ExecutionStore['executions']['executionCashTotals']>>,
   ) {
     const instruments = new Map<string, CashInstrument | undefined>();
     for (const trade of totals.trades)
@@ -244,7 +244,7 @@ export class Reconciler {
     const { effects, unknown } = executionsCashEffect(totals.trades, totals.commissions, (key) =>
       instruments.get(key),
     );
-    const baselines = await this.deps.store.cashBaselines();
+    const baselines = await this.deps.store.account.cashBaselines();
     const skip = new Map<string, string>();
     for (const [account, keys] of unknown) skip.set(account, `unknown instruments ${keys.join(', ')}`);
     for (const account of totals.awaitingCommission)
@@ -299,7 +299,7 @@ export class Reconciler {
       [cash.current.filter((row) => after.includes(row.account)), 'after_mismatch'],
       [outcome.disturbed.size === 0 ? cash.rebased : [], 'after_reconstruction'],
     ] as const) {
-      if (rows.length > 0) await this.deps.store.recordCashBaselines(rows, reason, at);
+      if (rows.length > 0) await this.deps.store.account.recordCashBaselines(rows, reason, at);
     }
   }
 
@@ -363,7 +363,7 @@ export class Reconciler {
       startedAt,
       finishedAt: nowIso(this.now),
     };
-    await store.recordReconciliation(result, undefined, outcome.cash.current);
+    await store.reconciliation.recordReconciliation(result, undefined, outcome.cash.current);
     metrics.reconciliationRuns.inc({ trigger, result: result.ok ? 'ok' : 'mismatch' });
     metrics.reconciliationMismatches.reset();
     for (const mismatch of result.mismatches) metrics.reconciliationMismatches.inc({ kind: mismatch.kind });
@@ -398,7 +398,7 @@ export class Reconciler {
     // Flagged as reported only once the halt is written: a halt that could not be written throws above,
     // leaving them unflagged, so the next run finds and reports them again instead of trading on.
     const overfillReported = result.mismatches.some((mismatch) => mismatch.kind === 'order_overfilled');
-    await store.flagUnexplained(
+    await store.reconciliation.flagUnexplained(
       [
         ...outcome.unexplained.orders.map((order) => order.id),
         ...(overfillReported ? outcome.overfilledIds : []),
@@ -438,7 +438,7 @@ export class Reconciler {
       finishedAt: nowIso(this.now),
     };
     try {
-      await store.recordReconciliation(result, message);
+      await store.reconciliation.recordReconciliation(result, message);
       await bus.publish(topics.reconciliationResult, result);
     } catch (failure) {
       log.error({ err: failure }, 'could not record the failed reconciliation');
@@ -495,7 +495,7 @@ export class Reconciler {
       detail: { reason, ...detail, ...(cancelledOrders ? { cancelledOrders } : {}) },
       at: state.at,
     };
-    await store.audit(entry);
+    await store.audit.record(entry);
     await bus.publish(topics.audit, entry).catch(() => undefined);
     await bus
       .publish(topics.systemEvent, {

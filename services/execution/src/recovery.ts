@@ -55,14 +55,14 @@ export async function recover(deps: RecoveryDependencies): Promise<void> {
   deps.crashPoints?.hit('during_recovery');
   await reconstructMissedFills(deps, open.statuses);
 
-  for (const order of await store.openOrders()) {
+  for (const order of await store.orders.openOrders()) {
     const identity = {
       clientId: order.client_id,
       brokerOrderId: order.broker_order_id,
       permId: order.perm_id,
     };
     if (isOpenAtBroker(identity, open.orders)) continue;
-    const executedQuantity = await store.executedQuantity(order.id);
+    const executedQuantity = await store.executions.executedQuantity(order.id);
     const settlement = settleMissingOrder({
       status: order.status,
       quantity: order.quantity,
@@ -188,14 +188,14 @@ export async function reconstructMissedFills(
     // may be a duplicate's.
     const order =
       (report.orderId !== undefined && report.clientId !== undefined
-        ? await store.orderByBrokerIdentity(report.clientId, report.orderId)
-        : undefined) ?? (await store.orderByPermId(report.permId));
+        ? await store.orders.orderByBrokerIdentity(report.clientId, report.orderId)
+        : undefined) ?? (await store.orders.orderByPermId(report.permId));
     if (!order) continue;
-    const stored = await store.executedTotals(order.id);
+    const stored = await store.executions.executedTotals(order.id);
     if (new Decimal(stored.quantity).gte(report.filledQuantity)) continue;
     const account = order.account ?? report.account;
     const [localPosition, brokerPositions] = await Promise.all([
-      store.position(account, order.instrument),
+      store.positions.position(account, order.instrument),
       broker.positions(),
     ]);
     const brokerPosition = brokerPositions.find(
@@ -203,7 +203,7 @@ export async function reconstructMissedFills(
     );
     const brokerAverage = report.averageFillPrice;
     const outcome = reconstructFill({
-      side: order.side as 'BUY' | 'SELL',
+      side: order.side,
       orderType: order.order_type,
       limitPrice: order.limit_price,
       brokerFilledQuantity: report.filledQuantity,
@@ -248,7 +248,7 @@ export async function reconstructMissedFills(
         orderRef: order.intent_id ?? report.orderRef,
         account,
         instrument: order.instrument,
-        side: order.side as 'BUY' | 'SELL',
+        side: order.side,
         quantity: outcome.quantity,
         price: outcome.price,
         cumulativeQuantity: report.filledQuantity,
@@ -271,7 +271,7 @@ export async function reconstructMissedFills(
       },
       'rebuilt a fill IB no longer lists (past its execution cut-off)',
     );
-    await store.audit({
+    await store.audit.record({
       v: 1,
       auditId: deterministicId('execution_reconstructed', execId),
       actor: 'execution',

@@ -20,7 +20,7 @@ export async function cancelWorkingOrders(deps: {
     return [];
   }
   const cancelled: number[] = [];
-  for (const order of await store.openOrders()) {
+  for (const order of await store.orders.openOrders()) {
     if (order.broker_order_id === null || order.client_id !== broker.clientId) continue;
     broker.cancelOrder(order.broker_order_id);
     cancelled.push(order.broker_order_id);

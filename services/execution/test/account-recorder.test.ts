@@ -20,10 +20,12 @@ function setUp(options: { reaskAfterMs?: number } = {}) {
   });
   const rows: Array<{ ts: Date; netLiquidation: string }> = [];
   const store = {
-    accountHistory: () => Promise.resolve({ dayOpening: null, highWaterMark: null }),
-    recordAccountSnapshot: (row: { ts: Date; netLiquidation: string }) => {
-      rows.push(row);
-      return Promise.resolve();
+    account: {
+      accountHistory: () => Promise.resolve({ dayOpening: null, highWaterMark: null }),
+      recordAccountSnapshot: (row: { ts: Date; netLiquidation: string }) => {
+        rows.push(row);
+        return Promise.resolve();
+      },
     },
   };
   const bus = { publish: () => Promise.resolve() };

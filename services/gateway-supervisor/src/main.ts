@@ -10,7 +10,7 @@ import {
 } from '@ibstack/observability';
 
 import { gatewaySupervisorChecks, gatewaySupervisorEnv } from './config';
-import { createGatewaySupervisor, SERVICE } from './service';
+import { createGatewaySupervisorService, SERVICE } from './service';
 
 const config = loadConfigOrExit(SERVICE, gatewaySupervisorEnv, process.env, {
   checks: gatewaySupervisorChecks,
@@ -20,7 +20,7 @@ const logger = createLogger({ service: SERVICE, level: config.LOG_LEVEL });
 startOrExit(logger, SERVICE, async () => {
   const registry = createRegistry(SERVICE);
   const bus = await Bus.connectService(SERVICE, config, { logger, registry });
-  const supervisor = createGatewaySupervisor(config, { logger, registry, bus });
+  const supervisor = createGatewaySupervisorService(config, { logger, registry, bus });
   // Ready = the supervisor runs and can publish; the gateway's own readiness is a metric and a message.
   const http = await startHealthServer({
     port: config.HTTP_PORT,

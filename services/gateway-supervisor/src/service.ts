@@ -36,12 +36,12 @@ const PEER_CODES = new Set([326, 10197]);
 /** A peer status older than this (a replay after a restart) says nothing about now. */
 const PEER_STATUS_MAX_AGE_MS = 120_000;
 
-export interface GatewaySupervisorDependencies {
+export interface GatewaySupervisorServiceDeps {
   logger: Logger;
   registry: Registry;
   bus: Bus;
-  /** @default Date.now */
-  now?: () => number;
+  /** Epoch ms. @default Date.now */
+  clock?: () => number;
 }
 
 export interface GatewaySupervisor {
@@ -53,12 +53,12 @@ export interface GatewaySupervisor {
   apply(event: GatewayEvent): void;
 }
 
-export function createGatewaySupervisor(
+export function createGatewaySupervisorService(
   config: GatewaySupervisorConfig,
-  dependencies: GatewaySupervisorDependencies,
+  deps: GatewaySupervisorServiceDeps,
 ): GatewaySupervisor {
-  const { logger, registry, bus } = dependencies;
-  const now = dependencies.now ?? Date.now;
+  const { logger, registry, bus } = deps;
+  const now = deps.clock ?? Date.now;
   const log = logger.child({ component: SERVICE });
   const metrics = gatewayMetrics(registry);
   const mode = resolveTradingMode(config);

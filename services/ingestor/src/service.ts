@@ -43,7 +43,7 @@ import { serveIngestorSessionCommands } from './session-control';
 import { StalenessWatch } from './staleness-watch';
 import { logProgress, type ProgressReporter } from './progress';
 
-export interface IngestorServiceDependencies {
+export interface IngestorServiceDeps {
   /** Postgres, connected (`connectIngestor`); closed by the caller after `stop()`. */
   database: DatabaseHandle;
   /** NATS, connected, streams ensured (`connectIngestor`); closed by the caller after `stop()`. */
@@ -55,7 +55,7 @@ export interface IngestorServiceDependencies {
   /** How backfill progress is shown. @default log lines */
   progress?: ProgressReporter;
   /** Our wall clock (epoch ms), for pacing and staleness. @default Date.now */
-  wallClock?: () => number;
+  clock?: () => number;
 }
 
 export interface InstrumentStatus {
@@ -85,15 +85,12 @@ export interface IngestorService {
 /** A refused history window is left alone for this many gap checks. */
 const COOLDOWN_CHECKS = 10;
 
-export function createIngestorService(
-  config: IngestorConfig,
-  dependencies: IngestorServiceDependencies,
-): IngestorService {
-  const log = dependencies.logger;
-  const registry = dependencies.registry;
+export function createIngestorService(config: IngestorConfig, deps: IngestorServiceDeps): IngestorService {
+  const log = deps.logger;
+  const registry = deps.registry;
   const metrics = ingestorMetrics(registry);
-  const wallClock = dependencies.wallClock ?? Date.now;
-  const progress = dependencies.progress ?? logProgress(log);
+  const wallClock = deps.clock ?? Date.now;
+  const progress = deps.progress ?? logProgress(log);
   const clock = new GatewayClock({ wallClock });
   const higherTimeframes = config.TIMEFRAMES.filter((timeframe) => timeframe !== '1m');
   const largestTimeframeMs = Math.max(
@@ -114,8 +111,8 @@ export function createIngestorService(
   const byBars = new Map<number, InstrumentFeed>();
 
   // Adapters.
-  const store = new PgBarStore(dependencies.database, config.BAR_WRITE_METHOD);
-  const bus = new MarketDataBus(dependencies.bus, { logger: log, metrics });
+  const store = new PgBarStore(deps.database, config.BAR_WRITE_METHOD);
+  const bus = new MarketDataBus(deps.bus, { logger: log, metrics });
   const connection = new IbConnection({
     host: config.IB_HOST,
     port: config.IB_PORT,
@@ -470,7 +467,7 @@ export function createIngestorService(
           { requests: limiter.recentRequests, since: new Date(pastRequests[0]!.at).toISOString() },
           'pacing starts from the historical requests sent before the restart',
         );
-      if (dependencies.http ?? true) {
+      if (deps.http ?? true) {
         health = await startHealthServer({
           port: config.HTTP_PORT,
           registry,

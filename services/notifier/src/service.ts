@@ -10,7 +10,7 @@
  * Every event is acknowledged on NATS only once its notifications are in the outbox, and the outbox
  * delivers them or says loudly that it could not.
  */
-import { Bus, type ConsumerHandle, tradingStateKv } from '@ibstack/bus';
+import { type Bus, type ConsumerHandle, tradingStateKv } from '@ibstack/bus';
 import {
   type AuditEntry,
   DAY_MS,
@@ -25,14 +25,8 @@ import {
   TradingState,
   type TradingStateName,
 } from '@ibstack/contracts';
-import { assertSchemaCurrent, connectDatabase, type DatabaseHandle, insertAuditEntries } from '@ibstack/db';
-import {
-  createRegistry,
-  type HealthServer,
-  type Logger,
-  type Registry,
-  startHealthServer,
-} from '@ibstack/observability';
+import { type DatabaseHandle, insertAuditEntries } from '@ibstack/db';
+import { type HealthServer, type Logger, type Registry, startHealthServer } from '@ibstack/observability';
 import {
   gatherStatus,
   latestAccountSnapshots,
@@ -78,9 +72,13 @@ import { NotificationRouter } from './notification-router';
 import { OutboxSender } from './outbox-sender';
 import { ChatPacer } from './pacer';
 
-export interface NotifierServiceOptions {
+export interface NotifierServiceDeps {
+  /** Postgres, connected, schema current; closed by the caller after `stop()`. */
+  database: DatabaseHandle;
+  /** NATS, connected, streams ensured; closed by the caller after `stop()`. */
+  bus: Bus;
   logger: Logger;
-  registry?: Registry;
+  registry: Registry;
   /** Start the HTTP health/metrics server. @default true */
   http?: boolean;
 }
@@ -101,12 +99,9 @@ const MAX_DELIVER = 60;
 /** Delivered and given-up notifications are kept this long. */
 const OUTBOX_RETENTION_MS = 30 * 86_400_000;
 
-export function createNotifierService(
-  config: NotifierConfig,
-  options: NotifierServiceOptions,
-): NotifierService {
-  const log = options.logger;
-  const registry = options.registry ?? createRegistry('notifier');
+export function createNotifierService(config: NotifierConfig, deps: NotifierServiceDeps): NotifierService {
+  const log = deps.logger;
+  const registry = deps.registry;
   const metrics = notifierMetrics(registry);
   const clock = (): Clock => ({ timeZone: config.NOTIFIER_TIME_ZONE, now: Date.now() });
   const retrier = new EnqueueRetrier({
@@ -120,8 +115,7 @@ export function createNotifierService(
     globalIntervalMs: config.TELEGRAM_GLOBAL_INTERVAL_MS,
   });
 
-  let database: DatabaseHandle | undefined;
-  let bus: Bus | undefined;
+  const { database, bus } = deps;
   let health: HealthServer | undefined;
   let bot: TelegramBot | undefined;
   let sender: OutboxSender | undefined;
@@ -163,8 +157,8 @@ export function createNotifierService(
       detail: { ...detail, via: 'telegram' },
       at: nowIso(),
     };
-    await insertAuditEntries(need(database).db, [entry]).execute();
-    await need(bus)
+    await insertAuditEntries(database.db, [entry]).execute();
+    await bus
       .publish(topics.audit, entry)
       .catch((error: unknown) => log.warn({ err: error }, 'could not publish an audit entry to sys.audit'));
   }
@@ -255,7 +249,7 @@ export function createNotifierService(
     // The trading day as execution's daily P&L counts it: from the 17:00 New York roll.
     const dayStart = sessionOf(now, 'America/New_York', 17).startMs;
     const [accounts, totals, points] = await Promise.all([
-      latestAccountSnapshots(need(database).db),
+      latestAccountSnapshots(database.db),
       q.fillTotals(new Date(dayStart)),
       q.equityCurve(new Date(now - days * DAY_MS), new Date(now)),
     ]);
@@ -285,7 +279,7 @@ export function createNotifierService(
       const tradingDay = lastTradingDay(now);
       const since = new Date(tradingDay.startMs);
       const until = new Date(tradingDay.endMs);
-      const db = need(database).db;
+      const db = database.db;
       const [accounts, opening, fills, totals, positions, reconciliations, failed, tradingState] =
         await Promise.all([
           latestAccountSnapshots(db, until),
@@ -295,7 +289,7 @@ export function createNotifierService(
           openPositions(db),
           q.reconciliations(since, until),
           need(store).failedSince(since),
-          (async () => (await (await tradingStateKv(need(bus))).get(KV_KEYS.tradingState))?.value ?? null)(),
+          (async () => (await (await tradingStateKv(bus)).get(KV_KEYS.tradingState))?.value ?? null)(),
         ]);
       const text = dailySummaryNotice(
         {
@@ -334,13 +328,6 @@ export function createNotifierService(
     },
 
     async start() {
-      database = await connectDatabase(config.DATABASE_URL, {
-        applicationName: 'notifier',
-        maxConnections: 5,
-        onError: (error) => log.warn({ err: error }, 'postgres connection error'),
-      });
-      await assertSchemaCurrent(database.db);
-      bus = await Bus.connectService('notifier', config, { logger: log, registry });
       const activeBus = bus;
       const db = database.db;
       store = new OutboxStore(db);
@@ -543,7 +530,7 @@ export function createNotifierService(
       prune.unref();
       timers.add(prune);
 
-      if (options.http ?? true) {
+      if (deps.http ?? true) {
         const pool = database.pool;
         const activeBot = bot;
         health = await startHealthServer({
@@ -580,8 +567,6 @@ export function createNotifierService(
       await watching;
       await sender?.stop();
       await health?.close();
-      await bus?.close();
-      await database?.close();
     },
   };
   return service;

@@ -1,7 +1,7 @@
 // Wiring only: configuration, adapters, the service, its HTTP endpoints, and a clean stop on signals.
 import { Bus } from '@ibstack/bus';
 import { loadConfigOrExit } from '@ibstack/config';
-import { connectDatabase, sql } from '@ibstack/db';
+import { connectDatabase } from '@ibstack/db';
 import { createLogger, createRegistry, startHealthServer, stopOnSignals } from '@ibstack/observability';
 
 import { strategyEnv } from './config';
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     registry,
     checks: [
       { name: 'nats', check: () => bus.isConnected() },
-      { name: 'postgres', check: async () => (await sql`select 1`.execute(database.db), true) },
+      { name: 'postgres', check: () => database.ping() },
       { name: 'started', check: () => service.isStarted() },
     ],
     routes: {

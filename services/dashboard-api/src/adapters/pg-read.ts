@@ -2,6 +2,7 @@
  * What the dashboard reads from Postgres. Read-only: execution, strategy and ingestor own these tables.
  * Rows become the API's shapes here (decimal strings stay strings; no float arithmetic on money).
  */
+import type { OrderStatus } from '@ibstack/contracts';
 import { accountSnapshotFromRow, type Database, type Kysely, type OrderRow, sql } from '@ibstack/db';
 import Decimal from 'decimal.js';
 
@@ -46,7 +47,7 @@ export interface OrderFilter {
   limit: number;
 }
 
-const TERMINAL = ['filled', 'cancelled', 'rejected', 'inactive'];
+const TERMINAL: readonly OrderStatus[] = ['filled', 'cancelled', 'rejected', 'inactive'];
 
 function buyingPower(raw: unknown): string | null {
   const value = (raw as Record<string, unknown> | null)?.BuyingPower;
@@ -57,6 +58,17 @@ function buyingPower(raw: unknown): string | null {
 
 export class ReadStore {
   constructor(readonly db: Kysely<Database>) {}
+
+  /** The detail of one audit entry (a manual order's first request), parsed; undefined when absent. */
+  async auditDetail(auditId: string): Promise<unknown> {
+    const entry = await this.db
+      .selectFrom('audit_log')
+      .select('detail')
+      .where('audit_id', '=', auditId)
+      .executeTakeFirst();
+    if (!entry) return undefined;
+    return typeof entry.detail === 'string' ? JSON.parse(entry.detail) : entry.detail;
+  }
 
   async orders(filter: OrderFilter): Promise<{ items: Order[]; next: number | null }> {
     let query = this.db

@@ -10,7 +10,8 @@ import type { DashboardMetrics } from '../metrics';
 import { decoyHash, verifyPassword } from './passwords';
 import type { Role } from './roles';
 import type { TokenIssuer } from './tokens';
-import type { UserCache, UserStore } from './users';
+import type { UserStore } from '../adapters/pg-users';
+import type { UserCache } from './users';
 
 export const TOKEN_COOKIE = 'ibstack_token';
 

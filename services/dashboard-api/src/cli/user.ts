@@ -16,7 +16,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/passwords';
 import { Role } from '../auth/roles';
-import { USERNAME_PATTERN, UserExistsError, UserStore } from '../auth/users';
+import { UserStore } from '../adapters/pg-users';
+import { USERNAME_PATTERN, UserExistsError } from '../auth/users';
 
 const env = loadConfigOrExit('user', commonEnv.pick({ DATABASE_URL: true }), process.env);
 

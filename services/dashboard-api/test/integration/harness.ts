@@ -2,7 +2,13 @@
  * The real stack for dashboard-api tests: gateway-sim, execution (in-process, so orders really reach
  * the simulated broker), an isolated database and NATS namespace, and dashboard-api on a free port.
  */
-import { createExecutionService, executionEnv, type ExecutionService } from '@ibstack/execution';
+import {
+  connectExecution,
+  createExecutionService,
+  type ExecutionConnections,
+  executionEnv,
+  type ExecutionService,
+} from '@ibstack/execution';
 import { startGatewaySim, type GatewaySim } from '@ibstack/gateway-sim';
 import {
   connectIngestor,
@@ -26,8 +32,9 @@ import {
 
 import { hashPassword } from '../../src/auth/passwords';
 import type { Role } from '../../src/auth/roles';
-import { UserStore } from '../../src/auth/users';
+import { UserStore } from '../../src/adapters/pg-users';
 import { dashboardEnv } from '../../src/config';
+import { connectDashboard } from '../../src/adapters/connect';
 import { createDashboardService, type DashboardService } from '../../src/service';
 
 export const JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
@@ -84,22 +91,25 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   };
   let execution: ExecutionService | null = null;
+  let executionConnections: ExecutionConnections | null = null;
   // Execution prices orders from ticks on NATS: the ingestor's part, when it does not run.
   const stopTicks = sim && !options.ingestor ? publishQuoteTicks(testBus.bus, sim) : () => undefined;
   if (trading) {
-    execution = createExecutionService(
-      executionEnv.parse({
-        ...env,
-        LEASE_TTL_MS: '1500',
-        ACCOUNT_SNAPSHOT_INTERVAL_MS: '500',
-        RECONCILE_INTERVAL_MS: '600000',
-      }),
-      {
-        logger: silentLogger('execution'),
-        registry: createRegistry('execution', { defaultMetrics: false }),
-        http: false,
-      },
-    );
+    const executionConfig = executionEnv.parse({
+      ...env,
+      LEASE_TTL_MS: '1500',
+      ACCOUNT_SNAPSHOT_INTERVAL_MS: '500',
+      RECONCILE_INTERVAL_MS: '600000',
+    });
+    const logger = silentLogger('execution');
+    const registry = createRegistry('execution', { defaultMetrics: false });
+    executionConnections = await connectExecution(executionConfig, { logger, registry });
+    execution = createExecutionService(executionConfig, {
+      ...executionConnections,
+      logger,
+      registry,
+      http: false,
+    });
     await execution.start();
   }
   let ingestor: IngestorService | null = null;
@@ -119,21 +129,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ingestor = createIngestorService(ingestorConfig, { ...ingestorConnections, logger, registry });
     await ingestor.start();
   }
-  const dashboard = createDashboardService(
-    dashboardEnv.parse({
-      ...env,
-      HTTP_HOST: '127.0.0.1',
-      JWT_SECRET,
-      COOKIE_SECURE: 'false',
-      ORDER_WAIT_MS: '10000',
-      CONTROL_REPLY_TIMEOUT_MS: '1500',
-      ...options.dashboardEnv,
-    }),
-    {
-      logger: options.dashboardLogger ?? silentLogger('dashboard-api'),
-      registry: createRegistry('dashboard-api', { defaultMetrics: false }),
-    },
-  );
+  const dashboardConfig = dashboardEnv.parse({
+    ...env,
+    HTTP_HOST: '127.0.0.1',
+    JWT_SECRET,
+    COOKIE_SECURE: 'false',
+    ORDER_WAIT_MS: '10000',
+    CONTROL_REPLY_TIMEOUT_MS: '1500',
+    ...options.dashboardEnv,
+  });
+  const dashboardLogger = options.dashboardLogger ?? silentLogger('dashboard-api');
+  const dashboardRegistry = createRegistry('dashboard-api', { defaultMetrics: false });
+  const dashboardConnections = await connectDashboard(dashboardConfig, {
+    logger: dashboardLogger,
+    registry: dashboardRegistry,
+  });
+  const dashboard = createDashboardService(dashboardConfig, {
+    ...dashboardConnections,
+    logger: dashboardLogger,
+    registry: dashboardRegistry,
+  });
   await dashboard.start();
   const users = new UserStore(database.db);
   const url = dashboard.url;
@@ -161,9 +176,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     close: async () => {
       await dashboard.stop();
+      await dashboardConnections.close();
       await ingestor?.stop();
       await ingestorConnections?.close();
       await execution?.stop();
+      await executionConnections?.close();
       stopTicks();
       await sim?.close();
       await testBus.destroy();

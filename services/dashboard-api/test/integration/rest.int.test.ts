@@ -13,7 +13,7 @@ import { KV_KEYS, TradingState } from '@ibstack/contracts';
 import { eventually } from '@ibstack/test-kit';
 
 import { TokenIssuer } from '../../src/auth/tokens';
-import { UserStore } from '../../src/auth/users';
+import { UserStore } from '../../src/adapters/pg-users';
 import { call, JWT_SECRET, PASSWORD, type Stack, startStack, untilTrading } from './harness';
 
 /**

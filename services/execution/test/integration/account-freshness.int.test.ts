@@ -6,23 +6,16 @@
  */
 import { eventually } from '@ibstack/test-kit';
 
-import type { ExecutionService } from '../../src/service';
-import { type Harness, intent, ordersOf, publishIntent, startHarness, startInProcess } from './harness';
+import type {} from '../../src/service';
+import { intent, ordersOf, publishIntent, inProcessScenario } from './harness';
 
 describe('execution loss rules from the first order', () => {
-  let harness: Harness;
-  let service: ExecutionService | undefined;
-
-  afterEach(async () => {
-    await service?.stop();
-    service = undefined;
-    await harness.close();
-  });
+  const scenario = inProcessScenario();
 
   const statuses = (expected: string[]) =>
     eventually(
       async () => {
-        const orders = await ordersOf(harness);
+        const orders = await ordersOf(scenario.harness);
         expect(orders.map((order) => order.status)).toEqual(expected);
         return orders;
       },
@@ -30,7 +23,7 @@ describe('execution loss rules from the first order', () => {
     );
 
   it('refuses the first order after a start when the broker already shows the daily loss past its limit', async () => {
-    harness = await startHarness();
+    const harness = await scenario.startHarness();
     // Earlier today (a previous run) the account was worth 1,000,000; since then the broker booked a
     // 50,000 loss: -5 % on the day, past the default 2 % limit.
     await harness.database.db
@@ -54,17 +47,17 @@ describe('execution loss rules from the first order', () => {
     // Waiting in the stream before execution starts: the very first order it handles. The periodic
     // snapshot is a minute away, so only the value asked for at start can judge it.
     await publishIntent(harness.bus, intent());
-    service = await startInProcess(harness, { ACCOUNT_SNAPSHOT_INTERVAL_MS: '60000' });
+    await scenario.startService({ ACCOUNT_SNAPSHOT_INTERVAL_MS: '60000' });
     const [order] = await statuses(['rejected']);
     expect(order!.error_text).toMatch(/max_daily_loss: daily return -5% reaches the loss limit of 2%/);
     expect(harness.sim.account.orders()).toHaveLength(0);
   });
 
   it('takes no order that adds exposure until the broker has sent the account value', async () => {
-    harness = await startHarness();
+    const harness = await scenario.startHarness();
     harness.sim.faults.stallAccountUpdates(true);
     await publishIntent(harness.bus, intent());
-    service = await startInProcess(harness, { RECONCILE_READ_TIMEOUT_MS: '2000' });
+    await scenario.startService({ RECONCILE_READ_TIMEOUT_MS: '2000' });
     const [refused] = await statuses(['rejected']);
     expect(refused!.error_text).toMatch(/account_unknown: no account snapshot yet/);
     expect(harness.sim.account.orders()).toHaveLength(0);
@@ -79,9 +72,9 @@ describe('execution loss rules from the first order', () => {
   });
 
   it('blocks new exposure on a snapshot older than its limit, never re-stamping it, and lets a reducing order go', async () => {
-    harness = await startHarness();
+    const harness = await scenario.startHarness();
     const maxAgeMs = 6_000;
-    service = await startInProcess(harness, {
+    await scenario.startService({
       ACCOUNT_MAX_AGE_MS: String(maxAgeMs),
       ACCOUNT_SNAPSHOT_INTERVAL_MS: '200',
     });

@@ -6,7 +6,7 @@
  */
 import { eventually } from '@ibstack/test-kit';
 
-import type { ExecutionService } from '../../src/service';
+import type {} from '../../src/service';
 import {
   type Harness,
   intent,
@@ -14,9 +14,8 @@ import {
   publishIntent,
   reconciliationRuns,
   sendControl,
-  startHarness,
-  startInProcess,
   tradingState,
+  inProcessScenario,
 } from './harness';
 
 /** A GTC buy limit 10 % below the market, which rests; resolves with its stored row once submitted. */
@@ -35,19 +34,12 @@ async function restingOrder(harness: Harness, quantity = '20000') {
 }
 
 describe('execution sees what was done at the broker in its name', () => {
-  let harness: Harness;
-  let service: ExecutionService | undefined;
-
-  afterEach(async () => {
-    await service?.stop();
-    service = undefined;
-    await harness.close();
-  });
+  const scenario = inProcessScenario();
 
   it('records a second broker order carrying our intent id as a duplicate, never as ours, and halts', async () => {
-    harness = await startHarness();
+    const harness = await scenario.startHarness();
     // Our resting order must stay working through the halt here (a halt cancels it by default).
-    service = await startInProcess(harness, { RECONCILIATION_HALT_CANCELS_ORDERS: 'false' });
+    const service = await scenario.startService({ RECONCILIATION_HALT_CANCELS_ORDERS: 'false' });
     await reconciliationRuns(harness, 1);
     const { value, order: ours } = await restingOrder(harness);
 
@@ -120,9 +112,9 @@ describe('execution sees what was done at the broker in its name', () => {
   });
 
   it('reports a change of our order made at the broker, and takes an operator change it asked for', async () => {
-    harness = await startHarness();
+    const harness = await scenario.startHarness();
     // Our resting order must stay working through the halt here (a halt cancels it by default).
-    service = await startInProcess(harness, { RECONCILIATION_HALT_CANCELS_ORDERS: 'false' });
+    const service = await scenario.startService({ RECONCILIATION_HALT_CANCELS_ORDERS: 'false' });
     await reconciliationRuns(harness, 1);
     const { value, order, limitPrice } = await restingOrder(harness);
 

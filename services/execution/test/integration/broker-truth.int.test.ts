@@ -8,7 +8,7 @@ import { KV_KEYS, Lease } from '@ibstack/contracts';
 import { createRegistry } from '@ibstack/observability';
 import { eventually } from '@ibstack/test-kit';
 
-import type { ExecutionService } from '../../src/service';
+import type {} from '../../src/service';
 import {
   type Harness,
   intent,
@@ -16,9 +16,8 @@ import {
   publishIntent,
   reconciliationRuns,
   sendControl,
-  startHarness,
-  startInProcess,
   tradingState,
+  inProcessScenario,
 } from './harness';
 
 const EURCAD: Contract = { symbol: 'EUR', currency: 'CAD', secType: SecType.CASH, exchange: 'IDEALPRO' };
@@ -49,18 +48,11 @@ async function foreignTrade(harness: Harness, quantity: number): Promise<void> {
 }
 
 describe('execution takes the broker as the truth', () => {
-  let harness: Harness;
-  let service: ExecutionService | undefined;
-
-  afterEach(async () => {
-    await service?.stop();
-    service = undefined;
-    await harness.close();
-  });
+  const scenario = inProcessScenario();
 
   it('halts once on a trade no intent explains, books it, and stays clean after an operator resumes', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness, { RECONCILE_INTERVAL_MS: '1500' });
+    const harness = await scenario.startHarness();
+    await scenario.startService({ RECONCILE_INTERVAL_MS: '1500' });
     await reconciliationRuns(harness, 1);
 
     await foreignTrade(harness, 15_000);
@@ -100,9 +92,9 @@ describe('execution takes the broker as the truth', () => {
   });
 
   it('keeps an order and its terms when the broker refuses a modification, and stores terms the broker confirms', async () => {
-    harness = await startHarness();
+    const harness = await scenario.startHarness();
     const registry = createRegistry('execution', { defaultMetrics: false });
-    service = await startInProcess(harness, {}, registry);
+    await scenario.startService({}, registry);
     await reconciliationRuns(harness, 1);
     const quote = harness.sim.quote('EUR.CAD')!;
     // A buy limit far below the market rests.
@@ -155,8 +147,8 @@ describe('execution takes the broker as the truth', () => {
   });
 
   it('stops sending when the lease is lost and trades again under a new epoch once it wins it back', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness);
+    const harness = await scenario.startHarness();
+    const service = await scenario.startService();
     await reconciliationRuns(harness, 1);
     await publishIntent(harness.bus, intent());
     await eventually(async () => expect((await ordersOf(harness))[0]?.status).toBe('filled'));
@@ -165,8 +157,8 @@ describe('execution takes the broker as the truth', () => {
     // The lease key vanishes (a KV purge, an operator's mistake): the holder's next renewal fails.
     const leases = await harness.bus.kv('leases', Lease, { ttlMs: 1500 });
     expect(await leases.delete(KV_KEYS.executionLease)).toBe(true);
-    await eventually(() => expect(service!.isLeader()).toBe(false), { timeoutMs: 10_000 });
-    await eventually(() => expect(service!.isLeader()).toBe(true), { timeoutMs: 15_000 });
+    await eventually(() => expect(service.isLeader()).toBe(false), { timeoutMs: 10_000 });
+    await eventually(() => expect(service.isLeader()).toBe(true), { timeoutMs: 15_000 });
 
     await publishIntent(harness.bus, intent({ side: 'SELL' }));
     await eventually(

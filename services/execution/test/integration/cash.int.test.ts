@@ -6,17 +6,15 @@
  */
 import { eventually } from '@ibstack/test-kit';
 
-import type { ExecutionService } from '../../src/service';
+import type {} from '../../src/service';
 import {
-  type Harness,
   intent,
   ordersOf,
   publishIntent,
   reconciliationRuns,
   setTradingState,
-  startHarness,
-  startInProcess,
   tradingState,
+  inProcessScenario,
 } from './harness';
 
 const GENEROUS_LIMITS = JSON.stringify({
@@ -26,29 +24,22 @@ const GENEROUS_LIMITS = JSON.stringify({
 });
 
 describe('cash reconciliation', () => {
-  let harness: Harness;
-  let service: ExecutionService | undefined;
-
-  afterEach(async () => {
-    await service?.stop();
-    service = undefined;
-    await harness.close();
-  });
+  const scenario = inProcessScenario();
 
   const baselines = () =>
-    harness.database.db.selectFrom('cash_baselines').selectAll().orderBy('currency').execute();
+    scenario.harness.database.db.selectFrom('cash_baselines').selectAll().orderBy('currency').execute();
   const allFilled = (count: number) =>
     eventually(
       async () => {
-        const orders = await ordersOf(harness);
+        const orders = await ordersOf(scenario.harness);
         expect(orders.map((order) => order.status)).toEqual(Array(count).fill('filled'));
       },
       { timeoutMs: 30_000 },
     );
 
   it('reports cash the broker moved without a trade of ours as cash_balance, halts, and reports it once', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness);
+    const harness = await scenario.startHarness();
+    const service = await scenario.startService();
     await reconciliationRuns(harness, 1);
     // The start's run takes the baseline.
     await eventually(async () =>
@@ -97,8 +88,8 @@ describe('cash reconciliation', () => {
   });
 
   it('finds no cash mismatch while trading normally: many fills in three currencies, reconciling as they arrive', async () => {
-    harness = await startHarness({ speed: 4, initialCash: 10_000_000_000 });
-    service = await startInProcess(harness, {
+    const harness = await scenario.startHarness({ speed: 4, initialCash: 10_000_000_000 });
+    const service = await scenario.startService({
       RISK_LIMITS_JSON: GENEROUS_LIMITS,
       RECONCILE_SETTLE_ATTEMPTS: '2',
     });

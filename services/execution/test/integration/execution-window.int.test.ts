@@ -9,16 +9,14 @@
 import { ReconciliationMismatch } from '@ibstack/contracts';
 import { eventually } from '@ibstack/test-kit';
 
-import type { ExecutionService } from '../../src/service';
+import type {} from '../../src/service';
 import {
-  type Harness,
   intent,
   ordersOf,
   publishIntent,
   reconciliationRuns,
-  startHarness,
-  startInProcess,
   tradingState,
+  inProcessScenario,
 } from './harness';
 
 /** Tuesday 24 November 2026, 23:30 New York (EST): after the trading day's 17:00 start, before midnight. */
@@ -27,21 +25,32 @@ const NEW_YORK_MIDNIGHT = Date.parse('2026-11-25T05:00:00.000Z');
 const GATEWAY_ZONE = { GATEWAY_TIME_ZONE: 'America/New_York' };
 
 describe("IB's execution window (reqExecutions reports only since the gateway's midnight)", () => {
-  let harness: Harness;
-  let service: ExecutionService | undefined;
+  const scenario = inProcessScenario();
 
-  afterEach(async () => {
-    await service?.stop();
-    service = undefined;
-    await harness.close();
-  });
+  /** Execution on the sim's clock shortly before midnight in New York, with IB's cut-off; reconciled once. */
+  async function startBeforeMidnight() {
+    const started = await scenario.start(
+      {
+        startTime: BEFORE_MIDNIGHT_NEW_YORK,
+        speed: 1,
+        timeZone: 'America/New_York',
+        executionWindow: 'since-midnight',
+      },
+      GATEWAY_ZONE,
+    );
+    await reconciliationRuns(started.harness, 1);
+    return started;
+  }
 
   async function fills(count: number): Promise<void> {
     for (let index = 0; index < count; index++)
-      await publishIntent(harness.bus, intent({ side: index % 2 === 0 ? 'BUY' : 'SELL', quantity: '10000' }));
+      await publishIntent(
+        scenario.harness.bus,
+        intent({ side: index % 2 === 0 ? 'BUY' : 'SELL', quantity: '10000' }),
+      );
     await eventually(
       async () => {
-        const orders = await ordersOf(harness);
+        const orders = await ordersOf(scenario.harness);
         expect(orders.map((order) => order.status)).toEqual(Array(count).fill('filled'));
       },
       { timeoutMs: 20_000 },
@@ -49,14 +58,7 @@ describe("IB's execution window (reqExecutions reports only since the gateway's 
   }
 
   it('stays clean when the clock passes midnight after fills made between 17:00 and midnight', async () => {
-    harness = await startHarness({
-      startTime: BEFORE_MIDNIGHT_NEW_YORK,
-      speed: 1,
-      timeZone: 'America/New_York',
-      executionWindow: 'since-midnight',
-    });
-    service = await startInProcess(harness, GATEWAY_ZONE);
-    await reconciliationRuns(harness, 1);
+    const { harness, service } = await startBeforeMidnight();
     await fills(3);
     const before = await service.reconcileNow('operator');
     expect(before).toMatchObject({ ok: true, executionsChecked: 3 });
@@ -77,14 +79,7 @@ describe("IB's execution window (reqExecutions reports only since the gateway's 
   });
 
   it('rebuilds a fill made before midnight while disconnected, once, flagged, and the positions agree', async () => {
-    harness = await startHarness({
-      startTime: BEFORE_MIDNIGHT_NEW_YORK,
-      speed: 1,
-      timeZone: 'America/New_York',
-      executionWindow: 'since-midnight',
-    });
-    service = await startInProcess(harness, GATEWAY_ZONE);
-    await reconciliationRuns(harness, 1);
+    const { harness, service } = await startBeforeMidnight();
     harness.sim.faults.withholdFills(true);
     await publishIntent(harness.bus, intent({ quantity: '20000' }));
     await eventually(async () => expect((await ordersOf(harness))[0]?.status).toBe('submitted'));
@@ -150,14 +145,7 @@ describe("IB's execution window (reqExecutions reports only since the gateway's 
   });
 
   it('rebuilds the part of a working order filled before midnight while disconnected, from its status', async () => {
-    harness = await startHarness({
-      startTime: BEFORE_MIDNIGHT_NEW_YORK,
-      speed: 1,
-      timeZone: 'America/New_York',
-      executionWindow: 'since-midnight',
-    });
-    service = await startInProcess(harness, GATEWAY_ZONE);
-    await reconciliationRuns(harness, 1);
+    const { harness, service } = await startBeforeMidnight();
     // A limit far below the market: it rests.
     await publishIntent(harness.bus, intent({ quantity: '30000', orderType: 'LMT', limitPrice: '1.2' }));
     const [resting] = await eventually(async () => {

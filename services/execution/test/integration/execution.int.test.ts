@@ -1,9 +1,8 @@
 import { DeadLetter, subjects, topics } from '@ibstack/contracts';
 import { eventually } from '@ibstack/test-kit';
 
-import type { ExecutionService } from '../../src/service';
+import type {} from '../../src/service';
 import {
-  type Harness,
   intent,
   ordersOf,
   publishedMessages,
@@ -11,24 +10,16 @@ import {
   reconciliationRuns,
   sendControl,
   setTradingState,
-  startHarness,
-  startInProcess,
   tradingState,
+  inProcessScenario,
 } from './harness';
 
 describe('execution against the simulated gateway', () => {
-  let harness: Harness;
-  let service: ExecutionService | undefined;
-
-  afterEach(async () => {
-    await service?.stop();
-    service = undefined;
-    await harness.close();
-  });
+  const scenario = inProcessScenario();
 
   it('turns an intent into one order carrying the intent id, stores its fills once and moves the position', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness);
+    const harness = await scenario.startHarness();
+    await scenario.startService();
     await reconciliationRuns(harness, 1);
     const value = intent({ quantity: '30000' });
     await publishIntent(harness.bus, value);
@@ -79,8 +70,8 @@ describe('execution against the simulated gateway', () => {
   });
 
   it('places one order for an intent delivered twice', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness);
+    const harness = await scenario.startHarness();
+    await scenario.startService();
     await reconciliationRuns(harness, 1);
     const value = intent();
     await publishIntent(harness.bus, value);
@@ -93,8 +84,8 @@ describe('execution against the simulated gateway', () => {
   });
 
   it('stores a broker reject with its IB code and text and counts it', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness);
+    const harness = await scenario.startHarness();
+    const service = await scenario.startService();
     await reconciliationRuns(harness, 1);
     harness.sim.faults.rejectNextOrder('Insufficient margin', 201);
     await publishIntent(harness.bus, intent());
@@ -112,8 +103,8 @@ describe('execution against the simulated gateway', () => {
   });
 
   it('rejects an intent for an unknown instrument before anything is sent', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness);
+    const harness = await scenario.startHarness();
+    await scenario.startService();
     await reconciliationRuns(harness, 1);
     await publishIntent(harness.bus, intent({ instrument: 'XAUZZZ' }));
     const order = await eventually(async () => {
@@ -127,8 +118,8 @@ describe('execution against the simulated gateway', () => {
   });
 
   it('sends an invalid intent to the dead-letter subject with the reason', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness);
+    const harness = await scenario.startHarness();
+    await scenario.startService();
     await reconciliationRuns(harness, 1);
     const { bus } = harness;
     await bus.js.publish(
@@ -146,8 +137,8 @@ describe('execution against the simulated gateway', () => {
   });
 
   it('halts on drift within one reconciliation interval, stores and publishes the mismatch, and resumes only by an audited operator command', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness, {
+    const harness = await scenario.startHarness();
+    const service = await scenario.startService({
       RECONCILE_INTERVAL_MS: '1500',
       // The sim's drift moves cash the other way as well; this test is about the position (cash:
       // cash.int.test.ts), so the cash check is given room.
@@ -169,7 +160,7 @@ describe('execution against the simulated gateway', () => {
     expect(halted.reason).toMatch(/reconciliation mismatch/);
     // The halted alert reads the state and its reason from the metrics.
     await eventually(async () =>
-      expect((await service!.metrics.tradingStateInfo.get()).values).toEqual([
+      expect((await service.metrics.tradingStateInfo.get()).values).toEqual([
         expect.objectContaining({
           labels: expect.objectContaining({
             state: 'HALTED',
@@ -217,8 +208,8 @@ describe('execution against the simulated gateway', () => {
   });
 
   it('trips the API error circuit on too many errors and stays halted after they stop', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness, {
+    const harness = await scenario.startHarness();
+    await scenario.startService({
       ERROR_CIRCUIT_MAX_ERRORS: '2',
       ERROR_CIRCUIT_WINDOW_MS: '60000',
     });
@@ -241,8 +232,8 @@ describe('execution against the simulated gateway', () => {
   });
 
   it('re-arms a tripped error circuit once trading is resumed by writing the trading state directly', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness, {
+    const harness = await scenario.startHarness();
+    const service = await scenario.startService({
       ERROR_CIRCUIT_MAX_ERRORS: '1',
       ERROR_CIRCUIT_WINDOW_MS: '60000',
     });
@@ -265,7 +256,7 @@ describe('execution against the simulated gateway', () => {
     await eventually(
       async () =>
         expect(
-          (await service!.metrics.tradingState.get()).values.find((sample) => sample.value === 1)?.labels
+          (await service.metrics.tradingState.get()).values.find((sample) => sample.value === 1)?.labels
             .state,
         ).toBe('RUNNING'),
       { timeoutMs: 10_000 },
@@ -281,8 +272,8 @@ describe('execution against the simulated gateway', () => {
   });
 
   it('recovers fills that happened while the gateway connection was down', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness);
+    const harness = await scenario.startHarness();
+    await scenario.startService();
     await reconciliationRuns(harness, 1);
     harness.sim.faults.withholdFills(true);
     await publishIntent(harness.bus, intent({ quantity: '40000' }));
@@ -308,8 +299,8 @@ describe('execution against the simulated gateway', () => {
   });
 
   it('rides through an IB daily reset without a duplicate order', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness);
+    const harness = await scenario.startHarness();
+    await scenario.startService();
     await reconciliationRuns(harness, 1);
     const intents = [intent(), intent(), intent()];
     await publishIntent(harness.bus, intents[0]!);
@@ -333,8 +324,8 @@ describe('execution against the simulated gateway', () => {
   });
 
   it('publishes a commission that arrives after its fill was published as a correction of that fill', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness);
+    const harness = await scenario.startHarness();
+    await scenario.startService();
     await reconciliationRuns(harness, 1);
     // IB computes some commissions late: here after the outbox has stopped waiting (2 s) for it.
     harness.sim.faults.delayCommissions(3_500);

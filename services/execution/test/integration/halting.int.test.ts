@@ -9,33 +9,19 @@ import { KV_KEYS, TradingState } from '@ibstack/contracts';
 import { DurableTradingState } from '@ibstack/operator';
 import { eventually, spawnTs } from '@ibstack/test-kit';
 
-import type { ExecutionService } from '../../src/service';
-import {
-  type Harness,
-  intent,
-  ordersOf,
-  publishIntent,
-  reconciliationRuns,
-  startHarness,
-  startInProcess,
-} from './harness';
+import type {} from '../../src/service';
+import { intent, ordersOf, publishIntent, reconciliationRuns, inProcessScenario } from './harness';
 
 const CLI = join(__dirname, '..', '..', '..', '..', 'packages', 'stack', 'src', 'cli', 'ibstack.ts');
 
 describe('halting', () => {
-  let harness: Harness;
-  let service: ExecutionService | undefined;
+  const scenario = inProcessScenario();
 
-  afterEach(async () => {
-    await service?.stop();
-    service = undefined;
-    await harness.close();
-  });
-
-  const durable = () => new DurableTradingState({ bus: harness.bus, db: harness.database.db });
-  const tradingStream = () => `KV_${harness.bus.namespace.bucket('trading')}`;
+  const durable = () =>
+    new DurableTradingState({ bus: scenario.harness.bus, db: scenario.harness.database.db });
+  const tradingStream = () => `KV_${scenario.harness.bus.namespace.bucket('trading')}`;
   const foreignFill = () =>
-    harness.sim.faults.placeManualOrder({
+    scenario.harness.sim.faults.placeManualOrder({
       orderRef: 'tws',
       instrument: 'EUR.CAD',
       side: 'BUY',
@@ -43,11 +29,11 @@ describe('halting', () => {
     });
   /** Our stored executions: in these tests only the foreign fill, stored by reconciliation. */
   const flaggedExecutions = async () =>
-    harness.database.db.selectFrom('executions').select(['exec_id', 'flagged_at']).execute();
+    scenario.harness.database.db.selectFrom('executions').select(['exec_id', 'flagged_at']).execute();
 
   it('does not read a trading-state key lost from NATS as RUNNING: the halt in Postgres holds and is put back', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness);
+    const harness = await scenario.startHarness();
+    await scenario.startService();
     await reconciliationRuns(harness, 1);
     await durable().halt('operator: broker maintenance', 'alice');
     // NATS loses the key (a purge, a bucket recreated empty).
@@ -69,7 +55,7 @@ describe('halting', () => {
   }, 60_000);
 
   it('reads HALTED when NATS and Postgres disagree, so a resume written to one place only does not resume', async () => {
-    harness = await startHarness();
+    const harness = await scenario.startHarness();
     await durable().halt('operator: check fills', 'alice');
     const kv = await harness.bus.kv('trading', TradingState, { history: 10 });
     await kv.put(KV_KEYS.tradingState, {
@@ -80,7 +66,7 @@ describe('halting', () => {
       at: new Date().toISOString(),
     });
     expect((await durable().get()).state).toBe('HALTED');
-    service = await startInProcess(harness);
+    await scenario.startService();
     await reconciliationRuns(harness, 1);
     const refused = intent();
     await publishIntent(harness.bus, refused);
@@ -89,8 +75,8 @@ describe('halting', () => {
   }, 60_000);
 
   it('writes the halt before flagging its cause: a halt that could not be written is reported again by the next run', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness);
+    const harness = await scenario.startHarness();
+    const service = await scenario.startService();
     await reconciliationRuns(harness, 1);
     foreignFill();
     await eventually(() => expect(harness.sim.account.executions()).toHaveLength(1));
@@ -115,8 +101,8 @@ describe('halting', () => {
   }, 120_000);
 
   it('cancels our working orders when reconciliation halts, and audits which', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness);
+    const harness = await scenario.startHarness();
+    const service = await scenario.startService();
     await reconciliationRuns(harness, 1);
     const resting = intent({ orderType: 'LMT', limitPrice: '1.0001', quantity: '10000' });
     await publishIntent(harness.bus, resting);
@@ -145,8 +131,8 @@ describe('halting', () => {
   }, 60_000);
 
   it('leaves working orders alone on a reconciliation halt when RECONCILIATION_HALT_CANCELS_ORDERS=false', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness, { RECONCILIATION_HALT_CANCELS_ORDERS: 'false' });
+    const harness = await scenario.startHarness();
+    const service = await scenario.startService({ RECONCILIATION_HALT_CANCELS_ORDERS: 'false' });
     await reconciliationRuns(harness, 1);
     const resting = intent({ orderType: 'LMT', limitPrice: '1.0001', quantity: '10000' });
     await publishIntent(harness.bus, resting);
@@ -167,8 +153,8 @@ describe('halting', () => {
   }, 60_000);
 
   it('`halt --cancel-orders` halts and has execution cancel every working order, audited', async () => {
-    harness = await startHarness();
-    service = await startInProcess(harness);
+    const harness = await scenario.startHarness();
+    await scenario.startService();
     await reconciliationRuns(harness, 1);
     const resting = intent({ orderType: 'LMT', limitPrice: '1.0001', quantity: '10000' });
     await publishIntent(harness.bus, resting);

@@ -33,6 +33,7 @@ import {
 } from '@ibstack/test-kit';
 
 import { executionEnv, type ExecutionConfig } from '../../src/config';
+import { connectExecution } from '../../src/adapters/connect';
 import { createExecutionService, type ExecutionService } from '../../src/service';
 
 export const MAIN = join(__dirname, '..', '..', 'src', 'main.ts');
@@ -106,13 +107,77 @@ export async function startInProcess(
   env: Record<string, string> = {},
   registry: Registry = createRegistry('execution', { defaultMetrics: false }),
 ): Promise<ExecutionService> {
-  const service = createExecutionService(configFrom({ ...harness.env, ...env }), {
-    logger: silentLogger('execution'),
-    registry,
-    http: false,
+  return bootExecution(configFrom({ ...harness.env, ...env }), registry);
+}
+
+/**
+ * Connects and starts execution the way `main.ts` does; its `stop()` also closes the connections (what
+ * `main.ts` does after the service stopped).
+ */
+export async function bootExecution(
+  config: ExecutionConfig,
+  registry: Registry = createRegistry('execution', { defaultMetrics: false }),
+): Promise<ExecutionService> {
+  const logger = silentLogger('execution');
+  const connections = await connectExecution(config, { logger, registry });
+  const service = createExecutionService(config, { ...connections, logger, registry, http: false });
+  try {
+    await service.start();
+  } catch (error) {
+    await service.stop().catch(() => undefined);
+    await connections.close();
+    throw error;
+  }
+  return Object.assign(Object.create(service) as ExecutionService, {
+    stop: async () => {
+      await service.stop();
+      await connections.close();
+    },
   });
-  await service.start();
-  return service;
+}
+
+/**
+ * The setup the in-process scenarios share: per test a harness and an in-process execution, stopped and
+ * closed after the test (it registers its own `afterEach`). Tests that act between the two (an order
+ * recorded before execution starts, a trading state set) call `startHarness`, then `startService`.
+ */
+export function inProcessScenario() {
+  let harness: Harness | undefined;
+  let service: ExecutionService | undefined;
+  afterEach(async () => {
+    const [running, open] = [service, harness];
+    service = undefined;
+    harness = undefined;
+    await running?.stop();
+    await open?.close();
+  });
+  const scenario = {
+    /** This test's harness (throws before `startHarness`). */
+    get harness(): Harness {
+      if (!harness) throw new Error('no harness started in this test');
+      return harness;
+    },
+    async startHarness(
+      simOptions: GatewaySimOptions = {},
+      env: Record<string, string> = {},
+    ): Promise<Harness> {
+      harness = await startHarness(simOptions, env);
+      return harness;
+    },
+    async startService(env: Record<string, string> = {}, registry?: Registry): Promise<ExecutionService> {
+      service = await startInProcess(scenario.harness, env, registry);
+      return service;
+    },
+    /** Both: a harness with `simOptions`, then execution with `env`. */
+    async start(
+      simOptions: GatewaySimOptions = {},
+      env: Record<string, string> = {},
+    ): Promise<{ harness: Harness; service: ExecutionService }> {
+      const started = await scenario.startHarness(simOptions);
+      return { harness: started, service: await scenario.startService(env) };
+    },
+  };
+  return scenario;
 }
 
 /** Execution as a child process (a real kill target). Resolves once it has started. */

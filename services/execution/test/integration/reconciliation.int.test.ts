@@ -6,16 +6,14 @@
 import { createRegistry, type Registry } from '@ibstack/observability';
 import { eventually } from '@ibstack/test-kit';
 
-import type { ExecutionService } from '../../src/service';
+import type {} from '../../src/service';
 import {
-  type Harness,
   intent,
   ordersOf,
   publishIntent,
   reconciliationRuns,
-  startHarness,
-  startInProcess,
   tradingState,
+  inProcessScenario,
 } from './harness';
 
 const GENEROUS_LIMITS = JSON.stringify({
@@ -29,20 +27,12 @@ async function metricValues(registry: Registry, name: string) {
 }
 
 describe('reconciliation', () => {
-  let harness: Harness;
-  let service: ExecutionService | undefined;
-
-  afterEach(async () => {
-    await service?.stop();
-    service = undefined;
-    await harness.close();
-  });
+  const scenario = inProcessScenario();
 
   it('counts a run that cannot compare as failed and halts once no run has been clean for the limit', async () => {
-    harness = await startHarness();
+    const harness = await scenario.startHarness();
     const registry = createRegistry('execution', { defaultMetrics: false });
-    service = await startInProcess(
-      harness,
+    await scenario.startService(
       {
         RECONCILE_INTERVAL_MS: '1000',
         RECONCILE_MAX_CLEAN_AGE_MS: '5000',
@@ -91,8 +81,8 @@ describe('reconciliation', () => {
   });
 
   it('never halts on fills in flight while reconciling in a loop as a large order fills in slices', async () => {
-    harness = await startHarness({ speed: 4, initialCash: 10_000_000_000 });
-    service = await startInProcess(harness, {
+    const harness = await scenario.startHarness({ speed: 4, initialCash: 10_000_000_000 });
+    const service = await scenario.startService({
       RISK_LIMITS_JSON: GENEROUS_LIMITS,
       RECONCILE_INTERVAL_MS: '600000',
       // Few comparisons per run, so the loop makes many runs while the order fills.
@@ -128,8 +118,8 @@ describe('reconciliation', () => {
   });
 
   it('reports an overfilled order, an average cost the broker disagrees with, and a position in a second account', async () => {
-    harness = await startHarness({ extraAccounts: ['DU7654321'] });
-    service = await startInProcess(harness);
+    const harness = await scenario.startHarness({ extraAccounts: ['DU7654321'] });
+    const service = await scenario.startService();
     await reconciliationRuns(harness, 1);
     await publishIntent(harness.bus, intent({ quantity: '20000' }));
     const order = await eventually(async () => {

@@ -4,16 +4,15 @@
  */
 import { eventually, type SpawnedProcess } from '@ibstack/test-kit';
 
-import type { ExecutionService } from '../../src/service';
+import type {} from '../../src/service';
 import {
   type Harness,
   intent,
   publishIntent,
   reconciliationRuns,
   setTradingState,
-  startHarness,
-  startInProcess,
   startProcess,
+  inProcessScenario,
 } from './harness';
 
 async function orderAfterCrash(harness: Harness): Promise<void> {
@@ -31,19 +30,12 @@ async function orderAfterCrash(harness: Harness): Promise<void> {
 }
 
 describe('recovery of an order recorded but never sent', () => {
-  let harness: Harness;
-  let service: ExecutionService | undefined;
-
-  afterEach(async () => {
-    await service?.stop();
-    service = undefined;
-    await harness.close();
-  });
+  const scenario = inProcessScenario();
 
   it('sends it under its own id when trading is still RUNNING', async () => {
-    harness = await startHarness();
+    const harness = await scenario.startHarness();
     await orderAfterCrash(harness);
-    service = await startInProcess(harness);
+    await scenario.startService();
     await eventually(async () => {
       const [order] = await harness.database.db.selectFrom('orders').selectAll().execute();
       expect(order?.status).toBe('filled');
@@ -60,10 +52,10 @@ describe('recovery of an order recorded but never sent', () => {
   ] as const)(
     'does not send it once trading went %s while the process was down, and marks it inactive',
     async (state, refusal) => {
-      harness = await startHarness();
+      const harness = await scenario.startHarness();
       await orderAfterCrash(harness);
       await setTradingState(harness, state);
-      service = await startInProcess(harness);
+      await scenario.startService();
       await reconciliationRuns(harness, 2);
       const [order] = await harness.database.db.selectFrom('orders').selectAll().execute();
       expect(order?.status).toBe('inactive');

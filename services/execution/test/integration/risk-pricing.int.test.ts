@@ -6,37 +6,27 @@
  */
 import { eventually } from '@ibstack/test-kit';
 
-import type { ExecutionService } from '../../src/service';
+import type {} from '../../src/service';
 import {
-  type Harness,
   intent,
   ordersOf,
   publishIntent,
   reconciliationRuns,
   sendControl,
   setTradingState,
-  startHarness,
-  startInProcess,
+  inProcessScenario,
 } from './harness';
 
 describe('execution risk on its own prices', () => {
-  let harness: Harness;
-  let service: ExecutionService | undefined;
-
-  afterEach(async () => {
-    await service?.stop();
-    service = undefined;
-    await harness.close();
-  });
+  const scenario = inProcessScenario();
 
   const start = async (env: Record<string, string>) => {
-    harness = await startHarness();
-    service = await startInProcess(harness, env);
-    await reconciliationRuns(harness, 1);
+    await scenario.start({}, env);
+    await reconciliationRuns(scenario.harness, 1);
   };
   const settled = (count: number) =>
     eventually(async () => {
-      const orders = await ordersOf(harness);
+      const orders = await ordersOf(scenario.harness);
       expect(orders).toHaveLength(count);
       expect(orders.every((order) => order.status !== 'pending')).toBe(true);
       return orders;
@@ -45,28 +35,28 @@ describe('execution risk on its own prices', () => {
   it("sizes an order at its own market price, not the intent's reference price", async () => {
     // 20,000 EUR.CAD at ~1.48 CAD is ~21,000 USD: over a 10,000 USD order limit whatever the intent says.
     await start({ RISK_LIMITS_JSON: JSON.stringify({ maxOrderNotionalUsd: 10_000 }) });
-    await publishIntent(harness.bus, intent({ referencePrice: '0.0001' }));
+    await publishIntent(scenario.harness.bus, intent({ referencePrice: '0.0001' }));
     const [order] = await settled(1);
     expect(order).toMatchObject({ status: 'rejected' });
     expect(order!.error_text).toMatch(/max_order_notional/);
-    expect(harness.sim.account.orders()).toHaveLength(0);
+    expect(scenario.harness.sim.account.orders()).toHaveLength(0);
   });
 
   it('sizes a limit order at its limit price where that is further out than the market', async () => {
     await start({ RISK_LIMITS_JSON: JSON.stringify({ maxOrderNotionalUsd: 30_000 }) });
     // At the market (~21,000 USD) it would pass; at its limit of 3.0 (~43,000 USD) it does not.
-    await publishIntent(harness.bus, intent({ orderType: 'LMT', limitPrice: '3.0' }));
-    await publishIntent(harness.bus, intent({ orderType: 'MKT' }));
+    await publishIntent(scenario.harness.bus, intent({ orderType: 'LMT', limitPrice: '3.0' }));
+    await publishIntent(scenario.harness.bus, intent({ orderType: 'MKT' }));
     await eventually(async () =>
-      expect((await ordersOf(harness)).map((order) => order.status)).toEqual(['rejected', 'filled']),
+      expect((await ordersOf(scenario.harness)).map((order) => order.status)).toEqual(['rejected', 'filled']),
     );
-    expect((await ordersOf(harness))[0]!.error_text).toMatch(/max_order_notional/);
+    expect((await ordersOf(scenario.harness))[0]!.error_text).toMatch(/max_order_notional/);
   });
 
   it('converts with the configured FX rates', async () => {
     // At 2 USD per CAD, 20,000 EUR.CAD at ~1.48 is ~59,000 USD: over the default 50,000 USD order limit.
     await start({ FX_RATES_TO_USD_JSON: JSON.stringify({ CAD: '2' }) });
-    await publishIntent(harness.bus, intent());
+    await publishIntent(scenario.harness.bus, intent());
     const [order] = await settled(1);
     expect(order!.status).toBe('rejected');
     expect(order!.error_text).toMatch(/max_order_notional/);
@@ -76,27 +66,27 @@ describe('execution risk on its own prices', () => {
     // USD.JPY resolves at the gateway, but no tick of it is on NATS.
     await start({ INSTRUMENTS: 'EUR.CAD,USD.JPY' });
     await publishIntent(
-      harness.bus,
+      scenario.harness.bus,
       intent({ instrument: 'USDJPY', quantity: '1000', referencePrice: '150' }),
     );
     const [order] = await settled(1);
     expect(order!.status).toBe('rejected');
     expect(order!.error_text).toMatch(/no fresh market price for USDJPY/);
-    expect(harness.sim.account.orders()).toHaveLength(0);
+    expect(scenario.harness.sim.account.orders()).toHaveLength(0);
   });
 
   it('limits the order rate per account, not per sleeve', async () => {
     await start({ RISK_LIMITS_JSON: JSON.stringify({ maxOrdersPerMinute: 2 }) });
     for (const sleeve of ['one', 'two', 'three'])
-      await publishIntent(harness.bus, intent({ sleeve, quantity: '1000' }));
+      await publishIntent(scenario.harness.bus, intent({ sleeve, quantity: '1000' }));
     await eventually(async () =>
-      expect((await ordersOf(harness)).map((order) => order.status)).toEqual([
+      expect((await ordersOf(scenario.harness)).map((order) => order.status)).toEqual([
         'filled',
         'filled',
         'rejected',
       ]),
     );
-    expect((await ordersOf(harness))[2]!.error_text).toMatch(/max_orders_per_minute/);
+    expect((await ordersOf(scenario.harness))[2]!.error_text).toMatch(/max_orders_per_minute/);
   });
 
   it.each(['HALTED', 'REDUCING'] as const)(
@@ -104,16 +94,20 @@ describe('execution risk on its own prices', () => {
     async (state) => {
       await start({});
       const resting = intent({ orderType: 'LMT', limitPrice: '1.0001', quantity: '10000' });
-      await publishIntent(harness.bus, resting);
+      await publishIntent(scenario.harness.bus, resting);
       const [working] = await eventually(async () => {
-        const orders = await ordersOf(harness);
+        const orders = await ordersOf(scenario.harness);
         expect(orders[0]?.status).toBe('submitted');
         return orders;
       });
-      await setTradingState(harness, state);
-      await sendControl(harness, { command: 'modify_order', intentId: resting.intentId, quantity: '40000' });
+      await setTradingState(scenario.harness, state);
+      await sendControl(scenario.harness, {
+        command: 'modify_order',
+        intentId: resting.intentId,
+        quantity: '40000',
+      });
       const audit = await eventually(async () => {
-        const row = await harness.database.db
+        const row = await scenario.harness.database.db
           .selectFrom('audit_log')
           .selectAll()
           .where('action', '=', 'modify_order')
@@ -122,7 +116,7 @@ describe('execution risk on its own prices', () => {
         return row!;
       });
       expect(JSON.stringify(audit.detail)).toMatch(new RegExp(`not modified: risk: .*${state}`));
-      const atBroker = harness.sim.account
+      const atBroker = scenario.harness.sim.account
         .orders()
         .find((order) => order.orderId === working!.broker_order_id);
       expect(atBroker?.totalQuantity).toBe(10_000);

@@ -57,39 +57,43 @@ describe('ExecutionStore with corrected executions', () => {
   }
 
   it('stores a repeated execution once and moves the position once', async () => {
-    expect(await store.recordExecution(execution('0001f4e8.65a1.01.01'))).toEqual({ inserted: true });
-    expect(await store.recordExecution(execution('0001f4e8.65a1.01.01'))).toEqual({ inserted: false });
+    expect(await store.executions.recordExecution(execution('0001f4e8.65a1.01.01'))).toEqual({
+      inserted: true,
+    });
+    expect(await store.executions.recordExecution(execution('0001f4e8.65a1.01.01'))).toEqual({
+      inserted: false,
+    });
     expect(await positionQuantity()).toBe('10000');
   });
 
   it('counts only the correction when it arrives after the original', async () => {
-    await store.recordExecution(execution('0001f4e8.65a1.01.01'));
-    await store.recordExecution(execution('0001f4e8.65a1.01.02', { quantity: '8000' }));
+    await store.executions.recordExecution(execution('0001f4e8.65a1.01.01'));
+    await store.executions.recordExecution(execution('0001f4e8.65a1.01.02', { quantity: '8000' }));
     expect(await counting()).toEqual(['0001f4e8.65a1.01.02']);
     expect(await positionQuantity()).toBe('8000');
   });
 
   it('counts only the correction when the original arrives after it (a late replay)', async () => {
-    await store.recordExecution(execution('0001f4e8.65a1.01.02', { quantity: '8000' }));
-    await store.recordExecution(execution('0001f4e8.65a1.01.01'));
+    await store.executions.recordExecution(execution('0001f4e8.65a1.01.02', { quantity: '8000' }));
+    await store.executions.recordExecution(execution('0001f4e8.65a1.01.01'));
     expect(await counting()).toEqual(['0001f4e8.65a1.01.02']);
     expect(await positionQuantity()).toBe('8000');
   });
 
   it('keeps fills of other exec-id groups out of a correction', async () => {
-    await store.recordExecution(execution('0001f4e8.65a1.01.01'));
-    await store.recordExecution(
+    await store.executions.recordExecution(execution('0001f4e8.65a1.01.01'));
+    await store.executions.recordExecution(
       execution('0001f4e8.65a2.01.01', {
         quantity: '5000',
         executedAt: new Date('2026-11-24T15:01:00Z'),
       }),
     );
-    await store.recordExecution(execution('0001f4e8.65a1.01.03', { quantity: '2000' }));
-    await store.recordExecution(execution('0001f4e8.65a1.01.02', { quantity: '9000' }));
+    await store.executions.recordExecution(execution('0001f4e8.65a1.01.03', { quantity: '2000' }));
+    await store.executions.recordExecution(execution('0001f4e8.65a1.01.02', { quantity: '9000' }));
     expect((await counting()).sort()).toEqual(['0001f4e8.65a1.01.03', '0001f4e8.65a2.01.01']);
     expect(await positionQuantity()).toBe('7000');
     // Every revision stays listed as known, so the broker's own list of them is not reported as missing.
-    const known = await store.executionIdsSince(new Date('2026-11-24T00:00:00Z'));
+    const known = await store.executions.executionIdsSince(new Date('2026-11-24T00:00:00Z'));
     expect([...known].sort()).toEqual([
       '0001f4e8.65a1.01.01',
       '0001f4e8.65a1.01.02',
@@ -99,19 +103,19 @@ describe('ExecutionStore with corrected executions', () => {
   });
 
   it('reports an execution no intent explains once, then not after it is flagged', async () => {
-    await store.recordExecution(execution('0001f4e8.65a1.01.01'));
-    const first = await store.unexplainedTrades();
+    await store.executions.recordExecution(execution('0001f4e8.65a1.01.01'));
+    const first = await store.reconciliation.unexplainedTrades();
     expect(first.executions.map((row) => row.execId)).toEqual(['0001f4e8.65a1.01.01']);
-    await store.flagUnexplained([], ['0001f4e8.65a1.01.01'], new Date());
-    expect((await store.unexplainedTrades()).executions).toEqual([]);
+    await store.reconciliation.flagUnexplained([], ['0001f4e8.65a1.01.01'], new Date());
+    expect((await store.reconciliation.unexplainedTrades()).executions).toEqual([]);
   });
 
   it('joins a commission report to its execution whichever arrives first', async () => {
     const report = (execId: string) => ({ execId, commission: '2.5', currency: 'USD', realizedPnl: null });
-    await store.recordExecution(execution('0001f4e8.65a1.01.01'));
-    expect(await store.recordCommission(report('0001f4e8.65a1.01.01'))).toBe(true);
-    expect(await store.recordCommission(report('0001f4e8.65a2.01.01'))).toBe(false);
-    await store.recordExecution(execution('0001f4e8.65a2.01.01'));
+    await store.executions.recordExecution(execution('0001f4e8.65a1.01.01'));
+    expect(await store.executions.recordCommission(report('0001f4e8.65a1.01.01'))).toBe(true);
+    expect(await store.executions.recordCommission(report('0001f4e8.65a2.01.01'))).toBe(false);
+    await store.executions.recordExecution(execution('0001f4e8.65a2.01.01'));
     const rows = await database.db
       .selectFrom('executions')
       .select(['exec_id', 'commission', 'commission_currency'])

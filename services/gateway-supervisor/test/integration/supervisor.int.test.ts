@@ -15,7 +15,7 @@ import { createRegistry } from '@ibstack/observability';
 import { createTestBus, eventually, silentLogger, type TestBus } from '@ibstack/test-kit';
 
 import {
-  createGatewaySupervisor,
+  createGatewaySupervisorService,
   type GatewaySupervisor,
   gatewaySupervisorChecks,
   gatewaySupervisorEnv,
@@ -111,11 +111,11 @@ beforeEach(async () => {
   createSupervisorAt = (at) => {
     const realStart = Date.now();
     registry = createRegistry('gateway-supervisor', { defaultMetrics: false });
-    supervisor = createGatewaySupervisor(config, {
+    supervisor = createGatewaySupervisorService(config, {
       logger: silentLogger(),
       registry,
       bus: testBus.bus,
-      now: () => at + (Date.now() - realStart),
+      clock: () => at + (Date.now() - realStart),
     });
   };
   createSupervisorAt(WEDNESDAY_AFTERNOON);

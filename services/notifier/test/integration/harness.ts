@@ -16,6 +16,7 @@ import {
 } from '@ibstack/test-kit';
 
 import { notifierEnv, type NotifierConfig } from '../../src/config';
+import { connectNotifier } from '../../src/adapters/connect';
 import { createNotifierService, type NotifierService } from '../../src/service';
 
 export const ALICE = { id: 111_111, username: 'alice', first_name: 'Alice' };
@@ -72,10 +73,15 @@ export async function startNotifier(env: Record<string, string> = {}): Promise<N
   const boot = async () => {
     const config = loadConfig('notifier', notifierEnv, currentEnv);
     const registry = createRegistry('notifier', { defaultMetrics: false });
-    const service = createNotifierService(config, {
-      logger: silentLogger('notifier'),
-      registry,
-      http: false,
+    const logger = silentLogger('notifier');
+    const connections = await connectNotifier(config, { logger, registry });
+    const created = createNotifierService(config, { ...connections, logger, registry, http: false });
+    // Stopping it also closes its connections, as main.ts does after the service stopped.
+    const service = Object.assign(Object.create(created) as NotifierService, {
+      stop: async () => {
+        await created.stop();
+        await connections.close();
+      },
     });
     await service.start();
     return { config, registry, service };
