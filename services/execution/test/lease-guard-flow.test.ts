@@ -50,11 +50,13 @@ function setUp(database: DatabaseState, lastGrant: LeaseMark | null) {
   marks.writes = 0;
   let fence = database.fenceEpoch;
   const store = {
-    takeFence: (_holder: string, atLeast = 1) => {
-      fence = Math.max(fence + 1, atLeast);
-      return Promise.resolve(fence);
+    fence: {
+      take: (_holder: string, atLeast = 1) => {
+        fence = Math.max(fence + 1, atLeast);
+        return Promise.resolve(fence);
+      },
+      holds: (epoch: number) => Promise.resolve(epoch === fence),
     },
-    fenceHolds: (epoch: number) => Promise.resolve(epoch === fence),
   } as unknown as ExecutionStore;
   const db = { ...database };
   const lease = new ExecutionLease(
