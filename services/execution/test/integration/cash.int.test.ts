@@ -115,7 +115,9 @@ describe('cash reconciliation', () => {
     expect(results.every(Boolean)).toBe(true);
     await allFilled(11);
     const executions = await harness.database.db.selectFrom('executions').select('exec_id').execute();
-    expect(executions.length).toBeGreaterThan(20);
+    // Eleven orders, the large one in slices: how many slices depends on how the sim's top of book moves
+    // meanwhile (19 to 30 seen), so the bound asks only for more fills than orders.
+    expect(executions.length).toBeGreaterThanOrEqual(15);
     // Settled: the books and the broker's cash in USD, EUR and CAD agree against the start's baseline.
     const final = (await service.reconcileNow('operator'))!;
     expect(final).toMatchObject({ ok: true, mismatches: [] });
