@@ -62,10 +62,6 @@ export interface PublishOptions {
   msgId?: string;
 }
 
-/**
- * The NATS connection every service uses: JetStream streams and KV buckets created idempotently,
- * validated publishing with de-duplication ids, durable consumers with a dead-letter subject.
- */
 /** The settings of `commonEnv` (packages/config) a service connects with. */
 export interface BusEnv {
   NATS_URL: string;
@@ -73,6 +69,10 @@ export interface BusEnv {
   BUS_NAMESPACE?: string;
 }
 
+/**
+ * The NATS connection every service uses: JetStream streams and KV buckets created idempotently,
+ * validated publishing with de-duplication ids, durable consumers with a dead-letter subject.
+ */
 export class Bus {
   readonly namespace: Namespace;
   readonly metrics: BusMetrics;

@@ -7,3 +7,4 @@ export { sql, type Kysely, type Transaction } from 'kysely';
 export * from './check';
 export * from './audit';
 export * from './account-snapshots';
+export * from './service-connections';

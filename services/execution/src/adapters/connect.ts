@@ -1,20 +1,16 @@
-import { Bus, type SingleKeyKv } from '@ibstack/bus';
+import type { SingleKeyKv } from '@ibstack/bus';
 import { KV_BUCKETS, Lease, LeaseMark } from '@ibstack/contracts';
-import { assertSchemaCurrent, connectDatabase, type DatabaseHandle } from '@ibstack/db';
+import { connectServiceStores, type ServiceConnections } from '@ibstack/db';
 import type { Logger, Registry } from '@ibstack/observability';
 
 import type { ExecutionConfig } from '../config';
 
 /** Postgres, NATS and the lease bucket, connected, as `createExecutionService` takes them. */
-export interface ExecutionConnections {
-  database: DatabaseHandle;
-  bus: Bus;
+export interface ExecutionConnections extends ServiceConnections {
   /** KV `leases`, its TTL brought to LEASE_TTL_MS. */
   leaseKv: SingleKeyKv<Lease>;
   /** KV `lease-mark`: the last grant of the lease, kept after the lease aged out (see lease.ts). */
   leaseMarks: SingleKeyKv<LeaseMark>;
-  /** Closes NATS and Postgres; call it after the service has stopped (it flushes its outbox on stop). */
-  close(): Promise<void>;
 }
 
 /**
@@ -28,36 +24,21 @@ export async function connectExecution(
   >,
   deps: { logger: Logger; registry: Registry },
 ): Promise<ExecutionConnections> {
-  const log = deps.logger;
-  const database = await connectDatabase(config.DATABASE_URL, {
-    applicationName: 'execution',
-    onError: (error) => log.warn({ err: error }, 'postgres connection error'),
+  const connections = await connectServiceStores(config, deps, {
+    name: 'execution',
+    busName: `execution-${config.INSTANCE_ID}`,
   });
-  let bus: Bus | undefined;
   try {
-    await assertSchemaCurrent(database.db);
-    bus = await Bus.connectService(`execution-${config.INSTANCE_ID}`, config, deps);
     // Opening the bucket also brings its TTL to LEASE_TTL_MS when it was created with another one.
-    const leaseKv = await bus.singleKeyKv('leases', Lease, {
+    const leaseKv = await connections.bus.singleKeyKv('leases', Lease, {
       ttlMs: config.LEASE_TTL_MS,
       // A renewal fails fast and is retried within the holder's margin (a KV leader election).
       operationTimeoutMs: Math.max(500, Math.min(5_000, Math.floor(config.LEASE_TTL_MS / 5))),
     });
-    const leaseMarks = await bus.singleKeyKv(KV_BUCKETS.leaseMark, LeaseMark);
-    const connectedBus = bus;
-    return {
-      database,
-      bus: connectedBus,
-      leaseKv,
-      leaseMarks,
-      async close() {
-        await connectedBus.close().catch((error: unknown) => log.warn({ err: error }, 'closing NATS failed'));
-        await database.close();
-      },
-    };
+    const leaseMarks = await connections.bus.singleKeyKv(KV_BUCKETS.leaseMark, LeaseMark);
+    return { ...connections, leaseKv, leaseMarks };
   } catch (error) {
-    await bus?.close().catch(() => undefined);
-    await database.close().catch(() => undefined);
+    await connections.close().catch(() => undefined);
     throw error;
   }
 }

@@ -1,43 +1,15 @@
-import { Bus } from '@ibstack/bus';
-import { assertSchemaCurrent, connectDatabase, type DatabaseHandle } from '@ibstack/db';
+import { connectServiceStores, type ServiceConnections } from '@ibstack/db';
 import type { Logger, Registry } from '@ibstack/observability';
 
 import type { NotifierConfig } from '../config';
 
 /** Postgres and NATS, connected, as `createNotifierService` takes them. */
-export interface NotifierConnections {
-  database: DatabaseHandle;
-  bus: Bus;
-  /** Closes both; call it after the service has stopped. */
-  close(): Promise<void>;
-}
+export type NotifierConnections = ServiceConnections;
 
-/**
- * Connects Postgres (checking the schema is current) and NATS (making sure the streams exist). `main.ts`
- * and the tests both connect through this, so they boot the same wiring.
- */
+/** Connects Postgres (schema checked) and NATS (streams ensured); `main.ts` and the tests both use it. */
 export async function connectNotifier(
   config: Pick<NotifierConfig, 'DATABASE_URL' | 'NATS_URL' | 'NATS_REPLICAS' | 'BUS_NAMESPACE'>,
   deps: { logger: Logger; registry: Registry },
 ): Promise<NotifierConnections> {
-  const database = await connectDatabase(config.DATABASE_URL, {
-    applicationName: 'notifier',
-    maxConnections: 5,
-    onError: (error) => deps.logger.warn({ err: error }, 'postgres connection error'),
-  });
-  try {
-    await assertSchemaCurrent(database.db);
-    const bus = await Bus.connectService('notifier', config, deps);
-    return {
-      database,
-      bus,
-      async close() {
-        await bus.close().catch((error: unknown) => deps.logger.warn({ err: error }, 'closing NATS failed'));
-        await database.close();
-      },
-    };
-  } catch (error) {
-    await database.close().catch(() => undefined);
-    throw error;
-  }
+  return connectServiceStores(config, deps, { name: 'notifier', maxConnections: 5 });
 }
