@@ -282,19 +282,21 @@ export class OrdersRepository {
    */
   async recordDuplicate(
     original: OrderRow,
-    broker: {
+    broker: Pick<
+      NewOrder,
+      | 'clientId'
+      | 'instrument'
+      | 'side'
+      | 'quantity'
+      | 'orderType'
+      | 'limitPrice'
+      | 'stopPrice'
+      | 'timeInForce'
+      | 'status'
+    > & {
       brokerOrderId: number;
       permId: number;
-      clientId: number;
       account: string;
-      instrument: string;
-      side: OrderSide;
-      quantity: string;
-      orderType: string;
-      limitPrice: string | null;
-      stopPrice: string | null;
-      timeInForce: string;
-      status: OrderStatus;
       brokerStatus: string;
       filledQuantity: string;
     },
