@@ -60,10 +60,101 @@ export function createDashboardService(
   const metrics = dashboardMetrics(registry);
   const mode = resolveTradingMode(config);
   const { database, bus } = deps;
-  let server: Server | undefined;
-  let hub: WebSocketHub | undefined;
-  let live: LiveFeed | undefined;
-  let router: ReturnType<typeof routeLiveEvents> | undefined;
+  const startedAt = Date.now();
+  const webRoot = config.WEB_ROOT ?? DEFAULT_WEB_ROOT;
+  const db = database.db;
+
+  // Collaborators, built here; start() only builds the page when needed, subscribes and listens.
+  const read = new ReadStore(db);
+  const users = new UserStore(db);
+  const userCache = new UserCache(users);
+  const tokens = new TokenIssuer(config.JWT_SECRET, config.JWT_TTL_SECONDS);
+  const auth = new Authenticator(tokens, userCache);
+  const actions = new OperatorActions({
+    bus,
+    db,
+    read,
+    sleeve: config.OPERATOR_SLEEVE,
+    orderWaitMs: config.ORDER_WAIT_MS,
+  });
+  const login = new LoginService({
+    users,
+    cache: userCache,
+    tokens,
+    metrics,
+    cookieSecure: config.COOKIE_SECURE,
+    audit: (actor, action, detail) =>
+      actions.audit(
+        actor,
+        action,
+        action === 'login' ? deterministicId('login', actor, Date.now()) : randomId(),
+        detail,
+      ),
+  });
+  const readiness = async () => ({ nats: bus.isConnected(), postgres: await database.ping() });
+
+  // The hub's snapshots read the live feed, which routes into the hub: the feed is made right after
+  // (a snapshot is asked for only once a socket is connected, after start()).
+  const hub = new WebSocketHub({
+    auth,
+    logger: log,
+    metrics,
+    authTimeoutMs: config.WS_AUTH_TIMEOUT_MS,
+    heartbeatMs: config.WS_HEARTBEAT_INTERVAL,
+    maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+    maxPayloadBytes: config.WS_MAX_PAYLOAD_BYTES,
+    allowedOrigins: config.CORS_ORIGINS,
+    snapshot: async (channel) => {
+      if (channel === 'trading_state') return live.tradingState ?? undefined;
+      if (channel === 'gateway')
+        return {
+          health: live.gatewayHealth ?? null,
+          services: [...live.gatewayStatuses.values()],
+        };
+      if (channel === 'positions') return read.positions();
+      if (channel === 'account') return (await read.accounts())[0];
+      return undefined;
+    },
+  });
+  const router = routeLiveEvents(hub, read, (error) =>
+    log.warn({ err: error }, 'could not refresh positions'),
+  );
+  const live = new LiveFeed(bus, log, router.route);
+
+  const app = createApp({
+    routes: routes({
+      read,
+      live,
+      login,
+      actions,
+      control: new ControlClient(bus, config.CONTROL_REPLY_TIMEOUT_MS, (actor, action, auditId, detail) =>
+        actions.audit(actor, action, auditId, detail),
+      ),
+      tradingMode: mode.ok ? mode.mode : 'paper',
+      ibkrTest: { host: config.IB_HOST, port: config.IB_PORT, clientId: config.IB_TEST_CLIENT_ID },
+      health: readiness,
+      version: VERSION,
+      startedAt,
+    }),
+    auth,
+    logger: log,
+    registry,
+    metrics,
+    readiness,
+    corsOrigins: config.CORS_ORIGINS,
+    trustProxy: config.TRUST_PROXY,
+    ratePerMinute: config.RATE_LIMIT_PER_MINUTE,
+    userRatePerMinute: config.USER_RATE_LIMIT_PER_MINUTE,
+    loginLimit: config.LOGIN_RATE_LIMIT,
+    bodyLimit: config.BODY_LIMIT,
+    webRoot,
+    version: VERSION,
+  });
+  const server: Server = createServer(app);
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+  server.on('upgrade', (request, socket, head) => hub.handleUpgrade(request, socket, head));
+  let listening = false;
   let port = 0;
 
   return {
@@ -75,115 +166,15 @@ export function createDashboardService(
     },
 
     async start() {
-      const startedAt = Date.now();
-      const webRoot = config.WEB_ROOT ?? DEFAULT_WEB_ROOT;
       if (!config.WEB_ROOT) await ensureWebBuilt(webRoot);
-      const activeBus = bus;
-      const db = database.db;
-      const pool = database.pool;
-      const read = new ReadStore(db);
-      const users = new UserStore(db);
-      const userCache = new UserCache(users);
-      const tokens = new TokenIssuer(config.JWT_SECRET, config.JWT_TTL_SECONDS);
-      const auth = new Authenticator(tokens, userCache);
-      const actions = new OperatorActions({
-        bus: activeBus,
-        db,
-        read,
-        sleeve: config.OPERATOR_SLEEVE,
-        orderWaitMs: config.ORDER_WAIT_MS,
-      });
-      const login = new LoginService({
-        users,
-        cache: userCache,
-        tokens,
-        metrics,
-        cookieSecure: config.COOKIE_SECURE,
-        audit: (actor, action, detail) =>
-          actions.audit(
-            actor,
-            action,
-            action === 'login' ? deterministicId('login', actor, Date.now()) : randomId(),
-            detail,
-          ),
-      });
-      const readiness = async () => ({
-        nats: activeBus.isConnected(),
-        postgres: await pool.query('select 1').then(
-          () => true,
-          () => false,
-        ),
-      });
-
-      hub = new WebSocketHub({
-        auth,
-        logger: log,
-        metrics,
-        authTimeoutMs: config.WS_AUTH_TIMEOUT_MS,
-        heartbeatMs: config.WS_HEARTBEAT_INTERVAL,
-        maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
-        maxPayloadBytes: config.WS_MAX_PAYLOAD_BYTES,
-        allowedOrigins: config.CORS_ORIGINS,
-        snapshot: async (channel) => {
-          if (channel === 'trading_state') return live?.tradingState ?? undefined;
-          if (channel === 'gateway')
-            return {
-              health: live?.gatewayHealth ?? null,
-              services: [...(live?.gatewayStatuses.values() ?? [])],
-            };
-          if (channel === 'positions') return read.positions();
-          if (channel === 'account') return (await read.accounts())[0];
-          return undefined;
-        },
-      });
-      const activeHub = hub;
-      router = routeLiveEvents(activeHub, read, (error) =>
-        log.warn({ err: error }, 'could not refresh positions'),
-      );
-      live = new LiveFeed(activeBus, log, router.route);
       await live.start();
-
-      const app = createApp({
-        routes: routes({
-          read,
-          live,
-          login,
-          actions,
-          control: new ControlClient(
-            activeBus,
-            config.CONTROL_REPLY_TIMEOUT_MS,
-            (actor, action, auditId, detail) => actions.audit(actor, action, auditId, detail),
-          ),
-          tradingMode: mode.ok ? mode.mode : 'paper',
-          ibkrTest: { host: config.IB_HOST, port: config.IB_PORT, clientId: config.IB_TEST_CLIENT_ID },
-          health: readiness,
-          version: VERSION,
-          startedAt,
-        }),
-        auth,
-        logger: log,
-        registry,
-        metrics,
-        readiness,
-        corsOrigins: config.CORS_ORIGINS,
-        trustProxy: config.TRUST_PROXY,
-        ratePerMinute: config.RATE_LIMIT_PER_MINUTE,
-        userRatePerMinute: config.USER_RATE_LIMIT_PER_MINUTE,
-        loginLimit: config.LOGIN_RATE_LIMIT,
-        bodyLimit: config.BODY_LIMIT,
-        webRoot,
-        version: VERSION,
-      });
-      server = createServer(app);
-      server.headersTimeout = 20_000;
-      server.requestTimeout = 30_000;
-      server.on('upgrade', (request, socket, head) => activeHub.handleUpgrade(request, socket, head));
       await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(config.HTTP_PORT, config.HTTP_HOST, () => resolve());
+        server.once('error', reject);
+        server.listen(config.HTTP_PORT, config.HTTP_HOST, () => resolve());
       });
+      listening = true;
       port = (server.address() as AddressInfo).port;
-      activeHub.start();
+      hub.start();
       log.info(
         { url: `http://127.0.0.1:${port}`, mode: mode.ok ? mode.mode : 'paper' },
         'dashboard-api started',
@@ -191,13 +182,14 @@ export function createDashboardService(
     },
 
     async stop() {
-      await hub?.stop();
-      router?.stop();
-      live?.stop();
-      if (server) {
-        const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+      await hub.stop();
+      router.stop();
+      live.stop();
+      if (listening) {
+        const closing = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closing;
+        listening = false;
       }
       log.info('dashboard-api stopped');
     },
