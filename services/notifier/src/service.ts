@@ -117,11 +117,6 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
 
   const { database, bus } = deps;
   let health: HealthServer | undefined;
-  let bot: TelegramBot | undefined;
-  let sender: OutboxSender | undefined;
-  let router: NotificationRouter | undefined;
-  let store: OutboxStore | undefined;
-  let queries: NotifierQueries | undefined;
   let latestGateway: GatewayHealth | null = null;
   let stopWatching: (() => void) | undefined;
   let watching: Promise<void> | undefined;
@@ -137,11 +132,6 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
     `${state.state}\u0000${state.reason}\u0000${state.by}`;
   /** Chats waiting for the result of the reconciliation they asked for. */
   const reconcileWaiters = new Set<{ chatId: number; requestedAt: number; timer: NodeJS.Timeout }>();
-
-  const need = <T>(value: T | undefined): T => {
-    if (value === undefined) throw new Error('the notifier is not started');
-    return value;
-  };
 
   async function audit(
     action: string,
@@ -165,7 +155,7 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
 
   /** A message for one chat only (a command's late answer), durable and paced like any notification. */
   async function tellChat(chatId: number, key: string, text: string): Promise<void> {
-    const added = await need(store).enqueue([
+    const added = await store.enqueue([
       {
         chatId,
         kind: 'reconciliation',
@@ -174,7 +164,7 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
         payload: { type: 'text', text },
       },
     ]);
-    if (added > 0) sender?.kick();
+    if (added > 0) sender.kick();
   }
 
   async function onReconciliation(result: ReconciliationResult): Promise<void> {
@@ -191,7 +181,7 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
     }
     if (!result.ok) {
       const text = reconciliationNotice(result, clock());
-      const rows = await need(router).notify(
+      const rows = await router.notify(
         'reconciliation',
         result.runId,
         { type: 'text', text },
@@ -206,15 +196,11 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
     }
   }
 
-  async function watchTradingState(
-    activeBus: Bus,
-    activeStore: OutboxStore,
-    activeRouter: NotificationRouter,
-  ): Promise<void> {
-    const kv = await tradingStateKv(activeBus);
+  async function watchTradingState(bus: Bus, store: OutboxStore, router: NotificationRouter): Promise<void> {
+    const kv = await tradingStateKv(bus);
     // Tell what changed since the last state told (also while we were down); on a first start, only what
     // changes from now on.
-    const threshold = (await activeStore.lastToldTradingStateAt()) ?? nowIso();
+    const threshold = (await store.lastToldTradingStateAt()) ?? nowIso();
     const watcher = await kv.raw.watch({ key: KV_KEYS.tradingState, include: 'history' });
     stopWatching = () => watcher.stop();
     watching = (async () => {
@@ -231,7 +217,7 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
         setFromChat.delete(changeKey(state));
         // Changes are told in order: a later one waits until this one is queued.
         const queued = await retrier.run('trading_state', `the trading state change to ${state.state}`, () =>
-          activeRouter.notify(
+          router.notify(
             'trading_state',
             `${state.at}:${state.state}`,
             { type: 'text', text: tradingStateNotice(state, clock()), at: state.at },
@@ -244,7 +230,7 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
   }
 
   async function pnl(days: number): Promise<{ text: string; png: Buffer | null }> {
-    const q = need(queries);
+    const q = queries;
     const now = Date.now();
     // The trading day as execution's daily P&L counts it: from the 17:00 New York roll.
     const dayStart = sessionOf(now, 'America/New_York', 17).startMs;
@@ -267,6 +253,119 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
     return { text, png };
   }
 
+  // Collaborators, built here; start() only loads, subscribes, schedules and listens.
+  const db = database.db;
+  const store = new OutboxStore(db);
+  const queries = new NotifierQueries(db);
+  const sender = new OutboxSender({
+    store,
+    send: (chatId, html, sendOptions) => bot.sendMessage(chatId, html, sendOptions),
+    pacer,
+    metrics,
+    log: log.child({ component: 'outbox' }),
+    clock,
+    retryBaseMs: config.NOTIFIER_RETRY_BASE_MS,
+    giveUpAfterMs: config.NOTIFIER_GIVE_UP_AFTER_MS,
+  });
+  const router = new NotificationRouter({
+    chats: config.TELEGRAM_CHATS,
+    defaults: config.TELEGRAM_NOTIFY,
+    store,
+    metrics,
+    queued: () => sender.kick(),
+  });
+  const bot = new TelegramBot({
+    token: config.TELEGRAM_BOT_TOKEN,
+    apiRoot: config.TELEGRAM_API_ROOT,
+    chats: config.TELEGRAM_CHATS,
+    confirmTimeoutMs: config.NOTIFIER_CONFIRM_TIMEOUT_MS,
+    pacer,
+    metrics,
+    log: log.child({ component: 'telegram' }),
+    operations: {
+      status: async () =>
+        statusScreen(
+          await gatherStatus({
+            db,
+            bus: bus,
+            httpPortBase: config.STACK_HTTP_PORT_BASE,
+            ...(config.STATUS_SERVICES ? { services: config.STATUS_SERVICES } : {}),
+          }),
+          latestGateway,
+          clock(),
+        ),
+      positions: async () => positionsScreen(await openPositions(db)),
+      orders: async () => ordersScreen(await openOrders(db)),
+      trades: async (limit) => tradesScreen(await recentFills(db, limit), clock()),
+      balance: async () => balanceScreen(await latestAccountSnapshots(db), clock()),
+      pnl,
+      gateway: async () => {
+        const gateway = latestGateway ?? (await readGatewayHealth(bus));
+        const status = gateway
+          ? null
+          : await gatherStatus({
+              db,
+              bus: bus,
+              httpPortBase: config.STACK_HTTP_PORT_BASE,
+              ...(config.STATUS_SERVICES ? { services: config.STATUS_SERVICES } : {}),
+            });
+        return gatewayScreen(gateway, status, clock());
+      },
+      setTradingState: async (state: TradingStateName, reason: string, actor: string, chatId: number) => {
+        const key = changeKey({ state, reason, by: actor });
+        setFromChat.set(key, chatId);
+        const { value, auditProblems } = await setTradingState(
+          { bus, db },
+          state,
+          reason,
+          actor,
+          'telegram',
+        ).catch((error: unknown) => {
+          setFromChat.delete(key);
+          throw error;
+        });
+        log.info({ state, reason, actor, chatId }, 'trading state set from Telegram');
+        const text = tradingStateNotice(value, clock());
+        return auditProblems.length === 0
+          ? text
+          : `${text}\n⚠️ The change is made but its audit entry is incomplete:\n${auditProblems.map((p) => `• ${escapeHtml(p)}`).join('\n')}`;
+      },
+      reconcile: async (actor, chatId) => {
+        const requestedAt = Date.now();
+        const commandId = await requestReconciliation(bus, actor);
+        const waiter = {
+          chatId,
+          requestedAt,
+          timer: setTimeout(() => {
+            reconcileWaiters.delete(waiter);
+            void retrier.run('reconciliation', 'the /reconcile timeout answer', () =>
+              tellChat(
+                chatId,
+                `reconcile-timeout:${commandId}`,
+                `⚠️ No reconciliation result ${Math.round(config.NOTIFIER_RECONCILE_TIMEOUT_MS / 1000)} s after /reconcile: is execution running and holding the lease? (/status)`,
+              ),
+            );
+          }, config.NOTIFIER_RECONCILE_TIMEOUT_MS),
+        };
+        reconcileWaiters.add(waiter);
+        log.info({ actor, chatId, commandId }, 'reconciliation requested from Telegram');
+        return 'Reconciliation requested; execution runs it and I send the result here.';
+      },
+      levels: (chatId) => router.levels(chatId),
+      setLevel: (chatId, notification, level, actor) => router.setLevel(chatId, notification, level, actor),
+      audit: async (action, actor, detail, auditId) => {
+        // A stranger is audited once per chat, however often it writes.
+        const id =
+          auditId ??
+          (action === 'telegram_refused'
+            ? deterministicId('telegram_refused', String(detail.chatId))
+            : undefined);
+        await audit(action, actor, detail, id);
+      },
+      refusedChats: () => queries.refusedChats(),
+    },
+  });
+
   const service: NotifierService = {
     metrics,
     get healthUrl() {
@@ -274,12 +373,11 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
     },
 
     async sendDailySummary() {
-      const q = need(queries);
+      const q = queries;
       const now = Date.now();
       const tradingDay = lastTradingDay(now);
       const since = new Date(tradingDay.startMs);
       const until = new Date(tradingDay.endMs);
-      const db = database.db;
       const [accounts, opening, fills, totals, positions, reconciliations, failed, tradingState] =
         await Promise.all([
           latestAccountSnapshots(db, until),
@@ -288,7 +386,7 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
           q.fillTotals(since, until),
           openPositions(db),
           q.reconciliations(since, until),
-          need(store).failedSince(since),
+          store.failedSince(since),
           (async () => (await (await tradingStateKv(bus)).get(KV_KEYS.tradingState))?.value ?? null)(),
         ]);
       const text = dailySummaryNotice(
@@ -315,138 +413,22 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
         clock(),
       );
       // One summary per trading day, however often the schedule (or a retry) asks.
-      await need(router).notify('daily_summary', tradingDay.day, { type: 'text', text });
+      await router.notify('daily_summary', tradingDay.day, { type: 'text', text });
     },
 
     async sendReauthReminder() {
       const now = Date.now();
       const reauth = upcomingReauth(now, config.WEEKLY_REAUTH_DEADLINE_HOUR);
-      await need(router).notify('reauth_reminder', new Date(reauth.resetAt).toISOString(), {
+      await router.notify('reauth_reminder', new Date(reauth.resetAt).toISOString(), {
         type: 'text',
         text: reauthReminderNotice(latestGateway, reauth, clock()),
       });
     },
 
     async start() {
-      const activeBus = bus;
-      const db = database.db;
-      store = new OutboxStore(db);
-      const activeStore = store;
-      queries = new NotifierQueries(db);
-      sender = new OutboxSender({
-        store,
-        send: (chatId, html, sendOptions) => need(bot).sendMessage(chatId, html, sendOptions),
-        pacer,
-        metrics,
-        log: log.child({ component: 'outbox' }),
-        clock,
-        retryBaseMs: config.NOTIFIER_RETRY_BASE_MS,
-        giveUpAfterMs: config.NOTIFIER_GIVE_UP_AFTER_MS,
-      });
-      const activeSender = sender;
-      router = new NotificationRouter({
-        chats: config.TELEGRAM_CHATS,
-        defaults: config.TELEGRAM_NOTIFY,
-        store,
-        metrics,
-        queued: () => activeSender.kick(),
-      });
-      const activeRouter = router;
       await router.load();
       latestGateway = await readGatewayHealth(bus);
 
-      bot = new TelegramBot({
-        token: config.TELEGRAM_BOT_TOKEN,
-        apiRoot: config.TELEGRAM_API_ROOT,
-        chats: config.TELEGRAM_CHATS,
-        confirmTimeoutMs: config.NOTIFIER_CONFIRM_TIMEOUT_MS,
-        pacer,
-        metrics,
-        log: log.child({ component: 'telegram' }),
-        operations: {
-          status: async () =>
-            statusScreen(
-              await gatherStatus({
-                db,
-                bus: activeBus,
-                httpPortBase: config.STACK_HTTP_PORT_BASE,
-                ...(config.STATUS_SERVICES ? { services: config.STATUS_SERVICES } : {}),
-              }),
-              latestGateway,
-              clock(),
-            ),
-          positions: async () => positionsScreen(await openPositions(db)),
-          orders: async () => ordersScreen(await openOrders(db)),
-          trades: async (limit) => tradesScreen(await recentFills(db, limit), clock()),
-          balance: async () => balanceScreen(await latestAccountSnapshots(db), clock()),
-          pnl,
-          gateway: async () => {
-            const gateway = latestGateway ?? (await readGatewayHealth(activeBus));
-            const status = gateway
-              ? null
-              : await gatherStatus({
-                  db,
-                  bus: activeBus,
-                  httpPortBase: config.STACK_HTTP_PORT_BASE,
-                  ...(config.STATUS_SERVICES ? { services: config.STATUS_SERVICES } : {}),
-                });
-            return gatewayScreen(gateway, status, clock());
-          },
-          setTradingState: async (state: TradingStateName, reason: string, actor: string, chatId: number) => {
-            const key = changeKey({ state, reason, by: actor });
-            setFromChat.set(key, chatId);
-            const { value, auditProblems } = await setTradingState(
-              { bus: activeBus, db },
-              state,
-              reason,
-              actor,
-              'telegram',
-            ).catch((error: unknown) => {
-              setFromChat.delete(key);
-              throw error;
-            });
-            log.info({ state, reason, actor, chatId }, 'trading state set from Telegram');
-            const text = tradingStateNotice(value, clock());
-            return auditProblems.length === 0
-              ? text
-              : `${text}\n⚠️ The change is made but its audit entry is incomplete:\n${auditProblems.map((p) => `• ${escapeHtml(p)}`).join('\n')}`;
-          },
-          reconcile: async (actor, chatId) => {
-            const requestedAt = Date.now();
-            const commandId = await requestReconciliation(activeBus, actor);
-            const waiter = {
-              chatId,
-              requestedAt,
-              timer: setTimeout(() => {
-                reconcileWaiters.delete(waiter);
-                void retrier.run('reconciliation', 'the /reconcile timeout answer', () =>
-                  tellChat(
-                    chatId,
-                    `reconcile-timeout:${commandId}`,
-                    `⚠️ No reconciliation result ${Math.round(config.NOTIFIER_RECONCILE_TIMEOUT_MS / 1000)} s after /reconcile: is execution running and holding the lease? (/status)`,
-                  ),
-                );
-              }, config.NOTIFIER_RECONCILE_TIMEOUT_MS),
-            };
-            reconcileWaiters.add(waiter);
-            log.info({ actor, chatId, commandId }, 'reconciliation requested from Telegram');
-            return 'Reconciliation requested; execution runs it and I send the result here.';
-          },
-          levels: (chatId) => activeRouter.levels(chatId),
-          setLevel: (chatId, notification, level, actor) =>
-            activeRouter.setLevel(chatId, notification, level, actor),
-          audit: async (action, actor, detail, auditId) => {
-            // A stranger is audited once per chat, however often it writes.
-            const id =
-              auditId ??
-              (action === 'telegram_refused'
-                ? deterministicId('telegram_refused', String(detail.chatId))
-                : undefined);
-            await audit(action, actor, detail, id);
-          },
-          refusedChats: () => need(queries).refusedChats(),
-        },
-      });
       await bot.start();
 
       consumers.push(
@@ -455,7 +437,7 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
           deliverFrom: { policy: 'new' },
           maxDeliver: MAX_DELIVER,
           handler: async (fill) => {
-            await activeRouter.notify('fills', fill.execId, { type: 'fill', fill });
+            await router.notify('fills', fill.execId, { type: 'fill', fill });
           },
         }),
         await bus.consume(topics.orderEvent, {
@@ -464,7 +446,7 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
           maxDeliver: MAX_DELIVER,
           handler: async (event) => {
             if (!isRejection(event)) return;
-            await activeRouter.notify('rejections', event.eventId, {
+            await router.notify('rejections', event.eventId, {
               type: 'text',
               text: rejectionNotice(event, clock()),
             });
@@ -483,7 +465,7 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
           handler: async (event) => {
             if (event.severity === 'info') return;
             const text = systemNotice(event, clock());
-            if (text) await activeRouter.notify('system', event.eventId, { type: 'text', text });
+            if (text) await router.notify('system', event.eventId, { type: 'text', text });
           },
         }),
         await bus.consume(topics.gatewayHealth, {
@@ -493,11 +475,11 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
           handler: async (healthMessage) => {
             if (!latestGateway || healthMessage.ts >= latestGateway.ts) latestGateway = healthMessage;
             const notice = gatewayNotice(healthMessage, clock());
-            if (notice) await activeRouter.notify('gateway', notice.key, { type: 'text', text: notice.text });
+            if (notice) await router.notify('gateway', notice.key, { type: 'text', text: notice.text });
           },
         }),
       );
-      await watchTradingState(activeBus, activeStore, activeRouter);
+      await watchTradingState(bus, store, router);
       sender.start();
 
       const schedule = (pattern: string | null, timezone: string, run: () => Promise<unknown>) => {
@@ -523,7 +505,7 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
           ),
       );
       const prune = setInterval(() => {
-        activeStore
+        store
           .prune(new Date(Date.now() - OUTBOX_RETENTION_MS))
           .catch((error: unknown) => log.warn({ err: error }, 'could not prune the outbox'));
       }, 3_600_000);
@@ -531,21 +513,13 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
       timers.add(prune);
 
       if (deps.http ?? true) {
-        const pool = database.pool;
-        const activeBot = bot;
         health = await startHealthServer({
           port: config.HTTP_PORT,
           registry,
           checks: [
-            { name: 'nats', check: () => activeBus.isConnected() },
-            {
-              name: 'postgres',
-              check: async () => {
-                await pool.query('select 1');
-                return true;
-              },
-            },
-            { name: 'telegram', check: () => activeBot.isPolling() },
+            { name: 'nats', check: () => bus.isConnected() },
+            { name: 'postgres', check: () => database.ping() },
+            { name: 'telegram', check: () => bot.isPolling() },
           ],
         });
       }
@@ -561,11 +535,11 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
       for (const timer of timers) clearInterval(timer);
       for (const waiter of reconcileWaiters) clearTimeout(waiter.timer);
       reconcileWaiters.clear();
-      await bot?.stop();
+      await bot.stop();
       await Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));
       stopWatching?.();
       await watching;
-      await sender?.stop();
+      await sender.stop();
       await health?.close();
     },
   };
