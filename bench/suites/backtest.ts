@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Bar } from '@ibstack/contracts';
-import { runBacktest, syntheticBars } from '@ibstack/backtest';
+import { type BacktestOptions, runBacktest, syntheticBars } from '@ibstack/backtest';
 import { builtInStrategies, parseSleevesConfig } from '@ibstack/strategy';
 import { SMA } from 'trading-signals';
 
@@ -11,6 +11,34 @@ import { nowMs } from '../lib/stats';
 
 const DEMO = join(__dirname, '..', '..', 'services', 'strategy', 'config', 'demo.yaml');
 const YEAR_OF_MINUTES = 365 * 24 * 60;
+
+/**
+ * The suite's run: the demo sleeve over `scale` of a year of synthetic 1-minute EUR.CAD bars (10,000 at
+ * least). `bench/backtest-digest.ts` replays the same run to check that a change keeps its results.
+ */
+export function backtestScenario(scale: number): {
+  bars: Bar[];
+  options: Omit<BacktestOptions, 'bars'>;
+} {
+  const count = Math.max(10_000, Math.round(YEAR_OF_MINUTES * scale));
+  const fromMs = Date.parse('2025-01-06T00:00:00Z');
+  const sleeves = parseSleevesConfig(readFileSync(DEMO, 'utf8'), DEMO, builtInStrategies());
+  // A quiet random walk, so the demo's crossover trades now and then rather than every few bars.
+  const bars = syntheticBars({
+    instrument: 'EURCAD',
+    timeframe: '1m',
+    fromMs,
+    count,
+    start: 1.5,
+    volatility: 0.0002,
+    decimals: 5,
+    seed: 42,
+  });
+  return {
+    bars,
+    options: { sleeves, fromMs, toMs: fromMs + count * 60_000, initialCashUsd: 1_000_000 },
+  };
+}
 
 /**
  * The floor: the demo sleeve's indicators (a 2- and a 5-bar SMA of the close, and the cross) over the same
@@ -39,20 +67,8 @@ export const backtestSuite: Suite = {
   description:
     'backtest speed over one year of 1-minute bars for the demo sleeve (strategy, sizing, risk, matching, account), beside a bare loop of its indicators',
   async run({ scale, log }) {
-    const count = Math.max(10_000, Math.round(YEAR_OF_MINUTES * scale));
-    const fromMs = Date.parse('2025-01-06T00:00:00Z');
-    const sleeves = parseSleevesConfig(readFileSync(DEMO, 'utf8'), DEMO, builtInStrategies());
-    // A quiet random walk, so the demo's crossover trades now and then rather than every few bars.
-    const bars = syntheticBars({
-      instrument: 'EURCAD',
-      timeframe: '1m',
-      fromMs,
-      count,
-      start: 1.5,
-      volatility: 0.0002,
-      decimals: 5,
-      seed: 42,
-    });
+    const { bars, options } = backtestScenario(scale);
+    const count = bars.length;
     log(`${count} one-minute bars`);
 
     // The floor, best of three (it is over in milliseconds).
@@ -67,13 +83,7 @@ export const backtestSuite: Suite = {
     // process's peak, so in a full `npm run bench` an earlier suite's may stand in it).
     const rssBeforeMb = process.memoryUsage().rss / 2 ** 20;
     const started = nowMs();
-    const result = await runBacktest({
-      sleeves,
-      bars,
-      fromMs,
-      toMs: fromMs + count * 60_000,
-      initialCashUsd: 1_000_000,
-    });
+    const result = await runBacktest({ ...options, bars });
     const runMs = nowMs() - started;
     const peakRssMb = (process.resourceUsage().maxRSS * 1024) / 2 ** 20;
     log(

@@ -123,6 +123,43 @@ interface TimedBar {
   time: number;
 }
 
+/** The bars with their open times, oldest first (bars of one time in the order given). */
+function timeBars(bars: readonly Bar[]): TimedBar[] {
+  const timed = new Array<TimedBar>(bars.length);
+  let ordered = true;
+  let previous = Number.NEGATIVE_INFINITY;
+  for (let index = 0; index < bars.length; index++) {
+    const bar = bars[index]!;
+    const time = parseIsoMs(bar.ts);
+    if (time < previous) ordered = false;
+    previous = time;
+    timed[index] = { bar, time };
+  }
+  if (!ordered) timed.sort((a, b) => a.time - b.time);
+  return timed;
+}
+
+/** Index of the first of the time-ordered bars opening at or after `time` (from `from` on). */
+function firstAtOrAfter(timed: readonly TimedBar[], time: number, from = 0): number {
+  let index = from;
+  while (index < timed.length && timed[index]!.time < time) index += 1;
+  return index;
+}
+
+/** The time-ordered bars per instrument; the array itself when they are all of one. */
+function byInstrument(timed: TimedBar[]): Map<string, TimedBar[]> {
+  const groups = new Map<string, TimedBar[]>();
+  const first = timed[0]?.bar.instrument;
+  if (first !== undefined && timed.every((entry) => entry.bar.instrument === first))
+    return groups.set(first, timed);
+  for (const entry of timed) {
+    let list = groups.get(entry.bar.instrument);
+    if (!list) groups.set(entry.bar.instrument, (list = []));
+    list.push(entry);
+  }
+  return groups;
+}
+
 /** Stands in for each metric's update: nobody scrapes a backtest, and an update per bar is not free. */
 const SILENT = { inc() {}, dec() {}, set() {}, observe() {} };
 
@@ -139,12 +176,13 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   let now = fromMs;
   const clock = () => now;
 
-  // Bars per instrument and timeframe, oldest first: the quotes, the warm-up history and the replay. Each
-  // bar's time is parsed once, here: the loop below reads it for every bar.
-  const timed: TimedBar[] = options.bars.map((bar) => ({ bar, time: parseIsoMs(bar.ts) }));
-  timed.sort((a, b) => a.time - b.time);
-  const history = timed.filter((entry) => entry.time < fromMs).map((entry) => entry.bar);
-  const replay = timed.filter((entry) => entry.time >= fromMs && entry.time < toMs);
+  // Every bar oldest first, each bar's time parsed once, here: the loop below reads it for every bar. Bars
+  // usually come in order already, and then the sort (stable, so it would leave them as they are) is skipped.
+  const timed = timeBars(options.bars);
+  // In time order the warm-up history is a prefix and the replay the run after it.
+  const replayStart = firstAtOrAfter(timed, fromMs);
+  const history = timed.slice(0, replayStart).map((entry) => entry.bar);
+  const replay = timed.slice(replayStart, firstAtOrAfter(timed, toMs, replayStart));
 
   const quotes = new BarQuotes(sleeves.fxRatesToUsd);
   const venue = new SimVenue({
@@ -154,25 +192,19 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     clock,
   });
   // The venue prices each instrument from its finest bars.
-  const byInstrument = new Map<string, TimedBar[]>();
-  for (const entry of timed) {
-    let list = byInstrument.get(entry.bar.instrument);
-    if (!list) byInstrument.set(entry.bar.instrument, (list = []));
-    list.push(entry);
-  }
-  for (const [key, entries] of byInstrument) {
+  for (const [key, entries] of byInstrument(timed)) {
     const venueInstrument = venue.venueInstrument(key);
     if (!venueInstrument) continue;
-    // A loop, not Math.min(...): a year of minutes is more arguments than a call takes.
     let finest = Number.POSITIVE_INFINITY;
     for (const { bar } of entries) finest = Math.min(finest, TIMEFRAME_SECONDS[bar.timeframe]);
-    const finestBars = entries.filter((entry) => TIMEFRAME_SECONDS[entry.bar.timeframe] === finest);
-    quotes.addBars(
-      venueInstrument,
-      finestBars.map((entry) => entry.bar),
-      finest * 1000,
-      finestBars.map((entry) => entry.time),
-    );
+    const finestBars: Bar[] = [];
+    const starts: number[] = [];
+    for (const entry of entries) {
+      if (TIMEFRAME_SECONDS[entry.bar.timeframe] !== finest) continue;
+      finestBars.push(entry.bar);
+      starts.push(entry.time);
+    }
+    quotes.addBars(venueInstrument, finestBars, finest * 1000, starts);
   }
 
   const store = new MemoryStrategyStore();

@@ -10,7 +10,7 @@
  * very one an immediate one would have been.
  */
 import { type AccountSnapshot, HOUR_MS } from '@ibstack/contracts';
-import { type Broker, formatMoney } from '@ibstack/gateway-sim';
+import type { Broker } from '@ibstack/gateway-sim';
 import { accountFigures, type DrawdownLevel, type RiskLimits, tradingDayStart } from '@ibstack/risk';
 
 /**
@@ -20,11 +20,14 @@ import { accountFigures, type DrawdownLevel, type RiskLimits, tradingDayStart } 
 const LEVEL_MARGIN_PCT = 1e-4;
 
 /**
- * An account value as execution stores it: the sim's figure to the cent, as a plain decimal string
- * (`toDecimalString` of the reported `"1000.50"` is `"1000.5"`; a number of cents never prints with an
- * exponent, so `String(Number(…))` is the same string).
+ * An account value as execution stores it: the sim's figure to the cent as it reports it
+ * (`formatMoney`), as a plain decimal string (`toDecimalString` of the reported `"1000.50"` is `"1000.5"`).
+ * `formatMoney` prints `Math.round(value * 100) / 100` to two decimals, a string that parses back to that
+ * very double, so the decimal string is the double's own shortest form: worked out here without printing
+ * and parsing it (every step in the market observes the account). The test holds it to
+ * `String(Number(formatMoney(value)))`.
  */
-const accountValue = (value: number) => String(Number(formatMoney(value)));
+export const accountValue = (value: number): string => String(Math.round(value * 100) / 100);
 
 /** What one observation recorded: the inputs of its snapshot. */
 interface Observation {

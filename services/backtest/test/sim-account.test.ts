@@ -3,11 +3,11 @@
  * (so one handed over later is the one an immediate snapshot would have been), and a floating-point
  * drawdown level that answers only when it is clear of the thresholds.
  */
-import { Broker, InstrumentTable, MarketSchedule } from '@ibstack/gateway-sim';
+import { Broker, formatMoney, InstrumentTable, MarketSchedule } from '@ibstack/gateway-sim';
 import { accountFigures } from '@ibstack/risk';
 
 import { BarQuotes } from '../src/bar-quotes';
-import { SimAccount } from '../src/sim-account';
+import { accountValue, SimAccount } from '../src/sim-account';
 
 const LIMITS = { drawdownWarnPct: '5', drawdownReducePct: '10' };
 const START = Date.parse('2026-11-03T12:00:00Z');
@@ -33,6 +33,21 @@ function simulated() {
 }
 
 describe('SimAccount', () => {
+  it('keeps an account value as the sim reports it to the cent, read back as a decimal string', () => {
+    // Cents, half cents, float noise, signs, zero and negative zero, and the magnitudes where a double's
+    // step passes a cent and then exceeds a unit.
+    const values = [0, -0, 0.005, -0.005, 0.015, 1000.5, 97_499.504_999, 1e6 + 0.125, -2_500.5, 0.1 + 0.2];
+    for (const magnitude of [1e13, 1e14, 1e15, 1e16, 1e17, 1e21, 1e22])
+      values.push(magnitude + 0.37, -magnitude);
+    // A fixed-seed walk over many scales.
+    let seed = 42;
+    for (let index = 0; index < 20_000; index++) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      values.push((seed / 2 ** 31 - 0.5) * 10 ** (index % 16));
+    }
+    for (const value of values) expect(accountValue(value)).toBe(String(Number(formatMoney(value))));
+  });
+
   it('snapshots with execution’s account figures, from what was observed at the step', () => {
     const { broker, account, at } = simulated();
     account.observe(at(0));

@@ -1,14 +1,22 @@
-import { type Bar, parseIsoMs, type Tick, TIMEFRAME_SECONDS, type Timeframe } from '@ibstack/contracts';
+import {
+  type Bar,
+  type InstrumentKey,
+  parseIsoMs,
+  type Tick,
+  TIMEFRAME_SECONDS,
+  type Timeframe,
+} from '@ibstack/contracts';
 import type { Logger } from '@ibstack/observability';
 import Decimal from 'decimal.js';
 
 import type { ProgressRow } from './ports';
 import { parseDecisions } from './domain/decisions';
 import type { Batch } from './domain/intents';
-import { type CandidateOrder, ordersFromDecisions } from './domain/orders';
+import { type CandidateOrder, ordersFromDecisions, type SleeveView } from './domain/orders';
 import type { MarketPrices } from './domain/prices';
 import type { BarProgress } from './domain/progress';
 import type { SleeveBook } from './domain/sleeve-book';
+import type { SizingRules } from './domain/sizing';
 import type { IntentEmitter } from './intent-emitter';
 import type { StrategyMetrics } from './metrics';
 import type { ParsedDecision } from './sdk';
@@ -27,6 +35,8 @@ const TICK_SEQUENCE_BASE = 1_000_000;
 export class BarPipeline {
   /** Per sleeve, how many late bars in a row had decisions dropped: a replay says so once, not per bar. */
   private readonly lateStreaks = new Map<string, number>();
+  /** Each sleeve's view for sizing, built on its first orders. */
+  private readonly views = new Map<SleeveRunner, SizingView>();
 
   constructor(
     private readonly deps: {
@@ -68,7 +78,13 @@ export class BarPipeline {
         continue;
       }
       // A paused sleeve's progress moves on too: a restart warms it up over these bars from Postgres.
-      advanced.push({ sleeve: name, instrument: bar.instrument, timeframe: bar.timeframe, barTs: bar.ts });
+      advanced.push({
+        sleeve: name,
+        instrument: bar.instrument,
+        timeframe: bar.timeframe,
+        barTs: bar.ts,
+        barMs,
+      });
       if (!runner.strategy || runner.paused !== null) continue;
       let decisions: ParsedDecision[];
       try {
@@ -148,20 +164,44 @@ export class BarPipeline {
   /** Sizes decisions against what the sleeve holds and has in flight, at the last prices. */
   private ordersOf(runner: SleeveRunner, decisions: readonly ParsedDecision[]): CandidateOrder[] {
     const { book, prices, log } = this.deps;
-    const name = runner.config.name;
-    const { orders, notes } = ordersFromDecisions(
-      decisions,
-      {
-        capitalUsd: runner.config.capitalUsd,
-        sizing: runner.config.sizing,
-        currencyOf: (instrument) => prices.currencyOf(instrument) ?? 'USD',
-        priceOf: (instrument) => prices.price(instrument),
-        exposureOf: (instrument) =>
-          book.position(name, instrument).add(book.pendingQuantity(name, instrument)),
-      },
-      prices.ratesToUsd(),
-    );
-    for (const note of notes) log.warn({ sleeve: name }, note);
+    let view = this.views.get(runner);
+    if (!view) this.views.set(runner, (view = new SizingView(runner, prices, book)));
+    const { orders, notes } = ordersFromDecisions(decisions, view, prices.ratesToUsd());
+    for (const note of notes) log.warn({ sleeve: runner.config.name }, note);
     return orders;
+  }
+}
+
+/**
+ * What sizing reads of a sleeve: its capital and rules, the last prices and what its book holds and has in
+ * flight. One per sleeve, reading the live state through methods: a view of closures built for every bar
+ * with orders is not free.
+ */
+class SizingView implements SleeveView {
+  constructor(
+    private readonly runner: SleeveRunner,
+    private readonly prices: MarketPrices,
+    private readonly book: SleeveBook,
+  ) {}
+
+  get capitalUsd(): string {
+    return this.runner.config.capitalUsd;
+  }
+
+  get sizing(): SizingRules {
+    return this.runner.config.sizing;
+  }
+
+  currencyOf(instrument: InstrumentKey): string {
+    return this.prices.currencyOf(instrument) ?? 'USD';
+  }
+
+  priceOf(instrument: InstrumentKey): string | undefined {
+    return this.prices.price(instrument);
+  }
+
+  exposureOf(instrument: InstrumentKey): Decimal {
+    const sleeve = this.runner.config.name;
+    return this.book.position(sleeve, instrument).add(this.book.pendingQuantity(sleeve, instrument));
   }
 }

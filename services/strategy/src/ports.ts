@@ -25,6 +25,8 @@ export interface ProgressRow {
   instrument: string;
   timeframe: Timeframe;
   barTs: string;
+  /** `barTs` as epoch ms, parsed once by the pipeline that read the bar (a store need not parse it again). */
+  barMs: number;
 }
 
 /** A bar's intents and the progress it makes, written in one transaction. */

@@ -1,10 +1,4 @@
-import {
-  type AccountSnapshot,
-  type AuditEntry,
-  type Bar,
-  parseIsoMs,
-  type Timeframe,
-} from '@ibstack/contracts';
+import { type AccountSnapshot, type AuditEntry, type Bar, type Timeframe } from '@ibstack/contracts';
 
 import type { IntentRow } from '../domain/intents';
 import type {
@@ -31,9 +25,6 @@ export class MemoryStrategyStore implements StrategyStore {
   /** Progress rows in the order first committed, and the same rows by sleeve, instrument and timeframe. */
   private readonly progress: StoredProgress[] = [];
   private readonly progressIndex = new Map<string, Map<string, Map<string, StoredProgress>>>();
-  /** The last bar time parsed: a bar's progress rows (one per sleeve) share it, and the next bar's differs. */
-  private parsedTs = '';
-  private parsedMs = Number.NaN;
   private readonly intentList: KeptIntent[] = [];
   private readonly intentsById = new Map<string, KeptIntent>();
   readonly audits: AuditEntry[] = [];
@@ -88,11 +79,7 @@ export class MemoryStrategyStore implements StrategyStore {
     }
     for (const audit of commit.audits) this.audits.push(audit);
     for (const row of commit.progress) {
-      if (row.barTs !== this.parsedTs) {
-        this.parsedTs = row.barTs;
-        this.parsedMs = parseIsoMs(row.barTs);
-      }
-      const lastBarMs = this.parsedMs;
+      const lastBarMs = row.barMs;
       let instruments = this.progressIndex.get(row.sleeve);
       if (!instruments)
         this.progressIndex.set(row.sleeve, (instruments = new Map<string, Map<string, StoredProgress>>()));

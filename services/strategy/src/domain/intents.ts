@@ -101,17 +101,19 @@ export function buildIntents<S extends RiskSleeve>(
   const createdAt = new Date(now).toISOString();
   for (const { runner, orders } of batches) {
     const sleeve = runner.config.name;
+    // In flight by instrument, with this trigger's accepted orders added (read through `pendingOf`).
     const pending = new Map<string, Decimal>();
-    const pendingOf = (instrument: string) =>
-      pending.get(instrument) ?? book.pendingQuantity(sleeve, instrument);
     const recent = [...runner.recentOrderTimes];
-    orders.forEach((order, index) => {
+    for (let index = 0; index < orders.length; index++) {
+      const order = orders[index]!;
       const sequence = trigger.sequenceBase + index;
       let quantity = new Decimal(order.quantity);
       let reason = order.reason;
       if (view.tradingState?.state === 'REDUCING') {
         // Under REDUCING a flip becomes a close: the part of the signal that is still allowed.
-        const exposure = book.position(sleeve, order.instrument).add(pendingOf(order.instrument));
+        const exposure = book
+          .position(sleeve, order.instrument)
+          .add(pendingOf(pending, book, sleeve, order.instrument));
         const allowed = reducingQuantity(exposure, order.side, quantity);
         if (allowed.gt(0) && allowed.lt(quantity)) {
           quantity = allowed;
@@ -152,9 +154,7 @@ export function buildIntents<S extends RiskSleeve>(
         },
         scope: 'sleeve',
         positions: book.positions(sleeve),
-        pending: Object.fromEntries(
-          runner.config.instruments.map((i) => [i.key, pendingOf(i.key).toFixed()]),
-        ),
+        pending: pendingRecord(pending, book, sleeve, runner.config.instruments),
         tradingState: view.tradingState,
         limits: runner.config.risk,
         recentOrderTimes: recent,
@@ -165,10 +165,13 @@ export function buildIntents<S extends RiskSleeve>(
       if (decision.allowed) {
         for (const warning of decision.warnings) built.warnings.push({ sleeve, warning });
         recent.push(now);
-        pending.set(order.instrument, pendingOf(order.instrument).add(signedQuantity(order.side, quantity)));
+        pending.set(
+          order.instrument,
+          pendingOf(pending, book, sleeve, order.instrument).add(signedQuantity(order.side, quantity)),
+        );
         built.rows.push({ intent, status: 'accepted', riskReason: null });
         built.accepted.push({ runner, intent });
-        return;
+        continue;
       }
       built.rows.push({ intent, status: 'blocked', riskReason: decision.reason });
       built.blocked.push({ runner, intent, reason: decision.reason });
@@ -190,7 +193,29 @@ export function buildIntents<S extends RiskSleeve>(
         },
         at: createdAt,
       });
-    });
+    }
   }
   return built;
+}
+
+/** A sleeve's quantity in flight for an instrument, counting the trigger's orders accepted so far. */
+function pendingOf(
+  pending: ReadonlyMap<string, Decimal>,
+  book: SleeveBook,
+  sleeve: string,
+  instrument: string,
+): Decimal {
+  return pending.get(instrument) ?? book.pendingQuantity(sleeve, instrument);
+}
+
+/** `pendingOf` for each of the sleeve's instruments, as the risk check takes it. */
+function pendingRecord(
+  pending: ReadonlyMap<string, Decimal>,
+  book: SleeveBook,
+  sleeve: string,
+  instruments: ReadonlyArray<{ readonly key: InstrumentKey }>,
+): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (const { key } of instruments) record[key] = pendingOf(pending, book, sleeve, key).toFixed();
+  return record;
 }

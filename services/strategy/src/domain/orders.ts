@@ -41,8 +41,6 @@ export function ordersFromDecisions(
   const orders: CandidateOrder[] = [];
   const notes: string[] = [];
   const planned = new Map<InstrumentKey, Decimal>();
-  const exposure = (instrument: InstrumentKey) =>
-    view.exposureOf(instrument).add(planned.get(instrument) ?? 0);
   for (const decision of decisions) {
     const price = view.priceOf(decision.instrument);
     if (price === undefined) {
@@ -61,7 +59,8 @@ export function ordersFromDecisions(
         rates,
         quantityStep: view.sizing.quantityStep,
       });
-      const order = orderToTarget(target, exposure(decision.instrument), view.sizing);
+      const exposure = view.exposureOf(decision.instrument).add(planned.get(decision.instrument) ?? 0);
+      const order = orderToTarget(target, exposure, view.sizing);
       if (!order) continue;
       ({ side, quantity } = order);
     } else {
