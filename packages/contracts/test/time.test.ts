@@ -1,4 +1,4 @@
-import { parseIsoMs, instantOfWallClock, sessionOf, wallClockMs } from '@ibstack/contracts';
+import { formatIsoMs, parseIsoMs, instantOfWallClock, sessionOf, wallClockMs } from '@ibstack/contracts';
 
 const NY = 'America/New_York';
 const at = (iso: string) => Date.parse(iso);
@@ -84,6 +84,31 @@ describe('wall clocks in a zone', () => {
   ])('%s in %s reads %s on the wall, and back', (instant, zone, wall) => {
     expect(new Date(wallClockMs(at(instant), zone)).toISOString()).toBe(wall);
     expect(new Date(instantOfWallClock(at(wall), zone)).toISOString()).toBe(instant);
+  });
+});
+
+describe('formatIsoMs', () => {
+  it('writes what toISOString writes, over 1970–9999 and every day of leap and common years', () => {
+    let state = 54321;
+    const random = () => {
+      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return state / 2_147_483_648;
+    };
+    const end = Date.UTC(10000, 0, 1);
+    for (let i = 0; i < 100_000; i++) {
+      const time = Math.floor(random() * (i % 2 === 0 ? end : Date.UTC(2200, 0, 1)));
+      expect(formatIsoMs(time)).toBe(new Date(time).toISOString());
+    }
+    for (let time = Date.UTC(1999, 11, 31); time < Date.UTC(2002, 0, 2); time += 86_400_000 - 1)
+      expect(formatIsoMs(time)).toBe(new Date(time).toISOString());
+    for (const time of [0, 1, 999, Date.UTC(2000, 1, 29), Date.UTC(2100, 1, 28, 23, 59, 59, 999), end - 1])
+      expect(formatIsoMs(time)).toBe(new Date(time).toISOString());
+  });
+
+  it('leaves times outside 1970–9999 and fractions of a millisecond to toISOString', () => {
+    for (const time of [-1, -86_400_001, Date.UTC(10000, 0, 1), Date.UTC(275760, 8, 13), 1.5, -0])
+      expect(formatIsoMs(time)).toBe(new Date(time).toISOString());
+    expect(() => formatIsoMs(Number.NaN)).toThrow(RangeError);
   });
 });
 

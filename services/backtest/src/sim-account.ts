@@ -9,7 +9,7 @@
  * when a snapshot is asked for, from what the observation recorded, so a snapshot taken later is the
  * very one an immediate one would have been.
  */
-import { type AccountSnapshot, HOUR_MS } from '@ibstack/contracts';
+import { type AccountSnapshot, formatIsoMs, HOUR_MS } from '@ibstack/contracts';
 import type { Broker } from '@ibstack/gateway-sim';
 import { accountFigures, type DrawdownLevel, type RiskLimits, tradingDayStart } from '@ibstack/risk';
 
@@ -154,7 +154,7 @@ export class SimAccount {
       dailyReturnPct: figures.dailyReturnPct,
       highWaterMark: figures.highWaterMark,
       drawdownPct: figures.drawdownPct,
-      ts: new Date(observation.time).toISOString(),
+      ts: formatIsoMs(observation.time),
     };
   }
 }

@@ -6,6 +6,7 @@
  */
 import {
   type Fill,
+  formatIsoMs,
   type InstrumentKey,
   type OrderEvent,
   type OrderIntent,
@@ -196,7 +197,7 @@ export class SimVenue {
   private onExecution(order: SimOrder, execution: SimExecution): void {
     const sleeve = this.sleeveOf.get(order.orderRef) ?? '';
     const ourKey = this.ourKey(execution.instrument);
-    const ts = new Date(execution.time).toISOString();
+    const ts = formatIsoMs(execution.time);
     const fill: Fill = {
       v: 1,
       execId: execution.execId,
@@ -255,7 +256,7 @@ export class SimVenue {
       quantity: toDecimal(order.totalQuantity),
       filledQuantity: toDecimal(order.filled),
       remainingQuantity: toDecimal(order.remaining),
-      ts: new Date(order.updatedAt).toISOString(),
+      ts: formatIsoMs(order.updatedAt),
     };
   }
 

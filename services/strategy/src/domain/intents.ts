@@ -2,6 +2,7 @@ import {
   type AccountSnapshot,
   type AuditEntry,
   deriveIntentId,
+  formatIsoMs,
   type InstrumentKey,
   type OrderIntent,
   type Timeframe,
@@ -98,7 +99,7 @@ export function buildIntents<S extends RiskSleeve>(
   const built: BuiltIntents<S> = { rows: [], accepted: [], blocked: [], audits: [], warnings: [] };
   // Most triggers bring no orders.
   if (batches.length === 0) return built;
-  const createdAt = new Date(now).toISOString();
+  const createdAt = formatIsoMs(now);
   for (const { runner, orders } of batches) {
     const sleeve = runner.config.name;
     // In flight by instrument, with this trigger's accepted orders added (read through `pendingOf`).
