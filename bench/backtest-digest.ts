@@ -2,7 +2,8 @@
 // 0.2 by default) and prints SHA-256 digests of what it produced: intents, fills, equity curve, statistics
 // and the rest of the result, each and all together. A speed change must leave every digest as it was;
 // with `out.json` the serialised result is written too, to diff when one moves. With PROFILE=file the run
-// itself (not the set-up, nor the digests) is CPU-profiled into `file` (.cpuprofile, for DevTools).
+// itself (not the set-up, nor the digests) is CPU-profiled into `file` (.cpuprofile, for DevTools);
+// PROFILE_FROM=n starts the profile at the n-th replayed bar instead (one phase of the run).
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -16,14 +17,24 @@ async function main(): Promise<void> {
   const { bars, options } = backtestScenario(scale);
   const profile = process.env.PROFILE;
   const session = profile ? new Session() : undefined;
+  const profileFrom = Number(process.env.PROFILE_FROM ?? '0');
   if (session) {
     session.connect();
     await session.post('Profiler.enable');
-    await session.post('Profiler.start');
+    if (profileFrom === 0) await session.post('Profiler.start');
   }
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  const result = await runBacktest({ ...options, bars });
+  const result = await runBacktest({
+    ...options,
+    bars,
+    onProgress:
+      session && profileFrom > 0
+        ? (done) => {
+            if (done === profileFrom) void session.post('Profiler.start');
+          }
+        : undefined,
+  });
   const cpu = process.cpuUsage(cpuBefore);
   const seconds = (performance.now() - started) / 1000;
   if (session && profile) {

@@ -61,6 +61,16 @@ interface PendingIntent {
   open: Decimal;
 }
 
+/** A sleeve's intents in flight for one instrument. */
+interface PendingGroup {
+  ids: Set<string>;
+  /**
+   * Their signed in-flight quantity: the sum of their `open`, kept up to date as each changes, so a lookup
+   * never walks the intents. Undefined when none is in flight (read as zero).
+   */
+  total: Decimal | undefined;
+}
+
 const TERMINAL: ReadonlySet<string> = TERMINAL_ORDER_STATUSES;
 const ZERO = new Decimal(0);
 
@@ -74,15 +84,14 @@ export class SleeveBook {
   private readonly fills = new Map<string, CountedFill>();
   private readonly holdings = new Map<string, Map<string, Holding>>();
   private readonly pending = new Map<string, PendingIntent>();
-  /** In-flight intent ids by sleeve and instrument, so a sleeve's lookup does not scan every sleeve's. */
-  private readonly pendingIndex = new Map<string, Set<string>>();
   /**
-   * Signed in-flight quantity by sleeve and instrument: the sum of the `open` of the intents in
-   * `pendingIndex`, kept up to date as each changes, so a lookup never walks the sleeve's intents.
+   * The intents in flight by sleeve, then instrument (every instrument the sleeve has had orders in flight
+   * for, in the order first seen), so a sleeve's lookup does not scan every sleeve's. Nested maps rather
+   * than one joined key: every bar and every intent looks here, and a joined key is a new string each time.
    */
-  private readonly pendingTotals = new Map<string, Decimal>();
-  /** Instruments each sleeve has had orders in flight for. */
-  private readonly pendingInstruments = new Map<string, Set<string>>();
+  private readonly pendingGroups = new Map<string, Map<string, PendingGroup>>();
+  /** How many intents each sleeve has in flight (the sum of its groups' sizes), counted as they come and go. */
+  private readonly pendingCounts = new Map<string, number>();
 
   /** Counts a fill; returns false when it was already counted (or is an older revision of one). */
   applyFill(fill: BookFill): boolean {
@@ -176,13 +185,12 @@ export class SleeveBook {
       open: ZERO,
     };
     this.pending.set(intentId, pending);
-    const key = bookKey(pending.sleeve, pending.instrument);
-    let ids = this.pendingIndex.get(key);
-    if (!ids) this.pendingIndex.set(key, (ids = new Set()));
-    ids.add(intentId);
-    let instruments = this.pendingInstruments.get(pending.sleeve);
-    if (!instruments) this.pendingInstruments.set(pending.sleeve, (instruments = new Set()));
-    instruments.add(pending.instrument);
+    let groups = this.pendingGroups.get(pending.sleeve);
+    if (!groups) this.pendingGroups.set(pending.sleeve, (groups = new Map<string, PendingGroup>()));
+    let group = groups.get(pending.instrument);
+    if (!group) groups.set(pending.instrument, (group = { ids: new Set(), total: undefined }));
+    group.ids.add(intentId);
+    this.pendingCounts.set(pending.sleeve, (this.pendingCounts.get(pending.sleeve) ?? 0) + 1);
     this.settle(intentId, pending);
   }
 
@@ -201,19 +209,22 @@ export class SleeveBook {
     const pending = this.pending.get(intentId);
     if (!pending) return;
     this.pending.delete(intentId);
-    const key = bookKey(pending.sleeve, pending.instrument);
-    const ids = this.pendingIndex.get(key);
-    ids?.delete(intentId);
-    if (!ids || ids.size === 0) this.pendingTotals.delete(key);
-    else this.pendingTotals.set(key, this.pendingTotals.get(key)!.sub(pending.open));
+    this.pendingCounts.set(pending.sleeve, this.pendingCounts.get(pending.sleeve)! - 1);
+    const group = this.group(pending.sleeve, pending.instrument)!;
+    group.ids.delete(intentId);
+    group.total = group.ids.size === 0 ? undefined : group.total!.sub(pending.open);
+  }
+
+  private group(sleeve: string, instrument: string): PendingGroup | undefined {
+    return this.pendingGroups.get(sleeve)?.get(instrument);
   }
 
   /** Re-counts what an intent has in flight after a change to it, and drops it once nothing is. */
   private settle(intentId: string, pending: PendingIntent): void {
-    const key = bookKey(pending.sleeve, pending.instrument);
+    const group = this.group(pending.sleeve, pending.instrument)!;
     const limit = pending.terminalFilled ?? pending.ordered;
     const open = signedQuantity(pending.side, Decimal.max(limit.sub(pending.filled), 0));
-    this.pendingTotals.set(key, (this.pendingTotals.get(key) ?? ZERO).sub(pending.open).add(open));
+    group.total = (group.total ?? ZERO).sub(pending.open).add(open);
     pending.open = open;
     const done =
       pending.terminalFilled !== undefined
@@ -224,23 +235,18 @@ export class SleeveBook {
 
   /** Signed quantity still in flight for a sleeve and instrument. */
   pendingQuantity(sleeve: string, instrument: string): Decimal {
-    return this.pendingTotals.get(bookKey(sleeve, instrument)) ?? ZERO;
+    return this.group(sleeve, instrument)?.total ?? ZERO;
   }
 
   pendingBySleeve(sleeve: string): Record<string, string> {
     const result: Record<string, string> = {};
-    for (const instrument of this.pendingInstruments.get(sleeve) ?? []) {
-      if (this.pendingIndex.get(bookKey(sleeve, instrument))?.size)
-        result[instrument] = this.pendingQuantity(sleeve, instrument).toFixed();
-    }
+    for (const [instrument, group] of this.pendingGroups.get(sleeve) ?? [])
+      if (group.ids.size > 0) result[instrument] = (group.total ?? ZERO).toFixed();
     return result;
   }
 
   pendingCount(sleeve: string): number {
-    let count = 0;
-    for (const instrument of this.pendingInstruments.get(sleeve) ?? [])
-      count += this.pendingIndex.get(bookKey(sleeve, instrument))?.size ?? 0;
-    return count;
+    return this.pendingCounts.get(sleeve) ?? 0;
   }
 
   /**
@@ -296,8 +302,4 @@ export class SleeveBook {
     }
     return result;
   }
-}
-
-function bookKey(sleeve: string, instrument: string): string {
-  return `${sleeve}\u0000${instrument}`;
 }
