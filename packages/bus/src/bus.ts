@@ -286,6 +286,15 @@ export class Bus {
        * 5 s: a lease renewal must fail fast and retry while the bucket's replicas elect a new leader.
        */
       operationTimeoutMs?: number;
+      /**
+       * Read through the bucket stream's leader (`STREAM.MSG.GET`) rather than a direct get, which any
+       * replica answers: the leader has every committed write, so a value just written is never read back
+       * older, and a read does not hang on a replica the cluster has lost. In the failover drill (NATS 2.9)
+       * the surviving nodes kept their route to a cut node for ~25 s, and in that window direct gets of the
+       * trading state timed out (5 s, then the order was refused, failing closed) while the lease's leader
+       * reads went through. @default false
+       */
+      leaderReads?: boolean;
     } = {},
   ): Promise<TypedKv<z.infer<S>>> {
     const name = this.namespace.bucket(bucket);
@@ -296,6 +305,8 @@ export class Bus {
       history: options.history ?? 1,
       replicas: this.replicas,
       ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
+      // For an existing bucket this only chooses how this handle reads; its configuration stays as it is.
+      ...(options.leaderReads ? { allow_direct: false } : {}),
     });
     // Kvm.create leaves an existing bucket as it is: bring its replicas to ours (a single server that
     // joined a cluster, NATS_REPLICAS raised from 1 to 3).

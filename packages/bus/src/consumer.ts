@@ -43,7 +43,24 @@ export interface ConsumerOptions<T> {
   lagRefreshMs?: number;
   /** Called after JetStream confirmed the ack (for metrics and fault-injection seams). */
   afterAck?: (message: T, context: MessageContext) => void;
+  /**
+   * How long one pull request stays open at the consumer's leader before the client renews it. A pull
+   * outlives the client that sent it: see DEFAULT_PULL_EXPIRES_MS. @default DEFAULT_PULL_EXPIRES_MS
+   */
+  pullExpiresMs?: number;
 }
+
+/**
+ * A pull request waits at the consumer's leader until it is served or expires; NATS drops it sooner only
+ * once it sees no interest in its reply subject. In the failover cluster (NATS 2.9) the surviving nodes
+ * kept their route to a cut or partitioned node, and with it the interest of that node's clients, for
+ * ~25 s: the taker's first intent or bar went to the former holder's pull, and with one message in flight
+ * (`maxAckPending: 1`) everything behind it waited out the ack wait — 5 s for intents, 15 s for bars (drill
+ * logs and `/jsz`, 2026-12-04). A pull that expires well within the lease TTL is gone before another host
+ * can take the lease. The cost: an idle consumer renews its pull once a period, and checks the server's
+ * heartbeats every half period.
+ */
+export const DEFAULT_PULL_EXPIRES_MS = 5_000;
 
 export interface ConsumerHandle {
   readonly durable: string;
@@ -204,7 +221,10 @@ export async function startConsumer<S extends z.ZodType>(
       try {
         const consumer = await bus.js.consumers.get(stream, durable);
         // Handled one at a time: a deep buffer only lets messages wait out their ack wait in it.
-        current = await consumer.consume({ max_messages: Math.min(options.maxAckPending ?? 64, 64) });
+        current = await consumer.consume({
+          max_messages: Math.min(options.maxAckPending ?? 64, 64),
+          expires: options.pullExpiresMs ?? DEFAULT_PULL_EXPIRES_MS,
+        });
         // stop() may have run while we were setting up, before there was anything for it to close.
         if (stopped) {
           current.stop();

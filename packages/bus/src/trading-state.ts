@@ -9,5 +9,6 @@ import type { TypedKv } from './kv';
  * notifier replays recent changes). Whoever opens it first creates it with these settings.
  */
 export function tradingStateKv(bus: Bus): Promise<TypedKv<TradingState>> {
-  return bus.kv(KV_BUCKETS.trading, TradingState, { history: 10 });
+  // Read before every order: from the leader, so a halt just written is seen and a lost node costs nothing.
+  return bus.kv(KV_BUCKETS.trading, TradingState, { history: 10, leaderReads: true });
 }

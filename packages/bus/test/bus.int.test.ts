@@ -1,8 +1,14 @@
 import { join } from 'node:path';
 
-import { InvalidMessageError, type ConsumerHandle } from '@ibstack/bus';
-import { type Bar, DeadLetter, Lease, subjects, topics } from '@ibstack/contracts';
+import {
+  type ConsumerHandle,
+  DEFAULT_PULL_EXPIRES_MS,
+  InvalidMessageError,
+  tradingStateKv,
+} from '@ibstack/bus';
+import { type Bar, DeadLetter, KV_KEYS, Lease, nowIso, subjects, topics } from '@ibstack/contracts';
 import { createTestBus, eventually, makeBar, spawnTs, type TestBus } from '@ibstack/test-kit';
+import { createInbox } from '@nats-io/transport-node';
 
 describe('bus', () => {
   let testBus: TestBus;
@@ -248,6 +254,59 @@ describe('bus', () => {
     await eventually(async () => expect(await lag()).toEqual({ pending: 0, ackPending: 0 }));
   });
 
+  it('lets its pulls lapse within DEFAULT_PULL_EXPIRES_MS, so a frozen former consumer cannot take its successor’s message', async () => {
+    // In the failover cluster the consumer's leader went on serving the pulls of a holder cut off from it;
+    // with one message in flight, the one sent into the void held back the rest for the ack wait.
+    const { bus } = testBus;
+    const stream = bus.namespace.stream('MD');
+    const durable = bus.namespace.consumer('successor');
+    const next = `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`;
+    const consumerOptions = { durable: 'successor', maxAckPending: 1, ackWaitMs: 30_000 };
+    // The pulls a consumer sends, as the server receives them.
+    const pulls: Array<{ expires: number }> = [];
+    const watch = bus.nc.subscribe(next, {
+      callback: (_error, message) => {
+        pulls.push(message.json<{ expires: number }>());
+      },
+    });
+    const former = await bus.consume(topics.bar, { ...consumerOptions, handler: () => Promise.resolve() });
+    await eventually(() => expect(pulls.length).toBeGreaterThan(0));
+    await former.stop();
+    watch.unsubscribe();
+    expect(pulls[0]!.expires).toBeLessThanOrEqual(DEFAULT_PULL_EXPIRES_MS * 1_000_000);
+    const waiting = async () => (await bus.jsm.consumers.info(stream, durable)).num_waiting;
+    await eventually(async () => expect(await waiting()).toBe(0));
+
+    // The same pull from a client that is still connected (so the server sees its interest, as the leader
+    // saw the partitioned holder's) but never takes what it is sent.
+    const frozen = await createTestBus({ namespace: testBus.namespace, name: 'frozen' });
+    try {
+      const inbox = createInbox();
+      frozen.bus.nc.subscribe(inbox, { callback: () => undefined });
+      frozen.bus.nc.publish(next, JSON.stringify(pulls[0]), { reply: inbox });
+      await eventually(async () => expect(await waiting()).toBe(1));
+      await eventually(async () => expect(await waiting()).toBe(0), {
+        timeoutMs: DEFAULT_PULL_EXPIRES_MS + 3_000,
+        intervalMs: 250,
+      });
+
+      const received: number[] = [];
+      handles.push(
+        await bus.consume(topics.bar, {
+          ...consumerOptions,
+          handler: (_bar, context) => {
+            received.push(context.deliveryCount);
+            return Promise.resolve();
+          },
+        }),
+      );
+      await bus.publish(topics.bar, makeBar());
+      await eventually(() => expect(received).toEqual([1]));
+    } finally {
+      await frozen.bus.close();
+    }
+  });
+
   it('stops a consumer that is stopped while it is still starting', async () => {
     const { bus } = testBus;
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -273,6 +332,35 @@ describe('bus', () => {
       epoch: 0,
       acquiredAt: '2026-11-24T15:00:00.000Z',
       renewedAt: '2026-11-24T15:00:00.000Z',
+    });
+
+    it('reads the trading state through the bucket’s leader, never a direct get that any replica answers', async () => {
+      const { bus } = testBus;
+      const stream = `KV_${bus.namespace.bucket('trading')}`;
+      // Every JetStream API request, as the server receives it: which kind of get the read sends.
+      const reads: string[] = [];
+      const watch = bus.nc.subscribe('$JS.API.>', {
+        callback: (_error, message) => {
+          if (message.subject.includes(stream) && message.subject.includes('.GET'))
+            reads.push(message.subject.split('.').slice(2, -1).join('.').replace(`.${stream}`, ''));
+        },
+      });
+      try {
+        const kv = await tradingStateKv(bus);
+        const running = {
+          v: 1 as const,
+          state: 'RUNNING' as const,
+          reason: 'test',
+          by: 'test',
+          at: nowIso(),
+        };
+        await kv.put(KV_KEYS.tradingState, running);
+        expect((await kv.get(KV_KEYS.tradingState))?.value).toEqual(running);
+        await bus.nc.flush();
+        expect(reads).toEqual(['STREAM.MSG.GET']);
+      } finally {
+        watch.unsubscribe();
+      }
     });
 
     it('creates a key only if absent and updates only at the expected revision', async () => {

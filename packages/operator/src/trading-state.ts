@@ -119,7 +119,13 @@ export class DurableTradingState {
         })
         .catch(() => null);
     }
-    return { effective: effectiveTradingState(nats?.value ?? null, postgres), nats, postgres, problems };
+    const state = effectiveTradingState(nats?.value ?? null, postgres);
+    // A copy that could not be read says why: a refusal then names the timeout, not just a missing key.
+    const effective =
+      problems.length > 0
+        ? { ...state, reason: `${state.reason} (${problems.join('; ')})`.slice(0, 1_000) }
+        : state;
+    return { effective, nats, postgres, problems };
   }
 
   /** The state in force (see the module header). */
