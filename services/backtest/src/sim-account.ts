@@ -27,30 +27,35 @@ const LEVEL_MARGIN_PCT = 1e-4;
  * and parsing it (every step in the market observes the account). The test holds it to
  * `String(Number(formatMoney(value)))`.
  */
-export const accountValue = (value: number): string => String(Math.round(value * 100) / 100);
+export const accountValue = (value: number): string => String(toCent(value));
+
+/**
+ * A figure to the cent as a number: what `accountValue` prints, and what its string reads back as. An
+ * observation keeps these, and the strings are printed only for a snapshot.
+ */
+const toCent = (value: number): number => Math.round(value * 100) / 100;
 
 /** What one observation recorded: the inputs of its snapshot. */
 interface Observation {
   time: number;
-  nav: string;
+  /** NAV to the cent (`toCent`), as are the two below. */
+  nav: number;
   /** The trading day's opening NAV before this observation; null when it is the day's first. */
-  opening: string | null;
+  opening: number | null;
   /** The high-water mark before this observation; null before the first. */
-  previousHighWaterMark: string | null;
+  previousHighWaterMark: number | null;
   cash: number;
   realizedPnl: number;
   unrealizedPnl: number;
 }
 
 export class SimAccount {
-  /** Highest NAV observed so far (a decimal string to the cent); null before the first observation. */
-  private highWaterMark: string | null = null;
-  /** `highWaterMark` as a number, for the comparison each observation makes. */
-  private highWaterMarkValue = Number.NaN;
+  /** Highest NAV observed so far (to the cent); null before the first observation. */
+  private highWaterMark: number | null = null;
   private dayStartMs = Number.NEGATIVE_INFINITY;
   private nextDayStartMs = Number.NEGATIVE_INFINITY;
-  /** NAV of the trading day's first observation; null until there is one. */
-  private dayOpening: string | null = null;
+  /** NAV of the trading day's first observation (to the cent); null until there is one. */
+  private dayOpening: number | null = null;
   private latest: Observation | undefined;
   private latestSnapshot: AccountSnapshot | undefined;
   /** The latest observation's NAV and the high-water mark before it (its NAV when none), as numbers. */
@@ -74,7 +79,7 @@ export class SimAccount {
   /** Records the account at `time` (the broker's clock must stand there); returns its NAV in USD. */
   observe(time: number): number {
     const venue = this.broker.figures({ detail: false });
-    const nav = accountValue(venue.netLiquidation);
+    const nav = toCent(venue.netLiquidation);
     if (this.isNewDay(time)) {
       this.dayStartMs = tradingDayStart(time);
       // The next day starts 23 to 25 hours later (daylight saving); 25 hours in is always inside it.
@@ -92,14 +97,10 @@ export class SimAccount {
     };
     this.latestSnapshot = undefined;
     this.dayOpening ??= nav;
-    // Cents below 2^53 parse to doubles in the same order as their decimals: `Decimal.max` of the two.
-    const navValue = Number(nav);
-    this.latestNavValue = navValue;
-    this.previousHighWaterMarkValue = this.highWaterMark === null ? navValue : this.highWaterMarkValue;
-    if (this.highWaterMark === null || navValue > this.highWaterMarkValue) {
-      this.highWaterMark = nav;
-      this.highWaterMarkValue = navValue;
-    }
+    // Cents below 2^53 are doubles in the same order as their decimals: `Decimal.max` of the two.
+    this.latestNavValue = nav;
+    this.previousHighWaterMarkValue = this.highWaterMark ?? nav;
+    if (this.highWaterMark === null || nav > this.highWaterMark) this.highWaterMark = nav;
     return venue.netLiquidation;
   }
 
@@ -111,7 +112,7 @@ export class SimAccount {
     limits: Pick<RiskLimits, 'drawdownWarnPct' | 'drawdownReducePct'>,
   ): DrawdownLevel | undefined {
     if (!this.latest) return undefined;
-    // The numbers observe() parsed from the observation's strings.
+    // The observation's figures as observe() kept them.
     const high = this.previousHighWaterMarkValue;
     const nav = this.latestNavValue;
     const highWaterMark = Math.max(high, nav);
@@ -138,9 +139,10 @@ export class SimAccount {
 
   private build(observation: Observation): AccountSnapshot {
     const figures = accountFigures({
-      netLiquidation: observation.nav,
-      dayOpeningNetLiquidation: observation.opening,
-      previousHighWaterMark: observation.previousHighWaterMark,
+      netLiquidation: String(observation.nav),
+      dayOpeningNetLiquidation: observation.opening === null ? null : String(observation.opening),
+      previousHighWaterMark:
+        observation.previousHighWaterMark === null ? null : String(observation.previousHighWaterMark),
     });
     return {
       v: 1,
