@@ -16,7 +16,10 @@ import { roundToTick } from '@ibstack/gateway-sim';
 
 interface BarSeries {
   instrument: SimInstrument;
+  bars: readonly Bar[];
   starts: Float64Array;
+  /** A bar's prices are read from its strings the first time a quote needs them (`parsed`). */
+  parsed: Uint8Array;
   open: Float64Array;
   high: Float64Array;
   low: Float64Array;
@@ -45,18 +48,23 @@ export class BarQuotes implements QuoteSource {
 
   /**
    * Bars of one instrument, oldest first, of one timeframe. `starts`: their open times (epoch ms), when
-   * the caller has parsed them already.
+   * the caller has parsed them already. The list is kept and read as quotes are asked for: it must not
+   * change afterwards.
    */
   addBars(
     instrument: SimInstrument,
     bars: readonly Bar[],
     durationMs: number,
-    starts?: readonly number[],
+    starts?: ArrayLike<number>,
   ): void {
     const n = bars.length;
+    // Prices are parsed when first quoted: a run asks for quotes only while orders work or a position is
+    // held, so most of a year of bars is never priced.
     const series: BarSeries = {
       instrument,
+      bars,
       starts: new Float64Array(n),
+      parsed: new Uint8Array(n),
       open: new Float64Array(n),
       high: new Float64Array(n),
       low: new Float64Array(n),
@@ -64,14 +72,8 @@ export class BarQuotes implements QuoteSource {
       durationMs,
       cursor: 0,
     };
-    for (let index = 0; index < n; index++) {
-      const bar = bars[index]!;
-      series.starts[index] = starts ? starts[index]! : Date.parse(bar.ts);
-      series.open[index] = Number(bar.open);
-      series.high[index] = Number(bar.high);
-      series.low[index] = Number(bar.low);
-      series.close[index] = Number(bar.close);
-    }
+    for (let index = 0; index < n; index++)
+      series.starts[index] = starts ? starts[index]! : Date.parse(bars[index]!.ts);
     this.series.set(instrument.key, series);
     this.lastQuotes.clear();
     this.rateSources.clear();
@@ -162,7 +164,11 @@ export class BarQuotes implements QuoteSource {
 /** The mid at `time` on a series' path: the last close after the last bar, the first open before the first. */
 function pathMid(series: BarSeries, time: number): number {
   const index = locate(series, time);
-  if (index < 0) return series.open[0]!;
+  if (index < 0) {
+    parse(series, 0);
+    return series.open[0]!;
+  }
+  parse(series, index);
   const start = series.starts[index]!;
   const open = series.open[index]!;
   const close = series.close[index]!;
@@ -177,6 +183,17 @@ function pathMid(series: BarSeries, time: number): number {
   if (t <= 1) return open + (first - open) * t;
   if (t <= 2) return first + (second - first) * (t - 1);
   return second + (close - second) * (t - 2);
+}
+
+/** Reads a bar's prices into the series' arrays, once. */
+function parse(series: BarSeries, index: number): void {
+  if (series.parsed[index] === 1) return;
+  const bar = series.bars[index]!;
+  series.open[index] = Number(bar.open);
+  series.high[index] = Number(bar.high);
+  series.low[index] = Number(bar.low);
+  series.close[index] = Number(bar.close);
+  series.parsed[index] = 1;
 }
 
 /** Index of the last bar starting at or before `time`; -1 before the first. */

@@ -26,6 +26,11 @@ export class SleeveRunners {
   readonly all: readonly SleeveRunner[];
   private readonly byName = new Map<string, SleeveRunner>();
   private readonly barStreams = new Map<string, BarStream>();
+  /**
+   * The same streams by instrument, then timeframe, for `forBar`: every bar looks its stream up, and a
+   * joined key is a new string each time.
+   */
+  private readonly barStreamIndex = new Map<InstrumentKey, Map<Timeframe, BarStream>>();
   private readonly tickStreams = new Map<InstrumentKey, SleeveRunner[]>();
 
   constructor(sleeves: readonly SleeveConfig[]) {
@@ -64,11 +69,14 @@ export class SleeveRunners {
       for (const instrument of config.instruments) {
         const key = streamKey(instrument.key, config.timeframe);
         let stream = this.barStreams.get(key);
-        if (!stream)
-          this.barStreams.set(
-            key,
-            (stream = { instrument: instrument.key, timeframe: config.timeframe, runners: [] }),
-          );
+        if (!stream) {
+          stream = { instrument: instrument.key, timeframe: config.timeframe, runners: [] };
+          this.barStreams.set(key, stream);
+          let timeframes = this.barStreamIndex.get(instrument.key);
+          if (!timeframes)
+            this.barStreamIndex.set(instrument.key, (timeframes = new Map<Timeframe, BarStream>()));
+          timeframes.set(config.timeframe, stream);
+        }
         stream.runners.push(runner);
         if (runner.strategy?.onTick)
           this.tickStreams.set(instrument.key, [...(this.tickStreams.get(instrument.key) ?? []), runner]);
@@ -87,13 +95,15 @@ export class SleeveRunners {
   }
 
   forBar(instrument: InstrumentKey, timeframe: Timeframe): readonly SleeveRunner[] {
-    return this.barStreams.get(streamKey(instrument, timeframe))?.runners ?? [];
+    return this.barStreamIndex.get(instrument)?.get(timeframe)?.runners ?? NO_RUNNERS;
   }
 
   forTick(instrument: InstrumentKey): readonly SleeveRunner[] {
     return this.tickStreams.get(instrument) ?? [];
   }
 }
+
+const NO_RUNNERS: readonly SleeveRunner[] = Object.freeze([]);
 
 function streamKey(instrument: InstrumentKey, timeframe: Timeframe): string {
   return `${instrument}.${timeframe}`;
