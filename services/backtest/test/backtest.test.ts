@@ -108,4 +108,30 @@ describe('runBacktest', () => {
     expect(second.trades.map((t) => t.fill)).toEqual(first.trades.map((t) => t.fill));
     expect(second.statistics).toEqual(first.statistics);
   });
+
+  it('runs bars given out of order as it runs them in time order (bars of one time in the order given)', async () => {
+    // The sleeve's minutes, coarser bars of its instrument (the venue prices from the finest) and minutes of
+    // an instrument no sleeve trades, shuffled; and the same list sorted by time (a stable sort).
+    const { bars: minutes, ...rest } = input(1500);
+    const common = { fromMs: FROM - 20 * 60_000, start: 1.5, volatility: 0.0002, decimals: 5 };
+    const shuffled = [
+      ...minutes,
+      ...syntheticBars({ ...common, instrument: 'EURCAD', timeframe: '5m', count: 300, seed: 3 }),
+      ...syntheticBars({ ...common, instrument: 'GBPUSD', timeframe: '1m', count: 1500, seed: 5 }),
+    ];
+    let seed = 7;
+    for (let index = shuffled.length - 1; index > 0; index--) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      const other = seed % (index + 1);
+      [shuffled[index], shuffled[other]] = [shuffled[other]!, shuffled[index]!];
+    }
+    const ordered = [...shuffled].sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
+    const inOrder = await runBacktest({ ...rest, bars: ordered });
+    const outOfOrder = await runBacktest({ ...rest, bars: shuffled });
+    expect(inOrder.trades.length).toBeGreaterThan(0);
+    expect(outOfOrder.intents).toEqual(inOrder.intents);
+    expect(outOfOrder.trades).toEqual(inOrder.trades);
+    expect(outOfOrder.equity).toEqual(inOrder.equity);
+    expect(outOfOrder.barsReplayed).toBe(inOrder.barsReplayed);
+  });
 });
