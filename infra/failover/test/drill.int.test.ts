@@ -69,7 +69,11 @@ const LAG_SAMPLE_MS = 1_000;
 describe('failover drill on network namespaces', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ibstack-drill-'));
   const lab = new Lab(dir, ROOT);
-  const databases = new Map<TradingHost, DatabaseHandle>();
+  /**
+   * One handle per host, shared by concurrent callers (the lag sampler runs beside the scenarios): two
+   * callers opening one each leaked the other, whose socket kept jest from exiting after the drill.
+   */
+  const databases = new Map<TradingHost, Promise<DatabaseHandle>>();
   const processes: SpawnedProcess[] = [];
   const simUrl = () => `http://${lab.underlay.ibkr}:9400`;
 
@@ -215,23 +219,23 @@ describe('failover drill on network namespaces', () => {
     return (await (await fetch(`${simUrl()}${path}`, { signal: AbortSignal.timeout(5_000) })).json()) as T;
   }
 
-  async function database(host: TradingHost): Promise<DatabaseHandle> {
+  function database(host: TradingHost): Promise<DatabaseHandle> {
     let handle = databases.get(host);
     if (!handle) {
-      handle = await connectDatabase(`postgres://postgres@${lab.underlay[host]}:5432/ibstack`, {
+      const opening = connectDatabase(`postgres://postgres@${lab.underlay[host]}:5432/ibstack`, {
         maxConnections: 2,
       });
-      databases.set(host, handle);
+      // A failed connect is not kept: the next caller tries again.
+      opening.catch(() => databases.get(host) === opening && databases.delete(host));
+      databases.set(host, (handle = opening));
     }
     return handle;
   }
 
   async function closeDatabase(host: TradingHost): Promise<void> {
-    await databases
-      .get(host)
-      ?.close()
-      .catch(() => undefined);
+    const handle = databases.get(host);
     databases.delete(host);
+    await handle?.then((opened) => opened.close()).catch(() => undefined);
   }
 
   async function filledOrders(host: TradingHost): Promise<number> {
