@@ -25,10 +25,11 @@ export interface BarStream {
 export class SleeveRunners {
   readonly all: readonly SleeveRunner[];
   private readonly byName = new Map<string, SleeveRunner>();
-  private readonly barStreams = new Map<string, BarStream>();
+  /** The bar streams in the order first followed. */
+  private readonly barStreams: BarStream[] = [];
   /**
    * The same streams by instrument, then timeframe, for `forBar`: every bar looks its stream up, and a
-   * joined key is a new string each time.
+   * joined key would be a new string each time.
    */
   private readonly barStreamIndex = new Map<InstrumentKey, Map<Timeframe, BarStream>>();
   private readonly tickStreams = new Map<InstrumentKey, SleeveRunner[]>();
@@ -67,15 +68,14 @@ export class SleeveRunners {
         await onFailure(runner, error);
       }
       for (const instrument of config.instruments) {
-        const key = streamKey(instrument.key, config.timeframe);
-        let stream = this.barStreams.get(key);
+        let timeframes = this.barStreamIndex.get(instrument.key);
+        if (!timeframes)
+          this.barStreamIndex.set(instrument.key, (timeframes = new Map<Timeframe, BarStream>()));
+        let stream = timeframes.get(config.timeframe);
         if (!stream) {
           stream = { instrument: instrument.key, timeframe: config.timeframe, runners: [] };
-          this.barStreams.set(key, stream);
-          let timeframes = this.barStreamIndex.get(instrument.key);
-          if (!timeframes)
-            this.barStreamIndex.set(instrument.key, (timeframes = new Map<Timeframe, BarStream>()));
           timeframes.set(config.timeframe, stream);
+          this.barStreams.push(stream);
         }
         stream.runners.push(runner);
         if (runner.strategy?.onTick)
@@ -86,7 +86,7 @@ export class SleeveRunners {
 
   /** The bar streams some sleeve follows, in the order the sleeves file names them. */
   bars(): BarStream[] {
-    return [...this.barStreams.values()];
+    return [...this.barStreams];
   }
 
   /** Instruments some sleeve's strategy wants ticks of. */
@@ -104,10 +104,6 @@ export class SleeveRunners {
 }
 
 const NO_RUNNERS: readonly SleeveRunner[] = Object.freeze([]);
-
-function streamKey(instrument: InstrumentKey, timeframe: Timeframe): string {
-  return `${instrument}.${timeframe}`;
-}
 
 /** What a strategy sees of the engine while it handles a bar, tick or fill. */
 export function strategyContext(
