@@ -52,12 +52,12 @@ export class AccountRiskMonitor {
     this.account = snapshot;
     this.accountMs = snapshotMs;
     this.deps.metrics.accountSnapshotTime.set(snapshotMs / 1000);
-    await this.assessDrawdown(snapshot);
+    await this.assessDrawdown(snapshot, snapshotMs);
   }
 
-  private async assessDrawdown(snapshot: AccountSnapshot): Promise<void> {
+  private async assessDrawdown(snapshot: AccountSnapshot, snapshotMs: number): Promise<void> {
     const { limits, log } = this.deps;
-    const { warn, reduce } = this.watch.observe(drawdownLevel(snapshot, limits));
+    const { warn, reduce } = this.watch.observe(drawdownLevel(snapshot, limits), snapshotMs);
     if (warn) {
       log.warn({ drawdownPct: snapshot.drawdownPct, threshold: limits.drawdownWarnPct }, 'drawdown warning');
       await this.systemEvent(

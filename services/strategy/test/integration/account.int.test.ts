@@ -1,4 +1,4 @@
-import { type AccountSnapshot, subjects, SystemEvent, topics } from '@ibstack/contracts';
+import { type AccountSnapshot, deterministicId, subjects, SystemEvent, topics } from '@ibstack/contracts';
 import { eventually } from '@ibstack/test-kit';
 
 import { flatBars } from '../bars';
@@ -90,6 +90,33 @@ describe('account-level risk', () => {
     await eventually(async () =>
       expect(await world.tradingState()).toMatchObject({ state: 'REDUCING', by: 'strategy:risk' }),
     );
+  });
+
+  it('warns once per trading day while drawdown hovers at the warning threshold', async () => {
+    const { registry } = await world.start(sleevesFile([{ name: 'hover', strategy: 'scripted' }]));
+    const nextDay = '2026-11-24T22:05:00.000Z'; // past 17:00 New York: the next trading day
+    const hovering = [
+      snapshot(0, { drawdownPct: '5.1' }),
+      snapshot(3, { drawdownPct: '4.9' }),
+      snapshot(6, { drawdownPct: '5.05' }),
+      snapshot(9, { drawdownPct: '4.95' }),
+      snapshot(12, { drawdownPct: '5.2' }),
+      snapshot(15, { drawdownPct: '4.8' }),
+      snapshot(0, { drawdownPct: '5.1', ts: nextDay }),
+    ];
+    for (const each of hovering) await world.bus.publish(topics.accountSnapshot, each);
+    // The barrier: the last snapshot has been taken, so every one before it has been judged.
+    await eventually(async () =>
+      expect(await world.metric(registry, 'strategy_account_snapshot_unix')).toBe(Date.parse(nextDay) / 1000),
+    );
+    const warnings = (await world.streamMessages('SYS', subjects.systemEvent('strategy')))
+      .map((m) => SystemEvent.parse(m.data))
+      .filter((e) => e.code === 'drawdown_warning');
+    // Each warning's id names the snapshot that raised it.
+    expect(warnings.map((e) => e.eventId)).toEqual(
+      [hovering[0]!.ts, nextDay].map((ts) => deterministicId('drawdown_warning', ts)),
+    );
+    expect(await world.tradingState()).toBeNull();
   });
 
   it('leaves a HALTED account HALTED however deep the drawdown', async () => {
