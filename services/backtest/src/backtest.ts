@@ -66,12 +66,15 @@ export interface BacktestResult {
   rejections: ReadonlyArray<{ intentId: string; code: number; message: string }>;
   /** Sleeves whose strategy failed, with why. */
   paused: ReadonlyArray<{ sleeve: string; reason: string }>;
+  /** Each change of the trading state during the run (the risk rules' switch to REDUCING), in order. */
+  tradingStateChanges: readonly TradingState[];
   barsReplayed: number;
 }
 
 /** The trading state and announcements in memory; intents go straight to the venue. */
 class BacktestEvents implements StrategyEvents {
   private state: VersionedTradingState | null = null;
+  readonly stateChanges: TradingState[] = [];
   readonly systemEvents: SystemEvent[] = [];
   readonly audits: AuditEntry[] = [];
 
@@ -104,6 +107,7 @@ class BacktestEvents implements StrategyEvents {
   setTradingState(state: TradingState, revision: number | null): Promise<boolean> {
     if ((this.state?.revision ?? null) !== revision) return Promise.resolve(false);
     this.state = { value: state, revision: (revision ?? 0) + 1 };
+    this.stateChanges.push(state);
     return Promise.resolve(true);
   }
 }
@@ -380,6 +384,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     paused: runners.all
       .filter((runner) => runner.paused !== null)
       .map((runner) => ({ sleeve: runner.config.name, reason: runner.paused! })),
+    tradingStateChanges: events.stateChanges,
     barsReplayed: total,
   };
 }

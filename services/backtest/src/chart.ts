@@ -116,6 +116,19 @@ export function backtestChartSvg(result: BacktestResult, title: string): string 
         itemStyle: { color: '#2563eb' },
         areaStyle: { opacity: 0.08 },
         data: downsample(result.equity.times, result.equity.values),
+        // Where the trading state changed (the drawdown rule's REDUCING, typically), so a flat stretch of
+        // the curve says why.
+        markLine: {
+          silent: true,
+          symbol: 'none',
+          animation: false,
+          lineStyle: { color: '#b45309', type: 'dashed', width: 1 },
+          label: { position: 'insideEndTop', color: '#b45309', fontSize: 11 },
+          data: result.tradingStateChanges.map((change) => ({
+            xAxis: Date.parse(change.at),
+            label: { formatter: change.state },
+          })),
+        },
       },
     ],
   };

@@ -113,6 +113,12 @@ export function writeReport(
         },
         rejectedByVenue: result.rejections,
         pausedSleeves: result.paused,
+        tradingStateChanges: result.tradingStateChanges.map(({ state, reason, by, at }) => ({
+          at,
+          state,
+          reason,
+          by,
+        })),
         systemEvents: result.systemEvents.map((e) => ({ ts: e.ts, code: e.code, message: e.message })),
       },
       null,
@@ -144,6 +150,9 @@ export function summaryLines(result: BacktestResult): string[] {
     ],
   ];
   if (result.paused.length > 0) rows.push(['paused sleeves', result.paused.map((p) => p.sleeve).join(', ')]);
+  // Why a run stopped trading part of the way through (most often the drawdown rule's switch to REDUCING).
+  for (const change of result.tradingStateChanges)
+    rows.push(['trading state', `${change.state} from ${change.at} (${change.reason})`]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`);
 }

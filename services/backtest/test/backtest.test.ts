@@ -8,6 +8,8 @@ import { BUILT_IN_INSTRUMENTS, orderCommissionTotal } from '@ibstack/gateway-sim
 import { builtInStrategies, parseSleevesConfig } from '@ibstack/strategy';
 
 import { runBacktest } from '../src/backtest';
+import { backtestChartSvg } from '../src/chart';
+import { summaryLines } from '../src/report';
 import { syntheticBars } from '../src/synthetic-bars';
 
 const SLEEVES = `
@@ -99,6 +101,36 @@ describe('runBacktest', () => {
     expect(s.exposurePct).toBeGreaterThan(50);
     // Equity moves with the price while a position is open (valued at the replayed price, not a fixed rate).
     expect(new Set(result.equity.values).size).toBeGreaterThan(result.trades.length * 2);
+  });
+
+  it('reports when the drawdown rule switched the run to REDUCING: in the result, the summary and the chart', async () => {
+    const options = input();
+    const tight = parseSleevesConfig(
+      SLEEVES.replace(
+        'maxOrdersPerMinute: 100 }',
+        'maxOrdersPerMinute: 100, drawdownWarnPct: 0.2, drawdownReducePct: 0.4 }',
+      ),
+      'test.yaml',
+      builtInStrategies(),
+    );
+    const result = await runBacktest({ ...options, sleeves: tight, initialCashUsd: 25_000 });
+
+    expect(result.tradingStateChanges).toHaveLength(1);
+    const [change] = result.tradingStateChanges;
+    expect(change).toMatchObject({ state: 'REDUCING', by: 'strategy:risk' });
+    expect(change!.reason).toMatch(/^drawdown [\d.]+% reached 0.4%$/);
+    // The same moment as the critical event the stack would send.
+    const reducing = result.systemEvents.filter((event) => event.code === 'drawdown_reducing');
+    expect(reducing.map((event) => event.ts)).toEqual([change!.at]);
+    expect(summaryLines(result)).toContainEqual(
+      expect.stringMatching(new RegExp(`trading state\\s+REDUCING from ${change!.at} \\(drawdown`)),
+    );
+    expect(backtestChartSvg(result, 'test')).toContain('REDUCING');
+    // A run that never crossed says nothing of it.
+    const calm = await runBacktest(options);
+    expect(calm.tradingStateChanges).toEqual([]);
+    expect(summaryLines(calm).join('\n')).not.toContain('trading state');
+    expect(backtestChartSvg(calm, 'test')).not.toContain('REDUCING');
   });
 
   it('gives the same intents and fills for the same bars', async () => {
