@@ -41,6 +41,11 @@ export interface DashboardServiceDeps {
   bus: Bus;
   logger: Logger;
   registry: Registry;
+  /**
+   * Where start() builds the page when WEB_ROOT is unset and it is missing or older than its sources.
+   * @default DEFAULT_WEB_ROOT (tests give an empty folder to start as a fresh checkout does)
+   */
+  pageBuildDir?: string;
 }
 
 export interface DashboardService {
@@ -61,7 +66,7 @@ export function createDashboardService(
   const mode = resolveTradingMode(config);
   const { database, bus } = deps;
   const startedAt = Date.now();
-  const webRoot = config.WEB_ROOT ?? DEFAULT_WEB_ROOT;
+  const webRoot = config.WEB_ROOT ?? deps.pageBuildDir ?? DEFAULT_WEB_ROOT;
   const db = database.db;
 
   // Collaborators, built here; start() only builds the page when needed, subscribes and listens.

@@ -198,10 +198,22 @@ export function createApp(options: AppOptions): express.Express {
     next(new ApiError(404, ErrorCode.notFound, `no route ${req.method} ${req.path}`)),
   );
 
-  if (options.webRoot && existsSync(join(options.webRoot, 'index.html'))) {
-    const root = options.webRoot;
-    app.use(express.static(root, { index: 'index.html', maxAge: '1h', fallthrough: true }));
-    app.get('/', (_req, res) => res.sendFile(join(root, 'index.html')));
+  if (options.webRoot) {
+    // Served whether or not the page exists yet: the service builds it in start(), after this app is made,
+    // so on a fresh checkout's first run it appears only then (checking here left `/` a 404 until a restart).
+    const index = join(options.webRoot, 'index.html');
+    app.use(express.static(options.webRoot, { index: 'index.html', maxAge: '1h', fallthrough: true }));
+    app.get('/', (_req, res, next) => {
+      if (existsSync(index)) res.sendFile(index);
+      else
+        next(
+          new ApiError(
+            404,
+            ErrorCode.notFound,
+            'the page is not built: npm run build -w @ibstack/dashboard-api',
+          ),
+        );
+    });
   }
   app.use((req, _res, next) =>
     next(new ApiError(404, ErrorCode.notFound, `no route ${req.method} ${req.path}`)),

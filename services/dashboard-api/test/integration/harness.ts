@@ -63,6 +63,8 @@ export interface StackOptions {
   dashboardEnv?: Record<string, string>;
   /** dashboard-api's logger. @default silent */
   dashboardLogger?: Logger;
+  /** Where dashboard-api builds its page. @default its public/ */
+  pageBuildDir?: string;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -148,6 +150,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...dashboardConnections,
     logger: dashboardLogger,
     registry: dashboardRegistry,
+    pageBuildDir: options.pageBuildDir,
   });
   await dashboard.start();
   const users = new UserStore(database.db);
