@@ -6,6 +6,7 @@ import {
 } from '@ibstack/contracts';
 import Decimal from 'decimal.js';
 
+import { MissingFxRateError } from './errors';
 import { DEFAULT_FX_RATES_TO_USD, type FxRatesToUsd, toUsd } from './fx';
 import type { RiskLimits } from './limits';
 import { isReducing, signedQuantity } from './position';
@@ -187,7 +188,18 @@ export function checkOrder(input: RiskInput): RiskDecision {
         `daily return ${dailyReturn.toFixed()}% reaches the loss limit of ${limits.maxDailyLossPct}%`,
       );
     if (limits.maxDailyLossUsd !== undefined) {
-      const lossUsd = toUsd(new Decimal(account.dailyPnl).neg(), account.currency, rates);
+      let lossUsd: Decimal;
+      try {
+        lossUsd = toUsd(new Decimal(account.dailyPnl).neg(), account.currency, rates);
+      } catch (error) {
+        // An account kept in a currency the table lacks: the loss in USD is unknown, and an unknown loss
+        // must not pass a loss limit (nor throw, which would stop every order instead of this one).
+        if (!(error instanceof MissingFxRateError)) throw error;
+        return block(
+          'max_daily_loss',
+          `the daily loss is in ${account.currency}, and ${error.message}: the USD loss limit cannot judge`,
+        );
+      }
       if (lossUsd.gte(limits.maxDailyLossUsd))
         return block(
           'max_daily_loss',

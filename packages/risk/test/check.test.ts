@@ -266,6 +266,24 @@ describe('risk: max daily loss', () => {
     );
   });
 
+  it('blocks, with the reason, instead of throwing when the account currency has no FX rate', () => {
+    // An account kept in NZD (an IB base currency the default table lacks), with a USD loss limit.
+    const limits = RiskLimits.parse({ maxDailyLossUsd: 5_000 });
+    const nzdAccount = snapshot({ currency: 'NZD', dailyPnl: '-100', dailyReturnPct: '-0.01' });
+    const decision = checkOrder(input({ limits, account: nzdAccount, scope: 'account' }));
+    expect(decision).toEqual({
+      allowed: false,
+      reason: 'max_daily_loss',
+      detail:
+        'the daily loss is in NZD, and no FX rate from NZD to USD; add it to the rates table: the USD loss limit cannot judge',
+    });
+    // Getting out is still possible.
+    const closing = input({ limits, account: nzdAccount, positions: { EURCAD: '20000' } }, { side: 'SELL' });
+    expect(reasonOf(checkOrder(closing))).toBe('allowed');
+    // Without a USD limit the account currency is not converted.
+    expect(reasonOf(checkOrder(input({ account: nzdAccount })))).toBe('allowed');
+  });
+
   it('still lets a closing order through after the limit is hit', () => {
     const account = snapshot({ dailyReturnPct: '-5' });
     expect(reasonOf(checkOrder(input({ account, positions: { EURCAD: '20000' } }, { side: 'SELL' })))).toBe(

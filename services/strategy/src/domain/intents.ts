@@ -13,6 +13,7 @@ import {
   type FxRatesToUsd,
   reducingQuantity,
   type RiskLimits,
+  type RiskReason,
   signedQuantity,
 } from '@ibstack/risk';
 import Decimal from 'decimal.js';
@@ -29,6 +30,7 @@ import type { SleeveBook } from './sleeve-book';
  *   processed again yields the same ids.
  * - Orders of one sleeve see each other: an accepted order counts as in flight and as a recent order for
  *   the ones after it, so together they cannot break a limit that each alone would keep.
+ * - A flip that a rule blocks but whose close it would let through is cut to the close (same id).
  */
 
 /** What the intents derive from. */
@@ -90,6 +92,34 @@ export interface BuiltIntents<S extends RiskSleeve> {
 
 const REASON_MAX_LENGTH = 200;
 
+/**
+ * The risk rules after which a blocked flip is tried again as a close: those that let closes through
+ * (REDUCING, position, loss and drawdown limits, an unknown account; see `checkOrder`'s invariants) and the
+ * order-size limit, which a close, smaller than the flip, may keep. Not HALTED, nor the order rate: they
+ * block a close as well.
+ */
+const CLOSE_MAY_PASS: ReadonlySet<RiskReason> = new Set<RiskReason>([
+  'reducing_only',
+  'max_position',
+  'max_order_notional',
+  'max_daily_loss',
+  'drawdown',
+  'account_unknown',
+]);
+
+/**
+ * How much of an order only closes: shrinks both the position and the position with what is in flight to
+ * zero at most (the risk check judges a close on both). Zero when the order adds to either.
+ */
+function closingQuantity(
+  position: Decimal,
+  exposure: Decimal,
+  side: 'BUY' | 'SELL',
+  quantity: Decimal,
+): Decimal {
+  return Decimal.min(reducingQuantity(position, side, quantity), reducingQuantity(exposure, side, quantity));
+}
+
 export function buildIntents<S extends RiskSleeve>(
   trigger: Trigger,
   batches: ReadonlyArray<Batch<S>>,
@@ -108,17 +138,45 @@ export function buildIntents<S extends RiskSleeve>(
     for (let index = 0; index < orders.length; index++) {
       const order = orders[index]!;
       const sequence = trigger.sequenceBase + index;
+      const check = (quantity: Decimal) =>
+        checkOrder({
+          order: {
+            sleeve,
+            instrument: order.instrument,
+            currency: order.currency,
+            side: order.side,
+            quantity: quantity.toFixed(),
+            referencePrice: order.referencePrice,
+          },
+          scope: 'sleeve',
+          positions: book.positions(sleeve),
+          pending: pendingRecord(pending, book, sleeve, runner.config.instruments),
+          tradingState: view.tradingState,
+          limits: runner.config.risk,
+          recentOrderTimes: recent,
+          now,
+          account: view.account,
+          fxRatesToUsd: rates,
+        });
       let quantity = new Decimal(order.quantity);
       let reason = order.reason;
-      if (view.tradingState?.state === 'REDUCING') {
-        // Under REDUCING a flip becomes a close: the part of the signal that is still allowed.
-        const exposure = book
-          .position(sleeve, order.instrument)
-          .add(pendingOf(pending, book, sleeve, order.instrument));
-        const allowed = reducingQuantity(exposure, order.side, quantity);
-        if (allowed.gt(0) && allowed.lt(quantity)) {
-          quantity = allowed;
-          reason = `${reason ?? 'signal'}; cut to a close under REDUCING`.slice(0, REASON_MAX_LENGTH);
+      let decision = check(quantity);
+      // A blocked flip becomes a close when the close passes: the part of the signal that is still allowed.
+      // Blocked whole, it would leave the position the signal wants out of open for as long as the limit
+      // holds (a daily-loss limit: the rest of the day).
+      if (!decision.allowed && CLOSE_MAY_PASS.has(decision.reason)) {
+        const close = closingQuantity(
+          book.position(sleeve, order.instrument),
+          book.position(sleeve, order.instrument).add(pendingOf(pending, book, sleeve, order.instrument)),
+          order.side,
+          quantity,
+        );
+        const closing = close.gt(0) && close.lt(quantity) ? check(close) : null;
+        if (closing?.allowed) {
+          const why = decision.reason === 'reducing_only' ? 'under REDUCING' : `(${decision.reason})`;
+          quantity = close;
+          reason = `${reason ?? 'signal'}; cut to a close ${why}`.slice(0, REASON_MAX_LENGTH);
+          decision = closing;
         }
       }
       const intent: OrderIntent = {
@@ -144,25 +202,6 @@ export function buildIntents<S extends RiskSleeve>(
         ...(reason !== undefined ? { reason: reason.slice(0, REASON_MAX_LENGTH) } : {}),
         createdAt,
       };
-      const decision = checkOrder({
-        order: {
-          sleeve,
-          instrument: order.instrument,
-          currency: order.currency,
-          side: order.side,
-          quantity: intent.quantity,
-          referencePrice: order.referencePrice,
-        },
-        scope: 'sleeve',
-        positions: book.positions(sleeve),
-        pending: pendingRecord(pending, book, sleeve, runner.config.instruments),
-        tradingState: view.tradingState,
-        limits: runner.config.risk,
-        recentOrderTimes: recent,
-        now,
-        account: view.account,
-        fxRatesToUsd: rates,
-      });
       if (decision.allowed) {
         for (const warning of decision.warnings) built.warnings.push({ sleeve, warning });
         recent.push(now);
