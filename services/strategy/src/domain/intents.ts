@@ -11,9 +11,10 @@ import {
 import {
   checkOrder,
   type FxRatesToUsd,
+  type PendingOrders,
   reducingQuantity,
   type RiskLimits,
-  signedQuantity,
+  type RiskReason,
 } from '@ibstack/risk';
 import Decimal from 'decimal.js';
 
@@ -28,7 +29,9 @@ import type { SleeveBook } from './sleeve-book';
  * - An intent's id derives from (sleeve, instrument, trigger instrument and time, sequence), so the same trigger
  *   processed again yields the same ids.
  * - Orders of one sleeve see each other: an accepted order counts as in flight and as a recent order for
- *   the ones after it, so together they cannot break a limit that each alone would keep.
+ *   the ones after it, so together they cannot break a limit that each alone would keep. Buys and sells in
+ *   flight go to the risk check apart, so a working order on one side never makes room on the other.
+ * - A flip that a rule blocks but whose close it would let through is cut to the close (same id).
  */
 
 /** What the intents derive from. */
@@ -90,6 +93,34 @@ export interface BuiltIntents<S extends RiskSleeve> {
 
 const REASON_MAX_LENGTH = 200;
 
+/**
+ * The risk rules after which a blocked flip is tried again as a close: those that let closes through
+ * (REDUCING, position, loss and drawdown limits, an unknown account; see `checkOrder`'s invariants) and the
+ * order-size limit, which a close, smaller than the flip, may keep. Not HALTED, nor the order rate: they
+ * block a close as well.
+ */
+const CLOSE_MAY_PASS: ReadonlySet<RiskReason> = new Set<RiskReason>([
+  'reducing_only',
+  'max_position',
+  'max_order_notional',
+  'max_daily_loss',
+  'drawdown',
+  'account_unknown',
+]);
+
+/**
+ * How much of an order only closes: shrinks both the position and the position with what is in flight to
+ * zero at most (the risk check judges a close on both). Zero when the order adds to either.
+ */
+function closingQuantity(
+  position: Decimal,
+  exposure: Decimal,
+  side: 'BUY' | 'SELL',
+  quantity: Decimal,
+): Decimal {
+  return Decimal.min(reducingQuantity(position, side, quantity), reducingQuantity(exposure, side, quantity));
+}
+
 export function buildIntents<S extends RiskSleeve>(
   trigger: Trigger,
   batches: ReadonlyArray<Batch<S>>,
@@ -103,22 +134,53 @@ export function buildIntents<S extends RiskSleeve>(
   for (const { runner, orders } of batches) {
     const sleeve = runner.config.name;
     // In flight by instrument, with this trigger's accepted orders added (read through `pendingOf`).
-    const pending = new Map<string, Decimal>();
+    const pending = new Map<string, PendingSides>();
     const recent = [...runner.recentOrderTimes];
     for (let index = 0; index < orders.length; index++) {
       const order = orders[index]!;
       const sequence = trigger.sequenceBase + index;
+      const check = (quantity: Decimal) =>
+        checkOrder({
+          order: {
+            sleeve,
+            instrument: order.instrument,
+            currency: order.currency,
+            side: order.side,
+            quantity: quantity.toFixed(),
+            referencePrice: order.referencePrice,
+          },
+          scope: 'sleeve',
+          positions: book.positions(sleeve),
+          pending: pendingRecord(pending, book, sleeve, runner.config.instruments),
+          tradingState: view.tradingState,
+          limits: runner.config.risk,
+          recentOrderTimes: recent,
+          now,
+          account: view.account,
+          fxRatesToUsd: rates,
+        });
       let quantity = new Decimal(order.quantity);
       let reason = order.reason;
-      if (view.tradingState?.state === 'REDUCING') {
-        // Under REDUCING a flip becomes a close: the part of the signal that is still allowed.
-        const exposure = book
-          .position(sleeve, order.instrument)
-          .add(pendingOf(pending, book, sleeve, order.instrument));
-        const allowed = reducingQuantity(exposure, order.side, quantity);
-        if (allowed.gt(0) && allowed.lt(quantity)) {
-          quantity = allowed;
-          reason = `${reason ?? 'signal'}; cut to a close under REDUCING`.slice(0, REASON_MAX_LENGTH);
+      let decision = check(quantity);
+      // A blocked flip becomes a close when the close passes: the part of the signal that is still allowed.
+      // Blocked whole, it would leave the position the signal wants out of open for as long as the limit
+      // holds (a daily-loss limit: the rest of the day).
+      if (!decision.allowed && CLOSE_MAY_PASS.has(decision.reason)) {
+        // What is held, and what will be held if the orders in flight on this side fill (the check's worst case).
+        const position = book.position(sleeve, order.instrument);
+        const sides = pendingOf(pending, book, sleeve, order.instrument);
+        const close = closingQuantity(
+          position,
+          order.side === 'BUY' ? position.add(sides.buy) : position.sub(sides.sell),
+          order.side,
+          quantity,
+        );
+        const closing = close.gt(0) && close.lt(quantity) ? check(close) : null;
+        if (closing?.allowed) {
+          const why = decision.reason === 'reducing_only' ? 'under REDUCING' : `(${decision.reason})`;
+          quantity = close;
+          reason = `${reason ?? 'signal'}; cut to a close ${why}`.slice(0, REASON_MAX_LENGTH);
+          decision = closing;
         }
       }
       const intent: OrderIntent = {
@@ -144,31 +206,15 @@ export function buildIntents<S extends RiskSleeve>(
         ...(reason !== undefined ? { reason: reason.slice(0, REASON_MAX_LENGTH) } : {}),
         createdAt,
       };
-      const decision = checkOrder({
-        order: {
-          sleeve,
-          instrument: order.instrument,
-          currency: order.currency,
-          side: order.side,
-          quantity: intent.quantity,
-          referencePrice: order.referencePrice,
-        },
-        scope: 'sleeve',
-        positions: book.positions(sleeve),
-        pending: pendingRecord(pending, book, sleeve, runner.config.instruments),
-        tradingState: view.tradingState,
-        limits: runner.config.risk,
-        recentOrderTimes: recent,
-        now,
-        account: view.account,
-        fxRatesToUsd: rates,
-      });
       if (decision.allowed) {
         for (const warning of decision.warnings) built.warnings.push({ sleeve, warning });
         recent.push(now);
+        const sides = pendingOf(pending, book, sleeve, order.instrument);
         pending.set(
           order.instrument,
-          pendingOf(pending, book, sleeve, order.instrument).add(signedQuantity(order.side, quantity)),
+          order.side === 'BUY'
+            ? { buy: sides.buy.add(quantity), sell: sides.sell }
+            : { buy: sides.buy, sell: sides.sell.add(quantity) },
         );
         built.rows.push({ intent, status: 'accepted', riskReason: null });
         built.accepted.push({ runner, intent });
@@ -199,24 +245,33 @@ export function buildIntents<S extends RiskSleeve>(
   return built;
 }
 
-/** A sleeve's quantity in flight for an instrument, counting the trigger's orders accepted so far. */
+/** Open quantities of buys and of sells in flight. */
+interface PendingSides {
+  buy: Decimal;
+  sell: Decimal;
+}
+
+/** A sleeve's buys and sells in flight for an instrument, counting the trigger's orders accepted so far. */
 function pendingOf(
-  pending: ReadonlyMap<string, Decimal>,
+  pending: ReadonlyMap<string, PendingSides>,
   book: SleeveBook,
   sleeve: string,
   instrument: string,
-): Decimal {
-  return pending.get(instrument) ?? book.pendingQuantity(sleeve, instrument);
+): PendingSides {
+  return pending.get(instrument) ?? book.pendingSides(sleeve, instrument);
 }
 
-/** `pendingOf` for each of the sleeve's instruments, as the risk check takes it. */
+/** `pendingOf` for each of the sleeve's instruments, as the risk check takes it: buys and sells apart. */
 function pendingRecord(
-  pending: ReadonlyMap<string, Decimal>,
+  pending: ReadonlyMap<string, PendingSides>,
   book: SleeveBook,
   sleeve: string,
   instruments: ReadonlyArray<{ readonly key: InstrumentKey }>,
-): Record<string, string> {
-  const record: Record<string, string> = {};
-  for (const { key } of instruments) record[key] = pendingOf(pending, book, sleeve, key).toFixed();
+): Record<string, PendingOrders> {
+  const record: Record<string, PendingOrders> = {};
+  for (const { key } of instruments) {
+    const sides = pendingOf(pending, book, sleeve, key);
+    record[key] = { buy: sides.buy.toFixed(), sell: sides.sell.toFixed() };
+  }
   return record;
 }

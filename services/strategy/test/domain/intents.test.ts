@@ -129,6 +129,43 @@ describe('intents', () => {
     expect(byRate.rows.map((row) => row.riskReason)).toEqual([null, 'max_orders_per_minute']);
   });
 
+  it('does not let a working sell make room for more buys: a buy counts the buys in flight, not the sells', () => {
+    // Limit orders on both sides, 9 000 × 1.5 CAD × 0.72 = 9 720 USD each, under a 15 000 USD position
+    // limit. Netted, the sell in flight made the second buy look flat; if the buys fill and the sell does
+    // not (a limit order may never fill), the sleeve is long 18 000 (19 440 USD).
+    const limit = (side: 'BUY' | 'SELL', limitPrice: string): CandidateOrder => ({
+      ...order(side, '9000'),
+      orderType: 'LMT',
+      limitPrice,
+    });
+    const built = buildIntents(
+      bar,
+      [
+        {
+          runner: sleeve({ maxPositionUsd: 15_000 }),
+          orders: [limit('BUY', '1.49'), limit('SELL', '1.51'), limit('BUY', '1.48'), limit('SELL', '1.52')],
+        },
+      ],
+      view(),
+    );
+    expect(built.rows.map((row) => [row.intent.side, row.status, row.riskReason])).toEqual([
+      ['BUY', 'accepted', null],
+      ['SELL', 'accepted', null],
+      ['BUY', 'blocked', 'max_position'],
+      ['SELL', 'blocked', 'max_position'],
+    ]);
+    // The same with the orders in flight from earlier triggers (the book's), not this one's.
+    const book = new SleeveBook();
+    book.addPending('b1', { sleeve: 'alpha', instrument: 'EURCAD', side: 'BUY', quantity: '9000' }, NOW);
+    book.addPending('s1', { sleeve: 'alpha', instrument: 'EURCAD', side: 'SELL', quantity: '9000' }, NOW);
+    const later = buildIntents(
+      bar,
+      [{ runner: sleeve({ maxPositionUsd: 15_000 }), orders: [limit('BUY', '1.48')] }],
+      view({ book }),
+    );
+    expect(later.rows.map((row) => row.riskReason)).toEqual(['max_position']);
+  });
+
   it('records a blocked intent with its reason and an audit entry', () => {
     const built = buildIntents(
       bar,
@@ -188,6 +225,126 @@ describe('intents', () => {
       ['9000', 'flip; cut to a close under REDUCING', 'accepted', null],
       // The close is in flight: the sleeve is flat, so selling more opens a short.
       ['1000', undefined, 'blocked', 'reducing_only'],
+    ]);
+  });
+
+  // A sleeve long 9 000 whose signal flips it short (SELL 18 000) while a rule blocks the flip: where the
+  // rule lets the close through, the flip is cut to the close (same id); otherwise it is blocked whole.
+  const STATE = (state: 'REDUCING' | 'HALTED') => ({
+    v: 1 as const,
+    state,
+    reason: 'test',
+    by: 'test',
+    at: T0,
+  });
+  it.each<[string, Partial<RiskView>, Record<string, unknown>, number[], string[]]>([
+    // name, view, sleeve risk limits, recent order times, → [quantity, reason, status, risk reason]
+    [
+      'REDUCING',
+      { tradingState: STATE('REDUCING') },
+      {},
+      [],
+      ['9000', 'flip; cut to a close under REDUCING', 'accepted', ''],
+    ],
+    [
+      'the daily-loss limit',
+      { account: { ...account, dailyReturnPct: '-2.5', dailyPnl: '-25000' } },
+      {},
+      [],
+      ['9000', 'flip; cut to a close (max_daily_loss)', 'accepted', ''],
+    ],
+    [
+      'the drawdown limit',
+      { account: { ...account, drawdownPct: '11' } },
+      {},
+      [],
+      ['9000', 'flip; cut to a close (drawdown)', 'accepted', ''],
+    ],
+    // Short 9 000 at 1.5 CAD is 9 720 USD.
+    [
+      'the position limit',
+      {},
+      { maxPositionUsd: 9000 },
+      [],
+      ['9000', 'flip; cut to a close (max_position)', 'accepted', ''],
+    ],
+    // The flip is 19 440 USD, the close 9 720.
+    [
+      'the order-size limit',
+      {},
+      { maxOrderNotionalUsd: 15000 },
+      [],
+      ['9000', 'flip; cut to a close (max_order_notional)', 'accepted', ''],
+    ],
+    [
+      'HALTED (a close is blocked too)',
+      { tradingState: STATE('HALTED') },
+      {},
+      [],
+      ['18000', 'flip', 'blocked', 'trading_halted'],
+    ],
+    [
+      'the order rate (a close is an order too)',
+      {},
+      { maxOrdersPerMinute: 1 },
+      [NOW - 1000],
+      ['18000', 'flip', 'blocked', 'max_orders_per_minute'],
+    ],
+    [
+      'a close that breaks a limit itself',
+      { account: { ...account, dailyReturnPct: '-2.5', dailyPnl: '-25000' } },
+      { maxOrderNotionalUsd: 9000 },
+      [],
+      ['18000', 'flip', 'blocked', 'max_order_notional'],
+    ],
+  ])('a flip blocked by %s', (_rule, overrides, risk, recent, expected) => {
+    const book = new SleeveBook();
+    book.applyFill({
+      execId: 'e1',
+      sleeve: 'alpha',
+      instrument: 'EURCAD',
+      side: 'BUY',
+      quantity: '9000',
+      price: '1.5',
+    });
+    const built = buildIntents(
+      bar,
+      [{ runner: sleeve(risk, recent), orders: [order('SELL', '18000', 'flip')] }],
+      view({ book, ...overrides }),
+    );
+    const [row] = built.rows;
+    expect([row!.intent.quantity, row!.intent.reason, row!.status, row!.riskReason ?? '']).toEqual(expected);
+    expect(row!.intent.intentId).toBe(
+      deriveIntentId({ sleeve: 'alpha', instrument: 'EURCAD', barTs: T0, sequence: 0 }),
+    );
+  });
+
+  it('cuts a flip to what closes both the position and the position with orders in flight', () => {
+    const book = new SleeveBook();
+    book.applyFill({
+      execId: 'e1',
+      sleeve: 'alpha',
+      instrument: 'EURCAD',
+      side: 'BUY',
+      quantity: '9000',
+      price: '1.5',
+    });
+    // A sell of 4 000 in flight: 9 000 held, 5 000 once it fills.
+    book.addPending(
+      'i0',
+      { sleeve: 'alpha', instrument: 'EURCAD', side: 'SELL', quantity: '4000' },
+      NOW - 2000,
+    );
+    const losing = { ...account, dailyReturnPct: '-2.5', dailyPnl: '-25000' };
+    const built = buildIntents(
+      bar,
+      [{ runner: sleeve(), orders: [order('SELL', '18000', 'flip'), order('BUY', '1000')] }],
+      view({ book, account: losing }),
+    );
+    expect(built.rows.map((row) => [row.intent.quantity, row.status, row.riskReason])).toEqual([
+      ['5000', 'accepted', null],
+      // Flat once both sells fill: a buy opens a position, which the loss limit blocks.
+      ['1000', 'blocked', 'max_daily_loss'],
     ]);
   });
 
