@@ -54,16 +54,25 @@ export interface ProposedOrder {
   referencePrice: string;
 }
 
+/** Open quantities (positive decimal strings, or zero) of the orders in flight for one instrument, by side. */
+export interface PendingOrders {
+  buy: string;
+  sell: string;
+}
+
 export interface RiskInput {
   order: ProposedOrder;
   scope: RiskScope;
   /** Signed positions of the scope by instrument key (decimal strings); a missing key is flat. */
   positions: Readonly<Record<string, string>>;
   /**
-   * Signed quantities of orders already sent but not yet done, by instrument key. They count as if filled,
-   * so two orders in flight cannot together break a limit. @default {}
+   * Orders already sent but not yet done, by instrument key: the open quantities of the buys and of the
+   * sells (`PendingOrders`), or their signed net as one decimal string. With buys and sells apart, those on
+   * the order's side count as if filled and those on the other side as if they never fill (each may fill
+   * or not): the worst case, so a working sell cannot make room for more buys. A net counts as if every
+   * order in flight fills. @default {}
    */
-  pending?: Readonly<Record<string, string>>;
+  pending?: Readonly<Record<string, PendingOrders | string>>;
   /** The KV `trading/state` value, its bare name, or null when the key is absent (= RUNNING). */
   tradingState: TradingState | TradingStateName | null;
   limits: RiskLimits;
@@ -111,8 +120,7 @@ export function checkOrder(input: RiskInput): RiskDecision {
     throw new RangeError(`reference price must be > 0, got ${order.referencePrice}`);
 
   const position = new Decimal(input.positions[order.instrument] ?? '0');
-  const pending = new Decimal(input.pending?.[order.instrument] ?? '0');
-  const exposure = position.add(pending);
+  const exposure = position.add(pendingFor(input.pending?.[order.instrument], order.side));
   // Reducing means shrinking what is held and what will be held once working orders fill: judged on the
   // exposure alone, a sell against an unfilled buy would pass as "reducing" and could leave a short.
   const reducing = isReducing(position, order.side, quantity) && isReducing(exposure, order.side, quantity);
@@ -217,6 +225,13 @@ export function checkOrder(input: RiskInput): RiskDecision {
       `drawdown ${drawdown.toFixed()}% is past the warning threshold of ${limits.drawdownWarnPct}%`,
     );
   return { allowed: true, warnings };
+}
+
+/** The signed change the orders in flight may make on the order's side (see `RiskInput.pending`). */
+function pendingFor(pending: PendingOrders | string | undefined, side: 'BUY' | 'SELL'): Decimal {
+  if (pending === undefined) return new Decimal(0);
+  if (typeof pending === 'string') return new Decimal(pending);
+  return side === 'BUY' ? new Decimal(pending.buy) : new Decimal(pending.sell).neg();
 }
 
 /** Why the account's value is not known well enough to judge, or null when it is. */

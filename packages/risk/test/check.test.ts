@@ -221,6 +221,62 @@ describe('risk: max position', () => {
     ).toBe('allowed');
   });
 
+  it.each<[string, Partial<RiskInput>, Partial<RiskInput['order']>, string]>([
+    // 9 000 EUR.CAD at 1.5 CAD × 0.72 = 9 720 USD; the limit is 15 000 USD (13 888 units).
+    // name, input, order, → decision
+    [
+      'a buy with a buy and a sell in flight counts the buy',
+      { pending: { EURCAD: { buy: '9000', sell: '9000' } } },
+      { quantity: '9000' },
+      'max_position',
+    ],
+    [
+      'a sell with a buy and a sell in flight counts the sell',
+      { pending: { EURCAD: { buy: '9000', sell: '9000' } } },
+      { side: 'SELL', quantity: '9000' },
+      'max_position',
+    ],
+    [
+      'a buy with only a sell in flight counts nothing',
+      { pending: { EURCAD: { buy: '0', sell: '9000' } } },
+      { quantity: '9000' },
+      'allowed',
+    ],
+    [
+      'a buy against a held short, a sell in flight left out',
+      { positions: { EURCAD: '-9000' }, pending: { EURCAD: { buy: '0', sell: '9000' } } },
+      { quantity: '18000' },
+      'allowed',
+    ],
+    // The net of the same orders (what execution passes) counts every order as filling.
+    ['the net of a buy and a sell in flight', { pending: { EURCAD: '0' } }, { quantity: '9000' }, 'allowed'],
+    // REDUCING, short 9 000, a buy of 3 000 and a sell of 5 000 in flight: buying 9 000 goes long 3 000 if
+    // the sell never fills. The net (−11 000) made it look like a reduction.
+    [
+      'REDUCING: a buy past flat once the buys in flight fill',
+      {
+        tradingState: 'REDUCING',
+        positions: { EURCAD: '-9000' },
+        pending: { EURCAD: { buy: '3000', sell: '5000' } },
+      },
+      { quantity: '9000' },
+      'reducing_only',
+    ],
+    [
+      'REDUCING: a buy that closes with the buys in flight',
+      {
+        tradingState: 'REDUCING',
+        positions: { EURCAD: '-9000' },
+        pending: { EURCAD: { buy: '3000', sell: '5000' } },
+      },
+      { quantity: '6000' },
+      'allowed',
+    ],
+  ])('counts orders in flight on the order side only: %s', (_name, overrides, order, expected) => {
+    const limits = RiskLimits.parse({ maxPositionUsd: 15_000 });
+    expect(reasonOf(checkOrder(input({ limits, ...overrides }, order)))).toBe(expected);
+  });
+
   it('applies a per-instrument unit cap and names the scope the caller gave', () => {
     const limits = RiskLimits.parse({ maxPositionQuantity: { EURCAD: 30_000 } });
     const decision = checkOrder(

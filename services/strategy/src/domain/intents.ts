@@ -11,10 +11,10 @@ import {
 import {
   checkOrder,
   type FxRatesToUsd,
+  type PendingOrders,
   reducingQuantity,
   type RiskLimits,
   type RiskReason,
-  signedQuantity,
 } from '@ibstack/risk';
 import Decimal from 'decimal.js';
 
@@ -29,7 +29,8 @@ import type { SleeveBook } from './sleeve-book';
  * - An intent's id derives from (sleeve, instrument, trigger instrument and time, sequence), so the same trigger
  *   processed again yields the same ids.
  * - Orders of one sleeve see each other: an accepted order counts as in flight and as a recent order for
- *   the ones after it, so together they cannot break a limit that each alone would keep.
+ *   the ones after it, so together they cannot break a limit that each alone would keep. Buys and sells in
+ *   flight go to the risk check apart, so a working order on one side never makes room on the other.
  * - A flip that a rule blocks but whose close it would let through is cut to the close (same id).
  */
 
@@ -133,7 +134,7 @@ export function buildIntents<S extends RiskSleeve>(
   for (const { runner, orders } of batches) {
     const sleeve = runner.config.name;
     // In flight by instrument, with this trigger's accepted orders added (read through `pendingOf`).
-    const pending = new Map<string, Decimal>();
+    const pending = new Map<string, PendingSides>();
     const recent = [...runner.recentOrderTimes];
     for (let index = 0; index < orders.length; index++) {
       const order = orders[index]!;
@@ -165,9 +166,12 @@ export function buildIntents<S extends RiskSleeve>(
       // Blocked whole, it would leave the position the signal wants out of open for as long as the limit
       // holds (a daily-loss limit: the rest of the day).
       if (!decision.allowed && CLOSE_MAY_PASS.has(decision.reason)) {
+        // What is held, and what will be held if the orders in flight on this side fill (the check's worst case).
+        const position = book.position(sleeve, order.instrument);
+        const sides = pendingOf(pending, book, sleeve, order.instrument);
         const close = closingQuantity(
-          book.position(sleeve, order.instrument),
-          book.position(sleeve, order.instrument).add(pendingOf(pending, book, sleeve, order.instrument)),
+          position,
+          order.side === 'BUY' ? position.add(sides.buy) : position.sub(sides.sell),
           order.side,
           quantity,
         );
@@ -205,9 +209,12 @@ export function buildIntents<S extends RiskSleeve>(
       if (decision.allowed) {
         for (const warning of decision.warnings) built.warnings.push({ sleeve, warning });
         recent.push(now);
+        const sides = pendingOf(pending, book, sleeve, order.instrument);
         pending.set(
           order.instrument,
-          pendingOf(pending, book, sleeve, order.instrument).add(signedQuantity(order.side, quantity)),
+          order.side === 'BUY'
+            ? { buy: sides.buy.add(quantity), sell: sides.sell }
+            : { buy: sides.buy, sell: sides.sell.add(quantity) },
         );
         built.rows.push({ intent, status: 'accepted', riskReason: null });
         built.accepted.push({ runner, intent });
@@ -238,24 +245,33 @@ export function buildIntents<S extends RiskSleeve>(
   return built;
 }
 
-/** A sleeve's quantity in flight for an instrument, counting the trigger's orders accepted so far. */
+/** Open quantities of buys and of sells in flight. */
+interface PendingSides {
+  buy: Decimal;
+  sell: Decimal;
+}
+
+/** A sleeve's buys and sells in flight for an instrument, counting the trigger's orders accepted so far. */
 function pendingOf(
-  pending: ReadonlyMap<string, Decimal>,
+  pending: ReadonlyMap<string, PendingSides>,
   book: SleeveBook,
   sleeve: string,
   instrument: string,
-): Decimal {
-  return pending.get(instrument) ?? book.pendingQuantity(sleeve, instrument);
+): PendingSides {
+  return pending.get(instrument) ?? book.pendingSides(sleeve, instrument);
 }
 
-/** `pendingOf` for each of the sleeve's instruments, as the risk check takes it. */
+/** `pendingOf` for each of the sleeve's instruments, as the risk check takes it: buys and sells apart. */
 function pendingRecord(
-  pending: ReadonlyMap<string, Decimal>,
+  pending: ReadonlyMap<string, PendingSides>,
   book: SleeveBook,
   sleeve: string,
   instruments: ReadonlyArray<{ readonly key: InstrumentKey }>,
-): Record<string, string> {
-  const record: Record<string, string> = {};
-  for (const { key } of instruments) record[key] = pendingOf(pending, book, sleeve, key).toFixed();
+): Record<string, PendingOrders> {
+  const record: Record<string, PendingOrders> = {};
+  for (const { key } of instruments) {
+    const sides = pendingOf(pending, book, sleeve, key);
+    record[key] = { buy: sides.buy.toFixed(), sell: sides.sell.toFixed() };
+  }
   return record;
 }

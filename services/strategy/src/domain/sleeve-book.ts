@@ -69,6 +69,9 @@ interface PendingGroup {
    * never walks the intents. Undefined when none is in flight (read as zero).
    */
   total: Decimal | undefined;
+  /** The open quantities of the buys and of the sells among them (the risk check weighs each side apart). */
+  buy: Decimal;
+  sell: Decimal;
 }
 
 const TERMINAL: ReadonlySet<string> = TERMINAL_ORDER_STATUSES;
@@ -188,7 +191,8 @@ export class SleeveBook {
     let groups = this.pendingGroups.get(pending.sleeve);
     if (!groups) this.pendingGroups.set(pending.sleeve, (groups = new Map<string, PendingGroup>()));
     let group = groups.get(pending.instrument);
-    if (!group) groups.set(pending.instrument, (group = { ids: new Set(), total: undefined }));
+    if (!group)
+      groups.set(pending.instrument, (group = { ids: new Set(), total: undefined, buy: ZERO, sell: ZERO }));
     group.ids.add(intentId);
     this.pendingCounts.set(pending.sleeve, (this.pendingCounts.get(pending.sleeve) ?? 0) + 1);
     this.settle(intentId, pending);
@@ -212,7 +216,15 @@ export class SleeveBook {
     this.pendingCounts.set(pending.sleeve, this.pendingCounts.get(pending.sleeve)! - 1);
     const group = this.group(pending.sleeve, pending.instrument)!;
     group.ids.delete(intentId);
-    group.total = group.ids.size === 0 ? undefined : group.total!.sub(pending.open);
+    if (group.ids.size === 0) {
+      group.total = undefined;
+      group.buy = ZERO;
+      group.sell = ZERO;
+      return;
+    }
+    group.total = group.total!.sub(pending.open);
+    if (pending.side === 'BUY') group.buy = group.buy.sub(pending.open);
+    else group.sell = group.sell.add(pending.open);
   }
 
   private group(sleeve: string, instrument: string): PendingGroup | undefined {
@@ -225,6 +237,9 @@ export class SleeveBook {
     const limit = pending.terminalFilled ?? pending.ordered;
     const open = signedQuantity(pending.side, Decimal.max(limit.sub(pending.filled), 0));
     group.total = (group.total ?? ZERO).sub(pending.open).add(open);
+    // A buy's open quantity is positive, a sell's negative.
+    if (pending.side === 'BUY') group.buy = group.buy.sub(pending.open).add(open);
+    else group.sell = group.sell.add(pending.open).sub(open);
     pending.open = open;
     const done =
       pending.terminalFilled !== undefined
@@ -236,6 +251,12 @@ export class SleeveBook {
   /** Signed quantity still in flight for a sleeve and instrument. */
   pendingQuantity(sleeve: string, instrument: string): Decimal {
     return this.group(sleeve, instrument)?.total ?? ZERO;
+  }
+
+  /** Open quantities of a sleeve's buys and of its sells in flight for an instrument (each >= 0). */
+  pendingSides(sleeve: string, instrument: string): { buy: Decimal; sell: Decimal } {
+    const group = this.group(sleeve, instrument);
+    return group ? { buy: group.buy, sell: group.sell } : { buy: ZERO, sell: ZERO };
   }
 
   pendingBySleeve(sleeve: string): Record<string, string> {

@@ -81,6 +81,11 @@ export const OrderDecision = z
   .refine((order) => order.orderType !== 'LMT' || order.limitPrice !== undefined, {
     message: 'a LMT order needs limitPrice',
     path: ['limitPrice'],
+  })
+  // An intent's limit price must be > 0: one of zero could be stored, but never published.
+  .refine((order) => order.limitPrice === undefined || !/^[0.]*$/.test(order.limitPrice), {
+    message: 'limit price must be > 0',
+    path: ['limitPrice'],
   });
 export type OrderDecision = z.input<typeof OrderDecision>;
 

@@ -21,6 +21,20 @@ describe('decisions', () => {
       'decided on EURUSD, which is not an instrument of the sleeve',
     );
   });
+
+  it('refuses a limit price of zero, which no intent can carry', () => {
+    // A strategy printing a small price to two decimals (`(0.004).toFixed(2)`): taken, the intent was
+    // stored as accepted and counted in flight, then could not be published (an intent's limit price must
+    // be > 0) until the outbox expired it, and the strategy never heard of it.
+    const limitAt = (limitPrice: string) => [
+      { type: 'order', instrument: 'EURCAD', side: 'BUY', quantity: '1000', orderType: 'LMT', limitPrice },
+    ];
+    expect(() => parseDecisions(limitAt('0.00'), instruments)).toThrow(
+      'returned an invalid decision: 0.limitPrice: limit price must be > 0',
+    );
+    expect(() => parseDecisions(limitAt('0'), instruments)).toThrow(/limit price must be > 0/);
+    expect(parseDecisions(limitAt('0.004'), instruments)).toMatchObject([{ limitPrice: '0.004' }]);
+  });
 });
 
 describe('plain target decisions', () => {

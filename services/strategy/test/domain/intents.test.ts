@@ -129,6 +129,43 @@ describe('intents', () => {
     expect(byRate.rows.map((row) => row.riskReason)).toEqual([null, 'max_orders_per_minute']);
   });
 
+  it('does not let a working sell make room for more buys: a buy counts the buys in flight, not the sells', () => {
+    // Limit orders on both sides, 9 000 × 1.5 CAD × 0.72 = 9 720 USD each, under a 15 000 USD position
+    // limit. Netted, the sell in flight made the second buy look flat; if the buys fill and the sell does
+    // not (a limit order may never fill), the sleeve is long 18 000 (19 440 USD).
+    const limit = (side: 'BUY' | 'SELL', limitPrice: string): CandidateOrder => ({
+      ...order(side, '9000'),
+      orderType: 'LMT',
+      limitPrice,
+    });
+    const built = buildIntents(
+      bar,
+      [
+        {
+          runner: sleeve({ maxPositionUsd: 15_000 }),
+          orders: [limit('BUY', '1.49'), limit('SELL', '1.51'), limit('BUY', '1.48'), limit('SELL', '1.52')],
+        },
+      ],
+      view(),
+    );
+    expect(built.rows.map((row) => [row.intent.side, row.status, row.riskReason])).toEqual([
+      ['BUY', 'accepted', null],
+      ['SELL', 'accepted', null],
+      ['BUY', 'blocked', 'max_position'],
+      ['SELL', 'blocked', 'max_position'],
+    ]);
+    // The same with the orders in flight from earlier triggers (the book's), not this one's.
+    const book = new SleeveBook();
+    book.addPending('b1', { sleeve: 'alpha', instrument: 'EURCAD', side: 'BUY', quantity: '9000' }, NOW);
+    book.addPending('s1', { sleeve: 'alpha', instrument: 'EURCAD', side: 'SELL', quantity: '9000' }, NOW);
+    const later = buildIntents(
+      bar,
+      [{ runner: sleeve({ maxPositionUsd: 15_000 }), orders: [limit('BUY', '1.48')] }],
+      view({ book }),
+    );
+    expect(later.rows.map((row) => row.riskReason)).toEqual(['max_position']);
+  });
+
   it('records a blocked intent with its reason and an audit entry', () => {
     const built = buildIntents(
       bar,

@@ -47,6 +47,27 @@ describe('sleeve book: fills', () => {
 });
 
 describe('sleeve book: orders in flight', () => {
+  it('keeps the buys and the sells in flight apart', () => {
+    const book = new SleeveBook();
+    book.addPending('b1', { sleeve: 'demo', instrument: 'EURCAD', side: 'BUY', quantity: '1000' }, 0);
+    book.addPending('s1', { sleeve: 'demo', instrument: 'EURCAD', side: 'SELL', quantity: '700' }, 0);
+    const sides = () => {
+      const { buy, sell } = book.pendingSides('demo', 'EURCAD');
+      return [buy.toFixed(), sell.toFixed(), book.pendingQuantity('demo', 'EURCAD').toFixed()];
+    };
+    expect(sides()).toEqual(['1000', '700', '300']);
+    book.applyFill(fill('e1', 'SELL', '200', '1.5', 's1'));
+    expect(sides()).toEqual(['1000', '500', '500']);
+    book.applyOrderEvent('b1', 'cancelled', '0');
+    expect(sides()).toEqual(['0', '500', '-500']);
+    book.applyFill(fill('e2', 'SELL', '500', '1.5', 's1'));
+    expect(sides()).toEqual(['0', '0', '0']);
+    book.addPending('s2', { sleeve: 'demo', instrument: 'EURCAD', side: 'SELL', quantity: '50' }, 0);
+    expect(sides()).toEqual(['0', '50', '-50']);
+    const none = book.pendingSides('demo', 'AAPL');
+    expect([none.buy.toFixed(), none.sell.toFixed()]).toEqual(['0', '0']);
+  });
+
   it('counts an accepted intent until it is filled', () => {
     const book = new SleeveBook();
     book.addPending('i1', { sleeve: 'demo', instrument: 'EURCAD', side: 'SELL', quantity: '1000' }, 0);
