@@ -145,8 +145,8 @@ async function enter(me: { username: string; role: string }): Promise<void> {
   await Promise.all([loadInstruments(), loadStatus()]);
   await Promise.all([
     loadBars(),
-    loadAccount(),
-    loadEquity(),
+    // The curve follows the account the card shows.
+    loadAccount().then(loadEquity),
     loadPositions(),
     loadOrders(),
     loadTrades(),
@@ -228,6 +228,7 @@ async function loadBars(): Promise<void> {
 
 async function loadAccount(): Promise<void> {
   const [account] = await api<Json[]>('GET', '/api/account');
+  if (account) equity.account ??= text(account.account);
   renderAccount(account);
 }
 
@@ -258,11 +259,101 @@ function renderAccount(account: Json | undefined): void {
   );
 }
 
+/**
+ * The equity curve: the last EQUITY_DAYS in buckets of EQUITY_BUCKET_SECONDS (half-hours, aligned to the
+ * clock, so a bucket is the same whenever the curve is read), one point per bucket as GET /api/pnl gives it
+ * (the bucket's last snapshot), drawn at the bucket's start. Live `account` snapshots keep it current
+ * without a refetch: a snapshot in the last point's bucket replaces its value (series.update on the same
+ * time), one in a later bucket appends a point. A point per snapshot would not do: the chart spaces points
+ * evenly whatever their times, so a day of snapshots every few seconds would squeeze the rest of the week
+ * into a sliver. A snapshot older than the newest one drawn (out of order, or replayed) is ignored, and one
+ * of the same time replaces its value: the curve's times only ever increase and lightweight-charts never
+ * throws. Each time the socket has subscribed (after a reconnect, and the first time) the curve is read
+ * again, which fills whatever the page missed meanwhile.
+ * Only the account shown in the Account card is drawn (the first; with several, a curve mixing their
+ * values would mean nothing).
+ *
+ * For tests and anyone inspecting the page, #equity carries `data-points` (how many points the series
+ * holds) and `data-last` (the last point's value), updated with the series.
+ */
+const EQUITY_DAYS = 7;
+const EQUITY_BUCKET_SECONDS = 1800;
+const equity: {
+  account?: string;
+  /** The time (ms) of the newest snapshot drawn; -Infinity before the curve is read. */
+  newest: number;
+  loaded: boolean;
+  /** Snapshots that arrived while the curve was being read: applied once it is drawn. */
+  pending?: Json[];
+} = { newest: -Infinity, loaded: false };
+
+const equityBucket = (ms: number) =>
+  (Math.floor(ms / 1000 / EQUITY_BUCKET_SECONDS) * EQUITY_BUCKET_SECONDS) as UTCTimestamp;
+
 async function loadEquity(): Promise<void> {
-  const points = await api<Array<{ ts: string; netLiquidation: string }>>('GET', '/api/pnl?points=400');
-  state.equity?.setData(points.map((point) => ({ time: seconds(point.ts), value: +point.netLiquidation })));
-  state.equity?.priceScale().applyOptions({ autoScale: true });
-  state.equityChart?.timeScale().fitContent();
+  // Whole buckets, from EQUITY_DAYS ago to two buckets ahead (a server clock ahead of this one loses
+  // nothing), asked for as one point per bucket: the server then bins by these same buckets.
+  const current = equityBucket(Date.now());
+  const buckets = (EQUITY_DAYS * 86_400) / EQUITY_BUCKET_SECONDS + 2;
+  const from = new Date((current + 2 * EQUITY_BUCKET_SECONDS - buckets * EQUITY_BUCKET_SECONDS) * 1000);
+  const to = new Date((current + 2 * EQUITY_BUCKET_SECONDS) * 1000);
+  const pending: Json[] = [];
+  equity.pending = pending;
+  try {
+    const account = equity.account ? `&account=${encodeURIComponent(equity.account)}` : '';
+    const points = await api<Array<{ ts: string; netLiquidation: string }>>(
+      'GET',
+      `/api/pnl?points=${buckets}&from=${from.toISOString()}&to=${to.toISOString()}${account}`,
+    );
+    if (equity.pending !== pending) return; // a later read is under way and draws instead
+    const data: Array<{ time: UTCTimestamp; value: number }> = [];
+    for (const point of points) {
+      const time = equityBucket(Date.parse(point.ts));
+      // One point per bucket even if the server's buckets ever differ from these.
+      if (data.at(-1)?.time === time) data.pop();
+      data.push({ time, value: +point.netLiquidation });
+    }
+    state.equity?.setData(data);
+    equity.newest = points.length > 0 ? Date.parse(points.at(-1)!.ts) : -Infinity;
+    equity.loaded = true;
+    state.equity?.priceScale().applyOptions({ autoScale: true });
+    state.equityChart?.timeScale().fitContent();
+    showEquity();
+  } finally {
+    if (equity.pending === pending) {
+      equity.pending = undefined;
+      for (const snapshot of pending) onAccountSnapshot(snapshot);
+    }
+  }
+}
+
+function onAccountSnapshot(snapshot: Json): void {
+  if (equity.pending) {
+    equity.pending.push(snapshot);
+    return;
+  }
+  const account = text(snapshot.account);
+  const at = Date.parse(text(snapshot.ts));
+  const value = Number(snapshot.netLiquidation);
+  if ((equity.account && account !== equity.account) || !Number.isFinite(at) || !Number.isFinite(value))
+    return;
+  if (at < equity.newest || !equity.loaded || !state.equity) return;
+  equity.account = account;
+  const time = equityBucket(at);
+  const last = state.equity.data().at(-1)?.time as UTCTimestamp | undefined;
+  if (last !== undefined && time < last) return;
+  state.equity.update({ time, value });
+  equity.newest = at;
+  if (time !== last) state.equityChart?.timeScale().fitContent();
+  showEquity();
+}
+
+function showEquity(): void {
+  const data = state.equity?.data() ?? [];
+  const element = $('equity');
+  element.dataset.points = String(data.length);
+  const last = data.at(-1);
+  element.dataset.last = last && 'value' in last ? String(last.value) : '';
 }
 
 function renderPositions(positions: Json[]): void {
@@ -411,6 +502,19 @@ async function loadStatus(): Promise<void> {
   renderGateway(gateway);
 }
 
+/**
+ * Whether this page is live: subscribed on its WebSocket ("live"), or cut off and trying again, when nothing
+ * on it moves and every figure is as of the moment the connection was lost.
+ */
+function showLive(live: boolean): void {
+  const badge = $('live');
+  badge.textContent = live ? 'live' : 'reconnecting';
+  badge.className = `badge ${live ? 'ok' : 'bad'}`;
+  badge.title = live
+    ? "this page's live connection"
+    : `connection lost at ${new Date().toLocaleTimeString()}`;
+}
+
 let reconnectDelay = 1_000;
 function connect(): void {
   const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
@@ -440,11 +544,17 @@ function connect(): void {
       );
       // Order events sent while the socket was down are not replayed: read the orders again.
       refreshOrdersSoon();
+    } else if (frame.type === 'subscribed') {
+      showLive(true);
+      // Events are not replayed either: what the socket missed (down, or not yet subscribed when the page
+      // first read everything) is read again now that every later event reaches it.
+      void loadEquity();
     } else if (frame.type === 'event' && frame.channel && frame.payload)
       onEvent(frame.channel, frame.payload);
   });
   socket.addEventListener('close', () => {
     if ($('app').hidden) return;
+    showLive(false);
     setTimeout(connect, reconnectDelay);
     reconnectDelay = Math.min(reconnectDelay * 2, 30_000);
   });
@@ -538,9 +648,11 @@ function onEvent(channel: string, payload: Json): void {
   } else if (channel === 'orders') refreshOrdersSoon();
   else if (channel === 'fills') void loadTrades();
   else if (channel === 'positions' && Array.isArray(payload)) renderPositions(payload as Json[]);
-  // The live snapshot lacks buying power (IB's raw values stay in Postgres): read the whole row again.
-  else if (channel === 'account') void loadAccount();
-  else if (channel === 'trading_state')
+  else if (channel === 'account') {
+    onAccountSnapshot(payload);
+    // The live snapshot lacks buying power (IB's raw values stay in Postgres): read the whole row again.
+    void loadAccount();
+  } else if (channel === 'trading_state')
     renderState(payload as { state: string; reason: string; by: string; at: string });
   else if (channel === 'gateway') void loadStatus();
   else if (channel === 'reconciliation') renderReconciliation({ ...payload, finishedAt: payload.finishedAt });

@@ -6,6 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { type AccountSnapshot, topics } from '@ibstack/contracts';
+import { accountSnapshotToRow } from '@ibstack/db';
 import { eventually } from '@ibstack/test-kit';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
@@ -104,8 +106,8 @@ async function expectWholeTimeLabels(page: Page, chart: string, rightOnly = fals
   });
 }
 
-async function logIn(page: Page): Promise<void> {
-  await page.goto(stack.url);
+async function logIn(page: Page, on: Stack = stack): Promise<void> {
+  await page.goto(on.url);
   await page.locator('#login-form').waitFor();
   await page.fill('input[name=username]', 'pat');
   await page.fill('input[name=password]', PASSWORD);
@@ -255,4 +257,133 @@ describe('the dashboard page', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 90_000);
+});
+
+/**
+ * Test instrumentation, installed before the page's script: every WebSocket the page opens is kept in
+ * window.testSockets (so a test can cut the connection as a network would), and each change of the equity
+ * chart's data attributes is recorded in window.equitySeen as "points:last".
+ */
+const INSTRUMENT_PAGE = `
+  window.testSockets = [];
+  const NativeWebSocket = window.WebSocket;
+  window.WebSocket = class extends NativeWebSocket {
+    constructor(...args) {
+      super(...args);
+      window.testSockets.push(this);
+    }
+  };
+  window.equitySeen = [];
+  document.addEventListener('DOMContentLoaded', () => {
+    const chart = document.getElementById('equity');
+    new MutationObserver(() => window.equitySeen.push(chart.dataset.points + ':' + chart.dataset.last)).observe(
+      chart,
+      { attributes: true, attributeFilter: ['data-points', 'data-last'] },
+    );
+  });
+`;
+
+/** Cuts the page's current WebSocket; the page reconnects on its own. */
+async function cutSocket(page: Page): Promise<void> {
+  await page.evaluate('window.testSockets.at(-1).close()');
+}
+
+const HALF_HOUR = 30 * 60_000;
+
+describe('the dashboard page, live', () => {
+  // A stack of its own without execution, so the only account snapshots are the ones the test records.
+  let quiet: Stack;
+  beforeAll(async () => {
+    quiet = await startStack({ trading: false });
+    await quiet.addUser('pat', 'operator');
+  }, 60_000);
+  afterAll(async () => {
+    await quiet?.close();
+  });
+
+  /** As execution does it: the row first, then the message (unless `publish` is false: a missed one). */
+  async function recordSnapshot(
+    ts: number,
+    netLiquidation: string,
+    options: { account?: string; publish?: boolean } = {},
+  ) {
+    const snapshot: AccountSnapshot = {
+      v: 1,
+      account: options.account ?? 'DU1234567',
+      currency: 'USD',
+      netLiquidation,
+      cash: netLiquidation,
+      realizedPnl: '0',
+      unrealizedPnl: '0',
+      dailyPnl: '0',
+      dailyReturnPct: '0',
+      highWaterMark: netLiquidation,
+      drawdownPct: '0',
+      ts: new Date(ts).toISOString(),
+    };
+    await quiet.database.db
+      .insertInto('account_snapshots')
+      .values(accountSnapshotToRow({ ...snapshot, ts: new Date(ts), raw: {} }))
+      .execute();
+    if (options.publish !== false) await quiet.testBus.bus.publish(topics.accountSnapshot, snapshot);
+  }
+
+  it('moves the equity curve with the account snapshots, and fills a gap after a reconnect', async () => {
+    const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+    await page.addInitScript(INSTRUMENT_PAGE);
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    const chart = page.locator('#equity');
+    const showing = async (points: number, last: string) => {
+      await page.locator(`#equity[data-points="${points}"][data-last="${last}"]`).waitFor();
+    };
+    // The curve's half-hour buckets start on the clock's half-hours: six hours back from the current one.
+    const start = Math.floor(Date.now() / HALF_HOUR) * HALF_HOUR - 12 * HALF_HOUR;
+    const at = (halfHours: number, minutes = 5) => start + halfHours * HALF_HOUR + minutes * 60_000;
+    await recordSnapshot(at(0), '1000000');
+    await recordSnapshot(at(1), '1000500');
+
+    let curveReads = 0;
+    page.on('request', (request) => {
+      if (request.url().includes('/api/pnl')) curveReads++;
+    });
+    await logIn(page, quiet);
+    await showing(2, '1000500');
+    // Subscribed: the curve has been read twice, once with the page and again once the socket subscribed.
+    await page.locator('[data-testid=live]', { hasText: /^live$/ }).waitFor();
+
+    // Each snapshot in a later half-hour adds a point; the curve is not read again for it.
+    await recordSnapshot(at(2), '1001000');
+    await showing(3, '1001000');
+    await recordSnapshot(at(3), '1002000');
+    await showing(4, '1002000');
+    // Later in the same half-hour, and then the same instant again: the last point's value changes.
+    await recordSnapshot(at(3, 20), '1002500');
+    await showing(4, '1002500');
+    await recordSnapshot(at(3, 20), '1002600');
+    await showing(4, '1002600');
+    // An older snapshot and another account's change nothing: the next one in order is drawn after them.
+    await recordSnapshot(at(3, 10), '999999');
+    await recordSnapshot(at(4), '777777', { account: 'DU7654321' });
+    await recordSnapshot(at(4), '1003000');
+    await showing(5, '1003000');
+    const seen = await page.evaluate<string[]>('window.equitySeen');
+    expect(seen.filter((entry) => /:(999999|777777)$/.test(entry))).toEqual([]);
+    expect(curveReads).toBe(2);
+    await page.locator('#equity canvas').first().waitFor();
+    await chart.screenshot({ path: join(OUTPUT, '09-equity-live.png') });
+
+    // Two snapshots while the page is cut off: they reach Postgres, not the page. Reconnected, it has them.
+    await recordSnapshot(at(5), '1004000', { publish: false });
+    await recordSnapshot(at(6), '1003500', { publish: false });
+    await cutSocket(page);
+    await showing(7, '1003500');
+    // And it is live again.
+    await recordSnapshot(at(7), '1005000');
+    await showing(8, '1005000');
+    await chart.screenshot({ path: join(OUTPUT, '10-equity-after-reconnect.png') });
+    await shot(page, '11-dashboard-live');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
 });
