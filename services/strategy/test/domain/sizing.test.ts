@@ -1,5 +1,6 @@
 import { ordersFromDecisions, orderToTarget, targetQuantity } from '@ibstack/strategy';
 import { exactTargetQuantity, fastTargetSteps } from '../../src/domain/sizing';
+import { fxRatesFromLastPrices } from '@ibstack/risk';
 import Decimal from 'decimal.js';
 
 const rates = { USD: '1', CAD: '0.72' };
@@ -12,6 +13,16 @@ describe('sizing', () => {
     expect(targetQuantity({ ...args, weight: -1 }).toFixed()).toBe('-23000');
     expect(targetQuantity({ ...args, weight: '0.5' }).toFixed()).toBe('11000');
     expect(targetQuantity({ ...args, weight: 0 }).toFixed()).toBe('0');
+  });
+
+  it('sizes a USD-based pair (USD.JPY) at its USD capital, not a step short', () => {
+    // The JPY rate comes from the USD.JPY price itself: 1 USD of capital is 1 unit of USD.JPY.
+    for (const price of ['150', '100.013', '157.333']) {
+      const jpy = fxRatesFromLastPrices({ USDJPY: price });
+      const args = { capitalUsd: '25000', price, currency: 'JPY', rates: jpy, quantityStep: '1000' };
+      expect([price, targetQuantity({ ...args, weight: 1 }).toFixed()]).toEqual([price, '25000']);
+      expect([price, targetQuantity({ ...args, weight: -1 }).toFixed()]).toEqual([price, '-25000']);
+    }
   });
 
   it('orders the difference to the target and skips differences below the minimum', () => {
