@@ -82,6 +82,29 @@ describe('sizing', () => {
     ]);
   });
 
+  it.each([
+    // weight as the strategy computed it, → quantity ordered (10 000 USD of AAPL at 50 USD in steps of 10)
+    ['0.3 - 0.1', 0.3 - 0.1, '40'], // 0.19999999999999998: truncated, it lost a step (30)
+    ['0.7 * 3 / 7', (0.7 * 3) / 7, '60'], // 0.29999999999999993
+    ['1 - 0.9', 1 - 0.9, '20'], // 0.09999999999999998
+    ['0.1 + 0.2', 0.1 + 0.2, '60'], // 0.30000000000000004: never rounded up past the weight either
+    ['1 / 3', 1 / 3, '60'],
+    ['0.123456789012345', 0.123456789012345, '20'],
+  ])('sizes a float weight of %s as the decimal it stands for', (_name, weight, quantity) => {
+    const { orders } = ordersFromDecisions(
+      [{ type: 'target', instrument: 'AAPL', weight }],
+      {
+        capitalUsd: '10000',
+        sizing: { quantityStep: '10', minQuantity: '10' },
+        currencyOf: () => 'USD',
+        priceOf: () => '50',
+        exposureOf: () => new Decimal(0),
+      },
+      rates,
+    );
+    expect(orders.map((order) => order.quantity)).toEqual([quantity]);
+  });
+
   it('ignores a decision on an instrument without a price yet, and says so', () => {
     const { orders, notes } = ordersFromDecisions(
       [{ type: 'target', instrument: 'EURCAD', weight: 1 }],
