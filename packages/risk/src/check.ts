@@ -6,6 +6,7 @@ import {
 } from '@ibstack/contracts';
 import Decimal from 'decimal.js';
 
+import { tradingDayStart } from './account';
 import { MissingFxRateError } from './errors';
 import { DEFAULT_FX_RATES_TO_USD, type FxRatesToUsd, toUsd } from './fx';
 import type { RiskLimits } from './limits';
@@ -24,6 +25,8 @@ import { isReducing, signedQuantity } from './position';
  *   set (execution, the last gate before the broker) that fails closed: orders that add exposure are
  *   blocked (`account_unknown`), orders that shrink a position still pass, with a warning. Without it (the
  *   strategy's sleeve check, which execution checks again) a missing snapshot passes, with a warning.
+ * - The daily-loss rule judges the current trading day (17:00 to 17:00 New York) only: a snapshot taken
+ *   before the roll carries the previous day's loss, which does not block the new day's orders.
  */
 
 export const RISK_REASONS = [
@@ -189,31 +192,9 @@ export function checkOrder(input: RiskInput): RiskDecision {
 
   const drawdown = new Decimal(account.drawdownPct);
   if (!reducing) {
-    const dailyReturn = new Decimal(account.dailyReturnPct);
-    if (dailyReturn.neg().gte(limits.maxDailyLossPct))
-      return block(
-        'max_daily_loss',
-        `daily return ${dailyReturn.toFixed()}% reaches the loss limit of ${limits.maxDailyLossPct}%`,
-      );
-    if (limits.maxDailyLossUsd !== undefined) {
-      let lossUsd: Decimal;
-      try {
-        lossUsd = toUsd(new Decimal(account.dailyPnl).neg(), account.currency, rates);
-      } catch (error) {
-        // An account kept in a currency the table lacks: the loss in USD is unknown, and an unknown loss
-        // must not pass a loss limit (nor throw, which would stop every order instead of this one).
-        if (!(error instanceof MissingFxRateError)) throw error;
-        return block(
-          'max_daily_loss',
-          `the daily loss is in ${account.currency}, and ${error.message}: the USD loss limit cannot judge`,
-        );
-      }
-      if (lossUsd.gte(limits.maxDailyLossUsd))
-        return block(
-          'max_daily_loss',
-          `daily loss ${lossUsd.toFixed(2)} USD reaches the limit of ${limits.maxDailyLossUsd} USD`,
-        );
-    }
+    // The daily figures are the snapshot's own trading day's (checked only when they would block).
+    const dailyLoss = dailyLossBlock(account, limits, rates);
+    if (dailyLoss && !ofEarlierTradingDay(account, input.now)) return dailyLoss;
     if (drawdown.gte(limits.drawdownReducePct))
       return block(
         'drawdown',
@@ -232,6 +213,51 @@ function pendingFor(pending: PendingOrders | string | undefined, side: 'BUY' | '
   if (pending === undefined) return new Decimal(0);
   if (typeof pending === 'string') return new Decimal(pending);
   return side === 'BUY' ? new Decimal(pending.buy) : new Decimal(pending.sell).neg();
+}
+
+/** The daily-loss rule on the snapshot's figures: the block, or null when the loss is within the limits. */
+function dailyLossBlock(
+  account: AccountSnapshot,
+  limits: RiskLimits,
+  rates: FxRatesToUsd,
+): RiskDecision | null {
+  const dailyReturn = new Decimal(account.dailyReturnPct);
+  if (dailyReturn.neg().gte(limits.maxDailyLossPct))
+    return block(
+      'max_daily_loss',
+      `daily return ${dailyReturn.toFixed()}% reaches the loss limit of ${limits.maxDailyLossPct}%`,
+    );
+  if (limits.maxDailyLossUsd === undefined) return null;
+  let lossUsd: Decimal;
+  try {
+    lossUsd = toUsd(new Decimal(account.dailyPnl).neg(), account.currency, rates);
+  } catch (error) {
+    // An account kept in a currency the table lacks: the loss in USD is unknown, and an unknown loss
+    // must not pass a loss limit (nor throw, which would stop every order instead of this one).
+    if (!(error instanceof MissingFxRateError)) throw error;
+    return block(
+      'max_daily_loss',
+      `the daily loss is in ${account.currency}, and ${error.message}: the USD loss limit cannot judge`,
+    );
+  }
+  return lossUsd.gte(limits.maxDailyLossUsd)
+    ? block(
+        'max_daily_loss',
+        `daily loss ${lossUsd.toFixed(2)} USD reaches the limit of ${limits.maxDailyLossUsd} USD`,
+      )
+    : null;
+}
+
+/**
+ * Whether the snapshot was taken in a trading day that has ended by `now`: its daily P&L and return are
+ * that day's. Past the 17:00 New York roll, until the broker sends a value of the new day, the new day has
+ * lost nothing yet, so yesterday's loss must not block today's orders (drawdown, not a daily figure, still
+ * applies). An unreadable time counts as today's: the figures then judge as they are.
+ */
+function ofEarlierTradingDay(account: AccountSnapshot, now: number): boolean {
+  const ts = Date.parse(account.ts);
+  if (!Number.isFinite(ts) || !Number.isFinite(now) || ts >= now) return false;
+  return tradingDayStart(ts) < tradingDayStart(now);
 }
 
 /** Why the account's value is not known well enough to judge, or null when it is. */

@@ -20,6 +20,8 @@ export const DEFAULT_FX_RATES_TO_USD: FxRatesToUsd = Object.freeze({
 });
 
 const USD_PAIR = /^([A-Z]{3})([A-Z]{3})$/;
+/** Every operation rounded toward zero: an inverse rate never comes out above the true one. */
+const DecimalDown = Decimal.clone({ rounding: Decimal.ROUND_DOWN });
 
 /**
  * Derives rates from last prices of USD pairs, keyed by instrument key: `EURUSD: "1.09"` gives
@@ -39,7 +41,9 @@ export function fxRatesFromLastPrices(
     if (!value.isFinite() || value.lte(0)) continue;
     if (right === 'USD' && left !== 'USD') rates[left] = value.toFixed();
     else if (left === 'USD' && right !== 'USD')
-      rates[right] = new Decimal(1).div(value).toSignificantDigits(12).toFixed();
+      // Rounded down: rounded up, 25 000 USD of USD.JPY (25 000 × 150 JPY) came to 25 000.0000000125 USD,
+      // over a 25 000 USD limit, and a 25 000 USD target was sized a step short.
+      rates[right] = new DecimalDown(1).div(value).toSignificantDigits(12).toFixed();
   }
   return Object.freeze(rates);
 }

@@ -340,6 +340,61 @@ describe('risk: max daily loss', () => {
     expect(reasonOf(checkOrder(input({ account: nzdAccount })))).toBe('allowed');
   });
 
+  // The roll is 17:00 New York: 22:00 UTC in winter (EST), 21:00 UTC in summer (EDT). A snapshot keeps
+  // the daily loss of the trading day it was taken in; a later day starts with none.
+  it.each([
+    ['winter, before the roll', '2026-12-03T21:59:50.000Z', '2026-12-03T21:59:59.000Z', 'max_daily_loss'],
+    ['winter, across the roll', '2026-12-03T21:59:50.000Z', '2026-12-03T22:00:10.000Z', 'allowed'],
+    [
+      'winter, a loss after the roll',
+      '2026-12-03T22:00:05.000Z',
+      '2026-12-03T22:00:10.000Z',
+      'max_daily_loss',
+    ],
+    [
+      'winter, 21:00 UTC is no roll',
+      '2026-12-03T20:59:50.000Z',
+      '2026-12-03T21:00:10.000Z',
+      'max_daily_loss',
+    ],
+    ['summer, across the roll', '2026-07-15T20:59:50.000Z', '2026-07-15T21:00:10.000Z', 'allowed'],
+    [
+      'summer, 22:00 UTC is no roll',
+      '2026-07-15T21:59:50.000Z',
+      '2026-07-15T22:00:10.000Z',
+      'max_daily_loss',
+    ],
+    ['the day DST ends, across the roll', '2026-11-01T21:59:50.000Z', '2026-11-01T22:00:10.000Z', 'allowed'],
+    ['the day DST ends, 21:00 UTC', '2026-11-01T20:59:50.000Z', '2026-11-01T21:00:10.000Z', 'max_daily_loss'],
+    [
+      'midnight New York is no roll',
+      '2026-12-04T04:59:50.000Z',
+      '2026-12-04T05:00:10.000Z',
+      'max_daily_loss',
+    ],
+    ['midnight UTC is no roll', '2026-12-03T23:59:50.000Z', '2026-12-04T00:00:10.000Z', 'max_daily_loss'],
+    ['Friday close to Sunday open', '2026-12-04T21:59:00.000Z', '2026-12-06T22:01:00.000Z', 'allowed'],
+  ])('judges the daily loss by trading day: %s', (_case, ts, now, expected) => {
+    const account = snapshot({ ts, dailyReturnPct: '-3', dailyPnl: '-30000' });
+    const at = Date.parse(now);
+    expect(reasonOf(checkOrder(input({ account, now: at })))).toBe(expected);
+    // The USD limit alone follows the same day.
+    const limits = RiskLimits.parse({ maxDailyLossPct: 50, maxDailyLossUsd: 5_000 });
+    expect(reasonOf(checkOrder(input({ account, now: at, limits })))).toBe(expected);
+    // Execution's maximum age does not change the day (the snapshot is fresh enough here).
+    expect(reasonOf(checkOrder(input({ account, now: at, accountMaxAgeMs: 3 * 86_400_000 })))).toBe(expected);
+  });
+
+  it('still applies the drawdown of a snapshot taken before the roll (it is no daily figure)', () => {
+    const account = snapshot({
+      ts: '2026-12-03T21:59:50.000Z',
+      dailyReturnPct: '-3',
+      drawdownPct: '12',
+    });
+    const decision = checkOrder(input({ account, now: Date.parse('2026-12-03T22:00:10.000Z') }));
+    expect(reasonOf(decision)).toBe('drawdown');
+  });
+
   it('still lets a closing order through after the limit is hit', () => {
     const account = snapshot({ dailyReturnPct: '-5' });
     expect(reasonOf(checkOrder(input({ account, positions: { EURCAD: '20000' } }, { side: 'SELL' })))).toBe(

@@ -6,6 +6,7 @@ import {
   reducingQuantity,
   toUsd,
 } from '@ibstack/risk';
+import Decimal from 'decimal.js';
 
 describe('fx rates', () => {
   it('has a default for the major currencies', () => {
@@ -34,6 +35,25 @@ describe('fx rates', () => {
     expect(rates.GBP).toBe(DEFAULT_FX_RATES_TO_USD.GBP);
     expect(rates.USD).toBe('1');
   });
+
+  it.each([
+    ['USDJPY', '150', 'JPY'],
+    ['USDJPY', '100.013', 'JPY'],
+    ['USDJPY', '157.333', 'JPY'],
+    ['USDCAD', '1.00013', 'CAD'],
+    ['USDCAD', '1.37', 'CAD'],
+    ['USDCHF', '0.9', 'CHF'],
+  ])(
+    'values a USD amount bought through %s at %s at no more than itself (the inverse rounded down)',
+    (key, price, currency) => {
+      // 25 000 USD of USD.JPY is 25 000 × 150 JPY. Rounded up, 1/150 made that 25 000.0000000125 USD: over
+      // a 25 000 USD limit, and a 25 000 USD sleeve sized one step short (24 000 in steps of 1 000).
+      const rates = fxRatesFromLastPrices({ [key]: price });
+      const usd = toUsd(new Decimal('25000').mul(price), currency, rates);
+      expect(usd.lte(25000)).toBe(true);
+      expect(usd.gt('24999.999999')).toBe(true);
+    },
+  );
 
   it('converts exactly and throws a named error for an unknown currency', () => {
     expect(toUsd('30000', 'CAD', { CAD: '0.72' }).toFixed()).toBe('21600');

@@ -63,9 +63,11 @@ export class AccountRecorder {
     deps.broker.on('accountValue', ({ key, value, currency, account }) => {
       if (this.account && account && account !== this.account) return;
       this.valuesAt = this.now();
-      // Keep the base-currency figure: IB repeats some keys per currency and once as BASE.
+      // IB sends some keys (RealizedPnL, UnrealizedPnL, TotalCashBalance) once per currency, each in its
+      // own currency, and once as BASE: the account's total in its base currency. That total is the figure;
+      // a per-currency one never replaces it, whichever arrives last.
       const existing = this.values.get(key);
-      if (existing && existing.currency !== 'BASE' && currency === 'BASE') return;
+      if (existing?.currency === 'BASE' && currency !== 'BASE') return;
       this.values.set(key, { value, currency });
     });
     // IB ends each batch of changes with the account time: the values held are the broker's as of now.

@@ -25,6 +25,7 @@ import { brokerExecutionsSince } from './domain/account';
 import { type CashInstrument, type CashTolerance, compareCash, executionsCashEffect } from './domain/cash';
 import { isReconstructedExecId } from './domain/reconstruct';
 import { reconcile } from './domain/reconcile';
+import { type BrokerOpenIdentity, isOpenAtBroker, settleMissingOrder } from './domain/settlement';
 import type { CrashPoints } from './crash-points';
 import type { ExecutionMetrics } from './metrics';
 import type { OrderTracker } from './order-tracker';
@@ -100,6 +101,7 @@ export class Reconciler {
     const brokerExecutions = await broker.executions({ sinceMs: since }, timeout);
     const brokerPositions = await broker.positions(timeout);
     const brokerOpen = await broker.openOrders(timeout);
+    await this.settleForeignOrders(brokerOpen.orders, since, timeout);
     // Cash at the broker, then the cash our stored executions explain: a fill stored in between is one
     // the tracker saw after the mark, so the comparison is not conclusive and is made again.
     const brokerCash = await broker.cashBalances(timeout);
@@ -230,6 +232,55 @@ export class Reconciler {
       openOrdersChecked: local.openOrders.length + brokerView.openOrders.length,
       executionsChecked: brokerView.executions.length,
     };
+  }
+
+  /**
+   * Settles the working orders of other clients (placed in TWS, duplicates of ours) that the broker no
+   * longer lists. The broker sends a client the status of its own orders only, so such an order never
+   * hears of its end: left working in our books it is "unknown at the broker" at every run (halting
+   * again after every resume) and its remainder counts as pending exposure. It ended before the open
+   * orders were read, so its fills are in an executions read made now; it is settled from them as
+   * recovery settles ours at a session's start (filled if they cover it, else cancelled).
+   */
+  private async settleForeignOrders(
+    brokerOpen: readonly BrokerOpenIdentity[],
+    since: number,
+    timeoutMs: number,
+  ): Promise<void> {
+    const { store, broker, tracker, log } = this.deps;
+    const gone = (await store.orders.openOrders()).filter(
+      (order) =>
+        order.client_id !== broker.clientId &&
+        order.perm_id !== null &&
+        !isOpenAtBroker(
+          { clientId: order.client_id, brokerOrderId: order.broker_order_id, permId: order.perm_id },
+          brokerOpen,
+        ),
+    );
+    if (gone.length === 0) return;
+    await broker.executions({ sinceMs: since }, timeoutMs);
+    await tracker.drain();
+    for (const order of gone) {
+      const settlement = settleMissingOrder({
+        status: order.status,
+        quantity: order.quantity,
+        hasBrokerOrderId: false,
+        executedQuantity: await store.executions.executedQuantity(order.id),
+        policy: 'fail',
+      });
+      if (settlement.kind !== 'filled' && settlement.kind !== 'cancelled') continue;
+      log.warn(
+        { permId: order.perm_id, clientId: order.client_id, settlement },
+        "another client's order is no longer open at the broker: settled from its fills",
+      );
+      await tracker.apply(order, {
+        kind: 'status',
+        brokerStatus: settlement.kind === 'filled' ? 'Filled' : 'Cancelled',
+        filledQuantity: settlement.filledQuantity,
+        remainingQuantity: settlement.kind === 'filled' ? '0' : settlement.remainingQuantity,
+        averageFillPrice: order.average_fill_price,
+      });
+    }
   }
 
   /** The broker's cash against the baselines and what our executions explain (domain/cash.ts). */

@@ -99,6 +99,33 @@ describe('account recorder', () => {
     await recorder.stop();
   });
 
+  // IB sends P&L and cash per currency and once more as BASE, the account's total in its base currency.
+  it.each([
+    ['BASE last', ['CAD', 'EUR', 'USD', 'BASE']],
+    ['BASE first', ['BASE', 'CAD', 'EUR', 'USD']],
+    ['BASE between', ['CAD', 'BASE', 'EUR', 'USD']],
+  ])('takes the BASE figure of a key IB sends per currency (%s)', async (_order, currencies) => {
+    const { recorder, broker, download } = setUp();
+    recorder.start('DU1');
+    const perCurrency: Record<string, Record<string, string>> = {
+      RealizedPnL: { CAD: '150', EUR: '0', USD: '0', BASE: '108' },
+      UnrealizedPnL: { CAD: '-70', EUR: '0', USD: '0', BASE: '-50.4' },
+      TotalCashBalance: { CAD: '-29600', EUR: '20000', USD: '1000000', BASE: '1000287.5' },
+    };
+    for (const [key, byCurrency] of Object.entries(perCurrency))
+      for (const currency of currencies)
+        broker.emit('accountValue', { key, value: byCurrency[currency], currency, account: 'DU1' });
+    download('1000287.5');
+    expect(await recorder.recordNow()).toMatchObject({
+      currency: 'USD',
+      netLiquidation: '1000287.5',
+      cash: '1000287.5',
+      realizedPnl: '108',
+      unrealizedPnl: '-50.4',
+    });
+    await recorder.stop();
+  });
+
   it('asks the broker again when it has sent nothing for a while, once per period', async () => {
     const { recorder, broker, download, advance } = setUp({ reaskAfterMs: 150_000 });
     recorder.start('DU1');

@@ -111,6 +111,47 @@ describe('execution sees what was done at the broker in its name', () => {
     expect((await service.reconcileNow('operator'))?.ok).toBe(true);
   });
 
+  it('settles an order placed by hand in TWS once it is done at the broker, so a resume after its fill stays running', async () => {
+    const harness = await scenario.startHarness();
+    const service = await scenario.startService();
+    await reconciliationRuns(harness, 1);
+
+    // Someone rests a buy limit in TWS (client 0, no orderRef): adopted and reported once, then resumed.
+    const quote = harness.sim.quote('EUR.CAD')!;
+    const manual = harness.sim.faults.placeManualOrder({
+      orderRef: '',
+      instrument: 'EUR.CAD',
+      side: 'BUY',
+      quantity: 30_000,
+      orderType: 'LMT',
+      limitPrice: Number((Math.round((quote.bid * 0.9) / 0.00005) * 0.00005).toFixed(5)),
+    });
+    const adopted = await service.reconcileNow('operator');
+    expect(adopted?.mismatches.map((mismatch) => mismatch.kind)).toEqual(['open_order_unknown_locally']);
+    await sendControl(harness, { command: 'resume', reason: 'a manual order, looked at' });
+    await eventually(async () => expect((await tradingState(harness.bus))?.state).toBe('RUNNING'));
+    expect((await service.reconcileNow('operator'))?.ok).toBe(true);
+
+    // It fills at the broker (its limit raised in TWS): the fill is a trade no intent explains, reported once.
+    harness.sim.faults.modifyOrder(0, manual.orderId, {
+      limitPrice: Number((Math.round((quote.ask * 1.1) / 0.00005) * 0.00005).toFixed(5)),
+    });
+    await eventually(() =>
+      expect(harness.sim.account.executions().filter((x) => x.permId === manual.permId)).not.toEqual([]),
+    );
+    const filled = await service.reconcileNow('operator');
+    expect(filled?.mismatches.map((mismatch) => mismatch.kind)).toEqual(['execution_unexplained']);
+    const [row] = (await ordersOf(harness)).filter((order) => Number(order.perm_id) === manual.permId);
+    expect(row).toMatchObject({ status: 'filled', filled_quantity: '30000', remaining_quantity: '0' });
+
+    // After the operator resumes, the books agree: the order is no longer working on either side.
+    await sendControl(harness, { command: 'resume', reason: 'the manual fill, looked at' });
+    await eventually(async () => expect((await tradingState(harness.bus))?.state).toBe('RUNNING'));
+    const after = await service.reconcileNow('operator');
+    expect(after?.mismatches).toEqual([]);
+    expect((await tradingState(harness.bus))?.state).toBe('RUNNING');
+  });
+
   it('reports a change of our order made at the broker, and takes an operator change it asked for', async () => {
     const harness = await scenario.startHarness();
     // Our resting order must stay working through the halt here (a halt cancels it by default).

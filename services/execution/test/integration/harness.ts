@@ -106,8 +106,9 @@ export async function startInProcess(
   harness: Harness,
   env: Record<string, string> = {},
   registry: Registry = createRegistry('execution', { defaultMetrics: false }),
+  clock?: () => number,
 ): Promise<ExecutionService> {
-  return bootExecution(configFrom({ ...harness.env, ...env }), registry);
+  return bootExecution(configFrom({ ...harness.env, ...env }), registry, clock);
 }
 
 /**
@@ -117,10 +118,17 @@ export async function startInProcess(
 export async function bootExecution(
   config: ExecutionConfig,
   registry: Registry = createRegistry('execution', { defaultMetrics: false }),
+  clock?: () => number,
 ): Promise<ExecutionService> {
   const logger = silentLogger('execution');
   const connections = await connectExecution(config, { logger, registry });
-  const service = createExecutionService(config, { ...connections, logger, registry, http: false });
+  const service = createExecutionService(config, {
+    ...connections,
+    logger,
+    registry,
+    http: false,
+    ...(clock ? { clock } : {}),
+  });
   try {
     await service.start();
   } catch (error) {
@@ -164,8 +172,13 @@ export function inProcessScenario() {
       harness = await startHarness(simOptions, env);
       return harness;
     },
-    async startService(env: Record<string, string> = {}, registry?: Registry): Promise<ExecutionService> {
-      service = await startInProcess(scenario.harness, env, registry);
+    /** Execution in this process; `clock` pins the time it reads (@default Date.now). */
+    async startService(
+      env: Record<string, string> = {},
+      registry?: Registry,
+      clock?: () => number,
+    ): Promise<ExecutionService> {
+      service = await startInProcess(scenario.harness, env, registry, clock);
       return service;
     },
     /** Both: a harness with `simOptions`, then execution with `env`. */

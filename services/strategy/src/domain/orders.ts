@@ -52,7 +52,7 @@ export function ordersFromDecisions(
     let quantity: Decimal;
     if (decision.type === 'target') {
       const target = targetQuantity({
-        weight: decision.weight,
+        weight: typeof decision.weight === 'number' ? withoutFloatNoise(decision.weight) : decision.weight,
         capitalUsd: view.capitalUsd,
         price,
         currency,
@@ -83,4 +83,14 @@ export function ordersFromDecisions(
     });
   }
   return { orders, notes };
+}
+
+/**
+ * A weight a strategy worked out in floating point, as the decimal it stands for: its 15 significant digits,
+ * which every double carries exactly. The digits past them are the arithmetic's noise (0.3 − 0.1 is
+ * 0.19999999999999998), and sizing rounds toward zero to the step: kept, the noise cost a whole step.
+ */
+function withoutFloatNoise(weight: number): number {
+  // Most weights are 1, 0 or −1.
+  return Number.isInteger(weight) ? weight : Number(weight.toPrecision(15));
 }

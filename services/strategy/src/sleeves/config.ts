@@ -118,6 +118,24 @@ function issues(prefix: string, error: z.ZodError): string[] {
   });
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A sleeve's risk limits over the file's defaults, field by field; the unit caps per instrument key by key,
+ * so capping one instrument in a sleeve keeps the default caps of the others.
+ */
+function withDefaults(
+  defaults: Record<string, unknown>,
+  own: Record<string, unknown>,
+): Record<string, unknown> {
+  const merged = { ...defaults, ...own };
+  if (isPlainObject(defaults.maxPositionQuantity) && isPlainObject(own.maxPositionQuantity))
+    merged.maxPositionQuantity = { ...defaults.maxPositionQuantity, ...own.maxPositionQuantity };
+  return merged;
+}
+
 /** Parses and validates the text of a sleeves file. Throws SleeveConfigError listing every problem. */
 export function parseSleevesConfig(text: string, file: string, strategies: StrategyRegistry): SleevesConfig {
   const problems: string[] = [];
@@ -150,6 +168,17 @@ export function parseSleevesConfig(text: string, file: string, strategies: Strat
 
   const defaults = RiskLimits.safeParse(top.data.riskDefaults);
   if (!defaults.success) problems.push(...issues('riskDefaults', defaults.error));
+  // A unit cap under a key no instrument has (a typo) would limit nothing.
+  const unknownCaps = (path: string, risk: Record<string, unknown>) => {
+    const caps = risk.maxPositionQuantity;
+    if (!isPlainObject(caps)) return;
+    for (const key of Object.keys(caps))
+      if (!instruments.has(key))
+        problems.push(
+          `${path}.maxPositionQuantity.${key}: not a configured instrument (${[...instruments.keys()].join(', ')})`,
+        );
+  };
+  unknownCaps('riskDefaults', top.data.riskDefaults);
 
   const sleeves: SleeveConfig[] = [];
   const names = new Set<string>();
@@ -195,7 +224,8 @@ export function parseSleevesConfig(text: string, file: string, strategies: Strat
       else problems.push(...issues(`${prefix}.parameters`, result.error));
     }
 
-    const risk = RiskLimits.safeParse({ ...top.data.riskDefaults, ...spec.risk });
+    unknownCaps(`${prefix}.risk`, spec.risk);
+    const risk = RiskLimits.safeParse(withDefaults(top.data.riskDefaults, spec.risk));
     if (!risk.success && defaults.success) problems.push(...issues(`${prefix}.risk`, risk.error));
 
     if (problems.length > before || !strategy || !risk.success) return;

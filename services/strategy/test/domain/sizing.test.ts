@@ -1,5 +1,6 @@
 import { ordersFromDecisions, orderToTarget, targetQuantity } from '@ibstack/strategy';
 import { exactTargetQuantity, fastTargetSteps } from '../../src/domain/sizing';
+import { fxRatesFromLastPrices } from '@ibstack/risk';
 import Decimal from 'decimal.js';
 
 const rates = { USD: '1', CAD: '0.72' };
@@ -12,6 +13,16 @@ describe('sizing', () => {
     expect(targetQuantity({ ...args, weight: -1 }).toFixed()).toBe('-23000');
     expect(targetQuantity({ ...args, weight: '0.5' }).toFixed()).toBe('11000');
     expect(targetQuantity({ ...args, weight: 0 }).toFixed()).toBe('0');
+  });
+
+  it('sizes a USD-based pair (USD.JPY) at its USD capital, not a step short', () => {
+    // The JPY rate comes from the USD.JPY price itself: 1 USD of capital is 1 unit of USD.JPY.
+    for (const price of ['150', '100.013', '157.333']) {
+      const jpy = fxRatesFromLastPrices({ USDJPY: price });
+      const args = { capitalUsd: '25000', price, currency: 'JPY', rates: jpy, quantityStep: '1000' };
+      expect([price, targetQuantity({ ...args, weight: 1 }).toFixed()]).toEqual([price, '25000']);
+      expect([price, targetQuantity({ ...args, weight: -1 }).toFixed()]).toEqual([price, '-25000']);
+    }
   });
 
   it('orders the difference to the target and skips differences below the minimum', () => {
@@ -69,6 +80,29 @@ describe('sizing', () => {
         referencePrice: '1.5',
       },
     ]);
+  });
+
+  it.each([
+    // weight as the strategy computed it, → quantity ordered (10 000 USD of AAPL at 50 USD in steps of 10)
+    ['0.3 - 0.1', 0.3 - 0.1, '40'], // 0.19999999999999998: truncated, it lost a step (30)
+    ['0.7 * 3 / 7', (0.7 * 3) / 7, '60'], // 0.29999999999999993
+    ['1 - 0.9', 1 - 0.9, '20'], // 0.09999999999999998
+    ['0.1 + 0.2', 0.1 + 0.2, '60'], // 0.30000000000000004: never rounded up past the weight either
+    ['1 / 3', 1 / 3, '60'],
+    ['0.123456789012345', 0.123456789012345, '20'],
+  ])('sizes a float weight of %s as the decimal it stands for', (_name, weight, quantity) => {
+    const { orders } = ordersFromDecisions(
+      [{ type: 'target', instrument: 'AAPL', weight }],
+      {
+        capitalUsd: '10000',
+        sizing: { quantityStep: '10', minQuantity: '10' },
+        currencyOf: () => 'USD',
+        priceOf: () => '50',
+        exposureOf: () => new Decimal(0),
+      },
+      rates,
+    );
+    expect(orders.map((order) => order.quantity)).toEqual([quantity]);
   });
 
   it('ignores a decision on an instrument without a price yet, and says so', () => {

@@ -122,6 +122,35 @@ sleeves:
     ]);
   });
 
+  it('keeps the default unit caps of other instruments when a sleeve caps one, and refuses a cap on nothing traded', () => {
+    const file = (sleeveRisk: Record<string, unknown>) =>
+      JSON.stringify({
+        instruments: ['EUR.CAD', 'AAPL'],
+        riskDefaults: { maxPositionQuantity: { EURCAD: 60000, AAPL: 500 } },
+        sleeves: [
+          {
+            name: 'a',
+            strategy: 'ma-crossover',
+            instruments: ['EUR.CAD', 'AAPL'],
+            timeframe: '1m',
+            capitalUsd: 1000,
+            risk: sleeveRisk,
+          },
+        ],
+      });
+    // Capping AAPL tighter in the sleeve replaced the whole table: EUR.CAD had no unit cap left.
+    const [sleeve] = parseSleevesConfig(
+      file({ maxPositionQuantity: { AAPL: 100 } }),
+      'x.json',
+      strategies,
+    ).sleeves;
+    expect(sleeve!.risk.maxPositionQuantity).toEqual({ EURCAD: '60000', AAPL: '100' });
+    // A cap under a key no configured instrument has (a typo) limits nothing: an error, not silence.
+    expect(problemsOf(file({ maxPositionQuantity: { EURCDA: 1000 } }))).toEqual([
+      'sleeves[0] (a).risk.maxPositionQuantity.EURCDA: not a configured instrument (EURCAD, AAPL)',
+    ]);
+  });
+
   it('reports a duplicate sleeve name', () => {
     const sleeve = { strategy: 'ma-crossover', instruments: ['AAPL'], timeframe: '1m', capitalUsd: 1 };
     expect(
