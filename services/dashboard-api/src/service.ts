@@ -116,7 +116,7 @@ export function createDashboardService(
           health: live.gatewayHealth ?? null,
           services: [...live.gatewayStatuses.values()],
         };
-      if (channel === 'positions') return read.positions();
+      if (channel === 'positions') return router.positions();
       if (channel === 'account') return (await read.accounts())[0];
       return undefined;
     },

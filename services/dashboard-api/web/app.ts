@@ -494,12 +494,21 @@ function renderGateway(status: { state: string; tradingMode?: string; lastHeartb
 }
 
 async function loadStatus(): Promise<void> {
-  const [trading, gateway] = await Promise.all([
+  const [trading] = await Promise.all([
     api<{ state: string; reason: string; by: string; at: string }>('GET', '/api/trading-state'),
-    api<{ state: string; tradingMode: string; lastHeartbeat: string | null }>('GET', '/api/ibkr/status'),
+    loadGateway(),
   ]);
   renderState(trading);
-  renderGateway(gateway);
+}
+
+/** The gateway badge: GET /api/ibkr/status sums up the supervisor's health and every service's status. */
+async function loadGateway(): Promise<void> {
+  renderGateway(
+    await api<{ state: string; tradingMode: string; lastHeartbeat: string | null }>(
+      'GET',
+      '/api/ibkr/status',
+    ),
+  );
 }
 
 /**
@@ -547,8 +556,10 @@ function connect(): void {
     } else if (frame.type === 'subscribed') {
       showLive(true);
       // Events are not replayed either: what the socket missed (down, or not yet subscribed when the page
-      // first read everything) is read again now that every later event reaches it.
-      void loadEquity();
+      // first read everything) is read again now that every later event reaches it. Positions, account,
+      // trading state and gateway need nothing: their channels send their current value on subscribing.
+      for (const load of [loadEquity, loadBars, loadTrades, loadReconciliation])
+        load().catch(() => undefined);
     } else if (frame.type === 'event' && frame.channel && frame.payload)
       onEvent(frame.channel, frame.payload);
   });
@@ -646,7 +657,9 @@ function onEvent(channel: string, payload: Json): void {
       close: +text(payload.close),
     });
   } else if (channel === 'orders') refreshOrdersSoon();
-  else if (channel === 'fills') void loadTrades();
+  // A fill is a trade, and moves its sleeve's realized P&L (a fill published again with its late
+  // commission and realized P&L comes with no order event).
+  else if (channel === 'fills') void Promise.all([loadTrades(), loadSleeves()]).catch(() => undefined);
   else if (channel === 'positions' && Array.isArray(payload)) renderPositions(payload as Json[]);
   else if (channel === 'account') {
     onAccountSnapshot(payload);
@@ -654,7 +667,7 @@ function onEvent(channel: string, payload: Json): void {
     void loadAccount();
   } else if (channel === 'trading_state')
     renderState(payload as { state: string; reason: string; by: string; at: string });
-  else if (channel === 'gateway') void loadStatus();
+  else if (channel === 'gateway') loadGateway().catch(() => undefined);
   else if (channel === 'reconciliation') renderReconciliation({ ...payload, finishedAt: payload.finishedAt });
 }
 

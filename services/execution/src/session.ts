@@ -34,7 +34,7 @@ import type { GatewaySwitch } from './gateway-switch';
 import type { InstrumentBook } from './instruments';
 import type { ExecutionLease } from './lease';
 import type { ExecutionMetrics } from './metrics';
-import type { OrderIds, OrderRouter } from './order-router';
+import { NotReadyError, type OrderIds, type OrderRouter } from './order-router';
 import type { OrderTracker } from './order-tracker';
 import type { Broker } from './ports';
 import type { Reconciler, ReconciliationTrigger } from './reconciler';
@@ -86,6 +86,12 @@ export class ExecutionSession {
   // Lease changes apply one after the other: a loss must have left the gateway before a new acquisition
   // connects again, or the re-acquired lease would hold no session at all.
   private readonly leaseTransitions = new Mutex();
+  /**
+   * Resyncs after the broker link came back that have not finished: until they have, intents wait (are
+   * redelivered), so the first order after 1101/1102 is judged by the account value the broker sends then
+   * and by books recovery and reconciliation have brought up to date, not by what held before the outage.
+   */
+  private linkResyncs = 0;
 
   constructor(private readonly deps: SessionDependencies) {}
 
@@ -270,11 +276,13 @@ export class ExecutionSession {
     // values before trusting the loss rules again (until then the old snapshot only ages).
     const current = this.deps.connection.accounts[0];
     if (current) this.deps.recorder.start(current);
+    this.linkResyncs += 1;
     void this.sessions
       .run(async () => {
         await this.awaitAccountValues();
         await this.resync('reconnect');
       })
+      .finally(() => (this.linkResyncs -= 1))
       .then(() => this.refreshTradingState())
       .catch((error: unknown) =>
         this.deps.log.error({ err: error }, 'resync after the broker link came back failed'),
@@ -324,7 +332,12 @@ export class ExecutionSession {
       maxAckPending: 1,
       maxDeliver: 1_000,
       ackWaitMs: d.config.INTENT_ACK_WAIT_MS,
-      handler: (intent) => this.exclusive.run(() => d.router.handle(intent)),
+      handler: (intent) =>
+        this.exclusive.run(() => {
+          if (this.linkResyncs > 0)
+            throw new NotReadyError('the broker link came back: waiting for its account values and resync');
+          return d.router.handle(intent);
+        }),
       afterAck: () => d.crashPoints.hit('after_ack'),
     });
     if (!this.mayTrade()) return void this.stopTakingIntents();

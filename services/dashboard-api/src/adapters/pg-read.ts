@@ -97,10 +97,22 @@ export class ReadStore {
     return this.db.selectFrom('orders').selectAll().where('intent_id', '=', intentId).executeTakeFirst();
   }
 
-  /** The query behind GET /api/positions (the benchmark's bare handler runs the same one). */
+  /** The query behind GET /api/positions: each open position with its instrument's newest 1-minute bar. */
   positionsQuery() {
     return this.db
       .selectFrom('positions as p')
+      .leftJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('bars as b')
+            .select(['b.close', 'b.ts'])
+            .whereRef('b.instrument', '=', 'p.instrument')
+            .where('b.timeframe', '=', '1m')
+            .orderBy('b.ts', 'desc')
+            .limit(1)
+            .as('last'),
+        (join) => join.onTrue(),
+      )
       .select([
         'p.account',
         'p.instrument',
@@ -108,24 +120,26 @@ export class ReadStore {
         'p.average_cost',
         'p.realized_pnl',
         'p.updated_at',
-        (eb) =>
-          eb
-            .selectFrom('bars as b')
-            .select('b.close')
-            .whereRef('b.instrument', '=', 'p.instrument')
-            .where('b.timeframe', '=', '1m')
-            .orderBy('b.ts', 'desc')
-            .limit(1)
-            .as('last_price'),
+        'last.close as last_price',
+        'last.ts as last_price_at',
       ])
       .where('p.quantity', '<>', '0')
       .orderBy('p.instrument');
   }
 
-  async positions(): Promise<Position[]> {
+  /**
+   * Open positions, each valued at its instrument's last 1-minute close. `newerCloses` (instrument → the
+   * newest 1-minute bar seen on the bus) wins over the stored bar when it is newer: the ingestor publishes a
+   * bar before its batch reaches Postgres.
+   */
+  async positions(newerCloses?: ReadonlyMap<string, { ts: string; close: string }>): Promise<Position[]> {
     const rows = await this.positionsQuery().execute();
     return rows.map((row) => {
-      const last = row.last_price ?? null;
+      const live = newerCloses?.get(row.instrument);
+      const last =
+        live && (!row.last_price_at || Date.parse(live.ts) >= row.last_price_at.getTime())
+          ? live.close
+          : (row.last_price ?? null);
       return {
         account: row.account,
         instrument: row.instrument,

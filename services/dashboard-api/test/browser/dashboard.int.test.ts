@@ -1,12 +1,15 @@
 /**
  * The page in a real browser: Debian's Chromium driven by playwright-core (no downloaded browser),
  * against the real stack. Log in, watch the price move, place and cancel an order, halt and resume, and
- * the same page on a phone. Screenshots of each step go to test-output/ (git-ignored) for a person to look at.
+ * the same page on a phone. Then, against a stack without execution whose account snapshots, fills, bars
+ * and reconciliation runs the test records itself (row first, then the message, as the services do), every
+ * card that should move does, and what the page missed while cut off is there once it reconnects.
+ * Screenshots of each step go to test-output/ (git-ignored) for a person to look at.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { type AccountSnapshot, topics } from '@ibstack/contracts';
+import { type AccountSnapshot, type Bar, type Fill, topics } from '@ibstack/contracts';
 import { accountSnapshotToRow } from '@ibstack/db';
 import { eventually } from '@ibstack/test-kit';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -261,15 +264,17 @@ describe('the dashboard page', () => {
 
 /**
  * Test instrumentation, installed before the page's script: every WebSocket the page opens is kept in
- * window.testSockets (so a test can cut the connection as a network would), and each change of the equity
+ * window.testSockets (so a test can cut the connection as a network would), and while window.blockSockets
+ * is true a new one goes to a closed port instead (the server is out of reach); each change of the equity
  * chart's data attributes is recorded in window.equitySeen as "points:last".
  */
 const INSTRUMENT_PAGE = `
   window.testSockets = [];
+  window.blockSockets = false;
   const NativeWebSocket = window.WebSocket;
   window.WebSocket = class extends NativeWebSocket {
-    constructor(...args) {
-      super(...args);
+    constructor(url, ...rest) {
+      super(window.blockSockets ? 'ws://127.0.0.1:9/' : url, ...rest);
       window.testSockets.push(this);
     }
   };
@@ -383,6 +388,156 @@ describe('the dashboard page, live', () => {
     await showing(8, '1005000');
     await chart.screenshot({ path: join(OUTPUT, '10-equity-after-reconnect.png') });
     await shot(page, '11-dashboard-live');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('keeps positions, trades, sleeves and reconciliation current, and says when it is cut off', async () => {
+    const { db } = quiet.database;
+    const bus = quiet.testBus.bus;
+    const now = Date.now();
+    const minute = (ago: number) => new Date(Math.floor(now / 60_000) * 60_000 - ago * 60_000);
+    await db
+      .insertInto('positions')
+      .values({ account: 'DU1234567', instrument: 'EURCAD', quantity: '10000', average_cost: '1.45' })
+      .execute();
+    await db
+      .insertInto('bars')
+      .values({
+        instrument: 'EURCAD',
+        timeframe: '1m',
+        ts: minute(3),
+        open: '1.46',
+        high: '1.46',
+        low: '1.46',
+        close: '1.46',
+        volume: '0',
+        source: 'test',
+      })
+      .execute();
+    const order = await db
+      .insertInto('orders')
+      .values({
+        intent_id: null,
+        broker_order_id: 501,
+        client_id: 1,
+        account: 'DU1234567',
+        sleeve: 'carry',
+        instrument: 'EURCAD',
+        side: 'BUY',
+        quantity: '10000',
+        order_type: 'MKT',
+        time_in_force: 'DAY',
+        status: 'filled',
+        filled_quantity: '10000',
+        remaining_quantity: '0',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    /** An execution of that order as execution stores it; published as a fill unless `publish` is false. */
+    const recordFill = async (execId: string, price: string, realizedPnl: string, publish = true) => {
+      const executedAt = new Date();
+      await db
+        .insertInto('executions')
+        .values({
+          exec_id: execId,
+          order_id: order.id,
+          broker_order_id: 501,
+          perm_id: 9001,
+          intent_id: null,
+          account: 'DU1234567',
+          instrument: 'EURCAD',
+          side: 'BUY',
+          quantity: '5000',
+          price,
+          executed_at: executedAt,
+          commission: '1.5',
+          commission_currency: 'USD',
+          realized_pnl: realizedPnl,
+        })
+        .execute();
+      const fill: Fill = {
+        v: 1,
+        execId,
+        brokerOrderId: 501,
+        permId: 9001,
+        sleeve: 'carry',
+        account: 'DU1234567',
+        instrument: 'EURCAD',
+        side: 'BUY',
+        quantity: '5000',
+        price,
+        commission: '1.5',
+        commissionCurrency: 'USD',
+        realizedPnl,
+        ts: executedAt.toISOString(),
+        receivedAt: executedAt.toISOString(),
+      };
+      if (publish) await bus.publish(topics.fill, fill);
+    };
+
+    const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+    await page.addInitScript(INSTRUMENT_PAGE);
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await logIn(page, quiet);
+    const live = page.locator('[data-testid=live]');
+    await live.filter({ hasText: /^live$/ }).waitFor();
+    const positionRow = page.locator('#positions tbody tr', { hasText: 'EURCAD' });
+    await positionRow.filter({ hasText: '1.46000' }).filter({ hasText: '100.00' }).waitFor();
+
+    // A new 1-minute bar on the bus revalues the position at once (before the ingestor's batch stores it).
+    const bar: Bar = {
+      v: 1,
+      instrument: 'EURCAD',
+      timeframe: '1m',
+      ts: minute(1).toISOString(),
+      open: '1.47',
+      high: '1.47',
+      low: '1.47',
+      close: '1.47',
+      volume: '0',
+      source: 'live',
+      receivedAt: new Date().toISOString(),
+    };
+    await bus.publish(topics.bar, bar);
+    await positionRow.filter({ hasText: '1.47000' }).filter({ hasText: '200.00' }).waitFor();
+
+    // A fill: the trade appears, and its sleeve's realized P&L moves (no order event comes with it).
+    await recordFill('0001.01', '1.4711', '12.34');
+    await page.locator('#trades tbody tr', { hasText: '1.4711' }).waitFor();
+    await page.locator('#sleeves tbody tr', { hasText: 'carry' }).filter({ hasText: '12.34' }).waitFor();
+
+    // Cut off: the badge says so, and stays so while the server is out of reach.
+    await page.evaluate('window.blockSockets = true');
+    await cutSocket(page);
+    await live.filter({ hasText: 'reconnecting' }).waitFor();
+    await shot(page, '12-reconnecting');
+    // Meanwhile a fill and a reconciliation run reach Postgres, not the page.
+    await recordFill('0001.02', '1.4722', '20', false);
+    await db
+      .insertInto('reconciliation_runs')
+      .values({
+        run_id: 'run-while-cut-off',
+        trigger: 'periodic',
+        ok: false,
+        mismatches: JSON.stringify([{ kind: 'position_quantity', instrument: 'EURCAD' }]),
+        positions_checked: 1,
+        open_orders_checked: 0,
+        executions_checked: 2,
+        started_at: new Date(),
+        finished_at: new Date(),
+        error: null,
+      })
+      .execute();
+    await expect(live.textContent()).resolves.toBe('reconnecting');
+    // Back in reach: live again, with what it missed.
+    await page.evaluate('window.blockSockets = false');
+    await live.filter({ hasText: /^live$/ }).waitFor({ timeout: 20_000 });
+    await page.locator('#trades tbody tr', { hasText: '1.4722' }).waitFor();
+    await page.locator('#reconciliation', { hasText: '1 mismatches · periodic' }).waitFor();
+    await page.locator('#sleeves tbody tr', { hasText: 'carry' }).filter({ hasText: '32.34' }).waitFor();
+    await shot(page, '13-live-again');
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

@@ -8,7 +8,7 @@ import { tradingDayStart } from '@ibstack/risk';
 import { eventually, runningClockFrom } from '@ibstack/test-kit';
 
 import type {} from '../../src/service';
-import { intent, ordersOf, publishIntent, inProcessScenario } from './harness';
+import { intent, ordersOf, publishIntent, inProcessScenario, reconciliationRuns } from './harness';
 
 /** 10:00 New York, mid trading day: far from the 17:00 roll, midnight and the weekend. */
 const WEDNESDAY_MORNING = '2026-11-25T15:00:00.000Z';
@@ -58,6 +58,32 @@ describe('execution loss rules from the first order', () => {
     // snapshot is a minute away, so only the value asked for at start can judge it.
     await publishIntent(harness.bus, intent({ createdAt: new Date(clock()).toISOString() }));
     await scenario.startService({ ACCOUNT_SNAPSHOT_INTERVAL_MS: '60000' }, undefined, clock);
+    const [order] = await statuses(['rejected']);
+    expect(order!.error_text).toMatch(/max_daily_loss: daily return -5% reaches the loss limit of 2%/);
+    expect(harness.sim.account.orders()).toHaveLength(0);
+  });
+
+  it('judges the first order after the broker link comes back by the account value the broker sends then', async () => {
+    const clock = runningClockFrom(WEDNESDAY_MORNING);
+    const harness = await scenario.startHarness({ startTime: WEDNESDAY_MORNING });
+    // The loss is booked as a fee, which the cash check would halt on: tolerated here, so the loss rule judges.
+    await scenario.startService(
+      { ACCOUNT_SNAPSHOT_INTERVAL_MS: '60000', RECONCILE_CASH_TOLERANCE: '100000' },
+      undefined,
+      clock,
+    );
+    await reconciliationRuns(harness, 1);
+    // The gateway loses IB (its daily reset, say); meanwhile the account books a 50,000 loss (-5 % on the
+    // day, past the default 2 % limit), which reaches us only with the download asked for once it is back.
+    harness.sim.faults.stallAccountUpdates(true);
+    harness.sim.faults.brokerLink({ up: false });
+    harness.sim.faults.adjustCash('USD', -50_000);
+    harness.sim.faults.brokerLink({ up: true });
+    // An intent right after 1102, while the download is on its way.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await publishIntent(harness.bus, intent({ createdAt: new Date(clock()).toISOString() }));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    harness.sim.faults.stallAccountUpdates(false);
     const [order] = await statuses(['rejected']);
     expect(order!.error_text).toMatch(/max_daily_loss: daily return -5% reaches the loss limit of 2%/);
     expect(harness.sim.account.orders()).toHaveLength(0);
