@@ -15,12 +15,14 @@ export function publishQuoteTicks(
   source: QuoteSource,
   instruments: readonly string[] = ['EUR.CAD'],
   intervalMs = 250,
+  /** Stamps the ticks: the clock of the service under test, which judges their age by it. */
+  clock: () => number = Date.now,
 ): () => void {
   const publish = () => {
     for (const spec of instruments) {
       const quote = source.quote(spec);
       if (!quote) continue;
-      const at = nowIso();
+      const at = nowIso(clock);
       void bus
         .publish(topics.tick, {
           v: 1,

@@ -31,7 +31,7 @@ describe('execution loss rules from the first order', () => {
     // crossed the 17:00 New York roll between the snapshot below and execution's first one saw a new
     // trading day with no loss on it, and the order filled.
     const clock = runningClockFrom(WEDNESDAY_MORNING);
-    const harness = await scenario.startHarness({ startTime: WEDNESDAY_MORNING });
+    const harness = await scenario.startHarness({ startTime: WEDNESDAY_MORNING }, {}, clock);
     // Earlier today (a previous run) the account was worth 1,000,000; since then the broker booked a
     // 50,000 loss: -5 % on the day, past the default 2 % limit.
     const earlierToday = clock() - 60_000;
@@ -57,7 +57,7 @@ describe('execution loss rules from the first order', () => {
     // Waiting in the stream before execution starts: the very first order it handles. The periodic
     // snapshot is a minute away, so only the value asked for at start can judge it.
     await publishIntent(harness.bus, intent({ createdAt: new Date(clock()).toISOString() }));
-    await scenario.startService({ ACCOUNT_SNAPSHOT_INTERVAL_MS: '60000' }, undefined, clock);
+    await scenario.startService({ ACCOUNT_SNAPSHOT_INTERVAL_MS: '60000' });
     const [order] = await statuses(['rejected']);
     expect(order!.error_text).toMatch(/max_daily_loss: daily return -5% reaches the loss limit of 2%/);
     expect(harness.sim.account.orders()).toHaveLength(0);
@@ -65,13 +65,12 @@ describe('execution loss rules from the first order', () => {
 
   it('judges the first order after the broker link comes back by the account value the broker sends then', async () => {
     const clock = runningClockFrom(WEDNESDAY_MORNING);
-    const harness = await scenario.startHarness({ startTime: WEDNESDAY_MORNING });
+    const harness = await scenario.startHarness({ startTime: WEDNESDAY_MORNING }, {}, clock);
     // The loss is booked as a fee, which the cash check would halt on: tolerated here, so the loss rule judges.
-    await scenario.startService(
-      { ACCOUNT_SNAPSHOT_INTERVAL_MS: '60000', RECONCILE_CASH_TOLERANCE: '100000' },
-      undefined,
-      clock,
-    );
+    await scenario.startService({
+      ACCOUNT_SNAPSHOT_INTERVAL_MS: '60000',
+      RECONCILE_CASH_TOLERANCE: '100000',
+    });
     await reconciliationRuns(harness, 1);
     // The gateway loses IB (its daily reset, say); meanwhile the account books a 50,000 loss (-5 % on the
     // day, past the default 2 % limit), which reaches us only with the download asked for once it is back.

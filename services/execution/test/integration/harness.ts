@@ -44,12 +44,19 @@ export interface Harness {
   testBus: TestBus;
   bus: Bus;
   env: Record<string, string>;
+  /** The clock execution runs on in this harness (and the ticks are stamped with); absent: the wall clock. */
+  clock?: () => number;
   close(): Promise<void>;
 }
 
+/**
+ * `clock` pins the time execution reads (a test that depends on the time of day: the 17:00 New York roll);
+ * the sim should then start at the same instant (`simOptions.startTime`).
+ */
 export async function startHarness(
   simOptions: GatewaySimOptions = {},
   env: Record<string, string> = {},
+  clock?: () => number,
 ): Promise<Harness> {
   const [sim, database, testBus] = await Promise.all([
     startGatewaySim({
@@ -69,12 +76,13 @@ export async function startHarness(
   ]);
   const { natsUrl } = testEnvironment();
   // The ingestor's part: execution prices orders from the ticks on NATS.
-  const stopTicks = publishQuoteTicks(testBus.bus, sim);
+  const stopTicks = publishQuoteTicks(testBus.bus, sim, undefined, undefined, clock);
   return {
     sim,
     database,
     testBus,
     bus: testBus.bus,
+    ...(clock ? { clock } : {}),
     env: {
       DATABASE_URL: database.url,
       NATS_URL: natsUrl,
@@ -108,7 +116,7 @@ export async function startInProcess(
   registry: Registry = createRegistry('execution', { defaultMetrics: false }),
   clock?: () => number,
 ): Promise<ExecutionService> {
-  return bootExecution(configFrom({ ...harness.env, ...env }), registry, clock);
+  return bootExecution(configFrom({ ...harness.env, ...env }), registry, clock ?? harness.clock);
 }
 
 /**
@@ -165,20 +173,18 @@ export function inProcessScenario() {
       if (!harness) throw new Error('no harness started in this test');
       return harness;
     },
+    /** `clock`: see `startHarness`; the service started in this scenario runs on it. */
     async startHarness(
       simOptions: GatewaySimOptions = {},
       env: Record<string, string> = {},
+      clock?: () => number,
     ): Promise<Harness> {
-      harness = await startHarness(simOptions, env);
+      harness = await startHarness(simOptions, env, clock);
       return harness;
     },
-    /** Execution in this process; `clock` pins the time it reads (@default Date.now). */
-    async startService(
-      env: Record<string, string> = {},
-      registry?: Registry,
-      clock?: () => number,
-    ): Promise<ExecutionService> {
-      service = await startInProcess(scenario.harness, env, registry, clock);
+    /** Execution in this process, on the harness's clock. */
+    async startService(env: Record<string, string> = {}, registry?: Registry): Promise<ExecutionService> {
+      service = await startInProcess(scenario.harness, env, registry);
       return service;
     },
     /** Both: a harness with `simOptions`, then execution with `env`. */
