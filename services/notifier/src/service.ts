@@ -81,6 +81,11 @@ export interface NotifierServiceDeps {
   registry: Registry;
   /** Start the HTTP health/metrics server. @default true */
   http?: boolean;
+  /**
+   * Epoch ms: the time the messages' calendars read (which trading day a summary or /pnl tells, the
+   * re-authentication a reminder names, the times shown). @default Date.now
+   */
+  clock?: () => number;
 }
 
 export interface NotifierService {
@@ -103,7 +108,8 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
   const log = deps.logger;
   const registry = deps.registry;
   const metrics = notifierMetrics(registry);
-  const clock = (): Clock => ({ timeZone: config.NOTIFIER_TIME_ZONE, now: Date.now() });
+  const now = deps.clock ?? Date.now;
+  const clock = (): Clock => ({ timeZone: config.NOTIFIER_TIME_ZONE, now: now() });
   const retrier = new EnqueueRetrier({
     metrics,
     log,
@@ -231,13 +237,13 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
 
   async function pnl(days: number): Promise<{ text: string; png: Buffer | null }> {
     const q = queries;
-    const now = Date.now();
+    const at = now();
     // The trading day as execution's daily P&L counts it: from the 17:00 New York roll.
-    const dayStart = sessionOf(now, 'America/New_York', 17).startMs;
+    const dayStart = sessionOf(at, 'America/New_York', 17).startMs;
     const [accounts, totals, points] = await Promise.all([
       latestAccountSnapshots(database.db),
       q.fillTotals(new Date(dayStart)),
-      q.equityCurve(new Date(now - days * DAY_MS), new Date(now)),
+      q.equityCurve(new Date(at - days * DAY_MS), new Date(at)),
     ]);
     const text = pnlScreen(
       { accounts, ...totals, dayStart: new Date(dayStart).toISOString(), days },
@@ -374,8 +380,7 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
 
     async sendDailySummary() {
       const q = queries;
-      const now = Date.now();
-      const tradingDay = lastTradingDay(now);
+      const tradingDay = lastTradingDay(now());
       const since = new Date(tradingDay.startMs);
       const until = new Date(tradingDay.endMs);
       const [accounts, opening, fills, totals, positions, reconciliations, failed, tradingState] =
@@ -417,8 +422,7 @@ export function createNotifierService(config: NotifierConfig, deps: NotifierServ
     },
 
     async sendReauthReminder() {
-      const now = Date.now();
-      const reauth = upcomingReauth(now, config.WEEKLY_REAUTH_DEADLINE_HOUR);
+      const reauth = upcomingReauth(now(), config.WEEKLY_REAUTH_DEADLINE_HOUR);
       await router.notify('reauth_reminder', new Date(reauth.resetAt).toISOString(), {
         type: 'text',
         text: reauthReminderNotice(latestGateway, reauth, clock()),

@@ -63,7 +63,11 @@ export function notifierEnvFor(
   };
 }
 
-export async function startNotifier(env: Record<string, string> = {}): Promise<NotifierHarness> {
+/** `clock` pins the time the messages' calendars read (@default Date.now); it carries over a restart. */
+export async function startNotifier(
+  env: Record<string, string> = {},
+  options: { clock?: () => number } = {},
+): Promise<NotifierHarness> {
   const [telegram, database, testBus] = await Promise.all([
     FakeTelegram.start({ token: FAKE_TELEGRAM_TOKEN }),
     createTestDatabase(),
@@ -75,7 +79,13 @@ export async function startNotifier(env: Record<string, string> = {}): Promise<N
     const registry = createRegistry('notifier', { defaultMetrics: false });
     const logger = silentLogger('notifier');
     const connections = await connectNotifier(config, { logger, registry });
-    const created = createNotifierService(config, { ...connections, logger, registry, http: false });
+    const created = createNotifierService(config, {
+      ...connections,
+      logger,
+      registry,
+      http: false,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
     // Stopping it also closes its connections, as main.ts does after the service stopped.
     const service = Object.assign(Object.create(created) as NotifierService, {
       stop: async () => {

@@ -6,7 +6,7 @@
 import { type GatewayHealth, nowIso, type ReconciliationResult, topics } from '@ibstack/contracts';
 import { type Database, type Kysely, sql } from '@ibstack/db';
 import { setTradingState } from '@ibstack/operator';
-import { eventually, makeFill } from '@ibstack/test-kit';
+import { eventually, makeFill, runningClockFrom } from '@ibstack/test-kit';
 
 import { lastTradingDay } from '../../src/domain/trading-calendar';
 import { ALICE, BOB, metricValue, type NotifierHarness, startNotifier } from './harness';
@@ -311,9 +311,13 @@ describe('notifier notifications', () => {
   });
 
   it('sends the daily summary silently by default, and the weekly re-authentication reminder', async () => {
-    h = await startNotifier({ TELEGRAM_CHATS: `${ALICE.id}:operator` });
+    // Pinned to 17:30 New York, the summary's default time: on the wall clock, a run crossing the 17:00 roll
+    // between the day computed here and the one the service computes told a different day.
+    const clock = runningClockFrom('2026-11-25T22:30:00.000Z');
+    h = await startNotifier({ TELEGRAM_CHATS: `${ALICE.id}:operator` }, { clock });
     // The summary tells the trading day that closed last: its last snapshot, not one of the day now running.
-    const day = lastTradingDay(Date.now());
+    const day = lastTradingDay(clock());
+    expect(day.day).toBe('2026-11-25');
     const snapshot = (ts: number, dailyPnl: string, nav: string) => ({
       account: 'DU1234567',
       currency: 'USD',
