@@ -242,9 +242,15 @@ export class OrderRouter {
     const side = order.side;
     const price = this.orderPrice(order.instrument, side, terms.limitPrice, terms.stopPrice);
     if (!price) return `no fresh market price for ${order.instrument}`;
-    const own = new Decimal(order.remaining_quantity).mul(side === 'BUY' ? 1 : -1);
+    // The order itself is among the working ones: it is judged as the new quantity, so its remaining part
+    // leaves its side's total.
     const pending = { ...context.pending };
-    pending[order.instrument] = new Decimal(pending[order.instrument] ?? '0').minus(own).toFixed();
+    const working = pending[order.instrument] ?? { buy: '0', sell: '0' };
+    const remaining = new Decimal(order.remaining_quantity);
+    pending[order.instrument] =
+      side === 'BUY'
+        ? { ...working, buy: Decimal.max(0, new Decimal(working.buy).minus(remaining)).toFixed() }
+        : { ...working, sell: Decimal.max(0, new Decimal(working.sell).minus(remaining)).toFixed() };
     const decision = checkOrder({
       order: {
         sleeve: order.sleeve ?? '',

@@ -4,6 +4,7 @@
  */
 import type { OrderSide, OrderStatus } from '@ibstack/contracts';
 import { type Database, type Kysely, type OrderRow, sql } from '@ibstack/db';
+import type { PendingOrders } from '@ibstack/risk';
 import Decimal from 'decimal.js';
 
 import type { OrderStateSnapshot } from '../domain/order-state';
@@ -125,13 +126,14 @@ export class OrdersRepository {
   ): Promise<{
     existing: { id: number; status: string; brokerOrderId: number | null } | null;
     positions: Record<string, string>;
-    pending: Record<string, string>;
+    /** Working orders' remaining buys and sells by instrument, apart (the risk check takes the worst case). */
+    pending: Record<string, PendingOrders>;
     recentOrderTimes: number[];
   }> {
     const result = await sql<{
       existing: { id: number; status: string; broker_order_id: number | null } | null;
       positions: Array<{ instrument: string; quantity: string }>;
-      pending: Array<{ instrument: string; quantity: string }>;
+      pending: Array<{ instrument: string; buy: string; sell: string }>;
       recent: number[];
     }>`
       select
@@ -139,10 +141,15 @@ export class OrdersRepository {
            from orders where intent_id = ${intentId}) as existing,
         (select coalesce(json_agg(json_build_object('instrument', instrument, 'quantity', quantity::text)), '[]')
            from positions where account = ${account}) as positions,
-        (select coalesce(json_agg(json_build_object('instrument', instrument, 'quantity', remaining::text)), '[]')
+        (select coalesce(json_agg(json_build_object('instrument', instrument, 'buy', buy::text, 'sell', sell::text)), '[]')
            from (select instrument,
-                   sum(case when side = 'BUY' then remaining_quantity else -remaining_quantity end) as remaining
-                 from orders where status in ('pending', 'submitted', 'partially_filled') group by instrument) working) as pending,
+                   sum(case when side = 'BUY' then remaining_quantity else 0 end) as buy,
+                   sum(case when side = 'SELL' then remaining_quantity else 0 end) as sell
+                 from orders
+                 -- This account's, and any whose account is not known yet (counted, to be safe).
+                 where (account = ${account} or account is null)
+                   and status in ('pending', 'submitted', 'partially_filled')
+                 group by instrument) working) as pending,
         (select coalesce(json_agg((extract(epoch from created_at) * 1000)::bigint), '[]')
            from orders where account = ${account} and created_at >= ${since} and broker_order_id is not null) as recent`.execute(
       this.db,
@@ -153,7 +160,7 @@ export class OrdersRepository {
         ? { id: row.existing.id, status: row.existing.status, brokerOrderId: row.existing.broker_order_id }
         : null,
       positions: Object.fromEntries(row.positions.map((p) => [p.instrument, p.quantity])),
-      pending: Object.fromEntries(row.pending.map((p) => [p.instrument, p.quantity])),
+      pending: Object.fromEntries(row.pending.map((p) => [p.instrument, { buy: p.buy, sell: p.sell }])),
       recentOrderTimes: row.recent.map(Number),
     };
   }

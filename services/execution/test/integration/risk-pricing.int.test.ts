@@ -75,6 +75,29 @@ describe('execution risk on its own prices', () => {
     expect(scenario.harness.sim.account.orders()).toHaveLength(0);
   });
 
+  it('counts working buys and sells apart: a working sell makes no room for more buys', async () => {
+    // 20,000 EUR.CAD is ~21,000 USD (the resting sell is valued at its limit of 2.0: ~29,000 USD, within the
+    // limit). A resting buy and a resting sell of 20,000 each: netted they look flat,
+    // so a further buy of 20,000 would pass; but if the buys fill and the sell does not, the account is
+    // long 40,000 (~42,000 USD), over the 35,000 USD position limit.
+    await start({ RISK_LIMITS_JSON: JSON.stringify({ maxPositionUsd: 35_000 }) });
+    await publishIntent(scenario.harness.bus, intent({ orderType: 'LMT', limitPrice: '1.0' }));
+    await publishIntent(scenario.harness.bus, intent({ side: 'SELL', orderType: 'LMT', limitPrice: '2.0' }));
+    await eventually(async () =>
+      expect((await ordersOf(scenario.harness)).map((order) => order.status)).toEqual([
+        'submitted',
+        'submitted',
+      ]),
+    );
+    await publishIntent(scenario.harness.bus, intent({ orderType: 'MKT' }));
+    const orders = await settled(3);
+    expect(orders[2]).toMatchObject({ status: 'rejected' });
+    expect(orders[2]!.error_text).toMatch(/max_position/);
+    // A smaller buy still fits: long 30,000 (~32,000 USD) at worst.
+    await publishIntent(scenario.harness.bus, intent({ orderType: 'MKT', quantity: '10000' }));
+    await eventually(async () => expect((await ordersOf(scenario.harness))[3]?.status).toBe('filled'));
+  });
+
   it('limits the order rate per account, not per sleeve', async () => {
     await start({ RISK_LIMITS_JSON: JSON.stringify({ maxOrdersPerMinute: 2 }) });
     for (const sleeve of ['one', 'two', 'three'])
