@@ -112,8 +112,10 @@ export function sessionStep(
       return { memory, actions: [{ type: 'start_session', trigger: startTrigger(memory, event.reconnect) }] };
     case 'session_reconciled':
       return none({ ...memory, everReconciled: true });
+    // Also while the session is still starting (not yet reconciled): its start may have read the account
+    // before the link dropped, and the resync queues behind the start, holding intents until it is done.
     case 'broker_link':
-      return event.up && readings.gatewayReady && readings.leaseHeld && memory.everReconciled
+      return event.up && readings.gatewayReady && readings.leaseHeld && !memory.refusedAccount
         ? { memory, actions: [{ type: 'resync_after_link' }] }
         : none();
     case 'broker_surprise':

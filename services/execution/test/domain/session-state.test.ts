@@ -158,8 +158,17 @@ describe('session state machine', () => {
     ],
     ['does nothing when the broker link goes', reconciled, held, { type: 'broker_link', up: false }, [], {}],
     [
-      'does not resync before the first reconciliation',
+      // The start may have read the account before the link dropped: the resync queues behind it.
+      'resyncs when the link comes back while the first session is still starting',
       memory(),
+      held,
+      { type: 'broker_link', up: true },
+      [{ type: 'resync_after_link' }],
+      {},
+    ],
+    [
+      'does not resync a session that refused the account',
+      memory({ refusedAccount: true }),
       held,
       { type: 'broker_link', up: true },
       [],
