@@ -49,6 +49,20 @@ function order(side: 'BUY' | 'SELL', quantity: string, reason?: string): Candida
   };
 }
 
+/** A book in which sleeve alpha holds 9 000 EUR.CAD, bought at 1.5. */
+function longBook(): SleeveBook {
+  const book = new SleeveBook();
+  book.applyFill({
+    execId: 'e1',
+    sleeve: 'alpha',
+    instrument: 'EURCAD',
+    side: 'BUY',
+    quantity: '9000',
+    price: '1.5',
+  });
+  return book;
+}
+
 function view(overrides: Partial<RiskView> = {}): RiskView {
   return { book: new SleeveBook(), tradingState: null, account, rates, now: NOW, ...overrides };
 }
@@ -198,15 +212,7 @@ describe('intents', () => {
   });
 
   it('under REDUCING cuts a flip to a close and blocks what would open a position', () => {
-    const book = new SleeveBook();
-    book.applyFill({
-      execId: 'e1',
-      sleeve: 'alpha',
-      instrument: 'EURCAD',
-      side: 'BUY',
-      quantity: '9000',
-      price: '1.5',
-    });
+    const book = longBook();
     const reducing = {
       v: 1 as const,
       state: 'REDUCING' as const,
@@ -298,15 +304,7 @@ describe('intents', () => {
       ['18000', 'flip', 'blocked', 'max_order_notional'],
     ],
   ])('a flip blocked by %s', (_rule, overrides, risk, recent, expected) => {
-    const book = new SleeveBook();
-    book.applyFill({
-      execId: 'e1',
-      sleeve: 'alpha',
-      instrument: 'EURCAD',
-      side: 'BUY',
-      quantity: '9000',
-      price: '1.5',
-    });
+    const book = longBook();
     const built = buildIntents(
       bar,
       [{ runner: sleeve(risk, recent), orders: [order('SELL', '18000', 'flip')] }],
@@ -320,15 +318,7 @@ describe('intents', () => {
   });
 
   it('cuts a flip to what closes both the position and the position with orders in flight', () => {
-    const book = new SleeveBook();
-    book.applyFill({
-      execId: 'e1',
-      sleeve: 'alpha',
-      instrument: 'EURCAD',
-      side: 'BUY',
-      quantity: '9000',
-      price: '1.5',
-    });
+    const book = longBook();
     // A sell of 4 000 in flight: 9 000 held, 5 000 once it fills.
     book.addPending(
       'i0',
