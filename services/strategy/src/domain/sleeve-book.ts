@@ -65,11 +65,10 @@ interface PendingIntent {
 interface PendingGroup {
   ids: Set<string>;
   /**
-   * Their signed in-flight quantity: the sum of their `open`, kept up to date as each changes, so a lookup
-   * never walks the intents. Undefined when none is in flight (read as zero).
+   * The open quantities of the buys and of the sells among them (each >= 0), kept up to date as each
+   * intent's `open` changes, so a lookup never walks the intents. The risk check weighs each side apart;
+   * their difference is the signed quantity in flight.
    */
-  total: Decimal | undefined;
-  /** The open quantities of the buys and of the sells among them (the risk check weighs each side apart). */
   buy: Decimal;
   sell: Decimal;
 }
@@ -191,8 +190,7 @@ export class SleeveBook {
     let groups = this.pendingGroups.get(pending.sleeve);
     if (!groups) this.pendingGroups.set(pending.sleeve, (groups = new Map<string, PendingGroup>()));
     let group = groups.get(pending.instrument);
-    if (!group)
-      groups.set(pending.instrument, (group = { ids: new Set(), total: undefined, buy: ZERO, sell: ZERO }));
+    if (!group) groups.set(pending.instrument, (group = { ids: new Set(), buy: ZERO, sell: ZERO }));
     group.ids.add(intentId);
     this.pendingCounts.set(pending.sleeve, (this.pendingCounts.get(pending.sleeve) ?? 0) + 1);
     this.settle(intentId, pending);
@@ -217,12 +215,10 @@ export class SleeveBook {
     const group = this.group(pending.sleeve, pending.instrument)!;
     group.ids.delete(intentId);
     if (group.ids.size === 0) {
-      group.total = undefined;
       group.buy = ZERO;
       group.sell = ZERO;
       return;
     }
-    group.total = group.total!.sub(pending.open);
     if (pending.side === 'BUY') group.buy = group.buy.sub(pending.open);
     else group.sell = group.sell.add(pending.open);
   }
@@ -236,7 +232,6 @@ export class SleeveBook {
     const group = this.group(pending.sleeve, pending.instrument)!;
     const limit = pending.terminalFilled ?? pending.ordered;
     const open = signedQuantity(pending.side, Decimal.max(limit.sub(pending.filled), 0));
-    group.total = (group.total ?? ZERO).sub(pending.open).add(open);
     // A buy's open quantity is positive, a sell's negative.
     if (pending.side === 'BUY') group.buy = group.buy.sub(pending.open).add(open);
     else group.sell = group.sell.add(pending.open).sub(open);
@@ -250,7 +245,8 @@ export class SleeveBook {
 
   /** Signed quantity still in flight for a sleeve and instrument. */
   pendingQuantity(sleeve: string, instrument: string): Decimal {
-    return this.group(sleeve, instrument)?.total ?? ZERO;
+    const group = this.group(sleeve, instrument);
+    return group && group.ids.size > 0 ? group.buy.sub(group.sell) : ZERO;
   }
 
   /** Open quantities of a sleeve's buys and of its sells in flight for an instrument (each >= 0). */
@@ -262,7 +258,7 @@ export class SleeveBook {
   pendingBySleeve(sleeve: string): Record<string, string> {
     const result: Record<string, string> = {};
     for (const [instrument, group] of this.pendingGroups.get(sleeve) ?? [])
-      if (group.ids.size > 0) result[instrument] = (group.total ?? ZERO).toFixed();
+      if (group.ids.size > 0) result[instrument] = group.buy.sub(group.sell).toFixed();
     return result;
   }
 
