@@ -70,12 +70,10 @@ export interface RiskInput {
   positions: Readonly<Record<string, string>>;
   /**
    * Orders already sent but not yet done, by instrument key: the open quantities of the buys and of the
-   * sells (`PendingOrders`), or their signed net as one decimal string. With buys and sells apart, those on
-   * the order's side count as if filled and those on the other side as if they never fill (each may fill
-   * or not): the worst case, so a working sell cannot make room for more buys. A net counts as if every
-   * order in flight fills. @default {}
+   * sells. Those on the order's side count as if filled and those on the other side as if they never fill
+   * (each may fill or not): the worst case, so a working sell cannot make room for more buys. @default {}
    */
-  pending?: Readonly<Record<string, PendingOrders | string>>;
+  pending?: Readonly<Record<string, PendingOrders>>;
   /** The KV `trading/state` value, its bare name, or null when the key is absent (= RUNNING). */
   tradingState: TradingState | TradingStateName | null;
   limits: RiskLimits;
@@ -209,9 +207,8 @@ export function checkOrder(input: RiskInput): RiskDecision {
 }
 
 /** The signed change the orders in flight may make on the order's side (see `RiskInput.pending`). */
-function pendingFor(pending: PendingOrders | string | undefined, side: 'BUY' | 'SELL'): Decimal {
+function pendingFor(pending: PendingOrders | undefined, side: 'BUY' | 'SELL'): Decimal {
   if (pending === undefined) return new Decimal(0);
-  if (typeof pending === 'string') return new Decimal(pending);
   return side === 'BUY' ? new Decimal(pending.buy) : new Decimal(pending.sell).neg();
 }
 
